@@ -1,0 +1,174 @@
+"""Gridhub: the ASGI app (`create_app`) and the `gridhub` command.
+
+    gridhub serve              serve /graphql (GraphiQL in a browser) and /healthz
+    gridhub demo [--reset]     build the deterministic demo county
+    gridhub migrate            apply the schema migrations
+    gridhub export-schema      write the SDL to schema.graphql
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from aiocache import Cache
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse
+from starlette.routing import Route, WebSocketRoute
+from strawberry.asgi import GraphQL
+from tortoise import Tortoise, connections
+from tortoise.migrations.api.migrate import migrate as run_migrations
+
+from policies.scope import Scope
+from resolvers.context import RequestContext
+from schema import schema
+from settings import Settings, tortoise_config
+
+log = logging.getLogger("gridhub")
+SCHEMA_FILE = Path(__file__).with_name("schema.graphql")
+
+
+def make_cache(cache_url: str):
+    """One cache object per process (aiocache's memory cache lives in the instance)."""
+    if cache_url.startswith("redis://"):
+        from urllib.parse import urlparse
+
+        url = urlparse(cache_url)
+        return Cache(Cache.REDIS, endpoint=url.hostname or "127.0.0.1", port=url.port or 6379,
+                     db=int((url.path or "/0").lstrip("/") or 0), namespace="gridhub")
+    return Cache(Cache.MEMORY, namespace="gridhub")
+
+
+async def init_database(settings: Settings, *, migrate: bool = True) -> None:
+    config = tortoise_config(settings.database_url)
+    if migrate:
+        await run_migrations(config=config)
+        await Tortoise.close_connections()
+    # Tortoise keeps connections in a ContextVar; the global fallback lets request tasks
+    # (started outside the lifespan's context) see them.
+    await Tortoise.init(config=config, _enable_global_fallback=True)
+
+
+class GridhubGraphQL(GraphQL):
+    def __init__(self, settings: Settings):
+        super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True)
+        self.settings = settings
+
+    async def get_context(self, request: Any, response: Any = None) -> RequestContext:
+        return RequestContext(scope=Scope.everything(), settings=self.settings,
+                              request=request, response=response)
+
+
+def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Starlette:
+    settings = settings or Settings()
+    graphql = GridhubGraphQL(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        await init_database(settings, migrate=migrate)
+        app.state.cache = make_cache(settings.cache_url)
+        try:
+            yield
+        finally:
+            await app.state.cache.close()
+            await Tortoise.close_connections()
+
+    async def healthz(request: Request) -> JSONResponse:
+        status = {"database": "ok", "cache": "ok"}
+        try:
+            await connections.get("default").execute_query("SELECT 1")
+        except Exception as e:  # the point is to report it, whatever it is
+            status["database"] = f"error: {type(e).__name__}"
+        try:
+            await request.app.state.cache.set("healthz", 1, ttl=5)
+        except Exception as e:
+            status["cache"] = f"error: {type(e).__name__}"
+        healthy = all(v == "ok" for v in status.values())
+        return JSONResponse({"status": "ok" if healthy else "degraded", **status},
+                            status_code=200 if healthy else 503)
+
+    async def home(request: Request) -> RedirectResponse:
+        return RedirectResponse("/graphql")
+
+    return Starlette(
+        routes=[
+            Route("/", home),
+            Route("/healthz", healthz),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+        ],
+        lifespan=lifespan,
+    )
+
+
+def export_schema(path: Path = SCHEMA_FILE) -> str:
+    text = schema.as_str() + "\n"
+    path.write_text(text, encoding="utf-8")
+    return text
+
+
+async def _demo(settings: Settings, reset: bool, scale: float, seed: int) -> None:
+    from resolvers.demo import build_demo
+
+    await init_database(settings)
+    try:
+        import models
+
+        if await models.Region.exists():
+            if not reset:
+                print("the database already holds data; `gridhub demo --reset` rebuilds it")
+                return
+            for table in ("event_thing", "event_person", "event_log", "membership", "person_tag",
+                          "residence", "event", "thing", "organisation", "household", "person",
+                          "place", "department", "region"):
+                await connections.get("default").execute_script(f"DELETE FROM {table}")
+        counts = await build_demo(scale=scale, seed=seed)
+        print("demo county built:", ", ".join(f"{k} {v}" for k, v in counts.items()))
+    finally:
+        await Tortoise.close_connections()
+
+
+async def _migrate(settings: Settings) -> None:
+    await run_migrations(config=tortoise_config(settings.database_url))
+    await Tortoise.close_connections()
+    print("migrations applied")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="gridhub", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve the hub")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    demo = commands.add_parser("demo", help="build the demo county")
+    demo.add_argument("--reset", action="store_true", help="delete what the database holds first")
+    demo.add_argument("--scale", type=float, default=1.0, help="1.0 is a Nanling-sized county")
+    demo.add_argument("--seed", type=int, default=2026)
+    commands.add_parser("migrate", help="apply migrations")
+    commands.add_parser("export-schema", help="write schema.graphql")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = Settings()
+
+    if args.command == "serve":
+        import uvicorn
+
+        uvicorn.run(create_app(settings), host=args.host or settings.host, port=args.port or settings.port)
+    elif args.command == "demo":
+        asyncio.run(_demo(settings, args.reset, args.scale, args.seed))
+    elif args.command == "migrate":
+        asyncio.run(_migrate(settings))
+    elif args.command == "export-schema":
+        export_schema()
+        print(f"wrote {SCHEMA_FILE}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

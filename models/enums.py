@@ -1,0 +1,114 @@
+"""Closed vocabularies of the domain (DOMAIN.md). The GraphQL enums reuse these classes."""
+
+from enum import Enum
+
+
+class Tier(str, Enum):
+    COUNTY = "county"
+    TOWN = "town"
+    COMMUNITY = "community"
+    TOTAL_GRID = "total_grid"
+    GRID = "grid"
+    MICRO_GRID = "micro_grid"
+
+
+class Gender(str, Enum):
+    MALE = "male"
+    FEMALE = "female"
+
+
+class PopulationType(str, Enum):
+    REGISTERED = "registered"
+    FLOATING = "floating"
+    OVERSEAS = "overseas"
+
+
+class HouseholdRelation(str, Enum):
+    HEAD = "head"
+    SPOUSE = "spouse"
+    CHILD = "child"
+    PARENT = "parent"
+    GRANDCHILD = "grandchild"
+    SIBLING = "sibling"
+    OTHER = "other"
+
+
+class PlaceKind(str, Enum):
+    HOUSE = "house"
+    BUILDING = "building"
+    SHOP = "shop"
+    SCHOOL = "school"
+    RENTAL_HOUSE = "rental_house"
+    PUBLIC_PLACE = "public_place"
+    OFFICE = "office"
+    FACTORY = "factory"
+    OTHER = "other"
+
+
+class EventKind(str, Enum):
+    DISPUTE = "dispute"
+    HAZARD = "hazard"
+    REQUEST = "request"
+    VISIT = "visit"
+
+
+class EventSource(str, Enum):
+    PATROL = "patrol"
+    SNAPSHOT = "snapshot"
+    HOTLINE = "hotline"
+    VIDEO = "video"
+    DEPARTMENT = "department"
+
+
+class EventStatus(str, Enum):
+    REPORTED = "reported"
+    ACCEPTED = "accepted"
+    DISPATCHED = "dispatched"
+    HANDLING = "handling"
+    RESOLVED = "resolved"
+    VERIFIED = "verified"
+    CLOSED = "closed"
+    REJECTED = "rejected"
+
+
+class Urgency(str, Enum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class ThingKind(str, Enum):
+    MANHOLE_COVER = "manhole_cover"
+    HYDRANT = "hydrant"
+    STREET_LAMP = "street_lamp"
+    TRANSFORMER_BOX = "transformer_box"
+    TRAFFIC_SIGN = "traffic_sign"
+    GUARDRAIL = "guardrail"
+    BUS_SHELTER = "bus_shelter"
+    PUBLIC_TOILET = "public_toilet"
+    BIN = "bin"
+    GREENERY = "greenery"
+    ELEVATOR = "elevator"
+    FITNESS_EQUIPMENT = "fitness_equipment"
+    CAMERA = "camera"
+    OTHER = "other"
+
+
+class ThingStatus(str, Enum):
+    NORMAL = "normal"
+    DAMAGED = "damaged"
+    UNDER_REPAIR = "under_repair"
+
+
+class OrganisationKind(str, Enum):
+    PARTY_BRANCH = "party_branch"
+    PARTY_GROUP = "party_group"
+    GOVERNMENT = "government"
+    ENTERPRISE = "enterprise"
+    SELF_EMPLOYED = "self_employed"
+    SOCIAL = "social"
+    PROPERTY_MANAGEMENT = "property_management"
+    OWNERS_COMMITTEE = "owners_committee"
+    VOLUNTEER_TEAM = "volunteer_team"
+    SCHOOL = "school"

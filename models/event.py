@@ -1,0 +1,72 @@
+from tortoise import fields
+
+from .base import RegionalRow, Row
+from .enums import EventKind, EventSource, EventStatus, Urgency
+
+
+class Event(RegionalRow):
+    """事: a dispute, hazard, request or visit record. Its region is the reporting grid."""
+
+    title = fields.CharField(max_length=200)
+    description = fields.TextField(default="")
+    kind = fields.CharEnumField(EventKind, max_length=16, db_index=True)
+    category = fields.CharField(max_length=64, db_index=True, description="category path")
+    source = fields.CharEnumField(EventSource, max_length=16, db_index=True)
+    reporter = fields.ForeignKeyField(
+        "gridhub.Person", related_name=False, null=True, db_index=True, on_delete=fields.SET_NULL
+    )
+    reporter_name = fields.CharField(max_length=64, default="")
+    occurred_at = fields.DatetimeField(db_index=True)
+    place = fields.ForeignKeyField(
+        "gridhub.Place", related_name=False, null=True, db_index=True, on_delete=fields.SET_NULL
+    )
+    longitude = fields.FloatField(null=True)
+    latitude = fields.FloatField(null=True)
+    urgency = fields.CharEnumField(Urgency, max_length=16, default=Urgency.NORMAL, db_index=True)
+    attachments = fields.JSONField(default=list)
+    status = fields.CharEnumField(EventStatus, max_length=16, default=EventStatus.REPORTED, db_index=True)
+    handling_region = fields.ForeignKeyField(
+        "gridhub.Region", related_name=False, null=True, db_index=True, on_delete=fields.RESTRICT
+    )
+    handling_department = fields.ForeignKeyField(
+        "gridhub.Department", related_name=False, null=True, db_index=True, on_delete=fields.RESTRICT
+    )
+    due_at = fields.DatetimeField(null=True, db_index=True)
+    closed_at = fields.DatetimeField(null=True)
+    satisfaction = fields.IntField(null=True)
+
+    class Meta:
+        table = "event"
+
+
+class EventPerson(Row):
+    event = fields.ForeignKeyField("gridhub.Event", related_name=False, db_index=True, on_delete=fields.CASCADE)
+    person = fields.ForeignKeyField("gridhub.Person", related_name=False, db_index=True, on_delete=fields.CASCADE)
+
+    class Meta:
+        table = "event_person"
+        unique_together = (("event", "person"),)
+
+
+class EventThing(Row):
+    event = fields.ForeignKeyField("gridhub.Event", related_name=False, db_index=True, on_delete=fields.CASCADE)
+    thing = fields.ForeignKeyField("gridhub.Thing", related_name=False, db_index=True, on_delete=fields.CASCADE)
+
+    class Meta:
+        table = "event_thing"
+        unique_together = (("event", "thing"),)
+
+
+class EventLog(Row):
+    """One step of an event's life: who moved it from which state to which, and why."""
+
+    event = fields.ForeignKeyField("gridhub.Event", related_name=False, db_index=True, on_delete=fields.CASCADE)
+    actor = fields.CharField(max_length=64)
+    action = fields.CharField(max_length=32)
+    from_status = fields.CharEnumField(EventStatus, max_length=16, null=True)
+    to_status = fields.CharEnumField(EventStatus, max_length=16)
+    note = fields.TextField(default="")
+
+    class Meta:
+        table = "event_log"
+        ordering = ["created_at", "id"]

@@ -1,0 +1,72 @@
+from tortoise import fields
+
+from .base import RegionalRow, Row
+from .enums import Gender, HouseholdRelation, PopulationType
+
+
+class Household(RegionalRow):
+    """户: a registered household. Its members are the persons pointing at it."""
+
+    code = fields.CharField(max_length=32, unique=True)
+    place = fields.ForeignKeyField(
+        "gridhub.Place", related_name=False, null=True, db_index=True, on_delete=fields.SET_NULL
+    )
+    head = fields.ForeignKeyField(
+        "gridhub.Person", related_name=False, null=True, db_index=True, on_delete=fields.SET_NULL
+    )
+
+    class Meta:
+        table = "household"
+
+
+class Person(RegionalRow):
+    id_number = fields.CharField(max_length=18, unique=True)
+    name = fields.CharField(max_length=64, db_index=True)
+    gender = fields.CharEnumField(Gender, max_length=8, db_index=True)
+    birth_date = fields.DateField(db_index=True)
+    ethnicity = fields.CharField(max_length=32, default="汉族")
+    phone = fields.CharField(max_length=20, null=True)
+    registered_address = fields.CharField(max_length=255, default="")
+    residence = fields.ForeignKeyField(
+        "gridhub.Place", related_name=False, null=True, db_index=True, on_delete=fields.SET_NULL
+    )
+    household = fields.ForeignKeyField(
+        "gridhub.Household", related_name=False, null=True, db_index=True, on_delete=fields.SET_NULL
+    )
+    relation_to_head = fields.CharEnumField(HouseholdRelation, max_length=16, null=True)
+    population_type = fields.CharEnumField(
+        PopulationType, max_length=16, default=PopulationType.REGISTERED, db_index=True
+    )
+
+    class Meta:
+        table = "person"
+
+
+class PersonTag(RegionalRow):
+    """One tag path of a person (care/low_income, key/drug, role/volunteer).
+
+    A link table rather than a JSON column, so the same SQL filters tags on SQLite and
+    PostgreSQL. It carries the person's region_path so that tag counts are scoped too."""
+
+    person = fields.ForeignKeyField("gridhub.Person", related_name=False, db_index=True, on_delete=fields.CASCADE)
+    tag = fields.CharField(max_length=64, db_index=True)
+
+    class Meta:
+        table = "person_tag"
+        unique_together = (("person", "tag"),)
+
+
+class Residence(RegionalRow):
+    """A stay of a person at a place (人来登记、人走注销). ended_on is null while it lasts."""
+
+    person = fields.ForeignKeyField("gridhub.Person", related_name=False, db_index=True, on_delete=fields.CASCADE)
+    place = fields.ForeignKeyField("gridhub.Place", related_name=False, db_index=True, on_delete=fields.RESTRICT)
+    landlord = fields.ForeignKeyField(
+        "gridhub.Person", related_name=False, null=True, db_index=True, on_delete=fields.SET_NULL
+    )
+    started_on = fields.DateField()
+    ended_on = fields.DateField(null=True, db_index=True)
+    note = fields.CharField(max_length=255, default="")
+
+    class Meta:
+        table = "residence"

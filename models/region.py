@@ -1,0 +1,43 @@
+from tortoise import fields
+
+from .base import Row
+from .enums import Tier
+
+
+class Region(Row):
+    """A node of the administrative tree: county > town > community/village > grid > micro-grid.
+
+    region_path is the materialized path of segments ending in /, e.g.
+    /652123/652123100/652123100001/001/."""
+
+    code = fields.CharField(max_length=32, unique=True)
+    name = fields.CharField(max_length=128, db_index=True)
+    tier = fields.CharEnumField(Tier, max_length=16, db_index=True)
+    parent = fields.ForeignKeyField(
+        "gridhub.Region", related_name="children", null=True, db_index=True, on_delete=fields.RESTRICT
+    )
+    region_path = fields.CharField(max_length=255, unique=True)
+    depth = fields.IntField(default=0)
+    boundary = fields.JSONField(null=True)
+
+    class Meta:
+        table = "region"
+        ordering = ["region_path"]
+
+    @staticmethod
+    def child_path(parent_path: str | None, parent_code: str | None, code: str) -> str:
+        """Statistical divisions (county, town, village: codes of up to 12 digits) are named
+        by their whole code, grids and micro-grids by the digits they add to their parent's."""
+        local = len(code) > 12 and parent_code and code.startswith(parent_code)
+        return f"{parent_path or '/'}{code[len(parent_code):] if local else code}/"
+
+
+class Department(Row):
+    """A functional department events are dispatched to and that pulls scoped data."""
+
+    code = fields.CharField(max_length=64, unique=True)
+    name = fields.CharField(max_length=128)
+
+    class Meta:
+        table = "department"
+        ordering = ["code"]

@@ -1,0 +1,267 @@
+"""A small predicate tree over the columns of one table.
+
+Scopes (policy), filters (what the caller asked for) and keyset cursors (where a page
+starts) are all predicates. A predicate renders two ways with one meaning:
+`to_q()` for the ORM (the resolver path) and `to_sql()` for hand-built SQL (batched
+relation pages now, the compiled read path later). Nothing here runs row by row in Python.
+Column names are database column names (`household_id`, not `household`), which Tortoise
+also accepts as filter keys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from tortoise.expressions import Q, Subquery
+
+
+def like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class SqlParams:
+    """Collects bound parameters and writes the dialect's placeholder for each."""
+
+    def __init__(self, dialect: str):
+        self.dialect = dialect
+        self.values: list[Any] = []
+
+    def add(self, value: Any) -> str:
+        self.values.append(value)
+        return f"${len(self.values)}" if self.dialect == "postgres" else "?"
+
+
+class Pred:
+    def to_q(self) -> Q:
+        raise NotImplementedError
+
+    def to_sql(self, params: SqlParams, alias: str) -> str:
+        raise NotImplementedError
+
+    def key(self) -> tuple:
+        """A hashable description, for cache keys and loader batching."""
+        raise NotImplementedError
+
+    def __and__(self, other: Pred) -> Pred:
+        return and_(self, other)
+
+    def __or__(self, other: Pred) -> Pred:
+        return or_(self, other)
+
+
+@dataclass(frozen=True)
+class Const(Pred):
+    value: bool
+
+    def to_q(self) -> Q:
+        # Tortoise has no literal true/false Q; an id test is one on every backend.
+        return Q() if self.value else Q(id__isnull=True)
+
+    def to_sql(self, params, alias):
+        return "1=1" if self.value else "1=0"
+
+    def key(self):
+        return ("const", self.value)
+
+
+TRUE = Const(True)
+FALSE = Const(False)
+
+_OPS = {"eq": "=", "ne": "<>", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+_Q_SUFFIX = {"eq": "", "ne": "__not", "gt": "__gt", "gte": "__gte", "lt": "__lt", "lte": "__lte"}
+
+
+@dataclass(frozen=True)
+class Compare(Pred):
+    column: str
+    op: str
+    value: Any
+
+    def to_q(self):
+        if self.op == "ne":
+            return ~Q(**{self.column: self.value})
+        return Q(**{self.column + _Q_SUFFIX[self.op]: self.value})
+
+    def to_sql(self, params, alias):
+        return f"{alias}.{self.column} {_OPS[self.op]} {params.add(self.value)}"
+
+    def key(self):
+        return ("cmp", self.column, self.op, _hashable(self.value))
+
+
+@dataclass(frozen=True)
+class In(Pred):
+    column: str
+    values: tuple
+
+    def to_q(self):
+        return Q(**{self.column + "__in": list(self.values)}) if self.values else FALSE.to_q()
+
+    def to_sql(self, params, alias):
+        if not self.values:
+            return "1=0"
+        return f"{alias}.{self.column} IN ({', '.join(params.add(v) for v in self.values)})"
+
+    def key(self):
+        return ("in", self.column, tuple(_hashable(v) for v in self.values))
+
+
+@dataclass(frozen=True)
+class IsNull(Pred):
+    column: str
+    null: bool = True
+
+    def to_q(self):
+        return Q(**{self.column + "__isnull": self.null})
+
+    def to_sql(self, params, alias):
+        return f"{alias}.{self.column} IS {'' if self.null else 'NOT '}NULL"
+
+    def key(self):
+        return ("null", self.column, self.null)
+
+
+@dataclass(frozen=True)
+class StartsWith(Pred):
+    """`column` begins with `prefix`: a region subtree (`region_path`) or a category path."""
+
+    column: str
+    prefix: str
+
+    def to_q(self):
+        return Q(**{self.column + "__startswith": self.prefix})
+
+    def to_sql(self, params, alias):
+        return f"{alias}.{self.column} LIKE {params.add(like_escape(self.prefix) + '%')} ESCAPE '\\'"
+
+    def key(self):
+        return ("prefix", self.column, self.prefix)
+
+
+@dataclass(frozen=True)
+class Contains(Pred):
+    """Case-insensitive substring match for text filters and search."""
+
+    column: str
+    text: str
+
+    def to_q(self):
+        return Q(**{self.column + "__icontains": self.text})
+
+    def to_sql(self, params, alias):
+        pattern = "%" + like_escape(self.text.upper()) + "%"
+        return f"UPPER({alias}.{self.column}) LIKE {params.add(pattern)} ESCAPE '\\'"
+
+    def key(self):
+        return ("contains", self.column, self.text)
+
+
+@dataclass(frozen=True)
+class InSubquery(Pred):
+    """`column` is among `select_column` of the rows of `model` matching `where`: tags of a
+    person live in a link table, and a filter or facet on them is a semi-join."""
+
+    column: str
+    model: Any
+    select_column: str
+    where: Pred
+
+    def to_q(self):
+        inner = self.model.filter(self.where.to_q()).values(self.select_column)
+        return Q(**{self.column + "__in": Subquery(inner)})
+
+    def to_sql(self, params, alias):
+        inner_alias = f"{alias}_s"
+        table = self.model._meta.db_table
+        return (
+            f"{alias}.{self.column} IN (SELECT {inner_alias}.{self.select_column} FROM {table} "
+            f"{inner_alias} WHERE {self.where.to_sql(params, inner_alias)})"
+        )
+
+    def key(self):
+        return ("sub", self.column, self.model._meta.db_table, self.select_column, self.where.key())
+
+
+@dataclass(frozen=True)
+class And(Pred):
+    parts: tuple[Pred, ...]
+
+    def to_q(self):
+        return Q(*(p.to_q() for p in self.parts), join_type="AND")
+
+    def to_sql(self, params, alias):
+        return "(" + " AND ".join(p.to_sql(params, alias) for p in self.parts) + ")"
+
+    def key(self):
+        return ("and",) + tuple(p.key() for p in self.parts)
+
+
+@dataclass(frozen=True)
+class Or(Pred):
+    parts: tuple[Pred, ...]
+
+    def to_q(self):
+        return Q(*(p.to_q() for p in self.parts), join_type="OR")
+
+    def to_sql(self, params, alias):
+        return "(" + " OR ".join(p.to_sql(params, alias) for p in self.parts) + ")"
+
+    def key(self):
+        return ("or",) + tuple(p.key() for p in self.parts)
+
+
+@dataclass(frozen=True)
+class Not(Pred):
+    part: Pred
+
+    def to_q(self):
+        return ~self.part.to_q()
+
+    def to_sql(self, params, alias):
+        return f"NOT {self.part.to_sql(params, alias)}"
+
+    def key(self):
+        return ("not", self.part.key())
+
+
+def and_(*parts: Pred) -> Pred:
+    flat: list[Pred] = []
+    for p in parts:
+        if p == FALSE:
+            return FALSE
+        if p == TRUE:
+            continue
+        flat.extend(p.parts if isinstance(p, And) else (p,))
+    if not flat:
+        return TRUE
+    return flat[0] if len(flat) == 1 else And(tuple(flat))
+
+
+def or_(*parts: Pred) -> Pred:
+    flat: list[Pred] = []
+    for p in parts:
+        if p == TRUE:
+            return TRUE
+        if p == FALSE:
+            continue
+        flat.extend(p.parts if isinstance(p, Or) else (p,))
+    if not flat:
+        return FALSE
+    return flat[0] if len(flat) == 1 else Or(tuple(flat))
+
+
+def not_(part: Pred) -> Pred:
+    if part == TRUE:
+        return FALSE
+    if part == FALSE:
+        return TRUE
+    return part.part if isinstance(part, Not) else Not(part)
+
+
+def path_prefix(prefix: str, column: str = "region_path") -> Pred:
+    return StartsWith(column, prefix)
+
+
+def _hashable(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value

@@ -1,0 +1,89 @@
+"""Filters a caller asks for, compiled to predicates (the same tree scopes use).
+
+A filter is a plain dict from the GraphQL input or the export's query string: the keys
+common to every kind (`region_path`, `updated_since`, `text`, `ids`) and per-kind
+columns named in FILTER_COLUMNS."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import models
+from policies.predicate import (
+    TRUE, Compare, Contains, In, InSubquery, Pred, StartsWith, and_, or_, path_prefix,
+)
+
+from .errors import BadInput
+from .kinds import kind_of
+
+# kind -> filter key -> (column, how): "in" takes a list of values, "prefix" a path
+FILTER_COLUMNS: dict[str, dict[str, tuple[str, str]]] = {
+    "region": {"tier": ("tier", "in"), "parent_id": ("parent_id", "in")},
+    "person": {
+        "gender": ("gender", "in"),
+        "population_type": ("population_type", "in"),
+        "household_id": ("household_id", "in"),
+    },
+    "household": {},
+    "place": {"kind": ("kind", "in")},
+    "event": {
+        "status": ("status", "in"),
+        "kind": ("kind", "in"),
+        "source": ("source", "in"),
+        "urgency": ("urgency", "in"),
+        "category": ("category", "prefix"),
+    },
+    "thing": {"kind": ("kind", "in"), "status": ("status", "in")},
+    "organisation": {"kind": ("kind", "in")},
+}
+
+
+def as_utc(moment: datetime) -> datetime:
+    """Stored times are UTC; SQLite compares them as text, so a bound must be UTC too."""
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def tag_predicate(tags: list[str]) -> Pred:
+    """Persons carrying any of `tags`; a tag names itself and everything under it
+    (`care` matches `care/low_income`)."""
+    for t in tags:
+        if not t or t.startswith("/") or t.endswith("/"):
+            raise BadInput(f"not a tag path: {t!r}", field="tags")
+    inner = or_(*(or_(Compare("tag", "eq", t), StartsWith("tag", t + "/")) for t in tags))
+    return InSubquery("id", models.PersonTag, "person_id", inner)
+
+
+def compile_filter(kind: str, spec: dict[str, Any] | None) -> Pred:
+    if not spec:
+        return TRUE
+    k = kind_of(kind)
+    columns = FILTER_COLUMNS.get(kind, {})
+    parts: list[Pred] = []
+    for key, value in spec.items():
+        if value is None:
+            continue
+        if key == "region_path":
+            if not (isinstance(value, str) and value.startswith("/") and value.endswith("/")):
+                raise BadInput("a region path starts and ends with '/'", field="region")
+            parts.append(path_prefix(value))
+        elif key == "updated_since":
+            parts.append(Compare("updated_at", "gte", as_utc(value)))
+        elif key == "text":
+            if value.strip():
+                parts.append(or_(*(Contains(c, value.strip()) for c in k.text_columns)))
+        elif key == "ids":
+            parts.append(In("id", tuple(value)))
+        elif key == "tags" and kind == "person":
+            if value:
+                parts.append(tag_predicate(value))
+        elif key in columns:
+            column, how = columns[key]
+            values = [getattr(v, "value", v) for v in (value if isinstance(value, list) else [value])]
+            if how == "in":
+                parts.append(In(column, tuple(values)))
+            else:
+                parts.append(or_(*(or_(Compare(column, "eq", v), StartsWith(column, v + "/")) for v in values)))
+        else:
+            raise BadInput(f"{kind} cannot be filtered by {key}", field=key)
+    return and_(*parts)

@@ -1,0 +1,97 @@
+"""Per-request batch loaders: however many parents a page holds, each relation level
+costs one SQL statement (two for many-to-many links).
+
+Loaders are made lazily, one per (kind, column), and every one of them goes through
+`query.rows`, so relations honour the scope exactly as root lists do."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any, Iterable
+
+from strawberry.dataloader import DataLoader
+
+from policies.predicate import In, Pred
+from policies.scope import Scope
+
+from .kinds import kind_of
+from .pagination import Order, Page, fetch_subtree_pages
+from .query import rows
+
+
+class Loaders:
+    def __init__(self, scope: Scope):
+        self.scope = scope
+        self._loaders: dict[tuple, DataLoader] = {}
+
+    def _get(self, key: tuple, make) -> DataLoader:
+        loader = self._loaders.get(key)
+        if loader is None:
+            loader = self._loaders[key] = DataLoader(load_fn=make())
+        return loader
+
+    def row(self, kind: str) -> DataLoader:
+        """id -> the row, or None when it does not exist or is outside the scope."""
+
+        def make():
+            async def load(ids: list[int]) -> list[Any]:
+                found = {r.id: r for r in await rows(self.scope, kind, In("id", tuple(set(ids))))}
+                return [found.get(i) for i in ids]
+
+            return load
+
+        return self._get(("row", kind), make)
+
+    def rows_by(self, kind: str, column: str) -> DataLoader:
+        """value -> the rows of `kind` whose `column` holds it, in the kind's default order."""
+
+        def make():
+            ordering = [("-" if d else "") + c for c, d in kind_of(kind).default_order]
+
+            async def load(values: list[Any]) -> list[list[Any]]:
+                grouped: dict[Any, list] = defaultdict(list)
+                found = await rows(self.scope, kind, In(column, tuple(set(values)))).order_by(*ordering)
+                for r in found:
+                    grouped[getattr(r, column)].append(r)
+                return [grouped.get(v, []) for v in values]
+
+            return load
+
+        return self._get(("by", kind, column), make)
+
+    def linked(self, link_kind: str, from_column: str, to_column: str, target_kind: str) -> DataLoader:
+        """value -> the target rows reached through a link table (event -> persons)."""
+
+        def make():
+            async def load(values: list[Any]) -> list[list[Any]]:
+                links = await rows(self.scope, link_kind, In(from_column, tuple(set(values)))).order_by("id")
+                targets = await self.row(target_kind).load_many([getattr(l, to_column) for l in links])
+                grouped: dict[Any, list] = defaultdict(list)
+                for link, target in zip(links, targets):
+                    if target is not None:
+                        grouped[getattr(link, from_column)].append(target)
+                return [grouped.get(v, []) for v in values]
+
+            return load
+
+        return self._get(("link", link_kind, from_column, target_kind), make)
+
+    def subtree_pages(self, kind: str, where: Pred, order: Order | None, first: int,
+                      after: str | None) -> DataLoader:
+        """region path -> the page of `kind` under it; one batch for all regions of a list."""
+
+        def make():
+            async def load(paths: list[str]) -> list[Page]:
+                pages = await fetch_subtree_pages(self.scope, kind, list(dict.fromkeys(paths)), where,
+                                                  order, first, after)
+                return [pages[p] for p in paths]
+
+            return load
+
+        return self._get(("subtree", kind, where.key(), order, first, after), make)
+
+    async def one(self, kind: str, id: int | None) -> Any:
+        return None if id is None else await self.row(kind).load(id)
+
+    async def many(self, kind: str, ids: Iterable[int]) -> list[Any]:
+        return [r for r in await self.row(kind).load_many(list(ids)) if r is not None]

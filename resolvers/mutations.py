@@ -1,0 +1,256 @@
+"""Create, update and soft-delete for every kind, each one transaction.
+
+The scope is checked in SQL inside the transaction: the row must be visible for the
+action before the change (update, delete) and the changed row must still be inside the
+scope after it (create, update; a move needs both ends). A failed check rolls back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+import models
+from policies.predicate import Compare, In
+from policies.scope import Scope
+
+from . import validation as v
+from .errors import BadInput, Conflict, Forbidden, NotFound
+from .kinds import kind_of
+from .query import rows
+
+
+def camel(name: str) -> str:
+    head, *rest = name.removesuffix("_id").split("_")
+    return head + "".join(p.title() for p in rest) + ("Id" if name.endswith("_id") else "")
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class Writable:
+    """What it takes to write a kind: its references (column -> kind), the fields a new
+    row needs, and a `check` that validates and completes the data (it may raise)."""
+
+    references: dict[str, str] = field(default_factory=dict)
+    required: tuple[str, ...] = ()
+    check: Callable[[dict, Any], None] = lambda data, existing: None
+    immutable: tuple[str, ...] = ()
+
+
+def _merged(data: dict, existing: Any, name: str) -> Any:
+    return data[name] if name in data else getattr(existing, name, None)
+
+
+def _check_person(data: dict, existing: Any) -> None:
+    if "id_number" in data:
+        data["id_number"] = v.check_id_number(data["id_number"])
+        data.setdefault("birth_date", v.birth_date_of(data["id_number"]))
+        data.setdefault("gender", v.gender_of(data["id_number"]))
+        if data["birth_date"] != v.birth_date_of(data["id_number"]):
+            raise BadInput("birth date differs from the identity number's", field="birthDate")
+        if getattr(data["gender"], "value", data["gender"]) != v.gender_of(data["id_number"]):
+            raise BadInput("gender differs from the identity number's", field="gender")
+    if "phone" in data:
+        data["phone"] = v.check_phone(data["phone"])
+    if "name" in data:
+        v.check_text(data["name"], "name", required=True, max_length=64)
+    for t in data.get("tags") or ():
+        v.check_tag(t)
+
+
+def _check_located(data: dict, existing: Any) -> None:
+    v.check_coordinates(_merged(data, existing, "longitude"), _merged(data, existing, "latitude"))
+    for name in ("name", "code", "title"):
+        if name in data:
+            v.check_text(data[name], name, required=True, max_length=200)
+
+
+def _check_organisation(data: dict, existing: Any) -> None:
+    if data.get("credit_code"):
+        data["credit_code"] = v.check_credit_code(data["credit_code"])
+    if "name" in data:
+        v.check_text(data["name"], "name", required=True, max_length=128)
+
+
+def _check_event(data: dict, existing: Any) -> None:
+    _check_located(data, existing)
+    if data.get("satisfaction") is not None and not 1 <= data["satisfaction"] <= 5:
+        raise BadInput("satisfaction is from 1 to 5", field="satisfaction")
+    if "category" in data:
+        v.check_tag(data["category"], "category")
+
+
+def _check_household(data: dict, existing: Any) -> None:
+    if "code" in data:
+        v.check_text(data["code"], "code", required=True, max_length=32)
+
+
+def _check_region(data: dict, existing: Any) -> None:
+    if "code" in data and not (data["code"] or "").isdigit():
+        raise BadInput("a region code is digits", field="code")
+    if "name" in data:
+        v.check_text(data["name"], "name", required=True, max_length=128)
+
+
+WRITABLE: dict[str, Writable] = {
+    "region": Writable({"parent_id": "region"}, ("code", "name", "tier", "parent_id"), _check_region,
+                       immutable=("code", "parent_id", "tier")),
+    "person": Writable(
+        {"region_id": "region", "household_id": "household", "residence_id": "place"},
+        ("id_number", "name", "region_id"), _check_person),
+    "household": Writable({"region_id": "region", "place_id": "place", "head_id": "person"},
+                          ("code", "region_id"), _check_household),
+    "place": Writable({"region_id": "region", "landlord_id": "person"},
+                      ("code", "name", "kind", "region_id"), _check_located),
+    "event": Writable(
+        {"region_id": "region", "place_id": "place", "reporter_id": "person",
+         "handling_region_id": "region", "handling_department_id": "department"},
+        ("title", "kind", "category", "source", "occurred_at", "region_id"), _check_event),
+    "thing": Writable(
+        {"region_id": "region", "place_id": "place", "owner_id": "organisation",
+         "department_id": "department"},
+        ("code", "name", "kind", "region_id"), _check_located),
+    "organisation": Writable({"region_id": "region", "place_id": "place"},
+                             ("name", "kind", "region_id"), _check_organisation),
+}
+
+# Values that live in link tables rather than columns of the row itself.
+LINKS = {"person": ("tags",), "event": ("person_ids", "thing_ids")}
+
+
+async def _resolve_references(scope: Scope, kind: str, data: dict) -> None:
+    """Every referenced row must exist and be visible; the region fixes `region_path`."""
+    for column, target in WRITABLE[kind].references.items():
+        value = data.get(column)
+        if value is None:
+            continue
+        found = await rows(scope, target, Compare("id", "eq", value)).first()
+        if found is None:
+            raise BadInput(f"no {target} with this id", field=camel(column))
+        if column == "region_id" and kind != "region":
+            data["region_path"] = found.region_path
+        if column == "parent_id" and kind == "region":
+            data["region_path"] = models.Region.child_path(found.region_path, found.code, data["code"])
+            data["depth"] = found.depth + 1
+
+
+async def _write_links(scope: Scope, kind: str, row: Any, links: dict) -> None:
+    if "tags" in links:
+        await models.PersonTag.filter(person_id=row.id).delete()
+        await models.PersonTag.bulk_create([
+            models.PersonTag(person_id=row.id, tag=t, region_id=row.region_id, region_path=row.region_path)
+            for t in sorted(set(links["tags"] or ()))
+        ])
+    for key, link_model, column, target in (("person_ids", models.EventPerson, "person_id", "person"),
+                                             ("thing_ids", models.EventThing, "thing_id", "thing")):
+        if key not in links:
+            continue
+        ids = sorted(set(links[key] or ()))
+        if len(await rows(scope, target, In("id", tuple(ids)))) != len(ids):
+            raise BadInput(f"no {target} with one of these ids", field=camel(key))
+        await link_model.filter(event_id=row.id).delete()
+        await link_model.bulk_create([link_model(event_id=row.id, **{column: i}) for i in ids])
+
+
+def _split_links(kind: str, data: dict) -> tuple[dict, dict]:
+    names = LINKS.get(kind, ())
+    return {k: x for k, x in data.items() if k not in names}, {k: x for k, x in data.items() if k in names}
+
+
+async def _ensure_in_scope(scope: Scope, kind: str, action: str, row_id: int) -> None:
+    if not await rows(scope, kind, Compare("id", "eq", row_id), action=action).exists():
+        raise Forbidden(f"this {kind} is outside what you may {action}")
+
+
+def _unique_conflict(kind: str, error: IntegrityError) -> Conflict:
+    text = str(error).lower()
+    for column in ("id_number", "credit_code", "code"):
+        if column in text:
+            return Conflict(f"another {kind} has this {camel(column)}", field=camel(column))
+    return Conflict(f"this {kind} conflicts with an existing one")
+
+
+async def create_row(scope: Scope, kind: str, data: dict) -> Any:
+    spec = WRITABLE[kind]
+    for name in spec.required:
+        if data.get(name) is None:
+            raise BadInput(f"{camel(name)} is required", field=camel(name))
+    data = dict(data)
+    spec.check(data, None)
+    columns, links = _split_links(kind, data)
+    try:
+        async with in_transaction():
+            await _resolve_references(scope, kind, columns)
+            row = await kind_of(kind).model.create(**columns)
+            await _write_links(scope, kind, row, links)
+            await _ensure_in_scope(scope, kind, "create", row.id)
+    except IntegrityError as e:
+        raise _unique_conflict(kind, e) from None
+    return row
+
+
+async def update_row(scope: Scope, kind: str, row_id: int, version: int, data: dict) -> Any:
+    spec = WRITABLE[kind]
+    for name in spec.immutable:
+        if name in data:
+            raise BadInput(f"{camel(name)} cannot be changed here", field=camel(name))
+    for name in spec.required:
+        if name in data and data[name] is None:
+            raise BadInput(f"{camel(name)} must not be null", field=camel(name))
+    model = kind_of(kind).model
+    try:
+        async with in_transaction():
+            existing = await rows(scope, kind, Compare("id", "eq", row_id)).first()
+            if existing is None:
+                raise NotFound(f"no {kind} with this id")
+            await _ensure_in_scope(scope, kind, "update", row_id)
+            data = dict(data)
+            spec.check(data, existing)
+            columns, links = _split_links(kind, data)
+            await _resolve_references(scope, kind, columns)
+            changed = await model.filter(id=row_id, version=version, deleted_at=None).update(
+                **columns, version=F("version") + 1, updated_at=now()
+            )
+            if not changed:
+                raise Conflict(f"this {kind} was changed by someone else (you read version {version},"
+                               f" it is now {existing.version})", field="version",
+                               current_version=existing.version)
+            row = await model.get(id=row_id)
+            if kind == "person" and "region_path" in columns:
+                await models.PersonTag.filter(person_id=row_id).update(
+                    region_id=row.region_id, region_path=row.region_path)
+            await _write_links(scope, kind, row, links)
+            await _ensure_in_scope(scope, kind, "update", row_id)
+    except IntegrityError as e:
+        raise _unique_conflict(kind, e) from None
+    return row
+
+
+async def delete_row(scope: Scope, kind: str, row_id: int, version: int | None = None) -> Any:
+    model = kind_of(kind).model
+    async with in_transaction():
+        existing = await rows(scope, kind, Compare("id", "eq", row_id)).first()
+        if existing is None:
+            raise NotFound(f"no {kind} with this id")
+        await _ensure_in_scope(scope, kind, "delete", row_id)
+        if kind == "region" and (
+            await models.Region.filter(parent_id=row_id, deleted_at=None).exists()
+            or await models.Person.filter(region_id=row_id, deleted_at=None).exists()
+        ):
+            raise Conflict("a region with live children or persons cannot be deleted")
+        stamp = now()
+        filters = {"id": row_id, "deleted_at": None}
+        if version is not None:
+            filters["version"] = version
+        if not await model.filter(**filters).update(deleted_at=stamp, updated_at=stamp,
+                                                    version=F("version") + 1):
+            raise Conflict(f"this {kind} was changed by someone else", field="version",
+                           current_version=existing.version)
+        return await model.get(id=row_id)

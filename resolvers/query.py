@@ -1,0 +1,20 @@
+"""The one place every read starts: rows of a kind that exist and that the scope allows."""
+
+from __future__ import annotations
+
+from policies.predicate import TRUE, IsNull, Pred, and_
+from policies.scope import Scope
+
+from .kinds import kind_of
+
+
+def visible(scope: Scope, kind: str, action: str = "read") -> Pred:
+    """The predicate of rows of `kind` the caller may `action`: live rows within the scope."""
+    k = kind_of(kind)
+    where = scope.where(kind, action) if k.scoped else TRUE
+    return and_(IsNull("deleted_at"), where)
+
+
+def rows(scope: Scope, kind: str, where: Pred = TRUE, action: str = "read"):
+    """A Tortoise queryset of the visible rows of `kind` matching `where`."""
+    return kind_of(kind).model.filter(and_(visible(scope, kind, action), where).to_q())

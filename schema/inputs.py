@@ -1,0 +1,92 @@
+"""Mutation inputs, made from one field list per kind: `<Type>CreateInput` (required fields
+non-null) and `<Type>UpdateInput` (every field optional; an absent field is unchanged)."""
+
+from dataclasses import fields as dataclass_fields
+from datetime import date, datetime
+from typing import Any, Optional
+
+import strawberry
+from strawberry.relay import GlobalID
+
+from resolvers.mutations import camel
+
+from .enums import (
+    EventKind, EventSource, Gender, HouseholdRelation, OrganisationKind, PlaceKind, PopulationType,
+    ThingKind, ThingStatus, Tier, Urgency,
+)
+from .ids import decode_id
+
+ID_FIELDS = {  # input field -> the node type its global id must name
+    "region_id": "Region", "parent_id": "Region", "household_id": "Household", "residence_id": "Place",
+    "place_id": "Place", "head_id": "Person", "landlord_id": "Person", "reporter_id": "Person",
+    "handling_region_id": "Region", "handling_department_id": "Department", "owner_id": "Organisation",
+    "department_id": "Department", "person_ids": "Person", "thing_ids": "Thing",
+}
+
+# kind -> [(field, type, required on create)]
+FIELDS: dict[str, list[tuple[str, Any, bool]]] = {
+    "region": [("code", str, True), ("name", str, True), ("tier", Tier, True),
+               ("parent_id", GlobalID, True), ("boundary", strawberry.scalars.JSON, False)],
+    "person": [("id_number", str, True), ("name", str, True), ("region_id", GlobalID, True),
+               ("gender", Gender, False), ("birth_date", date, False), ("ethnicity", str, False),
+               ("phone", str, False), ("registered_address", str, False),
+               ("population_type", PopulationType, False), ("household_id", GlobalID, False),
+               ("relation_to_head", HouseholdRelation, False), ("tags", list[str], False)],
+    "household": [("code", str, True), ("region_id", GlobalID, True), ("place_id", GlobalID, False),
+                  ("head_id", GlobalID, False)],
+    "place": [("code", str, True), ("name", str, True), ("kind", PlaceKind, True),
+              ("region_id", GlobalID, True), ("usage", str, False), ("address", str, False),
+              ("compound", str, False), ("building", str, False), ("unit", str, False),
+              ("floor", str, False), ("room", str, False), ("owner_name", str, False),
+              ("landlord_id", GlobalID, False), ("longitude", float, False), ("latitude", float, False)],
+    "event": [("title", str, True), ("kind", EventKind, True), ("category", str, True),
+              ("source", EventSource, True), ("occurred_at", datetime, True),
+              ("region_id", GlobalID, True), ("description", str, False),
+              ("reporter_id", GlobalID, False), ("reporter_name", str, False),
+              ("place_id", GlobalID, False), ("longitude", float, False), ("latitude", float, False),
+              ("urgency", Urgency, False), ("attachments", list[str], False),
+              ("person_ids", list[GlobalID], False), ("thing_ids", list[GlobalID], False)],
+    "thing": [("code", str, True), ("name", str, True), ("kind", ThingKind, True),
+              ("region_id", GlobalID, True), ("status", ThingStatus, False),
+              ("owner_id", GlobalID, False), ("department_id", GlobalID, False),
+              ("place_id", GlobalID, False), ("longitude", float, False), ("latitude", float, False),
+              ("last_inspected_at", datetime, False)],
+    "organisation": [("name", str, True), ("kind", OrganisationKind, True), ("region_id", GlobalID, True),
+                     ("credit_code", str, False), ("legal_representative", str, False),
+                     ("place_id", GlobalID, False)],
+}
+
+
+def _input_type(name: str, spec: list[tuple[str, Any, bool]], *, all_optional: bool):
+    ordered = sorted(spec, key=lambda f: not f[2] or all_optional)  # required first
+    annotations, namespace = {}, {}
+    for field, typ, required in ordered:
+        if required and not all_optional:
+            annotations[field] = typ
+        else:
+            annotations[field] = Optional[typ]
+            namespace[field] = strawberry.UNSET
+    namespace["__annotations__"] = annotations
+    return strawberry.input(type(name, (), namespace))
+
+
+def input_types(kind: str, type_name: str):
+    spec = FIELDS[kind]
+    return (_input_type(f"{type_name}CreateInput", spec, all_optional=False),
+            _input_type(f"{type_name}UpdateInput", spec, all_optional=True))
+
+
+def to_data(value: Any) -> dict:
+    """An input object as the dict `resolvers.mutations` takes: absent fields left out,
+    global ids decoded (and checked to name the right type), enums as their values."""
+    data = {}
+    for f in dataclass_fields(value):
+        item = getattr(value, f.name)
+        if item is strawberry.UNSET:
+            continue
+        if f.name in ID_FIELDS and item is not None:
+            type_name, name = ID_FIELDS[f.name], camel(f.name)
+            item = ([decode_id(i, type_name, name) for i in item] if isinstance(item, list)
+                    else decode_id(item, type_name, name))
+        data[f.name] = getattr(item, "value", item)
+    return data

@@ -1,0 +1,73 @@
+"""Root mutations: create, update and soft-delete for every kind from one factory, plus the
+residence moves. The logic is in `resolvers.mutations` and `resolvers.residence`."""
+
+from datetime import date
+from typing import Optional
+
+import strawberry
+from strawberry.relay import GlobalID
+from strawberry.types import Info
+
+from resolvers import mutations, residence
+
+from .event import Event
+from .ids import decode_id
+from .inputs import input_types, to_data
+from .organisation import Organisation
+from .person import Household, Person, Residence
+from .place import Place
+from .region import Region
+from .thing import Thing
+
+WRITABLE_TYPES = (
+    ("region", Region), ("person", Person), ("household", Household), ("place", Place),
+    ("event", Event), ("thing", Thing), ("organisation", Organisation),
+)
+
+
+def crud_fields(kind: str, node_type: type) -> dict:
+    type_name = node_type.__name__
+    create_input, update_input = input_types(kind, type_name)
+
+    async def create(info: Info, input: create_input) -> node_type:
+        return await mutations.create_row(info.context.scope, kind, to_data(input))
+
+    async def update(info: Info, id: GlobalID, version: int, input: update_input) -> node_type:
+        row_id = decode_id(id, type_name)
+        return await mutations.update_row(info.context.scope, kind, row_id, version, to_data(input))
+
+    async def delete(info: Info, id: GlobalID, version: Optional[int] = None) -> node_type:
+        return await mutations.delete_row(info.context.scope, kind, decode_id(id, type_name), version)
+
+    return {
+        f"create_{kind}": strawberry.mutation(resolver=create, description=f"Create a {kind}."),
+        f"update_{kind}": strawberry.mutation(
+            resolver=update, description=f"Change a {kind}; `version` is the one you read "
+                                         "(CONFLICT if it has changed since)."),
+        f"delete_{kind}": strawberry.mutation(
+            resolver=delete, description=f"Soft-delete a {kind} (it stays, with `deletedAt`, "
+                                         "for incremental sync)."),
+    }
+
+
+async def register_residence(info: Info, person: GlobalID, place: GlobalID, started_on: date,
+                             landlord: Optional[GlobalID] = None, note: str = "") -> Residence:
+    return await residence.register_residence(
+        info.context.scope, decode_id(person, "Person", "person"), decode_id(place, "Place", "place"),
+        started_on, decode_id(landlord, "Person", "landlord") if landlord else None, note)
+
+
+async def end_residence(info: Info, person: GlobalID, ended_on: date, note: str = "") -> Residence:
+    return await residence.end_residence(info.context.scope, decode_id(person, "Person", "person"),
+                                         ended_on, note)
+
+
+_fields: dict = {}
+for _kind, _type in WRITABLE_TYPES:
+    _fields.update(crud_fields(_kind, _type))
+_fields["register_residence"] = strawberry.mutation(
+    resolver=register_residence, description="Move a person in (人来登记); ends their current stay.")
+_fields["end_residence"] = strawberry.mutation(
+    resolver=end_residence, description="Move a person out (人走注销).")
+
+Mutation = strawberry.type(type("Mutation", (), _fields))

@@ -1,0 +1,53 @@
+"""The Relay `Node` interface over our models: GraphQL types resolve straight from
+Tortoise rows (no copying), and `node(id)` goes through the same scoped loaders."""
+
+from datetime import datetime
+from typing import Any, ClassVar, Iterable, Optional
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from resolvers.kinds import kind_of
+
+
+class ModelNode(relay.Node):
+    """Base of every node type; `row_kind` names the entry of `resolvers.kinds.KINDS`."""
+
+    row_kind: ClassVar[str]
+
+    @classmethod
+    def is_type_of(cls, obj: Any, info: Info) -> bool:
+        return isinstance(obj, (cls, kind_of(cls.row_kind).model))
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False):
+        ids = []
+        for i in node_ids:
+            try:
+                ids.append(int(i))
+            except ValueError:
+                ids.append(-1)
+        return await info.context.loaders.row(cls.row_kind).load_many(ids)
+
+
+@strawberry.interface
+class Versioned:
+    """What every stored row shows: when it changed, and the version an update must name."""
+
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: Optional[datetime]
+    version: int
+
+
+async def load(info: Info, kind: str, id: Optional[int]):
+    return await info.context.loaders.one(kind, id)
+
+
+async def load_by(info: Info, kind: str, column: str, value: Any) -> list:
+    return await info.context.loaders.rows_by(kind, column).load(value)
+
+
+async def load_linked(info: Info, link: str, from_column: str, to_column: str, target: str, value: Any) -> list:
+    return await info.context.loaders.linked(link, from_column, to_column, target).load(value)

@@ -1,0 +1,111 @@
+from datetime import date
+from typing import Optional
+
+import strawberry
+from strawberry.relay import NodeID
+from strawberry.types import Info
+
+import models
+
+from .enums import Gender, HouseholdRelation, PopulationType
+from .filters import RowFilter
+from .node import ModelNode, Versioned, load, load_by, load_linked
+from .refs import EventRef, HouseholdRef, MembershipRef, PlaceRef, PersonRef, RegionRef
+
+
+@strawberry.input
+class PersonFilter(RowFilter):
+    tags: Optional[list[str]] = strawberry.field(
+        default=None, description="Any of these tag paths; `care` matches `care/low_income`.")
+    gender: Optional[list[Gender]] = None
+    population_type: Optional[list[PopulationType]] = None
+
+
+@strawberry.input
+class HouseholdFilter(RowFilter):
+    pass
+
+
+@strawberry.type(description="人: a resident, registered, floating or from overseas.")
+class Person(ModelNode, Versioned):
+    row_kind = "person"
+    id: NodeID[int]
+    id_number: str
+    name: str
+    gender: Gender
+    birth_date: date
+    ethnicity: str
+    phone: Optional[str]
+    registered_address: str
+    population_type: PopulationType
+    relation_to_head: Optional[HouseholdRelation]
+
+    @strawberry.field(description="Tag paths: care/…, key/…, role/….")
+    async def tags(self: models.Person, info: Info) -> list[str]:
+        return [t.tag for t in await load_by(info, "person_tag", "person_id", self.id)]
+
+    @strawberry.field
+    async def region(self: models.Person, info: Info) -> Optional[RegionRef]:
+        return await load(info, "region", self.region_id)
+
+    @strawberry.field
+    async def household(self: models.Person, info: Info) -> Optional[HouseholdRef]:
+        return await load(info, "household", self.household_id)
+
+    @strawberry.field(description="Where the person lives now.")
+    async def residence(self: models.Person, info: Info) -> Optional[PlaceRef]:
+        return await load(info, "place", self.residence_id)
+
+    @strawberry.field(description="Every stay, newest first (人来登记、人走注销).")
+    async def residences(self: models.Person, info: Info) -> list["Residence"]:
+        return await load_by(info, "residence", "person_id", self.id)
+
+    @strawberry.field(description="Events the person is involved in.")
+    async def events(self: models.Person, info: Info) -> list[EventRef]:
+        return await load_linked(info, "event_person", "person_id", "event_id", "event", self.id)
+
+    @strawberry.field
+    async def memberships(self: models.Person, info: Info) -> list[MembershipRef]:
+        return await load_by(info, "membership", "person_id", self.id)
+
+
+@strawberry.type(description="户: a registered household.")
+class Household(ModelNode, Versioned):
+    row_kind = "household"
+    id: NodeID[int]
+    code: str
+
+    @strawberry.field
+    async def region(self: models.Household, info: Info) -> Optional[RegionRef]:
+        return await load(info, "region", self.region_id)
+
+    @strawberry.field
+    async def head(self: models.Household, info: Info) -> Optional[Person]:
+        return await load(info, "person", self.head_id)
+
+    @strawberry.field
+    async def place(self: models.Household, info: Info) -> Optional[PlaceRef]:
+        return await load(info, "place", self.place_id)
+
+    @strawberry.field
+    async def members(self: models.Household, info: Info) -> list[Person]:
+        return await load_by(info, "person", "household_id", self.id)
+
+
+@strawberry.type(description="A stay of a person at a place.")
+class Residence:
+    started_on: date
+    ended_on: Optional[date]
+    note: str
+
+    @strawberry.field
+    async def person(self: models.Residence, info: Info) -> Optional[PersonRef]:
+        return await load(info, "person", self.person_id)
+
+    @strawberry.field
+    async def place(self: models.Residence, info: Info) -> Optional[PlaceRef]:
+        return await load(info, "place", self.place_id)
+
+    @strawberry.field
+    async def landlord(self: models.Residence, info: Info) -> Optional[PersonRef]:
+        return await load(info, "person", self.landlord_id)

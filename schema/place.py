@@ -1,0 +1,64 @@
+from typing import Optional
+
+import strawberry
+from strawberry.relay import NodeID
+from strawberry.types import Info
+
+import models
+
+from .enums import PlaceKind
+from .filters import RowFilter
+from .node import ModelNode, Versioned, load, load_by
+from .refs import EventRef, HouseholdRef, OrganisationRef, PersonRef, RegionRef, ThingRef
+
+
+@strawberry.input
+class PlaceFilter(RowFilter):
+    kind: Optional[list[PlaceKind]] = None
+
+
+@strawberry.type(description="地: a standard address (一标) and what stands there.")
+class Place(ModelNode, Versioned):
+    row_kind = "place"
+    id: NodeID[int]
+    code: str = strawberry.field(description="Standard address code.")
+    name: str
+    kind: PlaceKind
+    usage: str
+    address: str
+    compound: str
+    building: str
+    unit: str
+    floor: str
+    room: str
+    owner_name: str
+    longitude: Optional[float]
+    latitude: Optional[float]
+
+    @strawberry.field
+    async def region(self: models.Place, info: Info) -> Optional[RegionRef]:
+        return await load(info, "region", self.region_id)
+
+    @strawberry.field
+    async def landlord(self: models.Place, info: Info) -> Optional[PersonRef]:
+        return await load(info, "person", self.landlord_id)
+
+    @strawberry.field(description="Persons whose current residence this is.")
+    async def residents(self: models.Place, info: Info) -> list[PersonRef]:
+        return await load_by(info, "person", "residence_id", self.id)
+
+    @strawberry.field
+    async def households(self: models.Place, info: Info) -> list[HouseholdRef]:
+        return await load_by(info, "household", "place_id", self.id)
+
+    @strawberry.field
+    async def things(self: models.Place, info: Info) -> list[ThingRef]:
+        return await load_by(info, "thing", "place_id", self.id)
+
+    @strawberry.field
+    async def events(self: models.Place, info: Info) -> list[EventRef]:
+        return await load_by(info, "event", "place_id", self.id)
+
+    @strawberry.field
+    async def organisations(self: models.Place, info: Info) -> list[OrganisationRef]:
+        return await load_by(info, "organisation", "place_id", self.id)

@@ -1,0 +1,72 @@
+from typing import Annotated, Optional
+
+import strawberry
+from strawberry.relay import NodeID
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+import models
+
+from .connection import connection_field
+from .enums import Tier
+from .event import Event, EventFilter
+from .filters import RowFilter
+from .node import ModelNode, Versioned, load, load_by
+from .organisation import Organisation, OrganisationFilter
+from .person import Household, HouseholdFilter, Person, PersonFilter
+from .place import Place, PlaceFilter
+from .thing import Thing, ThingFilter
+
+
+@strawberry.input
+class RegionFilter(RowFilter):
+    tier: Optional[list[Tier]] = None
+
+
+@strawberry.type(description="A node of the administrative tree: county > town > community > grid > micro-grid.")
+class Region(ModelNode, Versioned):
+    row_kind = "region"
+    id: NodeID[int]
+    code: str
+    name: str
+    tier: Tier
+    depth: int
+    boundary: Optional[JSON]
+
+    @strawberry.field(description="Materialized path, e.g. `/341823/341823100/341823100001/001/`.")
+    def path(self: models.Region) -> str:
+        return self.region_path
+
+    @strawberry.field
+    async def parent(self: models.Region, info: Info) -> Optional["Region"]:
+        return await load(info, "region", self.parent_id)
+
+    @strawberry.field
+    async def children(self: models.Region, info: Info) -> list["Region"]:
+        return await load_by(info, "region", "parent_id", self.id)
+
+    @strawberry.field(description="From the root down to the parent.")
+    async def ancestors(self: models.Region, info: Info) -> list["Region"]:
+        parts = self.region_path.strip("/").split("/")[:-1]
+        paths = ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
+        found = [r for rs in await info.context.loaders.rows_by("region", "region_path").load_many(paths)
+                 for r in rs]
+        return sorted(found, key=lambda r: len(r.region_path))
+
+    persons = connection_field("person", Person, PersonFilter, subtree=True,
+                               description="Persons in this region's subtree.")
+    households = connection_field("household", Household, HouseholdFilter, subtree=True)
+    places = connection_field("place", Place, PlaceFilter, subtree=True)
+    events = connection_field("event", Event, EventFilter, subtree=True)
+    things = connection_field("thing", Thing, ThingFilter, subtree=True)
+    organisations = connection_field("organisation", Organisation, OrganisationFilter, subtree=True)
+
+
+@strawberry.type(description="A functional department (公安, 民政, …).")
+class Department(ModelNode):
+    row_kind = "department"
+    id: NodeID[int]
+    code: str
+    name: str
+
+

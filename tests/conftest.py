@@ -1,0 +1,111 @@
+"""One database for the session, on SQLite (default) or PostgreSQL (`DATABASE_URL`),
+migrated and filled with a small demo county, served by the real app."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import tempfile
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+
+from settings import Settings
+
+from .client import GraphQLClient
+
+DEMO_SCALE = 0.02
+
+
+def _fresh_database_url() -> str:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return f"sqlite://{tempfile.mkdtemp(prefix='gridhub-test-')}/test.sqlite3"
+    if url.startswith("postgres"):
+        import asyncio
+
+        import asyncpg
+
+        async def reset():
+            conn = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+            await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+            await conn.close()
+
+        asyncio.run(reset())
+    return url
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return Settings(database_url=_fresh_database_url(), cache_url=os.environ.get("CACHE_URL", "memory://"),
+                    demo_mode=True, jwt_secret="test-secret-not-for-production", max_page_size=500)
+
+
+@pytest.fixture(scope="session")
+async def app(settings):
+    from app import create_app
+    from resolvers.demo import build_demo
+
+    application = create_app(settings)
+    async with LifespanManager(application):
+        await build_demo(scale=DEMO_SCALE)
+        yield application
+
+
+@pytest.fixture(scope="session")
+async def http(app):
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+async def gql(http) -> GraphQLClient:
+    return GraphQLClient(http)
+
+
+@pytest.fixture(scope="session")
+async def anchors(app) -> dict[str, str]:
+    from resolvers.demo import demo_anchors
+
+    return await demo_anchors()
+
+
+_SQL = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\b", re.I)
+
+
+class StatementCounter(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.statements: list[str] = []
+
+    def emit(self, record):
+        message = record.getMessage()
+        if _SQL.match(message):
+            self.statements.append(message)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_sql():
+    """`with count_sql() as counter:` … `counter.count` SQL statements ran inside."""
+
+    @contextlib.contextmanager
+    def counting():
+        logger = logging.getLogger("tortoise.db_client")
+        counter, level = StatementCounter(), logger.level
+        logger.addHandler(counter)
+        logger.setLevel(logging.DEBUG)
+        try:
+            yield counter
+        finally:
+            logger.removeHandler(counter)
+            logger.setLevel(level)
+
+    return counting

@@ -1,0 +1,45 @@
+"""The number of SQL statements a request runs does not grow with the page size: every
+relation level is one batched statement (N+1 guard, counted, not timed)."""
+
+import pytest
+
+NESTED_PERSONS = """query($first: Int) {
+  persons(first: $first) {
+    totalCount
+    nodes {
+      name tags
+      household { code head { name } members { name tags residence { name } } }
+      residence { name residents { name } households { code } }
+      region { name parent { name } ancestors { name } }
+      memberships { role organisation { name } }
+    }
+  }
+}"""
+
+NESTED_EVENTS = """query($first: Int) {
+  events(first: $first) {
+    nodes { title place { name residents { name } } persons { name household { code } }
+            things { code owner { name } } log { action } handlingDepartment { name } }
+  }
+}"""
+
+NESTED_REGIONS = """query($first: Int) {
+  regions(first: $first, filter: {tier: [GRID]}) {
+    nodes { name children { name }
+            persons(first: 3) { totalCount nodes { name household { code } } }
+            events(first: 2, filter: {status: [CLOSED]}) { nodes { title } } }
+  }
+}"""
+
+
+@pytest.mark.parametrize("query", [NESTED_PERSONS, NESTED_EVENTS, NESTED_REGIONS],
+                         ids=["persons", "events", "regions"])
+async def test_statements_do_not_grow_with_page_size(gql, count_sql, query):
+    counts = {}
+    for first in (10, 100):
+        with count_sql() as counter:
+            data = await gql.query(query, first=first)
+        counts[first] = counter.count
+        assert data
+    assert counts[10] == counts[100], counts
+    assert counts[10] <= 25, counts
