@@ -25,8 +25,10 @@ from strawberry.asgi import GraphQL
 from tortoise import Tortoise, connections
 from tortoise.migrations.api.migrate import migrate as run_migrations
 
-from policies.scope import Scope
+from policies.store import PolicyStore, seed_default_policy
+from policies.watcher import PolicyWatcher
 from resolvers.context import RequestContext
+from resolvers.session import ScopeCache, build_context
 from schema import schema
 from settings import Settings, tortoise_config
 
@@ -56,26 +58,48 @@ async def init_database(settings: Settings, *, migrate: bool = True) -> None:
 
 
 class GridhubGraphQL(GraphQL):
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, store: PolicyStore):
         super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True)
         self.settings = settings
+        self.store = store
+        self.scopes = ScopeCache()
 
     async def get_context(self, request: Any, response: Any = None) -> RequestContext:
-        return RequestContext(scope=Scope.everything(), settings=self.settings,
-                              request=request, response=response)
+        return await build_context(self.settings, self.store, self.scopes,
+                                   request.headers.get("authorization"), request, response)
+
+
+def check_settings(settings: Settings) -> Settings:
+    """Outside demo mode a JWT secret is required; in demo mode a random one is made."""
+    if not settings.jwt_secret:
+        if not settings.demo_mode:
+            raise SystemExit("JWT_SECRET is required (or DEMO_MODE=1 for a demo)")
+        import secrets
+
+        log.warning("demo mode: signing tokens with a random per-process secret")
+        settings = settings.model_copy(update={"jwt_secret": secrets.token_hex(32)})
+    return settings
 
 
 def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Starlette:
-    settings = settings or Settings()
-    graphql = GridhubGraphQL(settings)
+    settings = check_settings(settings or Settings())
+    store = PolicyStore()
+    graphql = GridhubGraphQL(settings, store)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
         await init_database(settings, migrate=migrate)
+        await seed_default_policy()
+        await store.load()
+        redis_url = settings.cache_url if settings.cache_url.startswith("redis://") else None
+        watcher = PolicyWatcher(store, redis_url)
+        await watcher.start()
         app.state.cache = make_cache(settings.cache_url)
+        app.state.store = store
         try:
             yield
         finally:
+            await watcher.stop()
             await app.state.cache.close()
             await Tortoise.close_connections()
 
@@ -115,6 +139,7 @@ def export_schema(path: Path = SCHEMA_FILE) -> str:
 
 async def _demo(settings: Settings, reset: bool, scale: float, seed: int) -> None:
     from resolvers.demo import build_demo
+    from resolvers.demo_users import create_demo_users
 
     await init_database(settings)
     try:
@@ -124,12 +149,15 @@ async def _demo(settings: Settings, reset: bool, scale: float, seed: int) -> Non
             if not reset:
                 print("the database already holds data; `gridhub demo --reset` rebuilds it")
                 return
-            for table in ("event_thing", "event_person", "event_log", "membership", "person_tag",
+            for table in ("service_token", "app_user", "casbin_rule", "policy_state", "audit_entry",
+                          "event_thing", "event_person", "event_log", "membership", "person_tag",
                           "residence", "event", "thing", "organisation", "household", "person",
                           "place", "department", "region"):
                 await connections.get("default").execute_script(f"DELETE FROM {table}")
         counts = await build_demo(scale=scale, seed=seed)
+        users = await create_demo_users()
         print("demo county built:", ", ".join(f"{k} {v}" for k, v in counts.items()))
+        print("demo users (password demo):", ", ".join(users))
     finally:
         await Tortoise.close_connections()
 

@@ -16,6 +16,7 @@ class Settings(BaseSettings):
     cache_url: str = Field("memory://", description="memory:// or redis://host:port/db")
     demo_mode: bool = Field(False, description="allow demo users and demo secrets")
     jwt_secret: str | None = Field(None, description="HS256 secret for sign-in tokens")
+    token_minutes: int = Field(60, ge=1, description="how long a sign-in token lasts")
     default_page_size: int = Field(20, ge=1)
     max_page_size: int = Field(500, ge=1, description="largest `first` a connection accepts")
     host: str = "127.0.0.1"

@@ -1,5 +1,6 @@
 """What Gridhub stores: one module per kind. Models never know about users or GraphQL."""
 
+from .access import AuditEntry, CasbinRule, PolicyState, ServiceToken, User
 from .base import RegionalRow, Row
 from .event import Event, EventLog, EventPerson, EventThing
 from .organisation import Membership, Organisation
@@ -9,7 +10,7 @@ from .region import Department, Region
 from .thing import Thing
 
 __all__ = [
-    "Department", "Event", "EventLog", "EventPerson", "EventThing", "Household", "Membership",
+    "AuditEntry", "CasbinRule", "PolicyState", "ServiceToken", "User", "Department", "Event", "EventLog", "EventPerson", "EventThing", "Household", "Membership",
     "Organisation", "Person", "PersonTag", "Place", "Region", "RegionalRow", "Residence", "Row",
     "Thing",
 ]

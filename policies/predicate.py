@@ -43,6 +43,11 @@ class Pred:
         """A hashable description, for cache keys and loader batching."""
         raise NotImplementedError
 
+    def matches(self, row: Any) -> bool:
+        """Whether one row already in memory satisfies the predicate: for decisions about a
+        row being shown (masking), never for choosing rows, which SQL does."""
+        raise NotImplementedError(f"{type(self).__name__} is decided in SQL only")
+
     def __and__(self, other: Pred) -> Pred:
         return and_(self, other)
 
@@ -64,10 +69,18 @@ class Const(Pred):
     def key(self):
         return ("const", self.value)
 
+    def matches(self, row):
+        return self.value
+
 
 TRUE = Const(True)
 FALSE = Const(False)
 
+_COMPARE = {
+    "eq": lambda a, b: a == b, "ne": lambda a, b: a != b, "gt": lambda a, b: a is not None and a > b,
+    "gte": lambda a, b: a is not None and a >= b, "lt": lambda a, b: a is not None and a < b,
+    "lte": lambda a, b: a is not None and a <= b,
+}
 _OPS = {"eq": "=", "ne": "<>", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
 _Q_SUFFIX = {"eq": "", "ne": "__not", "gt": "__gt", "gte": "__gte", "lt": "__lt", "lte": "__lte"}
 
@@ -89,6 +102,9 @@ class Compare(Pred):
     def key(self):
         return ("cmp", self.column, self.op, _hashable(self.value))
 
+    def matches(self, row):
+        return _COMPARE[self.op](getattr(row, self.column), self.value)
+
 
 @dataclass(frozen=True)
 class In(Pred):
@@ -106,6 +122,9 @@ class In(Pred):
     def key(self):
         return ("in", self.column, tuple(_hashable(v) for v in self.values))
 
+    def matches(self, row):
+        return getattr(row, self.column) in self.values
+
 
 @dataclass(frozen=True)
 class IsNull(Pred):
@@ -120,6 +139,9 @@ class IsNull(Pred):
 
     def key(self):
         return ("null", self.column, self.null)
+
+    def matches(self, row):
+        return (getattr(row, self.column) is None) == self.null
 
 
 @dataclass(frozen=True)
@@ -138,6 +160,10 @@ class StartsWith(Pred):
     def key(self):
         return ("prefix", self.column, self.prefix)
 
+    def matches(self, row):
+        value = getattr(row, self.column)
+        return value is not None and str(value).startswith(self.prefix)
+
 
 @dataclass(frozen=True)
 class Contains(Pred):
@@ -155,6 +181,10 @@ class Contains(Pred):
 
     def key(self):
         return ("contains", self.column, self.text)
+
+    def matches(self, row):
+        value = getattr(row, self.column)
+        return value is not None and self.text.upper() in str(value).upper()
 
 
 @dataclass(frozen=True)
@@ -196,6 +226,9 @@ class And(Pred):
     def key(self):
         return ("and",) + tuple(p.key() for p in self.parts)
 
+    def matches(self, row):
+        return all(p.matches(row) for p in self.parts)
+
 
 @dataclass(frozen=True)
 class Or(Pred):
@@ -210,6 +243,9 @@ class Or(Pred):
     def key(self):
         return ("or",) + tuple(p.key() for p in self.parts)
 
+    def matches(self, row):
+        return any(p.matches(row) for p in self.parts)
+
 
 @dataclass(frozen=True)
 class Not(Pred):
@@ -223,6 +259,9 @@ class Not(Pred):
 
     def key(self):
         return ("not", self.part.key())
+
+    def matches(self, row):
+        return not self.part.matches(row)
 
 
 def and_(*parts: Pred) -> Pred:

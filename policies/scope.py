@@ -2,8 +2,9 @@
 
 Every read path asks `scope.where(kind, action)` and pushes the answer into SQL; nothing
 checks rows one by one. Deny by default: a (kind, action) the scope does not name is FALSE.
-The policy compiler that builds scopes from Casbin grants is `policies/compiler.py`; an
-unrestricted scope serves the CLI and internal jobs.
+`policies/compiler.py` builds scopes from Casbin grants; an unrestricted scope serves the
+CLI and internal jobs. Sensitive fields are "kinds" too: `person.id_number` names the rows
+whose identity number the caller may see unmasked.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ ACTIONS = ("read", "create", "update", "delete", "export")
 @dataclass(frozen=True)
 class Scope:
     rules: dict[tuple[str, str], Pred] = field(default_factory=dict)
-    unmasked_fields: frozenset[str] = frozenset()
+    who: tuple = ()  # the caller facts facets depend on (department), part of the hash
     unrestricted: bool = False
 
     def where(self, kind: str, action: str = "read") -> Pred:
@@ -28,8 +29,12 @@ class Scope:
             return TRUE
         return self.rules.get((kind, action), FALSE)
 
-    def may_read_field(self, kind: str, field_name: str) -> bool:
-        return self.unrestricted or f"{kind}.{field_name}" in self.unmasked_fields
+    def sees_unmasked(self, kind: str, field_name: str, row) -> bool:
+        """Whether the caller was granted this sensitive field on this row (its region)."""
+        return self.unrestricted or self.where(f"{kind}.{field_name}").matches(row)
+
+    def grants_anything(self) -> bool:
+        return self.unrestricted or bool(self.rules)
 
     @property
     def hash(self) -> str:
@@ -37,7 +42,7 @@ class Scope:
         if self.unrestricted:
             return "unrestricted"
         items = sorted((k, repr(p.key())) for k, p in self.rules.items())
-        text = repr((items, sorted(self.unmasked_fields)))
+        text = repr((items, self.who))
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     @classmethod

@@ -10,11 +10,14 @@ from datetime import datetime, timezone
 from typing import Any
 
 import models
+from policies.masking import is_key_tag
 from policies.predicate import (
-    TRUE, Compare, Contains, In, InSubquery, Pred, StartsWith, and_, or_, path_prefix,
+    FALSE, TRUE, Compare, Contains, In, InSubquery, Pred, StartsWith, and_, or_, path_prefix,
 )
 
-from .errors import BadInput
+from policies.scope import Scope
+
+from .errors import BadInput, Forbidden
 from .kinds import kind_of
 
 # kind -> filter key -> (column, how): "in" takes a list of values, "prefix" a path
@@ -36,6 +39,7 @@ FILTER_COLUMNS: dict[str, dict[str, tuple[str, str]]] = {
     },
     "thing": {"kind": ("kind", "in"), "status": ("status", "in")},
     "organisation": {"kind": ("kind", "in")},
+    "audit": {"actor": ("actor", "in"), "action": ("action", "in"), "object_kind": ("object_kind", "in")},
 }
 
 
@@ -44,17 +48,27 @@ def as_utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
-def tag_predicate(tags: list[str]) -> Pred:
+def tag_predicate(tags: list[str], scope: Scope) -> Pred:
     """Persons carrying any of `tags`; a tag names itself and everything under it
-    (`care` matches `care/low_income`)."""
+    (`care` matches `care/low_income`). Key-person tags can be filtered on only where the
+    caller may see them, or the filter would tell what the masking hides."""
     for t in tags:
         if not t or t.startswith("/") or t.endswith("/"):
             raise BadInput(f"not a tag path: {t!r}", field="tags")
-    inner = or_(*(or_(Compare("tag", "eq", t), StartsWith("tag", t + "/")) for t in tags))
-    return InSubquery("id", models.PersonTag, "person_id", inner)
+    parts = []
+    for t in tags:
+        has_tag = InSubquery("id", models.PersonTag, "person_id",
+                             or_(Compare("tag", "eq", t), StartsWith("tag", t + "/")))
+        if is_key_tag(t):
+            where_visible = scope.where("person.key_tags")
+            if where_visible == FALSE:
+                raise Forbidden("filtering by key-person tags needs the person.key_tags grant", field="tags")
+            has_tag = and_(has_tag, where_visible)
+        parts.append(has_tag)
+    return or_(*parts)
 
 
-def compile_filter(kind: str, spec: dict[str, Any] | None) -> Pred:
+def compile_filter(kind: str, spec: dict[str, Any] | None, scope: Scope) -> Pred:
     if not spec:
         return TRUE
     k = kind_of(kind)
@@ -67,6 +81,8 @@ def compile_filter(kind: str, spec: dict[str, Any] | None) -> Pred:
             if not (isinstance(value, str) and value.startswith("/") and value.endswith("/")):
                 raise BadInput("a region path starts and ends with '/'", field="region")
             parts.append(path_prefix(value))
+        elif key == "since" and kind == "audit":
+            parts.append(Compare("at", "gte", as_utc(value)))
         elif key == "updated_since":
             parts.append(Compare("updated_at", "gte", as_utc(value)))
         elif key == "text":
@@ -76,7 +92,7 @@ def compile_filter(kind: str, spec: dict[str, Any] | None) -> Pred:
             parts.append(In("id", tuple(value)))
         elif key == "tags" and kind == "person":
             if value:
-                parts.append(tag_predicate(value))
+                parts.append(tag_predicate(value, scope))
         elif key in columns:
             column, how = columns[key]
             values = [getattr(v, "value", v) for v in (value if isinstance(value, list) else [value])]

@@ -22,6 +22,7 @@ class Kind:
     # scoped kinds are filtered by the caller's Scope; sub-rows (tags, logs, …) are only
     # ever reached through a parent that already passed its scope
     scoped: bool = True
+    soft_deleted: bool = True  # has deleted_at (the audit trail is append-only and has not)
 
 
 _COMMON = {"id": int, "created_at": datetime, "updated_at": datetime}
@@ -51,6 +52,8 @@ KINDS: dict[str, Kind] = {
         Kind("event_log", models.EventLog, default_order=(("created_at", False), ("id", False)), scoped=False),
         Kind("event_person", models.EventPerson, scoped=False),
         Kind("event_thing", models.EventThing, scoped=False),
+        Kind("audit", models.AuditEntry, {"id": int, "at": datetime}, (("id", True),),
+             ("actor", "action", "object_id"), soft_deleted=False),
     )
 }
 

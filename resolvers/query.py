@@ -12,7 +12,7 @@ def visible(scope: Scope, kind: str, action: str = "read") -> Pred:
     """The predicate of rows of `kind` the caller may `action`: live rows within the scope."""
     k = kind_of(kind)
     where = scope.where(kind, action) if k.scoped else TRUE
-    return and_(IsNull("deleted_at"), where)
+    return and_(IsNull("deleted_at"), where) if k.soft_deleted else where
 
 
 def rows(scope: Scope, kind: str, where: Pred = TRUE, action: str = "read"):

@@ -1,12 +1,54 @@
-"""The GraphQL schema: one strawberry type per kind, assembled here."""
+"""The GraphQL schema: one strawberry type per kind, assembled here. Every root field but
+`login` needs a signed-in caller; introspection is open."""
 
 from typing import Any
 
 import strawberry
+from strawberry.extensions import SchemaExtension
+from strawberry.permission import BasePermission, PermissionExtension
+from strawberry.tools import merge_types
 
+from resolvers.errors import Unauthenticated
+
+from .access import AccessMutation, AccessQuery, audit_trail_field
 from .errors import ErrorCodes
-from .mutation import Mutation
-from .query import Query
+from .mutation import Mutation as DataMutation
+from .query import Query as DataQuery
+
+PUBLIC_FIELDS = {"login"}
+
+
+class SignedIn(BasePermission):
+    async def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
+        if info.context.user is None:
+            raise info.context.auth_error or Unauthenticated("sign in first: mutation { login(…) { token } }")
+        return True
+
+
+def require_sign_in(root_type: type) -> type:
+    for field in root_type.__strawberry_definition__.fields:
+        if field.python_name not in PUBLIC_FIELDS:
+            field.extensions.append(PermissionExtension(permissions=[SignedIn()], use_directives=False))
+    return root_type
+
+
+@strawberry.type
+class AuditQuery:
+    audit_trail = audit_trail_field()
+
+
+Query = require_sign_in(merge_types("Query", (DataQuery, AccessQuery, AuditQuery)))
+Mutation = require_sign_in(merge_types("Mutation", (AccessMutation, DataMutation)))
+
+
+class AuditSensitiveReads(SchemaExtension):
+    """Writes the audit entries of the sensitive values a response revealed, once."""
+
+    async def on_operation(self):
+        yield
+        context = self.execution_context.context
+        if context is not None and hasattr(context, "flush_audit"):
+            await context.flush_audit()
 
 
 class GridhubSchema(strawberry.Schema):
@@ -15,4 +57,4 @@ class GridhubSchema(strawberry.Schema):
         (bad input, conflicts) are answers, not incidents."""
 
 
-schema = GridhubSchema(query=Query, mutation=Mutation, extensions=[ErrorCodes])
+schema = GridhubSchema(query=Query, mutation=Mutation, extensions=[ErrorCodes, AuditSensitiveReads])

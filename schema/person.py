@@ -6,6 +6,7 @@ from strawberry.relay import NodeID
 from strawberry.types import Info
 
 import models
+from policies.masking import is_key_tag
 
 from .enums import Gender, HouseholdRelation, PopulationType
 from .filters import RowFilter
@@ -30,19 +31,32 @@ class HouseholdFilter(RowFilter):
 class Person(ModelNode, Versioned):
     row_kind = "person"
     id: NodeID[int]
-    id_number: str
     name: str
     gender: Gender
     birth_date: date
     ethnicity: str
-    phone: Optional[str]
     registered_address: str
     population_type: PopulationType
     relation_to_head: Optional[HouseholdRelation]
 
-    @strawberry.field(description="Tag paths: care/…, key/…, role/….")
+    @strawberry.field(description="GB 11643 identity number; masked (`341823********1234`) "
+                                  "where you were not granted it.")
+    def id_number(self: models.Person, info: Info) -> str:
+        return info.context.reveal("person", "id_number", self, self.id_number)
+
+    @strawberry.field(description="Masked (`138****5678`) where you were not granted it.")
+    def phone(self: models.Person, info: Info) -> Optional[str]:
+        return info.context.reveal("person", "phone", self, self.phone)
+
+    @strawberry.field(description="Tag paths: care/…, key/…, role/…. Key-person tags (key/…) "
+                                  "appear only where you were granted them.")
     async def tags(self: models.Person, info: Info) -> list[str]:
-        return [t.tag for t in await load_by(info, "person_tag", "person_id", self.id)]
+        tags = [t.tag for t in await load_by(info, "person_tag", "person_id", self.id)]
+        if any(is_key_tag(t) for t in tags):
+            if not info.context.scope.sees_unmasked("person", "key_tags", self):
+                return [t for t in tags if not is_key_tag(t)]
+            info.context.note_sensitive_read("person", "key_tags", self)
+        return tags
 
     @strawberry.field
     async def region(self: models.Person, info: Info) -> Optional[RegionRef]:

@@ -8,6 +8,7 @@ import logging
 import os
 import re
 import tempfile
+from contextvars import ContextVar
 
 import httpx
 import pytest
@@ -41,17 +42,20 @@ def _fresh_database_url() -> str:
 @pytest.fixture(scope="session")
 def settings() -> Settings:
     return Settings(database_url=_fresh_database_url(), cache_url=os.environ.get("CACHE_URL", "memory://"),
-                    demo_mode=True, jwt_secret="test-secret-not-for-production", max_page_size=500)
+                    demo_mode=True, jwt_secret="test-secret-not-for-production-0123456789", max_page_size=500)
 
 
 @pytest.fixture(scope="session")
 async def app(settings):
     from app import create_app
     from resolvers.demo import build_demo
+    from resolvers.demo_users import create_demo_users
 
     application = create_app(settings)
     async with LifespanManager(application):
         await build_demo(scale=DEMO_SCALE)
+        await create_demo_users()
+        await application.state.store.load()
         yield application
 
 
@@ -63,8 +67,36 @@ async def http(app):
 
 
 @pytest.fixture(scope="session")
-async def gql(http) -> GraphQLClient:
+async def anonymous(http) -> GraphQLClient:
     return GraphQLClient(http)
+
+
+@pytest.fixture(scope="session")
+async def sign_in(http):
+    """`await sign_in("worker")`: a client signed in as that demo user (tokens are kept)."""
+    tokens: dict[str, str] = {}
+
+    async def client_for(username: str) -> GraphQLClient:
+        if username not in tokens:
+            data = await GraphQLClient(http).query(
+                "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token } }",
+                u=username, p="demo")
+            tokens[username] = data["login"]["token"]
+        return GraphQLClient(http, tokens[username])
+
+    return client_for
+
+
+@pytest.fixture(scope="session")
+async def gql(sign_in) -> GraphQLClient:
+    """The county centre: reads the whole demo county, sensitive fields masked."""
+    return await sign_in("county")
+
+
+@pytest.fixture(scope="session")
+async def worker(sign_in) -> GraphQLClient:
+    """The grid worker of the anchor grid: keeps that grid's data."""
+    return await sign_in("worker")
 
 
 @pytest.fixture(scope="session")
@@ -77,14 +109,20 @@ async def anchors(app) -> dict[str, str]:
 _SQL = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\b", re.I)
 
 
+_measuring: ContextVar = ContextVar("measuring", default=None)
+
+
 class StatementCounter(logging.Handler):
+    """Counts the statements of the code it measures, not of background tasks (the
+    policy watcher's poll): tasks started inside inherit the context variable."""
+
     def __init__(self):
         super().__init__(logging.DEBUG)
         self.statements: list[str] = []
 
     def emit(self, record):
         message = record.getMessage()
-        if _SQL.match(message):
+        if _measuring.get() is self and _SQL.match(message):
             self.statements.append(message)
 
     @property
@@ -102,9 +140,11 @@ def count_sql():
         counter, level = StatementCounter(), logger.level
         logger.addHandler(counter)
         logger.setLevel(logging.DEBUG)
+        token = _measuring.set(counter)
         try:
             yield counter
         finally:
+            _measuring.reset(token)
             logger.removeHandler(counter)
             logger.setLevel(level)
 

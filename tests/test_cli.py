@@ -24,7 +24,9 @@ def free_port() -> int:
 
 
 def test_demo_then_serve_answers_a_nested_query(tmp_path):
-    env = {**os.environ, "DATABASE_URL": f"sqlite://{tmp_path}/cli.sqlite3", "CACHE_URL": "memory://"}
+    env = {**os.environ, "DATABASE_URL": f"sqlite://{tmp_path}/cli.sqlite3", "CACHE_URL": "memory://",
+           "DEMO_MODE": "1"}
+    env.pop("JWT_SECRET", None)
     assert gridhub("migrate", env=env).returncode == 0
     built = gridhub("demo", "--scale", "0.02", env=env)
     assert built.returncode == 0, built.stderr
@@ -47,16 +49,24 @@ def test_demo_then_serve_answers_a_nested_query(tmp_path):
         else:
             raise AssertionError("the server did not come up")
         assert health == {"status": "ok", "database": "ok", "cache": "ok"}
-        query = """{ persons(first: 3) { totalCount nodes { name household { members { name } }
-                     residence { name } region { ancestors { name tier } } } } }"""
-        request = urllib.request.Request(f"{base}/graphql", data=json.dumps({"query": query}).encode(),
-                                         headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=10) as r:
-            answer = json.load(r)
+        def graphql(query: str, token: str | None = None) -> dict:
+            headers = {"Content-Type": "application/json"}
+            if token:
+                headers["Authorization"] = f"Bearer {token}"
+            request = urllib.request.Request(f"{base}/graphql", data=json.dumps({"query": query}).encode(),
+                                             headers=headers)
+            with urllib.request.urlopen(request, timeout=10) as r:
+                return json.load(r)
+
+        refused = graphql("{ persons(first: 1) { totalCount } }")
+        assert refused["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+        token = graphql('mutation { login(username: "worker", password: "demo") { token } }')["data"]["login"]["token"]
+        answer = graphql("""{ persons(first: 3) { totalCount nodes { name household { members { name } }
+                     residence { name } region { ancestors { name tier } } } } }""", token)
         assert "errors" not in answer, answer
         persons = answer["data"]["persons"]
         assert persons["totalCount"] > 0 and len(persons["nodes"]) == 3
-        assert persons["nodes"][0]["region"]["ancestors"][0]["tier"] == "COUNTY"
+        assert [a["tier"] for a in persons["nodes"][0]["region"]["ancestors"]] == ["COUNTY", "TOWN", "COMMUNITY"]
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -25,31 +25,31 @@ async def grid_id(gql, anchors) -> str:
     return data["regions"]["nodes"][0]["id"]
 
 
-async def test_create_update_delete_person(gql, anchors):
-    region = await grid_id(gql, anchors)
-    created = (await gql.query(CREATE_PERSON, input={
+async def test_create_update_delete_person(worker, anchors):
+    region = await grid_id(worker, anchors)
+    created = (await worker.query(CREATE_PERSON, input={
         "idNumber": new_id_number(901), "name": "测试人", "regionId": region, "tags": ["care/low_income"],
         "phone": "13800001111"}))["createPerson"]
     assert created["gender"] == "MALE" and created["birthDate"] == "1990-01-01"
     assert created["region"]["path"] == anchors["grid"] and created["version"] == 1
     assert created["tags"] == ["care/low_income"]
 
-    updated = (await gql.query(UPDATE_PERSON, id=created["id"], version=1,
+    updated = (await worker.query(UPDATE_PERSON, id=created["id"], version=1,
                                input={"name": "测试人二", "tags": ["role/volunteer"]}))["updatePerson"]
     assert updated["version"] == 2 and updated["name"] == "测试人二" and updated["tags"] == ["role/volunteer"]
     assert updated["phone"] == "13800001111"  # untouched fields stay
 
-    stale = await gql.post(UPDATE_PERSON, {"id": created["id"], "version": 1, "input": {"name": "迟到"}})
+    stale = await worker.post(UPDATE_PERSON, {"id": created["id"], "version": 1, "input": {"name": "迟到"}})
     assert stale.codes == ["CONFLICT"]
     assert stale.errors[0]["extensions"]["currentVersion"] == 2
     assert (await models.Person.get(name="测试人二")).version == 2
 
-    deleted = await gql.query("mutation($id: ID!) { deletePerson(id: $id, version: 2) { deletedAt } }",
+    deleted = await worker.query("mutation($id: ID!) { deletePerson(id: $id, version: 2) { deletedAt } }",
                               id=created["id"])
     assert deleted["deletePerson"]["deletedAt"]
-    gone = await gql.post("query($id: ID!) { node(id: $id) { id } }", {"id": created["id"]})
+    gone = await worker.post("query($id: ID!) { node(id: $id) { id } }", {"id": created["id"]})
     assert gone.codes == ["NOT_FOUND"]
-    again = await gql.post("mutation($id: ID!) { deletePerson(id: $id) { id } }", {"id": created["id"]})
+    again = await worker.post("mutation($id: ID!) { deletePerson(id: $id) { id } }", {"id": created["id"]})
     assert again.codes == ["NOT_FOUND"]
 
 
@@ -62,34 +62,34 @@ async def test_create_update_delete_person(gql, anchors):
     ({"name": "   "}, "name"),
     ({"gender": "MALE"}, "gender"),  # 902 is even: the number says female
 ])
-async def test_bad_person_input_names_the_field_and_writes_nothing(gql, anchors, change, field):
+async def test_bad_person_input_names_the_field_and_writes_nothing(worker, anchors, change, field):
     before = await models.Person.all().count()
-    data = {"idNumber": new_id_number(902), "name": "坏输入", "regionId": await grid_id(gql, anchors), **change}
-    response = await gql.post(CREATE_PERSON, {"input": data})
+    data = {"idNumber": new_id_number(902), "name": "坏输入", "regionId": await grid_id(worker, anchors), **change}
+    response = await worker.post(CREATE_PERSON, {"input": data})
     assert response.codes == ["BAD_USER_INPUT"], response.errors
     assert response.errors[0]["extensions"]["field"] == field
     assert await models.Person.all().count() == before
 
 
-async def test_enum_values_are_checked(gql, anchors):
-    data = {"idNumber": new_id_number(903), "name": "枚举", "regionId": await grid_id(gql, anchors),
+async def test_enum_values_are_checked(worker, anchors):
+    data = {"idNumber": new_id_number(903), "name": "枚举", "regionId": await grid_id(worker, anchors),
             "populationType": "ALIEN"}
-    response = await gql.post(CREATE_PERSON, {"input": data})
+    response = await worker.post(CREATE_PERSON, {"input": data})
     assert response.codes == ["BAD_USER_INPUT"]
 
 
-async def test_duplicate_identity_number_is_a_conflict(gql, anchors):
+async def test_duplicate_identity_number_is_a_conflict(worker, anchors):
     existing = await models.Person.all().order_by("id").first()
-    response = await gql.post(CREATE_PERSON, {"input": {
-        "idNumber": existing.id_number, "name": "重复", "regionId": await grid_id(gql, anchors)}})
+    response = await worker.post(CREATE_PERSON, {"input": {
+        "idNumber": existing.id_number, "name": "重复", "regionId": await grid_id(worker, anchors)}})
     assert response.codes == ["CONFLICT"] and response.errors[0]["extensions"]["field"] == "idNumber"
 
 
-async def test_a_failing_link_rolls_back_the_whole_event(gql, anchors):
+async def test_a_failing_link_rolls_back_the_whole_event(worker, anchors):
     before = await models.Event.all().count()
-    response = await gql.post("""mutation($input: EventCreateInput!) { createEvent(input: $input) { id } }""", {
+    response = await worker.post("""mutation($input: EventCreateInput!) { createEvent(input: $input) { id } }""", {
         "input": {"title": "半截事件", "kind": "HAZARD", "category": "safety/fire", "source": "PATROL",
-                  "occurredAt": "2026-11-20T08:00:00Z", "regionId": await grid_id(gql, anchors),
+                  "occurredAt": "2026-11-20T08:00:00Z", "regionId": await grid_id(worker, anchors),
                   "personIds": ["UGVyc29uOjk5OTk5OTk="]}})
     assert response.codes == ["BAD_USER_INPUT"] and response.errors[0]["extensions"]["field"] == "personIds"
     assert await models.Event.all().count() == before
@@ -102,29 +102,29 @@ async def test_a_failing_link_rolls_back_the_whole_event(gql, anchors):
     ("Event", {"title": "坏满意度", "kind": "REQUEST", "category": "Safety!", "source": "HOTLINE",
                "occurredAt": "2026-11-20T08:00:00Z"}, "category"),
 ])
-async def test_validation_of_other_kinds(gql, anchors, kind, input_, field):
-    response = await gql.post(f"mutation($input: {kind}CreateInput!) {{ create{kind}(input: $input) {{ id }} }}",
-                              {"input": {**input_, "regionId": await grid_id(gql, anchors)}})
+async def test_validation_of_other_kinds(worker, anchors, kind, input_, field):
+    response = await worker.post(f"mutation($input: {kind}CreateInput!) {{ create{kind}(input: $input) {{ id }} }}",
+                              {"input": {**input_, "regionId": await grid_id(worker, anchors)}})
     assert response.codes == ["BAD_USER_INPUT"], response.errors
     assert response.errors[0]["extensions"]["field"] == field
 
 
-async def test_create_each_kind(gql, anchors):
-    region = await grid_id(gql, anchors)
+async def test_create_each_kind(worker, anchors):
+    region = await grid_id(worker, anchors)
     body = "91341823MA2N" + "00001"
-    org = await gql.query("""mutation($input: OrganisationCreateInput!) { createOrganisation(input: $input) {
+    org = await worker.query("""mutation($input: OrganisationCreateInput!) { createOrganisation(input: $input) {
         id creditCode kind } }""", input={"name": "测试物业", "kind": "PROPERTY_MANAGEMENT", "regionId": region,
                                           "creditCode": body + credit_code_check_char(body)})
-    place = await gql.query("""mutation($input: PlaceCreateInput!) { createPlace(input: $input) { id kind } }""",
+    place = await worker.query("""mutation($input: PlaceCreateInput!) { createPlace(input: $input) { id kind } }""",
                             input={"code": "TEST-PLACE-1", "name": "测试小区1幢", "kind": "BUILDING",
                                    "regionId": region, "longitude": 118.3, "latitude": 30.9})
-    thing = await gql.query("""mutation($input: ThingCreateInput!) { createThing(input: $input) {
+    thing = await worker.query("""mutation($input: ThingCreateInput!) { createThing(input: $input) {
         id place { id } owner { id } } }""", input={
         "code": "TEST-THING-1", "name": "消防栓", "kind": "HYDRANT", "regionId": region,
         "placeId": place["createPlace"]["id"], "ownerId": org["createOrganisation"]["id"]})
-    household = await gql.query("""mutation($input: HouseholdCreateInput!) { createHousehold(input: $input) {
+    household = await worker.query("""mutation($input: HouseholdCreateInput!) { createHousehold(input: $input) {
         id place { id } } }""", input={"code": "TEST-HH-1", "regionId": region, "placeId": place["createPlace"]["id"]})
-    event = await gql.query("""mutation($input: EventCreateInput!) { createEvent(input: $input) {
+    event = await worker.query("""mutation($input: EventCreateInput!) { createEvent(input: $input) {
         id status things { id } place { id } } }""", input={
         "title": "消防栓漏水", "kind": "HAZARD", "category": "safety/fire", "source": "PATROL",
         "occurredAt": "2026-11-20T08:00:00Z", "regionId": region, "placeId": place["createPlace"]["id"],
@@ -135,26 +135,26 @@ async def test_create_each_kind(gql, anchors):
     assert event["createEvent"]["things"] == [{"id": thing["createThing"]["id"]}]
 
 
-async def test_residence_moves_keep_history(gql, anchors):
-    region = await grid_id(gql, anchors)
-    person = (await gql.query(CREATE_PERSON, input={"idNumber": new_id_number(904), "name": "流动人员",
+async def test_residence_moves_keep_history(worker, anchors):
+    region = await grid_id(worker, anchors)
+    person = (await worker.query(CREATE_PERSON, input={"idNumber": new_id_number(904), "name": "流动人员",
                                                     "regionId": region, "populationType": "FLOATING"}))["createPerson"]
-    places = (await gql.query("query($p: String) { places(first: 2, filter: {regionPath: $p, kind: [RENTAL_HOUSE, HOUSE]}) "
-                              "{ nodes { id } } }", p=anchors["community"]))["places"]["nodes"]
+    places = (await worker.query("query($p: String) { places(first: 2, filter: {regionPath: $p, kind: [RENTAL_HOUSE, HOUSE]}) "
+                              "{ nodes { id } } }", p=anchors["grid"]))["places"]["nodes"]
     move_in = """mutation($person: ID!, $place: ID!, $on: Date!) {
         registerResidence(person: $person, place: $place, startedOn: $on) { startedOn endedOn place { id } } }"""
-    await gql.query(move_in, person=person["id"], place=places[0]["id"], on="2026-01-10")
-    await gql.query(move_in, person=person["id"], place=places[1]["id"], on="2026-06-01")
-    again = await gql.post(move_in, {"person": person["id"], "place": places[1]["id"], "on": "2026-07-01"})
+    await worker.query(move_in, person=person["id"], place=places[0]["id"], on="2026-01-10")
+    await worker.query(move_in, person=person["id"], place=places[1]["id"], on="2026-06-01")
+    again = await worker.post(move_in, {"person": person["id"], "place": places[1]["id"], "on": "2026-07-01"})
     assert again.codes == ["CONFLICT"]
-    out = await gql.query("""mutation($person: ID!) { endResidence(person: $person, endedOn: "2026-10-01") {
+    out = await worker.query("""mutation($person: ID!) { endResidence(person: $person, endedOn: "2026-10-01") {
         endedOn } }""", person=person["id"])
     assert out["endResidence"]["endedOn"] == "2026-10-01"
-    history = await gql.query("""query($id: ID!) { node(id: $id) { ... on Person { residence { id }
+    history = await worker.query("""query($id: ID!) { node(id: $id) { ... on Person { residence { id }
         residences { startedOn endedOn place { id } } } } }""", id=person["id"])
     assert history["node"]["residence"] is None
     assert [(r["startedOn"], r["endedOn"], r["place"]["id"]) for r in history["node"]["residences"]] == [
         ("2026-06-01", "2026-10-01", places[1]["id"]), ("2026-01-10", "2026-06-01", places[0]["id"])]
-    nothing = await gql.post("""mutation($person: ID!) { endResidence(person: $person, endedOn: "2026-10-02") {
+    nothing = await worker.post("""mutation($person: ID!) { endResidence(person: $person, endedOn: "2026-10-02") {
         endedOn } }""", {"person": person["id"]})
     assert nothing.codes == ["CONFLICT"]

@@ -1,0 +1,190 @@
+"""Policy administration: rules, role grants, explanations, the audit trail and service
+tokens. Each check asks the enforcer about one node (DESIGN: single-record checks may);
+each edit goes through `PolicyStore.edit`, one audited transaction that bumps the version."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from tortoise.transactions import in_transaction
+
+from models import AuditEntry, Region, ServiceToken, User
+from policies.predicate import FALSE, Compare
+from policies.scope import ACTIONS, Scope
+from policies.store import PolicyStore
+
+from .errors import BadInput, Forbidden, NotFound
+from .query import rows
+
+RULE_ACTIONS = (*ACTIONS, "grant")
+WORKFLOW_ACTIONS = ("report", "accept", "dispatch", "escalate", "handle", "resolve", "verify", "close",
+                    "reject", "supervise")
+_OBJECT = re.compile(r"^(\*|[a-z_]+(\.[a-z_]+)?(:[a-z0-9_*./]+)?|role:[a-z_.*]+)$")
+_ROLE = re.compile(r"^[a-z_]+(\.[a-z_]+)?$")
+
+
+@dataclass
+class PolicyRule:
+    role: str
+    domain: str
+    object: str
+    action: str
+    effect: str
+
+
+@dataclass
+class RoleGrant:
+    username: str
+    role: str
+    domain: str
+
+    @property
+    def region_path(self) -> str:
+        return self.domain.rstrip("*")
+
+
+def _require(store: PolicyStore, actor: str, domain: str, obj: str, action: str) -> None:
+    if not store.allows(actor, domain, obj, action):
+        raise Forbidden(f"you may not {action} {obj} at {domain}")
+
+
+async def _root_paths() -> list[str]:
+    return [r.region_path for r in await Region.filter(parent_id=None, deleted_at=None)]
+
+
+async def _check_domain_pattern(domain: str) -> list[str]:
+    """The concrete region paths a rule's domain covers at the top: `*` covers every root."""
+    if domain == "*":
+        return await _root_paths()
+    path = domain[:-1] if domain.endswith("*") else domain
+    if not (path.startswith("/") and path.endswith("/")) or "*" in path:
+        raise BadInput("a domain is *, a region path, or a region path followed by *", field="domain")
+    return [path]
+
+
+def policy_rules(store: PolicyStore, scope: Scope, role: str | None = None) -> list[PolicyRule]:
+    if scope.where("policy", "read") == FALSE:
+        raise Forbidden("you may not read the policy")
+    found = []
+    for line in store.enforcer.get_policy():
+        if role is None or line[0] == role:
+            found.append(PolicyRule(line[0], line[1], line[2], line[3], line[4] if len(line) > 4 else "allow"))
+    return found
+
+
+def role_grants(store: PolicyStore, scope: Scope, username: str | None = None,
+                region_path: str | None = None) -> list[RoleGrant]:
+    """Grants of roles to users whose node lies in what the caller may read of the policy."""
+    visible = scope.where("policy", "read")
+    grants = []
+    for user, role, domain in store.enforcer.get_named_grouping_policy("g"):
+        grant = RoleGrant(user, role, domain)
+        if username and user != username:
+            continue
+        if region_path and not grant.region_path.startswith(region_path):
+            continue
+        if domain != "*" and visible.matches(_AtPath(grant.region_path)):
+            grants.append(grant)
+    return grants
+
+
+class _AtPath:
+    def __init__(self, region_path: str):
+        self.region_path = region_path
+
+
+async def _region_by_path(scope: Scope, region_path: str) -> Region:
+    region = await rows(scope, "region", Compare("region_path", "eq", region_path)).first()
+    if region is None:
+        raise NotFound("no region with this path")
+    return region
+
+
+async def grant_role(store: PolicyStore, actor: str, username: str, role: str, region_path: str,
+                     *, revoke: bool = False) -> RoleGrant:
+    if not await User.exists(username=username, deleted_at=None):
+        raise NotFound(f"no user {username}")
+    if not _ROLE.match(role or ""):
+        raise BadInput("not a role name", field="role")
+    if not await Region.exists(region_path=region_path, deleted_at=None):
+        raise NotFound("no region with this path")
+    # Delegation: an admin grants only at nodes inside its own subtree, and only roles the
+    # policy lets it grant (role:<name> / grant), so never one it could not hold there.
+    _require(store, actor, region_path, f"role:{role}", "grant")
+    grant = RoleGrant(username, role, region_path + "*")
+    changed = await store.edit("g", [username, role, grant.domain], add=not revoke, actor=actor,
+                               region_path=region_path)
+    if revoke and not changed:
+        raise NotFound(f"{username} does not hold {role} at {region_path}")
+    return grant
+
+
+async def edit_rule(store: PolicyStore, actor: str, rule: PolicyRule, *, remove: bool = False) -> PolicyRule:
+    if not _ROLE.match(rule.role or ""):
+        raise BadInput("not a role name", field="role")
+    if not _OBJECT.match(rule.object or ""):
+        raise BadInput("an object is a kind, kind:facet, kind.field or role:name", field="object")
+    if rule.action not in (*RULE_ACTIONS, *WORKFLOW_ACTIONS):
+        raise BadInput(f"unknown action {rule.action}", field="action")
+    if rule.effect not in ("allow", "deny"):
+        raise BadInput("effect is allow or deny", field="effect")
+    for path in await _check_domain_pattern(rule.domain):
+        _require(store, actor, path, "policy", "update")
+    changed = await store.edit("p", [rule.role, rule.domain, rule.object, rule.action, rule.effect],
+                               add=not remove, actor=actor, region_path=rule.domain.rstrip("*"))
+    if remove and not changed:
+        raise NotFound("no such rule")
+    return rule
+
+
+async def explain_access(store: PolicyStore, actor: str, username: str, action: str, obj: str,
+                         region_path: str) -> tuple[bool, list[str]]:
+    _require(store, actor, region_path, "policy", "read")
+    if not await User.exists(username=username, deleted_at=None):
+        raise NotFound(f"no user {username}")
+    return store.explain(username, region_path, obj, action)
+
+
+async def _user_for_admin(store: PolicyStore, actor: str, username: str) -> User:
+    """A user an admin may manage: every node the user holds a role at is in its reach."""
+    user = await User.get_or_none(username=username, deleted_at=None)
+    if user is None:
+        raise NotFound(f"no user {username}")
+    domains = [d.rstrip("*") for _, d in store.grants_of(username)] or await _root_paths()
+    for path in domains:
+        _require(store, actor, path, "user", "update")
+    return user
+
+
+async def create_service_token(store: PolicyStore, actor: str, username: str, name: str):
+    from .auth import create_service_token as make
+
+    if not (name or "").strip():
+        raise BadInput("a service token needs a name", field="name")
+    user = await _user_for_admin(store, actor, username)
+    async with in_transaction():
+        token, row = await make(user, name.strip(), actor)
+        await AuditEntry.create(actor=actor, action="create_token", object_kind="user", object_id=username,
+                                detail={"token": row.prefix, "name": row.name})
+    return token, row
+
+
+async def service_tokens(store: PolicyStore, actor: str, username: str) -> list[ServiceToken]:
+    user = await _user_for_admin(store, actor, username)
+    return await ServiceToken.filter(user_id=user.id, deleted_at=None).order_by("id")
+
+
+async def revoke_service_token(store: PolicyStore, actor: str, token_id: int) -> ServiceToken:
+    token = await ServiceToken.get_or_none(id=token_id, deleted_at=None)
+    if token is None:
+        raise NotFound("no service token with this id")
+    user = await User.get(id=token.user_id)
+    await _user_for_admin(store, actor, user.username)
+    if token.revoked_at is None:
+        async with in_transaction():
+            await ServiceToken.filter(id=token_id).update(revoked_at=datetime.now(timezone.utc))
+            await AuditEntry.create(actor=actor, action="revoke_token", object_kind="user",
+                                    object_id=user.username, detail={"token": token.prefix})
+    return await ServiceToken.get(id=token_id)

@@ -1,0 +1,92 @@
+"""Sign-in: scrypt password hashes, short-lived JWTs, and long-lived service tokens for
+department systems (stored as SHA-256, shown once)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta, timezone
+
+import jwt
+
+from models import ServiceToken, User
+
+from .errors import Unauthenticated
+
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+SERVICE_TOKEN_PREFIX = "ghs_"
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **_SCRYPT)
+    return "scrypt${n}${r}${p}$".format(**_SCRYPT) + "$".join(
+        base64.b64encode(x).decode() for x in (salt, digest))
+
+
+def verify_password(password: str, stored: str | None) -> bool:
+    try:
+        scheme, n, r, p, salt, digest = (stored or "").split("$")
+        if scheme != "scrypt":
+            return False
+        computed = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r),
+                                  p=int(p), dklen=32)
+        return hmac.compare_digest(computed, base64.b64decode(digest))
+    except ValueError:
+        return False
+
+
+_DUMMY_HASH = hash_password(secrets.token_hex(8))
+
+
+async def login(username: str, password: str, secret: str, ttl: timedelta) -> tuple[str, datetime]:
+    user = await User.get_or_none(username=username, deleted_at=None)
+    # verify against a dummy hash for unknown users so timing does not tell who exists
+    valid = verify_password(password, user.password_hash if user else _DUMMY_HASH)
+    if not (user and valid and user.is_active):
+        raise Unauthenticated("wrong username or password")
+    expires = datetime.now(timezone.utc) + ttl
+    token = jwt.encode({"sub": user.username, "exp": expires, "iat": datetime.now(timezone.utc)},
+                       secret, algorithm="HS256")
+    return token, expires
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def create_service_token(user: User, name: str, created_by: str) -> tuple[str, ServiceToken]:
+    token = SERVICE_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = await ServiceToken.create(user=user, name=name, token_hash=_token_digest(token),
+                                    prefix=token[:12], created_by=created_by)
+    return token, row
+
+
+async def authenticate(authorization: str | None, secret: str) -> User | None:
+    """The user a request's `Authorization: Bearer …` names; None without one.
+    A token that is present but not valid is refused, never taken as anonymous."""
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthenticated("use `Authorization: Bearer <token>`")
+    if token.startswith(SERVICE_TOKEN_PREFIX):
+        row = await ServiceToken.get_or_none(token_hash=_token_digest(token), revoked_at=None,
+                                             deleted_at=None)
+        if row is None:
+            raise Unauthenticated("this service token is not valid (revoked or unknown)")
+        await ServiceToken.filter(id=row.id).update(last_used_at=datetime.now(timezone.utc))
+        user = await User.get_or_none(id=row.user_id, deleted_at=None, is_active=True)
+    else:
+        try:
+            claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["exp", "sub"]})
+        except jwt.ExpiredSignatureError:
+            raise Unauthenticated("the token has expired; sign in again") from None
+        except jwt.InvalidTokenError:
+            raise Unauthenticated("the token is not valid") from None
+        user = await User.get_or_none(username=claims["sub"], deleted_at=None, is_active=True)
+    if user is None:
+        raise Unauthenticated("the token's user no longer exists or is disabled")
+    return user

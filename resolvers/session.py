@@ -1,0 +1,48 @@
+"""Builds the RequestContext of one request: who is calling and what they may do.
+
+Scopes are compiled once per (user, policy version) and kept in a small per-process
+cache; a policy edit changes the version, so a stale scope is never served."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+from policies.compiler import compile_scope
+from policies.scope import Scope
+from policies.store import PolicyStore
+from settings import Settings
+
+from .auth import authenticate
+from .context import RequestContext
+from .errors import Unauthenticated
+
+
+class ScopeCache:
+    def __init__(self, size: int = 2048):
+        self.size = size
+        self._scopes: OrderedDict[tuple, Scope] = OrderedDict()
+
+    def get(self, store: PolicyStore, user: Any) -> Scope:
+        key = (user.username, user.department_id, store.version)
+        scope = self._scopes.get(key)
+        if scope is None:
+            scope = compile_scope(store, user.username, {"department_id": user.department_id})
+            self._scopes[key] = scope
+            while len(self._scopes) > self.size:
+                self._scopes.popitem(last=False)
+        else:
+            self._scopes.move_to_end(key)
+        return scope
+
+
+async def build_context(settings: Settings, store: PolicyStore, scopes: ScopeCache,
+                        authorization: str | None, request: Any = None, response: Any = None) -> RequestContext:
+    user, problem = None, None
+    try:
+        user = await authenticate(authorization, settings.jwt_secret)
+    except Unauthenticated as e:
+        problem = e
+    scope = scopes.get(store, user) if user else Scope()
+    return RequestContext(scope=scope, settings=settings, request=request, response=response, user=user,
+                          auth_error=problem, store=store)
