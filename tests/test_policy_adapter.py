@@ -1,0 +1,64 @@
+"""Our Tortoise adapter behind the real AsyncEnforcer: rules round-trip, stay unique, and a
+batch is all or nothing."""
+
+import casbin
+import pytest
+from casbin.util import key_match
+
+import models
+from policies.adapter import TortoiseAdapter
+from policies.store import MODEL_PATH
+
+
+async def fresh_enforcer() -> casbin.AsyncEnforcer:
+    enforcer = casbin.AsyncEnforcer(str(MODEL_PATH), TortoiseAdapter())
+    enforcer.add_named_domain_matching_func("g", key_match)
+    await enforcer.load_policy()
+    return enforcer
+
+
+@pytest.fixture
+async def scratch_rules(app):
+    """Rules of a made-up role, removed afterwards so the demo policy is untouched."""
+    yield "zz_test_role"
+    await models.CasbinRule.filter(v0__startswith="zz_test").delete()
+    await models.CasbinRule.filter(v1__startswith="zz_test").delete()
+
+
+async def test_rules_written_through_the_enforcer_load_back(scratch_rules):
+    role = scratch_rules
+    enforcer = await fresh_enforcer()
+    assert await enforcer.add_policy(role, "/341823/*", "thing", "read", "allow")
+    assert await enforcer.add_grouping_policy("zz_test_user", role, "/341823/341823100/*")
+    reloaded = await fresh_enforcer()
+    assert reloaded.enforce("zz_test_user", "/341823/341823100/341823100001/", "thing", "read")
+    assert not reloaded.enforce("zz_test_user", "/341823/341823101/", "thing", "read")
+    assert await models.CasbinRule.filter(ptype="p", v0=role).count() == 1
+    assert await models.CasbinRule.filter(ptype="g", v1=role).count() == 1
+
+
+async def test_duplicates_are_stored_once(scratch_rules):
+    adapter = TortoiseAdapter()
+    rule = [scratch_rules, "*", "place", "read", "allow"]
+    await adapter.add_policy("p", "p", rule)
+    await adapter.add_policies("p", "p", [rule, rule])
+    assert await models.CasbinRule.filter(ptype="p", v0=scratch_rules).count() == 1
+
+
+async def test_a_failing_batch_writes_nothing(scratch_rules):
+    adapter = TortoiseAdapter()
+    good = [scratch_rules, "*", "place", "read", "allow"]
+    too_long = [scratch_rules, "*", "place", "read", "allow", "x", "y"]
+    with pytest.raises(ValueError):
+        await adapter.add_policies("p", "p", [good, too_long])
+    assert await models.CasbinRule.filter(ptype="p", v0=scratch_rules).count() == 0
+
+
+async def test_remove_filtered_names_its_ptype(scratch_rules):
+    adapter = TortoiseAdapter()
+    await adapter.add_policies("p", "p", [[scratch_rules, "*", "place", "read", "allow"],
+                                          [scratch_rules, "*", "thing", "read", "allow"]])
+    await adapter.add_policy("g", "g", [scratch_rules, "x", "*"])  # a g line with the same v0
+    assert await adapter.remove_filtered_policy("p", "p", 0, scratch_rules)
+    assert await models.CasbinRule.filter(ptype="p", v0=scratch_rules).count() == 0
+    assert await models.CasbinRule.filter(ptype="g", v0=scratch_rules).count() == 1
