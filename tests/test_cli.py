@@ -36,7 +36,7 @@ def test_demo_then_serve_answers_a_nested_query(tmp_path):
 
     port = free_port()
     server = subprocess.Popen([sys.executable, "app.py", "serve", "--port", str(port)], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         base = f"http://127.0.0.1:{port}"
         for _ in range(100):
