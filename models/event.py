@@ -33,6 +33,7 @@ class Event(RegionalRow):
     )
     due_at = fields.DatetimeField(null=True, db_index=True)
     closed_at = fields.DatetimeField(null=True)
+    supervised_at = fields.DatetimeField(null=True, description="when supervision (督办) was last added")
     satisfaction = fields.IntField(null=True)
 
     class Meta:
@@ -66,6 +67,7 @@ class EventLog(Row):
     from_status = fields.CharEnumField(EventStatus, max_length=16, null=True)
     to_status = fields.CharEnumField(EventStatus, max_length=16)
     note = fields.TextField(default="")
+    attachments = fields.JSONField(default=list)
 
     class Meta:
         table = "event_log"

@@ -8,7 +8,7 @@ from typing import Callable
 
 import models
 
-from .predicate import FALSE, Compare, InSubquery, Pred, StartsWith, or_
+from .predicate import FALSE, Compare, InSubquery, IsNull, Pred, StartsWith, or_
 
 
 def _path_pattern(column: str, pattern: str) -> Pred:
@@ -41,11 +41,17 @@ def _event_assigned(_: str, who: dict) -> Pred:
     return Compare("handling_department_id", "eq", department_id) if department_id else FALSE
 
 
+def _event_with_region(_: str, who: dict) -> Pred:
+    """Events being handled by a tier of the tree, not dispatched to a department."""
+    return IsNull("handling_department_id")
+
+
 # (kind, facet name) -> builder(argument, who); a facet is written kind:name/argument,
 # except tag facets of persons, written person:<tag pattern>.
 FACETS: dict[tuple[str, str], Callable[[str, dict], Pred]] = {
     ("event", "category"): _event_category,
     ("event", "assigned"): _event_assigned,
+    ("event", "with_region"): _event_with_region,
     ("thing", "kind"): _column_value("kind"),
     ("thing", "status"): _column_value("status"),
     ("place", "kind"): _column_value("kind"),

@@ -181,11 +181,13 @@ _CATEGORIES = (
     _Category("dispute/wage", _DISPUTE, "human_resources", 120, 3, ("{where}农民工讨要工资",)),
     _Category("dispute/property", _DISPUTE, "housing", 120, 4, ("{where}物业费纠纷", "{where}停车位纠纷")),
     _Category("service/visit", _VISIT, "civil_affairs", 240, 14, ("入户走访{name}",)),
-    _Category("service/benefit", _REQUEST, "civil_affairs", 168, 4, ("{where}居民咨询低保申请", "{where}居民申请临时救助")),
+    _Category("service/benefit", _REQUEST, "civil_affairs", 168, 4,
+              ("{where}居民咨询低保申请", "{where}居民申请临时救助")),
     _Category("service/certificate", _REQUEST, "public_security", 168, 2, ("{where}居民申请居住证",)),
     _Category("environment/garbage", _REQUEST, "urban_management", 72, 6,
               ("{where}垃圾未及时清运", "{where}{thing}周边垃圾堆积"), (ThingKind.BIN, ThingKind.PUBLIC_TOILET)),
-    _Category("environment/pollution", _REQUEST, "ecology_environment", 72, 2, ("{where}河道漂浮物", "{where}污水外溢")),
+    _Category("environment/pollution", _REQUEST, "ecology_environment", 72, 2,
+              ("{where}河道漂浮物", "{where}污水外溢")),
     _Category("environment/greenery", _REQUEST, "urban_management", 96, 2,
               ("{where}{thing}被毁", "{where}树木枝叶遮挡道路"), (ThingKind.GREENERY,)),
     _Category("emergency/flood", _HAZARD, "emergency", 24, 2,
@@ -201,6 +203,9 @@ _CATEGORIES = (
               (ThingKind.STREET_LAMP, ThingKind.MANHOLE_COVER, ThingKind.FITNESS_EQUIPMENT,
                ThingKind.BUS_SHELTER, ThingKind.ELEVATOR, ThingKind.TRANSFORMER_BOX)),
 )
+# The first event of the first grid: its hydrant (every grid has one) out of order, so
+# that an event with a linked facility exists at every scale.
+_HYDRANT_REPORT = _Category("safety/fire", _HAZARD, "fire", 48, 0, ("{where}{thing}损坏无水",), (ThingKind.HYDRANT,))
 _DETAILS = ("请尽快处理。", "已持续多日，影响居民生活。", "存在安全隐患。", "居民反映强烈。", "请相关部门核实。")
 _SOURCE_PHRASES = {
     EventSource.PATROL: "网格员巡查发现", EventSource.SNAPSHOT: "居民随手拍反映",
@@ -449,7 +454,7 @@ class _DemoCounty:
         return self.parent[grid.id]
 
     def _date_between(self, earliest: date, latest: date) -> date:
-        return earliest + timedelta(days=self.rng.randint(0, max(0, (latest - earliest).days)))
+        return earliest + timedelta(days=self.rng.randint(0, (latest - earliest).days))
 
     # ---- the tree -------------------------------------------------------------------
 
@@ -568,13 +573,14 @@ class _DemoCounty:
     def _person(self, leaf: models.Region, gender: Gender, age: int, population_type: PopulationType,
                 residence: models.Place, surname: str | None = None, **fields) -> models.Person:
         born = self._birth_date(age)
+        age = _age(born)  # the drawn age, give or take the leap days
         person = self._regional(
             models.Person, leaf, id_number=self._id_number(born, gender), name=self._name(gender, surname),
-            gender=gender, birth_date=born, phone=self._phone(_age(born)),
+            gender=gender, birth_date=born, phone=self._phone(age),
             ethnicity="汉族" if self.rng.random() < 0.985 else self.rng.choice(_MINORITIES),
             population_type=population_type, residence_id=residence.id, **fields)
         self.persons.append(person)
-        self.age[person.id] = _age(born)
+        self.age[person.id] = age
         self.people_in[self.grid_of[leaf.id].id].append(person)
         return person
 
@@ -652,7 +658,9 @@ class _DemoCounty:
         registered = len(self.persons)
         floating = max(1, round(registered * 10 / 88))
         overseas = max(1, round(registered * 2 / 88))
-        rentals = [self._rental(self.rng.choice(self.grids)) for _ in range(max(2, round((floating + overseas) / 3)))]
+        tenants_per_rental = 3
+        rentals = [self._rental(self.rng.choice(self.grids))
+                   for _ in range(max(2, round((floating + overseas) / tenants_per_rental)))]
         for i in range(floating + overseas):
             population_type = PopulationType.FLOATING if i < floating else PopulationType.OVERSEAS
             rental = self.rng.choice(rentals)
@@ -931,7 +939,7 @@ class _DemoCounty:
             # the first events, one per status, are in the first grid, so that every scale
             # has the whole workflow to test against
             if i < len(statuses):
-                self._event(self.grids[0], statuses[i])
+                self._event(self.grids[0], statuses[i], _HYDRANT_REPORT if i == 0 else None)
             else:
                 grid = self.grid_of[self.rng.choice(self.persons).region_id]  # busier where more live
                 self._event(grid, self._pick(_STATUS_WEIGHTS))
@@ -941,15 +949,20 @@ class _DemoCounty:
             self._grid_workers[grid.id] = self._name(self.rng.choice((Gender.MALE, Gender.FEMALE)))
         return self._grid_workers[grid.id]
 
-    def _event(self, grid: models.Region, status: EventStatus) -> None:
-        category = self.rng.choices(_CATEGORIES, [c.weight for c in _CATEGORIES])[0]
-        place = self.rng.choice(self.places_in[grid.id]) if self.rng.random() < 0.75 else None
+    def _event(self, grid: models.Region, status: EventStatus, category: _Category | None = None) -> None:
+        category = category or self.rng.choices(_CATEGORIES, [c.weight for c in _CATEGORIES])[0]
+        pattern = self.rng.choice(category.titles)
+        thing_kind = self.rng.choice(category.thing_kinds) if "{thing}" in pattern else None
+        thing = self._facility(grid, thing_kind) if thing_kind else None
+        if thing is not None:  # the event is where the facility is
+            place = self.place.get(thing.place_id)
+            leaf, lon, lat = self.region[thing.region_id], thing.longitude, thing.latitude
+        else:
+            place = self.rng.choice(self.places_in[grid.id]) if self.rng.random() < 0.75 else None
+            leaf = self.region[place.region_id] if place else self._leaf(grid)
+            lon, lat = (place.longitude, place.latitude) if place else self._near(self.centre[leaf.id], 0.001)
         adults = self._adults(self.people_in[grid.id])
-        title, thing, persons = self._subject(grid, category, place, adults)
-        if thing is not None and thing.place_id:
-            place = self.place[thing.place_id]
-        leaf = self.region[place.region_id] if place else self._leaf(grid)
-        lon, lat = (place.longitude, place.latitude) if place else self._near(self.centre[leaf.id], 0.001)
+        title, persons = self._subject(grid, category, pattern, place, thing_kind, adults)
 
         source = EventSource.PATROL if category.kind is _VISIT else self._pick(_SOURCE_WEIGHTS)
         reporter = self.rng.choice(adults) if source in (EventSource.SNAPSHOT, EventSource.HOTLINE) else None
@@ -979,28 +992,26 @@ class _DemoCounty:
         if thing is not None:
             self._new(models.EventThing, event_id=event.id, thing_id=thing.id)
 
-    def _subject(self, grid: models.Region, category: _Category, place: models.Place | None,
-                 adults: list[models.Person]) -> tuple[str, models.Thing | None, list[models.Person]]:
-        """The title, and the facility and persons the event is about."""
-        pattern = self.rng.choice(category.titles)
-        where = (place.compound or place.name) if place else self._community_of(grid).name
+    def _facility(self, grid: models.Region, kind: ThingKind) -> models.Thing | None:
+        candidates = [t for t in self.things_in[grid.id] if t.kind is kind]
+        return self.rng.choice(candidates) if candidates else None
+
+    def _subject(self, grid: models.Region, category: _Category, pattern: str, place: models.Place | None,
+                 thing_kind: ThingKind | None, adults: list[models.Person]) -> tuple[str, list[models.Person]]:
+        """The title, and the persons the event is about."""
         if category.kind is _VISIT:
             cared = [p for p in adults if self._tagged(p, "care/")]
             visited = self.rng.choice(cared or adults)
-            return pattern.format(name=visited.name), None, [visited]
-        thing = None
-        if "{thing}" in pattern:
-            kind = self.rng.choice(category.thing_kinds)
-            candidates = [t for t in self.things_in[grid.id] if t.kind is kind]
-            thing = self.rng.choice(candidates) if candidates else None
-            pattern = pattern.replace("{thing}", _THING_TYPES[kind].label)
+            return pattern.format(name=visited.name), [visited]
+        where = (place.compound or place.name) if place else self._community_of(grid).name
+        title = pattern.format(where=where, thing=_THING_TYPES[thing_kind].label if thing_kind else "")
         if category.kind is _DISPUTE and len(adults) >= 2:
             persons = self.rng.sample(adults, 2)  # the two parties
         elif self.rng.random() < 0.15:
             persons = [self.rng.choice(adults)]
         else:
             persons = []
-        return pattern.format(where=where), thing, persons
+        return title, persons
 
     def _urgency(self, category: _Category) -> Urgency:
         if category.path.startswith("emergency/"):

@@ -177,7 +177,7 @@ def _unique_conflict(kind: str, error: IntegrityError) -> Conflict:
     return Conflict(f"this {kind} conflicts with an existing one")
 
 
-async def create_row(scope: Scope, kind: str, data: dict) -> Any:
+async def create_row(scope: Scope, kind: str, data: dict, action: str = "create") -> Any:
     spec = WRITABLE[kind]
     for name in spec.required:
         if data.get(name) is None:
@@ -190,7 +190,7 @@ async def create_row(scope: Scope, kind: str, data: dict) -> Any:
             await _resolve_references(scope, kind, columns)
             row = await kind_of(kind).model.create(**columns)
             await _write_links(scope, kind, row, links)
-            await _ensure_in_scope(scope, kind, "create", row.id)
+            await _ensure_in_scope(scope, kind, action, row.id)
     except IntegrityError as e:
         raise _unique_conflict(kind, e) from None
     return row

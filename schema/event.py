@@ -30,6 +30,7 @@ class EventLogEntry:
     from_status: Optional[EventStatus]
     to_status: EventStatus
     note: str
+    attachments: list[str]
 
     @strawberry.field
     def at(self: models.EventLog) -> datetime:
@@ -54,6 +55,7 @@ class Event(ModelNode, Versioned):
     status: EventStatus
     due_at: Optional[datetime]
     closed_at: Optional[datetime]
+    supervised_at: Optional[datetime] = strawberry.field(description="When supervision (督办) was last added.")
     satisfaction: Optional[int]
 
     @strawberry.field(description="The reporting grid.")

@@ -1,0 +1,152 @@
+"""The closed loop (上报、受理、处置、核查、考核) as a state machine.
+
+    reported → accepted → dispatched → handling → resolved → verified → closed
+    reported | accepted → rejected;  resolved → handling when verification fails
+
+Each step is one transaction: the event is re-read, the caller's policy must allow the
+step's verb where the event is being handled (the handling region, or the reporting grid
+for verification and for events with a department), the current state must allow the step
+(else CONFLICT), and the change and its log entry are written together. The update names
+the state it read, so two concurrent steps cannot both pass."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+import models
+from models.enums import EventStatus as S
+from policies.predicate import Compare
+from policies.scope import Scope
+
+from .errors import BadInput, Conflict, Forbidden, NotFound
+from .mutations import create_row, now
+from .query import rows
+
+
+@dataclass(frozen=True)
+class Step:
+    verb: str  # the policy action
+    sources: tuple[S, ...]  # states it may start from (empty: any open state)
+    target: S | None  # the state it leads to (None: unchanged)
+    at_reporting_grid: bool = False  # decided where the event was reported, not where it is handled
+
+
+OPEN = (S.REPORTED, S.ACCEPTED, S.DISPATCHED, S.HANDLING, S.RESOLVED, S.VERIFIED)
+STEPS = {
+    "accept": Step("accept", (S.REPORTED,), S.ACCEPTED),
+    "dispatch": Step("dispatch", (S.ACCEPTED,), S.DISPATCHED),
+    "escalate": Step("escalate", (S.REPORTED, S.ACCEPTED), S.REPORTED),
+    "start": Step("handle", (S.DISPATCHED,), S.HANDLING),
+    "resolve": Step("resolve", (S.HANDLING,), S.RESOLVED),
+    "verify": Step("verify", (S.RESOLVED,), S.VERIFIED, at_reporting_grid=True),
+    "close": Step("close", (S.VERIFIED,), S.CLOSED),
+    "reject": Step("reject", (S.REPORTED, S.ACCEPTED), S.REJECTED),
+    "supervise": Step("supervise", OPEN, None),
+}
+
+
+async def acting_path(event: models.Event, step: Step) -> str:
+    """Where a step is decided: the reporting grid, or the region now handling the event."""
+    if step.at_reporting_grid or event.handling_region_id is None:
+        return event.region_path
+    region = await models.Region.get(id=event.handling_region_id)
+    return region.region_path
+
+
+async def _event_for(scope: Scope, event_id: int, name: str, step: Step) -> models.Event:
+    event = await rows(scope, "event", Compare("id", "eq", event_id)).first()
+    if event is None:
+        raise NotFound("no event with this id")
+    # The verb is compiled like any action; here it is decided for the event as if it lay
+    # where it is being handled, so a community may not act once the town has taken over.
+    where = scope.where("event", step.verb)
+    at = SimpleNamespace(**{**event.__dict__, "region_path": await acting_path(event, step)})
+    if not where.matches(at):
+        raise Forbidden(f"you may not {step.verb} this event")
+    if step.sources and event.status not in step.sources:
+        raise Conflict(f"cannot {name} an event that is {event.status.value}", field="status",
+                       status=event.status.value)
+    return event
+
+
+async def take_step(scope: Scope, actor: str, event_id: int, name: str, note: str = "", *,
+                    target: S | None = None, attachments: list[str] | None = None,
+                    **changes: Any) -> models.Event:
+    """Move an event one step; `changes` are the columns the step sets besides its status,
+    `target` overrides the step's usual next state (a failed verification)."""
+    step = STEPS[name]
+    async with in_transaction():
+        event = await _event_for(scope, event_id, name, step)
+        target = target or step.target or event.status
+        changed = await models.Event.filter(id=event_id, status=event.status, deleted_at=None).update(
+            status=target, version=F("version") + 1, updated_at=now(), **changes)
+        if not changed:
+            raise Conflict("the event changed meanwhile; read it again", field="status")
+        await models.EventLog.create(event_id=event_id, actor=actor, action=name, from_status=event.status,
+                                     to_status=target, note=note, attachments=attachments or [])
+        return await models.Event.get(id=event_id)
+
+
+async def report_event(scope: Scope, actor: str, data: dict) -> models.Event:
+    """上报: a new event in the reporter's grid, with its first log entry."""
+    async with in_transaction():
+        event = await create_row(scope, "event", {**data, "status": S.REPORTED}, action="report")
+        await models.EventLog.create(event_id=event.id, actor=actor, action="report", from_status=None,
+                                     to_status=S.REPORTED, note=data.get("description", "")[:200])
+    return event
+
+
+async def dispatch_event(scope: Scope, actor: str, event_id: int, *, region_id: int | None = None,
+                         department_id: int | None = None, due_at: datetime | None = None,
+                         note: str = "") -> models.Event:
+    """派单 to a region (lower or higher tier) or to a department, with a deadline."""
+    if (region_id is None) == (department_id is None):
+        raise BadInput("dispatch to a region or to a department", field="region")
+    if due_at is not None and due_at <= now():
+        raise BadInput("the deadline must lie in the future", field="deadline")
+    if region_id is not None:
+        target = await rows(scope, "region", Compare("id", "eq", region_id)).first()
+        if target is None:
+            raise BadInput("no region with this id", field="region")
+    elif not await models.Department.exists(id=department_id, deleted_at=None):
+        raise BadInput("no department with this id", field="department")
+    return await take_step(scope, actor, event_id, "dispatch", note, handling_region_id=region_id,
+                           handling_department_id=department_id,
+                           due_at=due_at or now() + timedelta(hours=72))
+
+
+async def escalate_event(scope: Scope, actor: str, event_id: int, note: str = "") -> models.Event:
+    """Up one tier (小事不出村、大事不出镇): the parent of the region handling it takes over."""
+    event = await rows(scope, "event", Compare("id", "eq", event_id)).first()
+    if event is None:
+        raise NotFound("no event with this id")
+    current = await models.Region.get(id=event.handling_region_id or event.region_id)
+    if current.parent_id is None:
+        raise Conflict("the county is the top tier: dispatch to a department instead")
+    return await take_step(scope, actor, event_id, "escalate", note, handling_region_id=current.parent_id,
+                           handling_department_id=None)
+
+
+async def verify_event(scope: Scope, actor: str, event_id: int, passed: bool, note: str = "") -> models.Event:
+    """核查 by the reporting grid; a failed check sends the event back to handling."""
+    if passed:
+        return await take_step(scope, actor, event_id, "verify", note)
+    return await take_step(scope, actor, event_id, "verify", note or "verification failed", target=S.HANDLING)
+
+
+async def supervise_event(scope: Scope, actor: str, event_id: int, note: str = "") -> models.Event:
+    """督办: any open event; the state stays, the supervision is stamped and logged."""
+    return await take_step(scope, actor, event_id, "supervise", note, supervised_at=now())
+
+
+async def close_event(scope: Scope, actor: str, event_id: int, satisfaction: int, note: str = "") -> models.Event:
+    """销号, with the reporter's satisfaction (1–5)."""
+    if not 1 <= satisfaction <= 5:
+        raise BadInput("satisfaction is from 1 to 5", field="satisfaction")
+    return await take_step(scope, actor, event_id, "close", note, satisfaction=satisfaction, closed_at=now())
