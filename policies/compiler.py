@@ -14,9 +14,6 @@ from .predicate import TRUE, Compare, In, Pred, StartsWith, and_, not_, or_
 from .scope import Scope
 from .store import PolicyStore
 
-ADMIN_OBJECTS = ("policy", "user", "audit")
-
-
 def domain_predicate(pattern: str, column: str = "region_path") -> Pred:
     """Casbin's keyMatch on a region path, as a predicate."""
     if pattern == "*":

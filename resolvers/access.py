@@ -15,13 +15,14 @@ from policies.predicate import FALSE, Compare
 from policies.scope import ACTIONS, Scope
 from policies.store import PolicyStore
 
+from .auth import create_service_token as make
 from .errors import BadInput, Forbidden, NotFound
 from .query import rows
 
 RULE_ACTIONS = (*ACTIONS, "grant")
 WORKFLOW_ACTIONS = ("report", "accept", "dispatch", "escalate", "handle", "resolve", "verify", "close",
                     "reject", "supervise")
-_OBJECT = re.compile(r"^(\*|[a-z_]+(\.[a-z_]+)?(:[a-z0-9_*./]+)?|role:[a-z_.*]+)$")
+_OBJECT = re.compile(r"^([a-z_]+(\.[a-z_]+)?(:[a-z0-9_*./]+)?|role:[a-z_.*]+)$")
 _ROLE = re.compile(r"^[a-z_]+(\.[a-z_]+)?$")
 
 
@@ -130,8 +131,18 @@ async def edit_rule(store: PolicyStore, actor: str, rule: PolicyRule, *, remove:
         raise BadInput(f"unknown action {rule.action}", field="action")
     if rule.effect not in ("allow", "deny"):
         raise BadInput("effect is allow or deny", field="effect")
-    for path in await _check_domain_pattern(rule.domain):
+    paths = await _check_domain_pattern(rule.domain)
+    roots = await _root_paths()
+    county_wide = all(store.allows(actor, root, "policy", "update") for root in roots)
+    for path in paths:
         _require(store, actor, path, "policy", "update")
+        # A subtree admin may shape only roles it may grant there, and may not give them a
+        # permission it does not hold itself (or it could grant itself anything). Denies only
+        # take away, so they need no such check. County-wide admins are the trust root.
+        if not county_wide:
+            _require(store, actor, path, f"role:{rule.role}", "grant")
+            if rule.effect == "allow":
+                _require(store, actor, path, rule.object, rule.action)
     changed = await store.edit("p", [rule.role, rule.domain, rule.object, rule.action, rule.effect],
                                add=not remove, actor=actor, region_path=rule.domain.rstrip("*"))
     if remove and not changed:
@@ -159,8 +170,6 @@ async def _user_for_admin(store: PolicyStore, actor: str, username: str) -> User
 
 
 async def create_service_token(store: PolicyStore, actor: str, username: str, name: str):
-    from .auth import create_service_token as make
-
     if not (name or "").strip():
         raise BadInput("a service token needs a name", field="name")
     user = await _user_for_admin(store, actor, username)

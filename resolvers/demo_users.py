@@ -15,7 +15,7 @@ DEMO_PASSWORD = "demo"
 
 # username, display name, role, anchor (a key of demo_anchors()), department code
 DEMO_USERS = (
-    ("admin", "县级策略管理员", "policy_admin", "county", None),
+    ("admin", "县级策略管理员", "chief_policy_admin", "county", None),
     ("townadmin", "镇级策略管理员", "policy_admin", "town", None),
     ("county", "县综治中心", "county_centre", "county", None),
     ("town", "镇综治中心", "town_centre", "town", None),

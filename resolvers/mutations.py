@@ -15,6 +15,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 import models
+from policies.masking import is_key_tag
 from policies.predicate import Compare, In
 from policies.scope import Scope
 
@@ -143,10 +144,17 @@ async def _resolve_references(scope: Scope, kind: str, data: dict) -> None:
 
 async def _write_links(scope: Scope, kind: str, row: Any, links: dict) -> None:
     if "tags" in links:
+        tags = set(links["tags"] or ())
+        if not scope.sees_unmasked("person", "key_tags", row):
+            # Key-person tags the caller cannot see are neither set nor lost by its edit.
+            if any(is_key_tag(t) for t in tags):
+                raise Forbidden("setting key-person tags needs the person.key_tags grant", field="tags")
+            kept = await models.PersonTag.filter(person_id=row.id).values_list("tag", flat=True)
+            tags |= {t for t in kept if is_key_tag(t)}
         await models.PersonTag.filter(person_id=row.id).delete()
         await models.PersonTag.bulk_create([
             models.PersonTag(person_id=row.id, tag=t, region_id=row.region_id, region_path=row.region_path)
-            for t in sorted(set(links["tags"] or ()))
+            for t in sorted(tags)
         ])
     for key, link_model, column, target in (("person_ids", models.EventPerson, "person_id", "person"),
                                              ("thing_ids", models.EventThing, "thing_id", "thing")):

@@ -7,7 +7,7 @@ from strawberry import relay
 from strawberry.types import Info
 
 from resolvers import search as search_resolver
-from resolvers.errors import NotFound
+from resolvers.errors import BadInput, NotFound
 from resolvers.pagination import clamp_first
 from resolvers.query import rows
 
@@ -51,7 +51,7 @@ class Query:
     @strawberry.field(description="Nodes by global id, in order; null where absent or out of scope.")
     async def nodes(self, info: Info, ids: list[relay.GlobalID]) -> list[Optional[relay.Node]]:
         if len(ids) > info.context.settings.max_page_size:
-            clamp_first(len(ids), 0, info.context.settings.max_page_size)
+            raise BadInput(f"at most {info.context.settings.max_page_size} ids at once", field="ids")
         return list(await asyncio.gather(*(_load_node(info, i) for i in ids)))
 
     regions = connection_field("region", Region, RegionFilter)

@@ -281,3 +281,54 @@ async def test_audit_trail_is_for_auditors(sign_in):
     assert worker_view["auditTrail"]["totalCount"] == 0
     auditor_view = await (await sign_in("auditor")).query("{ auditTrail(first: 5) { totalCount nodes { actor } } }")
     assert auditor_view["auditTrail"]["totalCount"] > 0
+
+
+# -- escalation attempts --------------------------------------------------------------
+
+RULE = "mutation($r: PolicyRuleInput!) { addPolicyRule(rule: $r) { role } }"
+UNRULE = "mutation($r: PolicyRuleInput!) { removePolicyRule(rule: $r) { role } }"
+
+
+@pytest.mark.parametrize("rule, code", [
+    # a town admin giving its own role a field it does not hold
+    ({"role": "policy_admin", "domain": "{town}*", "object": "person.id_number", "action": "read"}, "FORBIDDEN"),
+    # … or shaping a role it may not grant
+    ({"role": "dept.public_security", "domain": "{town}*", "object": "region", "action": "read"}, "FORBIDDEN"),
+    # a wildcard object would mean different things to the enforcer and the compiler
+    ({"role": "grid_worker", "domain": "{town}*", "object": "*", "action": "read"}, "BAD_USER_INPUT"),
+])
+async def test_a_town_admin_cannot_widen_its_own_powers(sign_in, anchors, rule, code):
+    townadmin = await sign_in("townadmin")
+    rule = {**rule, "domain": rule["domain"].format(town=anchors["town"])}
+    response = await townadmin.post(RULE, {"r": rule})
+    assert response.codes == [code], response.errors
+
+
+@pytest.mark.parametrize("role", ["dept.public_security", "county_centre", "chief_policy_admin"])
+async def test_a_town_admin_grants_no_county_or_department_roles(sign_in, gql, anchors, role):
+    townadmin = await sign_in("townadmin")
+    response = await townadmin.post(GRANT, {"u": "worker", "r": role, "g": await region_id(gql, anchors["town"])})
+    assert response.codes == ["FORBIDDEN"]
+
+
+async def test_an_edit_keeps_the_key_tags_the_editor_cannot_see(sign_in, anchors):
+    admin, community = await sign_in("admin"), await sign_in("community")
+    rule = {"role": "community_centre", "domain": "*", "object": "person", "action": "update", "effect": "allow"}
+    key_person = await models.Person.filter(
+        id__in=await models.PersonTag.filter(tag__startswith="key/", region_path__startswith=anchors["community"])
+        .values_list("person_id", flat=True)).first()
+    key_tags = set(await models.PersonTag.filter(person_id=key_person.id, tag__startswith="key/")
+                   .values_list("tag", flat=True))
+    await admin.query(RULE, r=rule)
+    try:
+        update = """mutation($id: ID!, $v: Int!, $t: [String!]) { updatePerson(id: $id, version: $v, input: {tags: $t}) {
+                    tags } }"""
+        person_id = global_id("Person", key_person.id)
+        refused = await community.post(update, {"id": person_id, "v": key_person.version, "t": ["key/drug"]})
+        assert refused.codes == ["FORBIDDEN"]
+        done = await community.query(update, id=person_id, v=key_person.version, t=["role/volunteer"])
+        assert done["updatePerson"]["tags"] == ["role/volunteer"]  # what the editor may see
+        stored = set(await models.PersonTag.filter(person_id=key_person.id).values_list("tag", flat=True))
+        assert stored == key_tags | {"role/volunteer"}
+    finally:
+        await admin.query(UNRULE, r=rule)

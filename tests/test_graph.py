@@ -96,7 +96,8 @@ async def test_region_subtree_filter_counts_like_sql(gql, anchors):
     for key in ("county", "town", "community", "grid"):
         path = anchors[key]
         data = await gql.query(PERSON_PAGE, first=1, filter={"region": await region_id(gql, path)})
-        assert data["persons"]["totalCount"] == await models.Person.filter(region_path__startswith=path).count()
+        assert data["persons"]["totalCount"] == await models.Person.filter(
+            region_path__startswith=path, deleted_at=None).count()
 
 
 async def test_kind_specific_filters(gql):
