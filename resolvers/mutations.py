@@ -132,7 +132,12 @@ async def _resolve_references(scope: Scope, kind: str, data: dict) -> None:
         value = data.get(column)
         if value is None:
             continue
-        found = await rows(scope, target, Compare("id", "eq", value)).first()
+        if target == "region":
+            # Region names and paths are not secret: a region outside the caller's subtree is
+            # found here and refused by the scope check as FORBIDDEN, not as a missing row.
+            found = await models.Region.get_or_none(id=value, deleted_at=None)
+        else:
+            found = await rows(scope, target, Compare("id", "eq", value)).first()
         if found is None:
             raise BadInput(f"no {target} with this id", field=camel(column))
         if column == "region_id" and kind != "region":
