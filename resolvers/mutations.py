@@ -21,6 +21,7 @@ from policies.scope import Scope
 
 from . import validation as v
 from .errors import BadInput, Conflict, Forbidden, NotFound
+from .event_bus import announce_event_change
 from .kinds import kind_of
 from .query import rows
 
@@ -190,7 +191,9 @@ def _unique_conflict(kind: str, error: IntegrityError) -> Conflict:
     return Conflict(f"this {kind} conflicts with an existing one")
 
 
-async def create_row(scope: Scope, kind: str, data: dict, action: str = "create") -> Any:
+async def create_row(scope: Scope, kind: str, data: dict, action: str = "create", *,
+                     announce: bool = True) -> Any:
+    """`announce=False` when the caller's own transaction goes on and announces at its end."""
     spec = WRITABLE[kind]
     for name in spec.required:
         if data.get(name) is None:
@@ -206,7 +209,7 @@ async def create_row(scope: Scope, kind: str, data: dict, action: str = "create"
             await _ensure_in_scope(scope, kind, action, row.id)
     except IntegrityError as e:
         raise _unique_conflict(kind, e) from None
-    return row
+    return await _announced(kind, row, action) if announce else row
 
 
 async def update_row(scope: Scope, kind: str, row_id: int, version: int, data: dict) -> Any:
@@ -243,7 +246,7 @@ async def update_row(scope: Scope, kind: str, row_id: int, version: int, data: d
             await _ensure_in_scope(scope, kind, "update", row_id)
     except IntegrityError as e:
         raise _unique_conflict(kind, e) from None
-    return row
+    return await _announced(kind, row, "update")
 
 
 async def delete_row(scope: Scope, kind: str, row_id: int, version: int | None = None) -> Any:
@@ -266,4 +269,12 @@ async def delete_row(scope: Scope, kind: str, row_id: int, version: int | None =
                                                     version=F("version") + 1):
             raise Conflict(f"this {kind} was changed by someone else", field="version",
                            current_version=existing.version)
-        return await model.get(id=row_id)
+        row = await model.get(id=row_id)
+    return await _announced(kind, row, "delete")
+
+
+async def _announced(kind: str, row: Any, action: str) -> Any:
+    """After the commit, live subscribers hear of changed events."""
+    if kind == "event":
+        await announce_event_change(row, action)
+    return row

@@ -25,6 +25,7 @@ from policies.predicate import Compare
 from policies.scope import Scope
 
 from .errors import BadInput, Conflict, Forbidden, NotFound
+from .event_bus import announce_event_change
 from .mutations import create_row, now
 from .query import rows
 
@@ -90,15 +91,18 @@ async def take_step(scope: Scope, actor: str, event_id: int, name: str, note: st
             raise Conflict("the event changed meanwhile; read it again", field="status")
         await models.EventLog.create(event_id=event_id, actor=actor, action=name, from_status=event.status,
                                      to_status=target, note=note, attachments=attachments or [])
-        return await models.Event.get(id=event_id)
+        changed_event = await models.Event.get(id=event_id)
+    await announce_event_change(changed_event, name)
+    return changed_event
 
 
 async def report_event(scope: Scope, actor: str, data: dict) -> models.Event:
     """上报: a new event in the reporter's grid, with its first log entry."""
     async with in_transaction():
-        event = await create_row(scope, "event", {**data, "status": S.REPORTED}, action="report")
+        event = await create_row(scope, "event", {**data, "status": S.REPORTED}, action="report", announce=False)
         await models.EventLog.create(event_id=event.id, actor=actor, action="report", from_status=None,
                                      to_status=S.REPORTED, note=data.get("description", "")[:200])
+    await announce_event_change(event, "report")
     return event
 
 
