@@ -14,6 +14,7 @@ from .access import AccessMutation, AccessQuery, audit_trail_field
 from .errors import ErrorCodes
 from .mutation import Mutation as DataMutation
 from .query import Query as DataQuery
+from .stats import StatsQuery
 from .workflow import WorkflowMutation
 
 PUBLIC_FIELDS = {"login"}
@@ -38,7 +39,7 @@ class AuditQuery:
     audit_trail = audit_trail_field()
 
 
-Query = require_sign_in(merge_types("Query", (DataQuery, AccessQuery, AuditQuery)))
+Query = require_sign_in(merge_types("Query", (DataQuery, AccessQuery, AuditQuery, StatsQuery)))
 Mutation = require_sign_in(merge_types("Mutation", (AccessMutation, DataMutation, WorkflowMutation)))
 
 

@@ -1,0 +1,143 @@
+"""Dashboard statistics within the caller's scope: one grouped SQL statement each, built
+from the same predicates as every list (the scope and the filters render to SQL)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from tortoise import connections
+
+from policies.predicate import FALSE, TRUE, Compare, SqlParams, and_, path_prefix
+from policies.scope import Scope
+
+from .errors import BadInput
+from .filters import as_utc
+from .query import visible
+
+
+def _dialect() -> str:
+    return "postgres" if connections.get("default").capabilities.dialect == "postgres" else "sqlite"
+
+
+def _hours_between(dialect: str, start: str, end: str) -> str:
+    if dialect == "postgres":
+        return f"EXTRACT(EPOCH FROM ({end} - {start})) / 3600.0"
+    return f"(julianday({end}) - julianday({start})) * 24.0"
+
+
+def child_region_sql(dialect: str, params: SqlParams, parent_path: str, column: str = "x.region_path") -> str:
+    """The path of the child of `parent_path` that holds the row (the parent itself for rows
+    placed directly in it): the parent's path plus the row path's next segment."""
+    start = len(parent_path) + 1
+    rest = f"substr({column}, {start})"
+    find = f"strpos({rest}, '/')" if dialect == "postgres" else f"instr({rest}, '/')"
+    # one placeholder per occurrence: SQLite binds `?` by position
+    return (f"CASE WHEN {find} = 0 THEN {params.add(parent_path)} "
+            f"ELSE {params.add(parent_path)} || substr({rest}, 1, {find}) END")
+
+
+@dataclass
+class Group:
+    key: dict[str, Any]
+    count: int = 0
+    closed: int = 0
+    on_time: int = 0
+    mean_hours_to_close: float | None = None
+    mean_satisfaction: float | None = None
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return round(self.on_time / self.closed, 4) if self.closed else None
+
+
+@dataclass
+class Stats:
+    groups: list[Group] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(g.count for g in self.groups)
+
+
+EVENT_GROUPS = {  # group name -> SQL over the event alias x
+    "status": "x.status",
+    "category": "x.category",
+    "source": "x.source",
+    "department": "x.handling_department_id",
+}
+
+
+async def event_stats(scope: Scope, region_path: str, since: datetime | None, until: datetime | None,
+                      group_by: list[str], light_sql=None) -> Stats:
+    """Counts, on-time rate (closed by the due time), mean hours from occurrence to close and
+    mean satisfaction of the events under `region_path` that occurred in [since, until)."""
+    if since and until and since >= until:
+        raise BadInput("`from` must come before `to`", field="from")
+    dialect = _dialect()
+    params = SqlParams(dialect)
+    columns = []
+    for name in group_by:
+        if name == "child_region":
+            columns.append((name, child_region_sql(dialect, params, region_path)))
+        elif name == "light":
+            if light_sql is None:
+                raise BadInput("grouping by light is not available", field="groupBy")
+            columns.append((name, light_sql(params, "x")))
+        else:
+            columns.append((name, EVENT_GROUPS[name]))
+    where = and_(visible(scope, "event"), path_prefix(region_path),
+                 Compare("occurred_at", "gte", as_utc(since)) if since else TRUE,
+                 Compare("occurred_at", "lt", as_utc(until)) if until else TRUE)
+    condition = where.to_sql(params, "x")
+    closed = "x.status = 'closed'"
+    selected = ", ".join(f"{sql} AS g_{name}" for name, sql in columns)
+    grouped = ", ".join(f"g_{name}" for name, _ in columns)
+    sql = (
+        f"SELECT {selected + ', ' if selected else ''}COUNT(*) AS n, "
+        f"SUM(CASE WHEN {closed} THEN 1 ELSE 0 END) AS closed, "
+        f"SUM(CASE WHEN {closed} AND x.due_at IS NOT NULL AND x.closed_at <= x.due_at THEN 1 ELSE 0 END) AS on_time, "
+        f"AVG(CASE WHEN {closed} THEN {_hours_between(dialect, 'x.occurred_at', 'x.closed_at')} END) AS hours, "
+        f"AVG(CASE WHEN {closed} THEN x.satisfaction END) AS satisfaction "
+        f"FROM event x WHERE {condition}"
+        + (f" GROUP BY {grouped} ORDER BY {grouped}" if grouped else "")
+    )
+    found = await connections.get("default").execute_query_dict(sql, params.values)
+    groups = [
+        Group(key={name: r[f"g_{name}"] for name, _ in columns}, count=r["n"], closed=int(r["closed"] or 0),
+              on_time=int(r["on_time"] or 0),
+              mean_hours_to_close=round(float(r["hours"]), 2) if r["hours"] is not None else None,
+              mean_satisfaction=round(float(r["satisfaction"]), 2) if r["satisfaction"] is not None else None)
+        for r in found if r["n"]
+    ]
+    return Stats(groups)
+
+
+async def person_stats(scope: Scope, region_path: str, group_by: list[str]) -> Stats:
+    """Persons under `region_path` by tag, population type and/or child region. Key-person
+    tags are counted only where the caller may see them, as in lists."""
+    dialect = _dialect()
+    params = SqlParams(dialect)
+    columns, joins, tag_visible = [], "", None
+    for name in group_by:
+        if name == "child_region":
+            columns.append((name, child_region_sql(dialect, params, region_path)))
+        elif name == "population_type":
+            columns.append((name, "x.population_type"))
+        elif name == "tag":
+            columns.append((name, "t.tag"))
+            joins = " JOIN person_tag t ON t.person_id = x.id"
+            tag_visible = scope.where("person.key_tags")
+    condition = and_(visible(scope, "person"), path_prefix(region_path)).to_sql(params, "x")
+    if tag_visible is not None:
+        hidden = params.add("key/%")
+        shown = "1=0" if tag_visible == FALSE else tag_visible.to_sql(params, "x")
+        condition += f" AND (t.tag NOT LIKE {hidden} OR {shown})"
+    selected = ", ".join(f"{sql} AS g_{name}" for name, sql in columns)
+    grouped = ", ".join(f"g_{name}" for name, _ in columns)
+    sql = (f"SELECT {selected + ', ' if selected else ''}COUNT(DISTINCT x.id) AS n FROM person x{joins} "
+           f"WHERE {condition}" + (f" GROUP BY {grouped} ORDER BY {grouped}" if grouped else ""))
+    found = await connections.get("default").execute_query_dict(sql, params.values)
+    return Stats([Group(key={name: r[f"g_{name}"] for name, _ in columns}, count=r["n"]) for r in found if r["n"]])
+

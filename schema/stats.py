@@ -1,0 +1,146 @@
+"""Dashboard statistics: `eventStats` and `personStats`, grouped, within your scope."""
+
+from datetime import datetime
+from enum import Enum
+from typing import Annotated, Optional
+
+import strawberry
+from strawberry.relay import GlobalID
+from strawberry.types import Info
+
+from models import enums
+from resolvers import stats
+from resolvers.errors import NotFound
+
+from .enums import EventSource, EventStatus, PopulationType
+from .ids import decode_id
+from .refs import DepartmentRef, RegionRef
+
+
+@strawberry.enum
+class EventGroup(Enum):
+    STATUS = "status"
+    CATEGORY = "category"
+    CHILD_REGION = "child_region"
+    LIGHT = "light"
+    DEPARTMENT = "department"
+    SOURCE = "source"
+
+
+@strawberry.enum
+class PersonGroup(Enum):
+    TAG = "tag"
+    POPULATION_TYPE = "population_type"
+    CHILD_REGION = "child_region"
+
+
+@strawberry.type(description="What a group has in common; only the fields grouped by are set.")
+class StatsKey:
+    _key: strawberry.Private[dict]
+
+    @strawberry.field
+    def status(self) -> Optional[EventStatus]:
+        return enums.EventStatus(self._key["status"]) if self._key.get("status") else None
+
+    @strawberry.field
+    def category(self) -> Optional[str]:
+        return self._key.get("category")
+
+    @strawberry.field
+    def source(self) -> Optional[EventSource]:
+        return enums.EventSource(self._key["source"]) if self._key.get("source") else None
+
+    @strawberry.field
+    def light(self) -> Optional[str]:
+        return self._key.get("light")
+
+    @strawberry.field
+    def tag(self) -> Optional[str]:
+        return self._key.get("tag")
+
+    @strawberry.field
+    def population_type(self) -> Optional[PopulationType]:
+        value = self._key.get("population_type")
+        return enums.PopulationType(value) if value else None
+
+    @strawberry.field(description="The child region (grouped by CHILD_REGION).")
+    async def region(self, info: Info) -> Optional[RegionRef]:
+        path = self._key.get("child_region")
+        found = await info.context.loaders.rows_by("region", "region_path").load(path) if path else []
+        return found[0] if found else None
+
+    @strawberry.field(description="The handling department (grouped by DEPARTMENT).")
+    async def department(self, info: Info) -> Optional[DepartmentRef]:
+        return await info.context.loaders.one("department", self._key.get("department"))
+
+
+@strawberry.type
+class EventStatsGroup:
+    key: StatsKey
+    count: int
+    closed: int
+    on_time_rate: Optional[float] = strawberry.field(
+        description="Closed by their due time, over all closed (null when none closed).")
+    mean_hours_to_close: Optional[float] = strawberry.field(description="From occurrence to close.")
+    mean_satisfaction: Optional[float]
+
+
+@strawberry.type
+class EventStats:
+    total: int
+    groups: list[EventStatsGroup]
+
+
+@strawberry.type
+class PersonStatsGroup:
+    key: StatsKey
+    count: int
+
+
+@strawberry.type
+class PersonStats:
+    total: int = strawberry.field(description="Persons counted (with TAG, a person counts once per tag).")
+    groups: list[PersonStatsGroup]
+
+
+async def _region_path(info: Info, region: GlobalID) -> str:
+    row = await info.context.loaders.one("region", decode_id(region, "Region", "region"))
+    if row is None:
+        raise NotFound("no region with this id")
+    return row.region_path
+
+
+def _groups(result: stats.Stats, with_events: bool):
+    for g in result.groups:
+        key = StatsKey(_key=g.key)
+        if with_events:
+            yield EventStatsGroup(key=key, count=g.count, closed=g.closed, on_time_rate=g.on_time_rate,
+                                  mean_hours_to_close=g.mean_hours_to_close, mean_satisfaction=g.mean_satisfaction)
+        else:
+            yield PersonStatsGroup(key=key, count=g.count)
+
+
+@strawberry.type
+class StatsQuery:
+    @strawberry.field(description="Events of a region's subtree that occurred in [from, to), grouped; "
+                                  "only the events you may read are counted.")
+    async def event_stats(
+        self, info: Info, region: GlobalID,
+        since: Annotated[Optional[datetime], strawberry.argument(name="from")] = None,
+        until: Annotated[Optional[datetime], strawberry.argument(name="to")] = None,
+        group_by: Optional[list[EventGroup]] = None,
+    ) -> EventStats:
+        result = await stats.event_stats(info.context.scope, await _region_path(info, region), since, until,
+                                         [g.value for g in group_by or ()], light_sql=LIGHT_SQL)
+        return EventStats(total=result.total, groups=list(_groups(result, True)))
+
+    @strawberry.field(description="Persons of a region's subtree, grouped; key-person tags are counted "
+                                  "only where you may see them.")
+    async def person_stats(self, info: Info, region: GlobalID,
+                           group_by: Optional[list[PersonGroup]] = None) -> PersonStats:
+        result = await stats.person_stats(info.context.scope, await _region_path(info, region),
+                                          [g.value for g in group_by or ()])
+        return PersonStats(total=result.total, groups=list(_groups(result, False)))
+
+
+LIGHT_SQL = None  # set once deadlines provide the light as SQL

@@ -1,0 +1,92 @@
+"""Dashboard statistics over HTTP: within the caller's scope, equal to what SQL counts, and
+consistent between tiers (a county's row for a town is that town's own figure)."""
+
+from collections import Counter
+from statistics import mean
+
+import models
+
+EVENT_STATS = """query($r: ID!, $g: [EventGroup!], $from: DateTime, $to: DateTime) {
+  eventStats(region: $r, groupBy: $g, from: $from, to: $to) {
+    total groups { key { status category source region { path } department { code } }
+                   count closed onTimeRate meanHoursToClose meanSatisfaction } } }"""
+PERSON_STATS = """query($r: ID!, $g: [PersonGroup!]) {
+  personStats(region: $r, groupBy: $g) { total groups { key { tag populationType region { path } } count } } }"""
+
+
+async def region_id(gql, path):
+    data = await gql.query("query($p: String) { regions(first: 1, filter: {regionPath: $p}) { nodes { id } } }", p=path)
+    return data["regions"]["nodes"][0]["id"]
+
+
+def figures(group):
+    return {k: group[k] for k in ("count", "closed", "onTimeRate", "meanHoursToClose", "meanSatisfaction")}
+
+
+async def test_county_by_town_equals_each_towns_own(gql, sign_in, anchors):
+    window = {"from": "2026-07-01T00:00:00Z", "to": "2026-11-01T00:00:00Z"}
+    county = await gql.query(EVENT_STATS, r=await region_id(gql, anchors["county"]), g=["CHILD_REGION"], **window)
+    by_town = {g["key"]["region"]["path"]: g for g in county["eventStats"]["groups"]}
+    assert anchors["town"] in by_town and anchors["town2"] in by_town
+    town = await sign_in("town")
+    own = await town.query(EVENT_STATS, r=await region_id(gql, anchors["town"]), g=[], **window)
+    assert len(own["eventStats"]["groups"]) == 1
+    assert figures(own["eventStats"]["groups"][0]) == figures(by_town[anchors["town"]])
+    assert own["eventStats"]["total"] == by_town[anchors["town"]]["count"]
+    assert county["eventStats"]["total"] == sum(g["count"] for g in by_town.values())
+    # and the other town is no region of the town's, as for node(id)
+    other = await town.post(EVENT_STATS, {"r": await region_id(gql, anchors["town2"]), "g": []})
+    assert other.codes == ["NOT_FOUND"] and other.data is None
+
+
+async def test_figures_match_the_rows(gql, anchors):
+    data = await gql.query(EVENT_STATS, r=await region_id(gql, anchors["county"]), g=["STATUS"])
+    events = await models.Event.filter(deleted_at=None)
+    assert {g["key"]["status"].lower(): g["count"] for g in data["eventStats"]["groups"]} == \
+        Counter(e.status.value for e in events)
+    closed = [e for e in events if e.status.value == "closed"]
+    group = next(g for g in data["eventStats"]["groups"] if g["key"]["status"] == "CLOSED")
+    assert group["closed"] == len(closed)
+    on_time = sum(1 for e in closed if e.due_at and e.closed_at <= e.due_at)
+    assert group["onTimeRate"] == round(on_time / len(closed), 4)
+    hours = mean((e.closed_at - e.occurred_at).total_seconds() / 3600 for e in closed)
+    assert abs(group["meanHoursToClose"] - round(hours, 2)) < 0.011
+    assert group["meanSatisfaction"] == round(mean(e.satisfaction for e in closed), 2)
+
+
+async def test_groups_combine(gql, anchors):
+    data = await gql.query(EVENT_STATS, r=await region_id(gql, anchors["county"]), g=["SOURCE", "DEPARTMENT"])
+    rows = await models.Event.filter(deleted_at=None).values_list("source", "handling_department_id")
+    assert sum(g["count"] for g in data["eventStats"]["groups"]) == len(rows)
+    departments = {d.id: d.code for d in await models.Department.all()}
+    expected = Counter((s.value.upper(), departments.get(d)) for s, d in rows)
+    got = {(g["key"]["source"], (g["key"]["department"] or {}).get("code")): g["count"]
+           for g in data["eventStats"]["groups"]}
+    assert got == expected
+
+
+async def test_a_worker_counts_its_grid_only(worker, gql, anchors):
+    data = await worker.query(EVENT_STATS, r=await region_id(gql, anchors["county"]), g=["CHILD_REGION"])
+    assert data["eventStats"]["total"] == await models.Event.filter(
+        region_path__startswith=anchors["grid"], deleted_at=None).count()
+    assert [g["key"]["region"]["path"] for g in data["eventStats"]["groups"]] == [anchors["town"]]
+
+
+async def test_person_stats_hide_key_tags_where_they_are_masked(gql, sign_in, anchors):
+    county_id = await region_id(gql, anchors["county"])
+    masked = await gql.query(PERSON_STATS, r=county_id, g=["TAG"])
+    tags = {g["key"]["tag"]: g["count"] for g in masked["personStats"]["groups"]}
+    assert tags and not any(t.startswith("key/") for t in tags)
+    assert tags["care/low_income"] == await models.PersonTag.filter(tag="care/low_income").count()
+    police = await (await sign_in("police")).query(PERSON_STATS, r=county_id, g=["TAG"])
+    police_tags = {g["key"]["tag"] for g in police["personStats"]["groups"]}
+    assert any(t.startswith("key/") for t in police_tags)
+    by_type = await gql.query(PERSON_STATS, r=county_id, g=["POPULATION_TYPE", "CHILD_REGION"])
+    assert by_type["personStats"]["total"] == await models.Person.filter(deleted_at=None).count()
+
+
+async def test_stats_are_one_statement(gql, anchors, count_sql):
+    county_id = await region_id(gql, anchors["county"])
+    with count_sql() as counter:
+        await gql.query("query($r: ID!) { eventStats(region: $r, groupBy: [STATUS, SOURCE]) { total } }", r=county_id)
+    assert counter.count == 3  # the signed-in user, the region, then one grouped statement
