@@ -21,13 +21,18 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from tortoise import Tortoise, connections
 from tortoise.migrations.api.migrate import migrate as run_migrations
 
 from policies.store import PolicyStore, seed_default_policy
 from policies.watcher import PolicyWatcher
+from resolvers.categories import seed_event_categories
 from resolvers.context import RequestContext
+from resolvers.event_bus import EventBus
 from resolvers.session import ScopeCache, build_context
 from schema import schema
 from settings import Settings, tortoise_config
@@ -59,14 +64,41 @@ async def init_database(settings: Settings, *, migrate: bool = True) -> None:
 
 class GridhubGraphQL(GraphQL):
     def __init__(self, settings: Settings, store: PolicyStore):
-        super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True)
+        super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True,
+                         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,))
         self.settings = settings
         self.store = store
         self.scopes = ScopeCache()
 
     async def get_context(self, request: Any, response: Any = None) -> RequestContext:
-        return await build_context(self.settings, self.store, self.scopes,
-                                   request.headers.get("authorization"), request, response)
+        context = await build_context(self.settings, self.store, self.scopes,
+                                      request.headers.get("authorization"), request, response)
+        if isinstance(request, WebSocket):
+            context.connection_params = None  # strawberry puts the connection_init payload here
+        return context
+
+    async def on_ws_connect(self, context: RequestContext) -> Any:
+        """Sign-in over WebSocket: browsers cannot set headers there, so the token comes in the
+        connection_init payload. A token that is not valid refuses the connection (close 4403);
+        without one it stays anonymous and every field answers UNAUTHENTICATED."""
+        authorization = connection_authorization(context.connection_params)
+        if authorization:
+            signed_in = await build_context(self.settings, self.store, self.scopes, authorization)
+            context.user, context.auth_error = signed_in.user, signed_in.auth_error
+            context.scope, context.loaders = signed_in.scope, signed_in.loaders
+        if context.auth_error is not None:
+            raise ConnectionRejectionError({"message": str(context.auth_error)})
+        return await super().on_ws_connect(context)
+
+
+def connection_authorization(payload: Any) -> str | None:
+    """`{"Authorization": "Bearer <token>"}` (or `authorization`), or `{"token": "<token>"}`."""
+    if not isinstance(payload, dict):
+        return None
+    if payload.get("token"):
+        return f"Bearer {payload['token']}"
+    value = payload.get("Authorization") or payload.get("authorization")
+    return str(value) if value else None
 
 
 def check_settings(settings: Settings) -> Settings:
@@ -90,15 +122,19 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
     async def lifespan(app: Starlette):
         await init_database(settings, migrate=migrate)
         await seed_default_policy()
+        await seed_event_categories()
         await store.load()
         redis_url = settings.cache_url if settings.cache_url.startswith("redis://") else None
         watcher = PolicyWatcher(store, redis_url)
         await watcher.start()
+        events = EventBus(redis_url, scope_of=lambda user: graphql.scopes.get(store, user))
+        await events.start()
         app.state.cache = make_cache(settings.cache_url)
         app.state.store = store
         try:
             yield
         finally:
+            await events.stop()
             await watcher.stop()
             await app.state.cache.close()
             await Tortoise.close_connections()
@@ -149,11 +185,16 @@ async def _demo(settings: Settings, reset: bool, scale: float, seed: int) -> Non
             if not reset:
                 print("the database already holds data; `gridhub demo --reset` rebuilds it")
                 return
+            connection = connections.get("default")
             for table in ("service_token", "app_user", "casbin_rule", "policy_state", "audit_entry",
                           "event_thing", "event_person", "event_log", "membership", "person_tag",
-                          "residence", "event", "thing", "organisation", "household", "person",
-                          "place", "department", "region"):
-                await connections.get("default").execute_script(f"DELETE FROM {table}")
+                          "residence", "event", "event_category", "thing", "organisation", "household", "person",
+                          "place", "department"):
+                await connection.execute_script(f"DELETE FROM {table}")
+            # regions reference their parent (RESTRICT): the deepest go first
+            depths = await models.Region.all().values_list("depth", flat=True)
+            for depth in sorted(set(depths), reverse=True):
+                await models.Region.filter(depth=depth).delete()
         counts = await build_demo(scale=scale, seed=seed)
         users = await create_demo_users()
         print("demo county built:", ", ".join(f"{k} {v}" for k, v in counts.items()))

@@ -2,6 +2,7 @@
 
 from .access import AuditEntry, CasbinRule, PolicyState, ServiceToken, User
 from .base import RegionalRow, Row
+from .category import EventCategory
 from .event import Event, EventLog, EventPerson, EventThing
 from .organisation import Membership, Organisation
 from .person import Household, Person, PersonTag, Residence
@@ -10,7 +11,7 @@ from .region import Department, Region
 from .thing import Thing
 
 __all__ = [
-    "AuditEntry", "CasbinRule", "PolicyState", "ServiceToken", "User", "Department", "Event", "EventLog", "EventPerson", "EventThing", "Household", "Membership",
+    "AuditEntry", "CasbinRule", "PolicyState", "ServiceToken", "User", "Department", "Event", "EventCategory", "EventLog", "EventPerson", "EventThing", "Household", "Membership",
     "Organisation", "Person", "PersonTag", "Place", "Region", "RegionalRow", "Residence", "Row",
     "Thing",
 ]

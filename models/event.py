@@ -1,7 +1,13 @@
+from datetime import datetime, timezone
+
 from tortoise import fields
+from tortoise.fields.db_defaults import SqlDefault
 
 from .base import RegionalRow, Row
 from .enums import EventKind, EventSource, EventStatus, Urgency
+
+# The due time of an event nothing is due for (closed, rejected): later than any real one.
+NO_DUE = datetime(9999, 1, 1, tzinfo=timezone.utc)
 
 
 class Event(RegionalRow):
@@ -32,6 +38,13 @@ class Event(RegionalRow):
         "gridhub.Department", related_name=False, null=True, db_index=True, on_delete=fields.RESTRICT
     )
     due_at = fields.DatetimeField(null=True, db_index=True)
+    # The deadline columns are written together by resolvers.deadlines.due_columns. The
+    # database default fills the rows there are when the column is added, spelled as the
+    # SQLite driver spells datetimes (they compare as text there).
+    open_due_at = fields.DatetimeField(
+        db_default=SqlDefault(f"'{NO_DUE.isoformat(' ')}'"), db_index=True,
+        description="due_at while something is due, else the far future (NOT NULL: a keyset order column)")
+    due_soon_at = fields.DatetimeField(null=True, db_index=True, description="when the event turns yellow")
     closed_at = fields.DatetimeField(null=True)
     supervised_at = fields.DatetimeField(null=True, description="when supervision (督办) was last added")
     satisfaction = fields.IntField(null=True)

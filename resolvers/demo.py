@@ -5,7 +5,8 @@ sized from its figures (DOMAIN.md), scaled down so that a laptop builds it in se
 six towns, forty communities and villages, two hundred grids (about a quarter of them split
 into micro-grids), about 20,000 persons in 6,500 households with their houses, rental
 houses, shops, schools and public places, facilities, organisations with their members,
-and 2,000 events at every step of the workflow.
+and 2,000 events of the seeded categories at every step of the workflow, the open ones on
+time, due soon and overdue at `DEMO_NOW` (every light).
 
 Same seed and scale, same rows: everything is drawn from one `random.Random` and one seeded
 Faker, in a fixed order, and every date is relative to `DEMO_NOW`. Rows get their ids here,
@@ -30,7 +31,11 @@ from models.enums import (
     PopulationType, ThingKind, ThingStatus, Tier, Urgency,
 )
 
+from .categories import seed_event_categories
+from .categories_seed import SEED_BY_PATH, SeedCategory
+from .deadlines import FINISHED, SOON, SOON_SHARE, Light, due_columns
 from .validation import credit_code_check_char, id_number_check_digit
+from .workflow import STEPS
 
 DEMO_COUNTY_CODE = "341823"
 DEMO_COUNTY_NAME = "南陵县"
@@ -132,16 +137,26 @@ _THING_TYPES = {
 
 @dataclass(frozen=True)
 class _Category:
-    """An event category: its path, kind, the department it goes to, the deadline in hours,
-    how often it happens, and title patterns ({where}: the spot; {thing}: a facility)."""
+    """How the events of a seeded category read in the demo: their kind, how often they
+    happen, title patterns ({where}: the spot; {thing}: a facility; {name}: who is visited)
+    and the facilities they concern. Its department and deadlines are the seed's."""
 
     path: str
     kind: EventKind
-    department: str
-    due_hours: int
     weight: int
     titles: tuple[str, ...]
     thing_kinds: tuple[ThingKind, ...] = ()
+
+    @property
+    def seed(self) -> SeedCategory:
+        return SEED_BY_PATH[self.path]
+
+    @property
+    def department(self) -> str:
+        return self.seed.department
+
+    def window(self, deadline: str) -> timedelta:
+        return timedelta(hours=getattr(self.seed, f"{deadline}_hours"))
 
 
 @dataclass(frozen=True)
@@ -161,51 +176,50 @@ class _Handler:
 
 
 _HAZARD, _DISPUTE, _REQUEST, _VISIT = EventKind.HAZARD, EventKind.DISPUTE, EventKind.REQUEST, EventKind.VISIT
-# Toksun's six classes (safety, public order, disputes, service, environment, emergencies)
-# and digital city management's (works, street order, advertising, facilities).
+# The seeded categories (resolvers/categories_seed.py) the demo's events are drawn from.
 _CATEGORIES = (
-    _Category("safety/fire", _HAZARD, "fire", 48, 8,
+    _Category("safety/fire", _HAZARD, 8,
               ("{where}楼道堆放杂物", "{where}电动车入户充电", "{where}{thing}损坏无水"), (ThingKind.HYDRANT,)),
-    _Category("safety/gas", _HAZARD, "housing", 24, 3, ("{where}燃气管道老化", "{where}液化气瓶违规存放")),
-    _Category("safety/building", _HAZARD, "housing", 72, 3, ("{where}外墙瓷砖脱落", "{where}危房存在倒塌隐患")),
-    _Category("safety/traffic", _HAZARD, "public_security", 72, 3,
+    _Category("safety/gas", _HAZARD, 3, ("{where}燃气管道老化", "{where}液化气瓶违规存放")),
+    _Category("safety/building", _HAZARD, 3, ("{where}外墙瓷砖脱落", "{where}危房存在倒塌隐患")),
+    _Category("safety/traffic", _HAZARD, 3,
               ("{where}路口缺少减速带", "{where}{thing}倒伏"), (ThingKind.TRAFFIC_SIGN, ThingKind.GUARDRAIL)),
-    _Category("public_order/theft", _HAZARD, "public_security", 48, 3,
+    _Category("public_order/theft", _HAZARD, 3,
               ("{where}电动车被盗", "{where}{thing}被人为损坏"), (ThingKind.CAMERA,)),
-    _Category("public_order/fraud", _HAZARD, "public_security", 48, 2, ("{where}居民疑似遭遇电信诈骗",)),
-    _Category("public_order/gambling", _HAZARD, "public_security", 48, 1, ("{where}疑似聚众赌博",)),
-    _Category("dispute/neighbour", _DISPUTE, "justice", 120, 12,
+    _Category("public_order/fraud", _HAZARD, 2, ("{where}居民疑似遭遇电信诈骗",)),
+    _Category("public_order/gambling", _HAZARD, 1, ("{where}疑似聚众赌博",)),
+    _Category("dispute/neighbour", _DISPUTE, 12,
               ("{where}邻里漏水纠纷", "{where}噪音扰邻纠纷", "{where}占用公共通道纠纷")),
-    _Category("dispute/family", _DISPUTE, "justice", 120, 6, ("{where}家庭赡养纠纷", "{where}婚姻家庭矛盾")),
-    _Category("dispute/land", _DISPUTE, "agriculture", 168, 5, ("{where}宅基地边界纠纷", "{where}土地承包纠纷")),
-    _Category("dispute/wage", _DISPUTE, "human_resources", 120, 3, ("{where}农民工讨要工资",)),
-    _Category("dispute/property", _DISPUTE, "housing", 120, 4, ("{where}物业费纠纷", "{where}停车位纠纷")),
-    _Category("service/visit", _VISIT, "civil_affairs", 240, 14, ("入户走访{name}",)),
-    _Category("service/benefit", _REQUEST, "civil_affairs", 168, 4,
+    _Category("dispute/family", _DISPUTE, 6, ("{where}家庭赡养纠纷", "{where}婚姻家庭矛盾")),
+    _Category("dispute/land", _DISPUTE, 5, ("{where}宅基地边界纠纷", "{where}土地承包纠纷")),
+    _Category("dispute/wage", _DISPUTE, 3, ("{where}农民工讨要工资",)),
+    _Category("dispute/property", _DISPUTE, 4, ("{where}物业费纠纷", "{where}停车位纠纷")),
+    _Category("service/visit", _VISIT, 14, ("入户走访{name}",)),
+    _Category("service/benefit", _REQUEST, 4,
               ("{where}居民咨询低保申请", "{where}居民申请临时救助")),
-    _Category("service/certificate", _REQUEST, "public_security", 168, 2, ("{where}居民申请居住证",)),
-    _Category("environment/garbage", _REQUEST, "urban_management", 72, 6,
+    _Category("service/certificate", _REQUEST, 2, ("{where}居民申请居住证",)),
+    _Category("environment/garbage", _REQUEST, 6,
               ("{where}垃圾未及时清运", "{where}{thing}周边垃圾堆积"), (ThingKind.BIN, ThingKind.PUBLIC_TOILET)),
-    _Category("environment/pollution", _REQUEST, "ecology_environment", 72, 2,
+    _Category("environment/pollution", _REQUEST, 2,
               ("{where}河道漂浮物", "{where}污水外溢")),
-    _Category("environment/greenery", _REQUEST, "urban_management", 96, 2,
+    _Category("environment/greenery", _REQUEST, 2,
               ("{where}{thing}被毁", "{where}树木枝叶遮挡道路"), (ThingKind.GREENERY,)),
-    _Category("emergency/flood", _HAZARD, "emergency", 24, 2,
+    _Category("emergency/flood", _HAZARD, 2,
               ("{where}道路积水", "{where}{thing}冒水"), (ThingKind.MANHOLE_COVER,)),
-    _Category("emergency/disaster", _HAZARD, "emergency", 24, 1, ("{where}山体滑坡隐患", "{where}大树倾倒")),
-    _Category("works/noise", _REQUEST, "ecology_environment", 72, 3, ("{where}夜间施工噪音扰民",)),
-    _Category("works/dust", _REQUEST, "ecology_environment", 72, 2, ("{where}工地扬尘",)),
-    _Category("street_order/stall", _REQUEST, "urban_management", 48, 3, ("{where}占道经营", "{where}流动摊贩聚集")),
-    _Category("street_order/parking", _REQUEST, "urban_management", 48, 3, ("{where}车辆乱停乱放",)),
-    _Category("advertising/illegal", _REQUEST, "urban_management", 96, 2, ("{where}乱贴小广告",)),
-    _Category("facility/damaged", _HAZARD, "urban_management", 120, 5,
+    _Category("emergency/disaster", _HAZARD, 1, ("{where}山体滑坡隐患", "{where}大树倾倒")),
+    _Category("works/noise", _REQUEST, 3, ("{where}夜间施工噪音扰民",)),
+    _Category("works/dust", _REQUEST, 2, ("{where}工地扬尘",)),
+    _Category("street_order/stall", _REQUEST, 3, ("{where}占道经营", "{where}流动摊贩聚集")),
+    _Category("street_order/parking", _REQUEST, 3, ("{where}车辆乱停乱放",)),
+    _Category("advertising/illegal", _REQUEST, 2, ("{where}乱贴小广告",)),
+    _Category("facility/damaged", _HAZARD, 5,
               ("{where}{thing}损坏", "{where}{thing}故障"),
               (ThingKind.STREET_LAMP, ThingKind.MANHOLE_COVER, ThingKind.FITNESS_EQUIPMENT,
                ThingKind.BUS_SHELTER, ThingKind.ELEVATOR, ThingKind.TRANSFORMER_BOX)),
 )
 # The first event of the first grid: its hydrant (every grid has one) out of order, so
 # that an event with a linked facility exists at every scale.
-_HYDRANT_REPORT = _Category("safety/fire", _HAZARD, "fire", 48, 0, ("{where}{thing}损坏无水",), (ThingKind.HYDRANT,))
+_HYDRANT_REPORT = _Category("safety/fire", _HAZARD, 0, ("{where}{thing}损坏无水",), (ThingKind.HYDRANT,))
 _DETAILS = ("请尽快处理。", "已持续多日，影响居民生活。", "存在安全隐患。", "居民反映强烈。", "请相关部门核实。")
 _SOURCE_PHRASES = {
     EventSource.PATROL: "网格员巡查发现", EventSource.SNAPSHOT: "居民随手拍反映",
@@ -229,6 +243,17 @@ _STEPS = {
 _STATUS_WEIGHTS = {
     EventStatus.CLOSED: 80, EventStatus.REJECTED: 3, EventStatus.VERIFIED: 2, EventStatus.RESOLVED: 3,
     EventStatus.HANDLING: 4, EventStatus.DISPATCHED: 3, EventStatus.ACCEPTED: 3, EventStatus.REPORTED: 2,
+}
+# Open events at DEMO_NOW: how many are on time, due soon or overdue.
+_LIGHT_WEIGHTS = {Light.GREEN: 45, Light.YELLOW: 20, Light.RED: 35}
+# The first events, one per state in the first grid: the light of the open ones at DEMO_NOW
+# and where the dispatched ones went, so that every scale has each light and each kind of
+# handler to test against (GREEN where a window is longer than "soon": not an accept window).
+_FIRST_EVENTS = {
+    EventStatus.REPORTED: (Light.RED, None), EventStatus.ACCEPTED: (Light.YELLOW, None),
+    EventStatus.DISPATCHED: (Light.GREEN, "department"), EventStatus.HANDLING: (Light.RED, "community"),
+    EventStatus.RESOLVED: (Light.YELLOW, "town"), EventStatus.VERIFIED: (Light.GREEN, "community"),
+    EventStatus.CLOSED: (None, "department"), EventStatus.REJECTED: (None, None),
 }
 _SOURCE_WEIGHTS = {EventSource.PATROL: 45, EventSource.SNAPSHOT: 20, EventSource.HOTLINE: 20,
                    EventSource.VIDEO: 8, EventSource.DEPARTMENT: 7}
@@ -280,6 +305,7 @@ def _numeral(n: int) -> str:
 
 async def build_demo(scale: float = 1.0, seed: int = 2026) -> dict[str, int]:
     """Fill an empty, initialised database with the demo county; returns rows per table."""
+    await seed_event_categories()
     async with in_transaction() as connection:
         county = _DemoCounty(scale, seed)
         await county.build()
@@ -937,9 +963,10 @@ class _DemoCounty:
         statuses = list(EventStatus)
         for i in range(max(len(statuses), self._size("events"))):
             # the first events, one per status, are in the first grid, so that every scale
-            # has the whole workflow to test against
+            # has the whole workflow and every light to test against
             if i < len(statuses):
-                self._event(self.grids[0], statuses[i], _HYDRANT_REPORT if i == 0 else None)
+                self._event(self.grids[0], statuses[i], _HYDRANT_REPORT if i == 0 else None,
+                            *_FIRST_EVENTS[statuses[i]])
             else:
                 grid = self.grid_of[self.rng.choice(self.persons).region_id]  # busier where more live
                 self._event(grid, self._pick(_STATUS_WEIGHTS))
@@ -949,7 +976,8 @@ class _DemoCounty:
             self._grid_workers[grid.id] = self._name(self.rng.choice((Gender.MALE, Gender.FEMALE)))
         return self._grid_workers[grid.id]
 
-    def _event(self, grid: models.Region, status: EventStatus, category: _Category | None = None) -> None:
+    def _event(self, grid: models.Region, status: EventStatus, category: _Category | None = None,
+               light: Light | None = None, handled_by: str | None = None) -> None:
         category = category or self.rng.choices(_CATEGORIES, [c.weight for c in _CATEGORIES])[0]
         pattern = self.rng.choice(category.titles)
         thing_kind = self.rng.choice(category.thing_kinds) if "{thing}" in pattern else None
@@ -971,11 +999,9 @@ class _DemoCounty:
             EventSource.DEPARTMENT: self.departments[category.department].name,
         }.get(source) or self._grid_worker(grid)
 
-        # closed and rejected events spread over four months; open ones are recent
-        days = (10, 120) if status in (EventStatus.CLOSED, EventStatus.REJECTED) else (0.5, 12)
-        occurred = DEMO_NOW - timedelta(minutes=self.rng.randint(int(days[0] * 1440), int(days[1] * 1440)))
         path = self._path(status)
-        handler = self._handler(grid, category) if EventStatus.DISPATCHED in path else None
+        occurred, times = self._timeline(path, category, light)
+        handler = self._handler(grid, category, handled_by) if EventStatus.DISPATCHED in path else None
         event_id = next(self._ids[models.Event])
         event = self._regional(
             models.Event, leaf, id=event_id, title=title, kind=category.kind, category=category.path,
@@ -985,8 +1011,8 @@ class _DemoCounty:
             urgency=self._urgency(category), attachments=self._attachments(event_id), status=status,
             handling_region_id=handler and handler.region and handler.region.id,
             handling_department_id=handler and handler.department and handler.department.id,
-            due_at=occurred + timedelta(hours=category.due_hours))
-        self._log(event, path, source, category, handler)
+            **self._due(path, times, category))
+        self._log(event, path, times, source, category, handler)
         for person in persons:
             self._new(models.EventPerson, event_id=event.id, person_id=person.id)
         if thing is not None:
@@ -1022,11 +1048,11 @@ class _DemoCounty:
         photos = self.rng.choice((0, 0, 1, 2))
         return [f"https://files.example/events/{event_id}/{k}.jpg" for k in range(1, photos + 1)]
 
-    def _handler(self, grid: models.Region, category: _Category) -> _Handler:
+    def _handler(self, grid: models.Region, category: _Category, target: str | None = None) -> _Handler:
         """Most events stay in the community (小事不出村), some go up to the town, some to
-        the category's department."""
+        the category's department; `target` says which."""
         community = self._community_of(grid)
-        target = self.rng.choices(("community", "town", "department"), (55, 20, 25))[0]
+        target = target or self.rng.choices(("community", "town", "department"), (55, 20, 25))[0]
         if target == "community":
             return _Handler("community", "leader", region=community)
         if target == "town":
@@ -1040,16 +1066,65 @@ class _DemoCounty:
             return [EventStatus.REPORTED, *([EventStatus.ACCEPTED] if self.rng.random() < 0.5 else []), status]
         return list(_FLOW[:_FLOW.index(status) + 1])
 
-    def _log(self, event: models.Event, path: list[EventStatus], source: EventSource, category: _Category,
-             handler: _Handler | None) -> None:
-        """EventLog rows along `path`, at increasing times between the occurrence and
-        DEMO_NOW; they stamp the event's report time, closing time and rating."""
-        gaps = [self.rng.uniform(*_STEPS[s][1]) * 3600 for s in path]
-        room = (DEMO_NOW - timedelta(minutes=5) - event.occurred_at).total_seconds()
-        squeeze = min(1.0, room / sum(gaps))
-        at = event.occurred_at
-        for i, status in enumerate(path):
-            at += timedelta(seconds=max(1, int(gaps[i] * squeeze)))
+    @staticmethod
+    def _deadline(status: EventStatus) -> str | None:
+        """The deadline whose window the step entering `status` starts (resolvers.workflow)."""
+        action = _STEPS[status][0]
+        return "accept" if action == "report" else STEPS[action].deadline
+
+    def _elapsed(self, category: _Category, deadline: str, light: Light | None) -> timedelta:
+        """How long before DEMO_NOW the current window started, for the event to show `light`
+        (or a light drawn by weight) at DEMO_NOW."""
+        window = category.window(deadline)
+        soon = min(max(window * SOON_SHARE, SOON), window)
+        light = light or self._pick(_LIGHT_WEIGHTS)
+        if light is Light.GREEN and soon == window:
+            light = Light.YELLOW  # so short a window is due soon from its start
+        share = self.rng.uniform(0.1, 0.9)
+        if light is Light.GREEN:
+            elapsed = (window - soon) * share
+        elif light is Light.YELLOW:
+            elapsed = window - soon + soon * share
+        else:
+            elapsed = window * (1 + share)
+        return timedelta(seconds=int(elapsed.total_seconds()))
+
+    def _timeline(self, path: list[EventStatus], category: _Category,
+                  light: Light | None) -> tuple[datetime, list[datetime]]:
+        """When the event occurred and when each step of `path` was taken. Closed and rejected
+        events spread over four months. An open one is placed by its light at DEMO_NOW: the
+        step that started its current window goes back from DEMO_NOW as `_elapsed` says, the
+        steps before it further back, the steps after it fit in between."""
+        gaps = [timedelta(seconds=int(self.rng.uniform(*_STEPS[s][1]) * 3600)) for s in path]
+        if path[-1] in FINISHED:
+            occurred = DEMO_NOW - timedelta(minutes=self.rng.randint(10 * 1440, 120 * 1440))
+            return occurred, list(itertools.accumulate(gaps, initial=occurred))[1:]
+        current = max(i for i, status in enumerate(path) if self._deadline(status))
+        started = DEMO_NOW - self._elapsed(category, self._deadline(path[current]), light)
+        since = gaps[current + 1:]
+        squeeze = min(1.0, (DEMO_NOW - timedelta(minutes=5) - started) / sum(since, timedelta())) if since else 1
+        after = itertools.accumulate((timedelta(seconds=max(1, int(g.total_seconds() * squeeze))) for g in since),
+                                     initial=started)
+        before = [started - sum(gaps[i + 1:current + 1], timedelta()) for i in range(current)]
+        times = [*before, *after]
+        return times[0] - gaps[0], times
+
+    def _due(self, path: list[EventStatus], times: list[datetime], category: _Category) -> dict:
+        """The event's due columns after the steps of `path`, as the workflow sets them."""
+        due: dict = {}
+        for status, at in zip(path, times):
+            deadline = self._deadline(status)
+            if status in FINISHED:
+                due.update(due_columns(None))
+            elif deadline:
+                due = due_columns(at + category.window(deadline), at)
+        return due
+
+    def _log(self, event: models.Event, path: list[EventStatus], times: list[datetime], source: EventSource,
+             category: _Category, handler: _Handler | None) -> None:
+        """EventLog rows along `path` at `times`; they stamp the event's report time, closing
+        time and rating."""
+        for i, (status, at) in enumerate(zip(path, times)):
             actor, note = self._step(status, path, source, category, handler)
             self._new(models.EventLog, event_id=event.id, actor=actor, action=_STEPS[status][0],
                       from_status=path[i - 1] if i else None, to_status=status, note=note, created_at=at)

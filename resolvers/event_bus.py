@@ -1,10 +1,222 @@
 """Announces changes of events to live subscribers (eventChanged), in this process and,
-through Redis pub/sub, in every other one. Called after the change is committed."""
+through Redis pub/sub, in every other one. Called after the change is committed.
+
+A message names a change, never the event's data:
+    {"event_id": 42, "action": "accept", "region_path": "/…/001/", "version": 3, "origin": "<bus>"}
+Each subscriber then loads the event itself, through its own current scope, in SQL, and
+is sent nothing unless that finds it: a subscriber outside the event's region, or without
+the facet (`event:assigned`, a category) that lets it read the event, hears nothing.
+
+Without Redis (CACHE_URL=memory://) only this process's subscribers hear of changes: right
+for the single-process default, not for several processes behind a load balancer.
+Pub/sub is at most once: a subscriber that reconnects catches up with
+`events(filter: {updatedSince: …})`, not from the bus."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+from dataclasses import asdict, dataclass
+from typing import Any, AsyncIterator, Callable, Iterator
+
 import models
+from policies.predicate import Compare, and_
+from policies.scope import Scope
+
+from .context import RequestContext
+from .loaders import Loaders
+from .query import rows
+
+log = logging.getLogger("gridhub.events")
+CHANNEL = "gridhub:event-changes:{db}"  # pub/sub ignores database numbers: keep deployments apart
+QUEUE_SIZE = 256  # changes a subscriber may fall behind before the oldest are dropped
+
+
+@dataclass(frozen=True)
+class Change:
+    event_id: int
+    action: str  # the workflow step (report, accept, dispatch, …), or create / update / delete
+    region_path: str  # where the event lies after the change
+    version: int  # the event's version right after the change
+
+
+@dataclass(frozen=True)
+class SeenChange:
+    """A change as one subscriber may see it; `event` is None for a deletion."""
+
+    action: str
+    event_id: int
+    version: int
+    event: models.Event | None
+
+
+class Subscriber:
+    """One live subscription's inbox: bounded, so a slow client costs memory it is owed, no more."""
+
+    def __init__(self, size: int):
+        self.inbox: asyncio.Queue[Change] = asyncio.Queue(size)
+        self.dropping = False  # warned once per run of drops, not once per change
+
+    def offer(self, change: Change) -> None:
+        if self.inbox.full():
+            dropped = self.inbox.get_nowait()
+            if not self.dropping:
+                log.warning("a subscriber fell %d changes behind: dropping its oldest, from %s of event %s",
+                            self.inbox.maxsize, dropped.action, dropped.event_id)
+            self.dropping = True
+        else:
+            self.dropping = False
+        self.inbox.put_nowait(change)
+
+
+class EventBus:
+    """One per process. `scope_of(user)` gives a user's scope under the policy now in force,
+    so a policy edit applies to subscriptions already open."""
+
+    def __init__(self, redis_url: str | None, scope_of: Callable[[Any], Scope], *,
+                 queue_size: int = QUEUE_SIZE):
+        self.redis_url = redis_url
+        self.channel = ""  # named once the Redis database is known
+        self.scope_of = scope_of
+        self.queue_size = queue_size
+        self.origin = uuid.uuid4().hex  # tells this bus's own messages when Redis echoes them
+        self.subscribers: set[Subscriber] = set()
+        self.listening = asyncio.Event()
+        self._redis = None
+        self._listener: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        global _running
+        if self.redis_url:
+            import redis.asyncio as redis
+
+            self._redis = redis.from_url(self.redis_url)
+            self.channel = CHANNEL.format(db=self._redis.connection_pool.connection_kwargs.get("db", 0))
+            self._listener = asyncio.create_task(self._listen())
+            # serve only once the other processes' changes are heard (a down Redis only delays)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.listening.wait(), 5)
+        _running = self
+
+    async def stop(self) -> None:
+        global _running
+        if _running is self:
+            _running = None
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._listener
+        if self._redis is not None:
+            await self._redis.aclose()
+
+    async def announce(self, change: Change) -> None:
+        """Deliver here at once, then tell the other processes. Never raises: the change is
+        committed already, and a lost notification must not fail the mutation."""
+        self._deliver(change)
+        if self._redis is None:
+            return
+        try:
+            await self._redis.publish(self.channel, json.dumps({**asdict(change), "origin": self.origin}))
+        except Exception:
+            log.warning("could not announce %s of event %s on Redis", change.action, change.event_id,
+                        exc_info=True)
+
+    @contextlib.contextmanager
+    def subscription(self) -> Iterator[Subscriber]:
+        subscriber = Subscriber(self.queue_size)
+        self.subscribers.add(subscriber)
+        try:
+            yield subscriber
+        finally:
+            self.subscribers.discard(subscriber)
+
+    def _deliver(self, change: Change) -> None:
+        for subscriber in list(self.subscribers):
+            subscriber.offer(change)
+
+    async def _listen(self) -> None:
+        while True:
+            try:
+                async with self._redis.pubsub() as pubsub:
+                    await pubsub.subscribe(self.channel)
+                    self.listening.set()
+                    async for message in pubsub.listen():
+                        if message.get("type") == "message":
+                            self._receive(message["data"])
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                self.listening.clear()
+                log.warning("event changes from other processes lost; retrying", exc_info=True)
+                await asyncio.sleep(1)
+
+    def _receive(self, data: bytes) -> None:
+        try:
+            message = json.loads(data)
+            if message.pop("origin") == self.origin:
+                return  # delivered here when it was announced
+            change = Change(**message)
+        except (ValueError, KeyError, TypeError):
+            log.warning("ignored a malformed event change message: %r", data[:200])
+            return
+        self._deliver(change)
+
+
+_running: EventBus | None = None
+
+
+def running_bus() -> EventBus:
+    if _running is None:
+        raise RuntimeError("the event bus is not running (it starts with the app's lifespan)")
+    return _running
 
 
 async def announce_event_change(event: models.Event, action: str) -> None:
-    """Tell subscribers that `event` changed by `action` (report, accept, …, update, delete)."""
+    """Tell subscribers that `event` changed by `action` (report, accept, …, update, delete).
+    Outside a served app (the CLI, the demo builder) nobody listens, so nothing is sent."""
+    if _running is not None:
+        await _running.announce(Change(event.id, action, event.region_path, event.version))
+
+
+async def _seen(scope: Scope, change: Change) -> SeenChange | None:
+    """The change as `scope` may see it, decided in SQL, or None. A live event is loaded
+    through the scope. A deleted one only yields a tombstone (its id), and only to whom the
+    scope would have shown it just before: a soft delete leaves the row's region and facet
+    columns as they were, so the read predicate is asked of the deleted row itself."""
+    this_event = Compare("id", "eq", change.event_id)
+    if change.action == "delete":
+        could_see = await models.Event.filter(and_(scope.where("event"), this_event).to_q()).exists()
+        return SeenChange(change.action, change.event_id, change.version, None) if could_see else None
+    event = await rows(scope, "event", this_event).first()
+    return SeenChange(change.action, change.event_id, change.version, event) if event else None
+
+
+async def changes_seen_by(context: RequestContext, region_path: str | None = None) -> AsyncIterator[SeenChange]:
+    """Every change of an event `context`'s caller may read, in the order this process
+    heard of them, until the consumer stops iterating. `region_path` narrows to changes
+    made in that subtree (where the change left the event); the scope alone decides what
+    may be seen.
+
+    A change that takes an event out of the caller's scope is not sent: the event is gone
+    from their view, as it is from their queries. `SeenChange.event` is the event as it
+    stands when delivered, which may be a later version than the change's own."""
+    bus = running_bus()
+    with bus.subscription() as subscriber:
+        while True:
+            change = await subscriber.inbox.get()
+            if region_path and not change.region_path.startswith(region_path):
+                continue
+            scope = bus.scope_of(context.user)
+            seen = await _seen(scope, change)
+            if seen is None:
+                continue
+            # the connection's context outlives many changes: fields of this one resolve
+            # under the scope in force now, with loaders that cache nothing from before
+            context.scope, context.loaders = scope, Loaders(scope)
+            try:
+                yield seen
+            finally:  # the sensitive fields this delivery revealed, audited once it is sent
+                await context.flush_audit()

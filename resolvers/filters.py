@@ -1,13 +1,13 @@
 """Filters a caller asks for, compiled to predicates (the same tree scopes use).
 
 A filter is a plain dict from the GraphQL input or the export's query string: the keys
-common to every kind (`region_path`, `updated_since`, `text`, `ids`) and per-kind
-columns named in FILTER_COLUMNS."""
+common to every kind (`region_path`, `updated_since`, `text`, `ids`), per-kind columns
+named in FILTER_COLUMNS, and per-kind conditions on time named in TIMED_FILTERS."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 
 import models
 from policies.masking import is_key_tag
@@ -17,6 +17,7 @@ from policies.predicate import (
 
 from policies.scope import Scope
 
+from . import deadlines
 from .errors import BadInput, Forbidden
 from .kinds import kind_of
 
@@ -40,6 +41,16 @@ FILTER_COLUMNS: dict[str, dict[str, tuple[str, str]]] = {
     "thing": {"kind": ("kind", "in"), "status": ("status", "in")},
     "organisation": {"kind": ("kind", "in")},
     "audit": {"actor": ("actor", "in"), "action": ("action", "in"), "object_kind": ("object_kind", "in")},
+}
+
+
+# kind -> filter key -> builder(value, now): conditions relative to the moment of asking
+TIMED_FILTERS: dict[str, dict[str, Callable[[Any, datetime], Pred]]] = {
+    "event": {
+        "light": deadlines.light_predicate,
+        "due_before": lambda moment, now: deadlines.due_predicate(before=as_utc(moment)),
+        "due_after": lambda moment, now: deadlines.due_predicate(after=as_utc(moment)),
+    },
 }
 
 
@@ -68,11 +79,13 @@ def tag_predicate(tags: list[str], scope: Scope) -> Pred:
     return or_(*parts)
 
 
-def compile_filter(kind: str, spec: dict[str, Any] | None, scope: Scope) -> Pred:
+def compile_filter(kind: str, spec: dict[str, Any] | None, scope: Scope, now: datetime | None = None) -> Pred:
+    """`now` is the moment lights are judged at (by default, the time of the call)."""
     if not spec:
         return TRUE
     k = kind_of(kind)
     columns = FILTER_COLUMNS.get(kind, {})
+    timed = TIMED_FILTERS.get(kind, {})
     parts: list[Pred] = []
     for key, value in spec.items():
         if value is None:
@@ -93,6 +106,8 @@ def compile_filter(kind: str, spec: dict[str, Any] | None, scope: Scope) -> Pred
         elif key == "tags" and kind == "person":
             if value:
                 parts.append(tag_predicate(value, scope))
+        elif key in timed:
+            parts.append(timed[key](value, now or datetime.now(timezone.utc)))
         elif key in columns:
             column, how = columns[key]
             values = [getattr(v, "value", v) for v in (value if isinstance(value, list) else [value])]

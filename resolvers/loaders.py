@@ -7,6 +7,7 @@ Loaders are made lazily, one per (kind, column), and every one of them goes thro
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime, timezone
 from typing import Any, Iterable
 
 from strawberry.dataloader import DataLoader
@@ -23,6 +24,9 @@ class Loaders:
     def __init__(self, scope: Scope):
         self.scope = scope
         self._loaders: dict[tuple, DataLoader] = {}
+        # One moment per response (a subscription gets new loaders per delivery), so that the
+        # lights, light filters and overdue counts of one answer all agree.
+        self.answered_at = datetime.now(timezone.utc)
 
     def _get(self, key: tuple, make) -> DataLoader:
         loader = self._loaders.get(key)

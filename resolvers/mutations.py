@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
@@ -19,6 +19,7 @@ from policies.masking import is_key_tag
 from policies.predicate import Compare, In
 from policies.scope import Scope
 
+from . import deadlines
 from . import validation as v
 from .errors import BadInput, Conflict, Forbidden, NotFound
 from .event_bus import announce_event_change
@@ -35,14 +36,19 @@ def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+async def _no_check(data: dict, existing: Any) -> None:
+    return None
+
+
 @dataclass(frozen=True)
 class Writable:
     """What it takes to write a kind: its references (column -> kind), the fields a new
-    row needs, and a `check` that validates and completes the data (it may raise)."""
+    row needs, and a `check` that validates and completes the data (it may raise, and may
+    read other rows: an event's category)."""
 
     references: dict[str, str] = field(default_factory=dict)
     required: tuple[str, ...] = ()
-    check: Callable[[dict, Any], None] = lambda data, existing: None
+    check: Callable[[dict, Any], Awaitable[None]] = _no_check
     immutable: tuple[str, ...] = ()
 
 
@@ -50,7 +56,7 @@ def _merged(data: dict, existing: Any, name: str) -> Any:
     return data[name] if name in data else getattr(existing, name, None)
 
 
-def _check_person(data: dict, existing: Any) -> None:
+async def _check_person(data: dict, existing: Any) -> None:
     if "id_number" in data:
         data["id_number"] = v.check_id_number(data["id_number"])
         data.setdefault("birth_date", v.birth_date_of(data["id_number"]))
@@ -67,34 +73,38 @@ def _check_person(data: dict, existing: Any) -> None:
         v.check_tag(t)
 
 
-def _check_located(data: dict, existing: Any) -> None:
+async def _check_located(data: dict, existing: Any) -> None:
     v.check_coordinates(_merged(data, existing, "longitude"), _merged(data, existing, "latitude"))
     for name in ("name", "code", "title"):
         if name in data:
             v.check_text(data[name], name, required=True, max_length=200)
 
 
-def _check_organisation(data: dict, existing: Any) -> None:
+async def _check_organisation(data: dict, existing: Any) -> None:
     if data.get("credit_code"):
         data["credit_code"] = v.check_credit_code(data["credit_code"])
     if "name" in data:
         v.check_text(data["name"], "name", required=True, max_length=128)
 
 
-def _check_event(data: dict, existing: Any) -> None:
-    _check_located(data, existing)
+async def _check_event(data: dict, existing: Any) -> None:
+    await _check_located(data, existing)
     if data.get("satisfaction") is not None and not 1 <= data["satisfaction"] <= 5:
         raise BadInput("satisfaction is from 1 to 5", field="satisfaction")
     if "category" in data:
         v.check_tag(data["category"], "category")
+        if not await models.EventCategory.exists(path=data["category"], deleted_at=None):
+            raise BadInput(f"no event category {data['category']!r}", field="category")
+    if existing is None:  # a new event is reported: its category's accept window starts
+        data.update(await deadlines.window_columns(data["category"], "accept", now()))
 
 
-def _check_household(data: dict, existing: Any) -> None:
+async def _check_household(data: dict, existing: Any) -> None:
     if "code" in data:
         v.check_text(data["code"], "code", required=True, max_length=32)
 
 
-def _check_region(data: dict, existing: Any) -> None:
+async def _check_region(data: dict, existing: Any) -> None:
     if "code" in data and not (data["code"] or "").isdigit():
         raise BadInput("a region code is digits", field="code")
     if "name" in data:
@@ -199,7 +209,7 @@ async def create_row(scope: Scope, kind: str, data: dict, action: str = "create"
         if data.get(name) is None:
             raise BadInput(f"{camel(name)} is required", field=camel(name))
     data = dict(data)
-    spec.check(data, None)
+    await spec.check(data, None)
     columns, links = _split_links(kind, data)
     try:
         async with in_transaction():
@@ -228,7 +238,7 @@ async def update_row(scope: Scope, kind: str, row_id: int, version: int, data: d
                 raise NotFound(f"no {kind} with this id")
             await _ensure_in_scope(scope, kind, "update", row_id)
             data = dict(data)
-            spec.check(data, existing)
+            await spec.check(data, existing)
             columns, links = _split_links(kind, data)
             await _resolve_references(scope, kind, columns)
             changed = await model.filter(id=row_id, version=version, deleted_at=None).update(

@@ -7,12 +7,17 @@ Each step is one transaction: the event is re-read, the caller's policy must all
 step's verb where the event is being handled (the handling region, or the reporting grid
 for verification and for events with a department), the current state must allow the step
 (else CONFLICT), and the change and its log entry are written together. The update names
-the state it read, so two concurrent steps cannot both pass."""
+the state it read, so two concurrent steps cannot both pass.
+
+Deadlines (resolvers.deadlines): reporting and escalating start the accept window (an
+escalated event is the next tier's to accept), dispatching the handle window (or the
+deadline the dispatcher sets), resolving the verify window, and a failed verification
+the handle window again; closing and rejecting leave nothing due."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -24,8 +29,10 @@ from models.enums import EventStatus as S
 from policies.predicate import Compare
 from policies.scope import Scope
 
+from . import deadlines
 from .errors import BadInput, Conflict, Forbidden, NotFound
 from .event_bus import announce_event_change
+from .filters import as_utc
 from .mutations import create_row, now
 from .query import rows
 
@@ -36,15 +43,16 @@ class Step:
     sources: tuple[S, ...]  # states it may start from (empty: any open state)
     target: S | None  # the state it leads to (None: unchanged)
     at_reporting_grid: bool = False  # decided where the event was reported, not where it is handled
+    deadline: str | None = None  # the window it starts: accept, handle or verify
 
 
 OPEN = (S.REPORTED, S.ACCEPTED, S.DISPATCHED, S.HANDLING, S.RESOLVED, S.VERIFIED)
 STEPS = {
     "accept": Step("accept", (S.REPORTED,), S.ACCEPTED),
-    "dispatch": Step("dispatch", (S.ACCEPTED,), S.DISPATCHED),
-    "escalate": Step("escalate", (S.REPORTED, S.ACCEPTED), S.REPORTED),
+    "dispatch": Step("dispatch", (S.ACCEPTED,), S.DISPATCHED, deadline="handle"),
+    "escalate": Step("escalate", (S.REPORTED, S.ACCEPTED), S.REPORTED, deadline="accept"),
     "start": Step("handle", (S.DISPATCHED,), S.HANDLING),
-    "resolve": Step("resolve", (S.HANDLING,), S.RESOLVED),
+    "resolve": Step("resolve", (S.HANDLING,), S.RESOLVED, deadline="verify"),
     "verify": Step("verify", (S.RESOLVED,), S.VERIFIED, at_reporting_grid=True),
     "close": Step("close", (S.VERIFIED,), S.CLOSED),
     "reject": Step("reject", (S.REPORTED, S.ACCEPTED), S.REJECTED),
@@ -76,17 +84,33 @@ async def _event_for(scope: Scope, event_id: int, name: str, step: Step) -> mode
     return event
 
 
+async def _due_changes(event: models.Event, target: S, deadline: str | None, due_at: datetime | None,
+                      at: datetime) -> dict[str, Any]:
+    """The due columns a step sets: none, nothing due, or a new window from `at`."""
+    if target in deadlines.FINISHED:
+        return deadlines.due_columns(None)
+    if due_at is not None:
+        return deadlines.due_columns(due_at, at)
+    if deadline is not None:
+        return await deadlines.window_columns(event.category, deadline, at)
+    return {}
+
+
 async def take_step(scope: Scope, actor: str, event_id: int, name: str, note: str = "", *,
                     target: S | None = None, attachments: list[str] | None = None,
+                    deadline: str | None = None, due_at: datetime | None = None,
                     **changes: Any) -> models.Event:
     """Move an event one step; `changes` are the columns the step sets besides its status,
-    `target` overrides the step's usual next state (a failed verification)."""
+    `target` overrides the step's usual next state and `deadline` the window it starts (a
+    failed verification), `due_at` sets the due time itself (a dispatcher's deadline)."""
     step = STEPS[name]
     async with in_transaction():
         event = await _event_for(scope, event_id, name, step)
         target = target or step.target or event.status
+        at = now()
+        due = await _due_changes(event, target, deadline or step.deadline, due_at, at)
         changed = await models.Event.filter(id=event_id, status=event.status, deleted_at=None).update(
-            status=target, version=F("version") + 1, updated_at=now(), **changes)
+            status=target, version=F("version") + 1, updated_at=at, **due, **changes)
         if not changed:
             raise Conflict("the event changed meanwhile; read it again", field="status")
         await models.EventLog.create(event_id=event_id, actor=actor, action=name, from_status=event.status,
@@ -109,10 +133,11 @@ async def report_event(scope: Scope, actor: str, data: dict) -> models.Event:
 async def dispatch_event(scope: Scope, actor: str, event_id: int, *, region_id: int | None = None,
                          department_id: int | None = None, due_at: datetime | None = None,
                          note: str = "") -> models.Event:
-    """派单 to a region (lower or higher tier) or to a department, with a deadline."""
+    """派单 to a region (lower or higher tier) or to a department, due by `due_at` or else
+    by the category's handle deadline."""
     if (region_id is None) == (department_id is None):
         raise BadInput("dispatch to a region or to a department", field="region")
-    if due_at is not None and due_at <= now():
+    if due_at is not None and as_utc(due_at) <= now():
         raise BadInput("the deadline must lie in the future", field="deadline")
     if region_id is not None:
         target = await rows(scope, "region", Compare("id", "eq", region_id)).first()
@@ -120,9 +145,8 @@ async def dispatch_event(scope: Scope, actor: str, event_id: int, *, region_id: 
             raise BadInput("no region with this id", field="region")
     elif not await models.Department.exists(id=department_id, deleted_at=None):
         raise BadInput("no department with this id", field="department")
-    return await take_step(scope, actor, event_id, "dispatch", note, handling_region_id=region_id,
-                           handling_department_id=department_id,
-                           due_at=due_at or now() + timedelta(hours=72))
+    return await take_step(scope, actor, event_id, "dispatch", note, due_at=due_at and as_utc(due_at),
+                           handling_region_id=region_id, handling_department_id=department_id)
 
 
 async def escalate_event(scope: Scope, actor: str, event_id: int, note: str = "") -> models.Event:
@@ -141,7 +165,8 @@ async def verify_event(scope: Scope, actor: str, event_id: int, passed: bool, no
     """核查 by the reporting grid; a failed check sends the event back to handling."""
     if passed:
         return await take_step(scope, actor, event_id, "verify", note)
-    return await take_step(scope, actor, event_id, "verify", note or "verification failed", target=S.HANDLING)
+    return await take_step(scope, actor, event_id, "verify", note or "verification failed", target=S.HANDLING,
+                           deadline="handle")
 
 
 async def supervise_event(scope: Scope, actor: str, event_id: int, note: str = "") -> models.Event:

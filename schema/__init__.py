@@ -11,10 +11,12 @@ from strawberry.tools import merge_types
 from resolvers.errors import Unauthenticated
 
 from .access import AccessMutation, AccessQuery, audit_trail_field
+from .category import CategoryMutation, CategoryQuery
 from .errors import ErrorCodes
 from .mutation import Mutation as DataMutation
 from .query import Query as DataQuery
 from .stats import StatsQuery
+from .subscription import EventSubscription, SubscriptionsOnlyOverWebSocket
 from .workflow import WorkflowMutation
 
 PUBLIC_FIELDS = {"login"}
@@ -39,8 +41,10 @@ class AuditQuery:
     audit_trail = audit_trail_field()
 
 
-Query = require_sign_in(merge_types("Query", (DataQuery, AccessQuery, AuditQuery, StatsQuery)))
-Mutation = require_sign_in(merge_types("Mutation", (AccessMutation, DataMutation, WorkflowMutation)))
+Query = require_sign_in(merge_types("Query", (DataQuery, AccessQuery, AuditQuery, StatsQuery, CategoryQuery)))
+Mutation = require_sign_in(merge_types("Mutation", (AccessMutation, DataMutation, WorkflowMutation,
+                                                    CategoryMutation)))
+Subscription = require_sign_in(merge_types("Subscription", (EventSubscription,)))
 
 
 class AuditSensitiveReads(SchemaExtension):
@@ -59,4 +63,5 @@ class GridhubSchema(strawberry.Schema):
         (bad input, conflicts) are answers, not incidents."""
 
 
-schema = GridhubSchema(query=Query, mutation=Mutation, extensions=[ErrorCodes, AuditSensitiveReads])
+schema = GridhubSchema(query=Query, mutation=Mutation, subscription=Subscription,
+                       extensions=[ErrorCodes, AuditSensitiveReads, SubscriptionsOnlyOverWebSocket])

@@ -6,11 +6,21 @@ from strawberry.relay import NodeID
 from strawberry.types import Info
 
 import models
+from resolvers import deadlines
 
 from .enums import EventKind, EventSource, EventStatus, Urgency
 from .filters import RowFilter
 from .node import ModelNode, Versioned, load, load_by, load_linked
 from .refs import DepartmentRef, PersonRef, PlaceRef, RegionRef, ThingRef
+
+Light = strawberry.enum(deadlines.Light, description=(
+    "An open event's deadline light: GREEN on time, YELLOW due soon, RED overdue."))
+
+LIGHT_RULE = (
+    "RED once the due time has passed (dueAt < now); YELLOW from `dueSoonAt` up to and "
+    "including the due time, where dueSoonAt = dueAt - max(a quarter of the step's window, 4 "
+    "hours) (the window runs from the step that set the due time: report, dispatch or "
+    "resolution); GREEN before that; null for closed and rejected events, which have nothing due.")
 
 
 @strawberry.input
@@ -21,6 +31,15 @@ class EventFilter(RowFilter):
     urgency: Optional[list[Urgency]] = None
     category: Optional[list[str]] = strawberry.field(
         default=None, description="Category paths; `safety` matches `safety/fire`.")
+    light: Optional[list[Light]] = strawberry.field(
+        default=None, description="Events whose light is one of these now. `[RED]` lists the overdue "
+                                  "events, and with `region` (or `Region.events`) those of a region. "
+                                  + LIGHT_RULE)
+    due_before: Optional[datetime] = strawberry.field(
+        default=None, description="Open events due before this time (closed and rejected ones have "
+                                  "nothing due).")
+    due_after: Optional[datetime] = strawberry.field(
+        default=None, description="Open events due at or after this time.")
 
 
 @strawberry.type(description="One step of an event's life.")
@@ -53,10 +72,20 @@ class Event(ModelNode, Versioned):
     urgency: Urgency
     attachments: list[str]
     status: EventStatus
-    due_at: Optional[datetime]
+    due_at: Optional[datetime] = strawberry.field(description=(
+        "When the step the event is at is due: accepting (受理, until dispatch), handling (处置, "
+        "until resolution) or verifying (核查, until closing), by its category's hours or the "
+        "dispatcher's deadline. Closed and rejected events keep their last one. Order lists by "
+        "`OPEN_DUE_AT` for the most urgent first: this time for open events, the rest after."))
+    due_soon_at: Optional[datetime] = strawberry.field(description=(
+        "When the light turns YELLOW; null when nothing is due."))
     closed_at: Optional[datetime]
     supervised_at: Optional[datetime] = strawberry.field(description="When supervision (督办) was last added.")
     satisfaction: Optional[int]
+
+    @strawberry.field(description=LIGHT_RULE + " Judged at the time of the request.")
+    def light(self: models.Event, info: Info) -> Optional[Light]:
+        return deadlines.light_at(self, info.context.loaders.answered_at)
 
     @strawberry.field(description="The reporting grid.")
     async def region(self: models.Event, info: Info) -> Optional[RegionRef]:
@@ -89,3 +118,11 @@ class Event(ModelNode, Versioned):
     @strawberry.field(description="Every step, oldest first.")
     async def log(self: models.Event, info: Info) -> list[EventLogEntry]:
         return await load_by(info, "event_log", "event_id", self.id)
+
+
+async def overdue_event_count(root: models.Region, info: Info) -> int:
+    """`Region.overdueEventCount`: counted for every region of the response in one SQL
+    statement, as the `totalCount` of subtree pages are (an empty page of each)."""
+    where = deadlines.light_predicate([deadlines.Light.RED], info.context.loaders.answered_at)
+    page = await info.context.loaders.subtree_pages("event", where, None, 0, None).load(root.region_path)
+    return await page.count()

@@ -1,4 +1,4 @@
-from typing import Annotated, Optional
+from typing import Optional
 
 import strawberry
 from strawberry.relay import NodeID
@@ -9,7 +9,7 @@ import models
 
 from .connection import connection_field
 from .enums import Tier
-from .event import Event, EventFilter
+from .event import Event, EventFilter, overdue_event_count
 from .filters import RowFilter
 from .node import ModelNode, Versioned, load, load_by
 from .organisation import Organisation, OrganisationFilter
@@ -58,6 +58,10 @@ class Region(ModelNode, Versioned):
     households = connection_field("household", Household, HouseholdFilter, subtree=True)
     places = connection_field("place", Place, PlaceFilter, subtree=True)
     events = connection_field("event", Event, EventFilter, subtree=True)
+    overdue_event_count: int = strawberry.field(
+        resolver=overdue_event_count, description="Open events in this subtree past their due time (RED) "
+                                                  "that you may read; list them with "
+                                                  "`events(filter: {light: [RED]})`.")
     things = connection_field("thing", Thing, ThingFilter, subtree=True)
     organisations = connection_field("organisation", Organisation, OrganisationFilter, subtree=True)
 

@@ -10,9 +10,12 @@ from strawberry.types import Info
 
 from models import enums
 from resolvers import stats
+from resolvers import deadlines
+from resolvers.deadlines import light_sql
 from resolvers.errors import NotFound
 
 from .enums import EventSource, EventStatus, PopulationType
+from .event import Light
 from .ids import decode_id
 from .refs import DepartmentRef, RegionRef
 
@@ -51,8 +54,8 @@ class StatsKey:
         return enums.EventSource(self._key["source"]) if self._key.get("source") else None
 
     @strawberry.field
-    def light(self) -> Optional[str]:
-        return self._key.get("light")
+    def light(self) -> Optional[Light]:
+        return deadlines.Light(self._key["light"]) if self._key.get("light") else None
 
     @strawberry.field
     def tag(self) -> Optional[str]:
@@ -131,7 +134,7 @@ class StatsQuery:
         group_by: Optional[list[EventGroup]] = None,
     ) -> EventStats:
         result = await stats.event_stats(info.context.scope, await _region_path(info, region), since, until,
-                                         [g.value for g in group_by or ()], light_sql=LIGHT_SQL)
+                                         [g.value for g in group_by or ()], light_sql=light_sql)
         return EventStats(total=result.total, groups=list(_groups(result, True)))
 
     @strawberry.field(description="Persons of a region's subtree, grouped; key-person tags are counted "
@@ -142,5 +145,3 @@ class StatsQuery:
                                           [g.value for g in group_by or ()])
         return PersonStats(total=result.total, groups=list(_groups(result, False)))
 
-
-LIGHT_SQL = None  # set once deadlines provide the light as SQL

@@ -90,3 +90,13 @@ async def test_stats_are_one_statement(gql, anchors, count_sql):
     with count_sql() as counter:
         await gql.query("query($r: ID!) { eventStats(region: $r, groupBy: [STATUS, SOURCE]) { total } }", r=county_id)
     assert counter.count == 3  # the signed-in user, the region, then one grouped statement
+
+
+async def test_group_by_light(gql, anchors):
+    data = await gql.query("""query($r: ID!) { eventStats(region: $r, groupBy: [LIGHT]) { total
+        groups { key { light } count } } }""", r=await region_id(gql, anchors["county"]))
+    by_light = {g["key"]["light"]: g["count"] for g in data["eventStats"]["groups"]}
+    closed_or_rejected = await models.Event.filter(deleted_at=None, status__in=["closed", "rejected"]).count()
+    assert by_light.pop(None) == closed_or_rejected
+    assert set(by_light) <= {"RED", "YELLOW", "GREEN"} and by_light
+    assert sum(by_light.values()) + closed_or_rejected == data["eventStats"]["total"]
