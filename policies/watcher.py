@@ -11,7 +11,7 @@ import logging
 from .store import PolicyStore
 
 log = logging.getLogger("gridhub.policy")
-CHANNEL = "gridhub:policy-version"
+CHANNEL = "gridhub:policy-version:{db}"  # pub/sub ignores database numbers: keep deployments apart
 
 
 class PolicyWatcher:
@@ -21,6 +21,7 @@ class PolicyWatcher:
         self.redis_url = redis_url
         self.poll_seconds = safety_poll_seconds if redis_url else poll_seconds
         self._redis = None
+        self.channel = ""
         self._tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:
@@ -28,6 +29,7 @@ class PolicyWatcher:
             import redis.asyncio as redis
 
             self._redis = redis.from_url(self.redis_url)
+            self.channel = CHANNEL.format(db=self._redis.connection_pool.connection_kwargs.get("db", 0))
             self._tasks.append(asyncio.create_task(self._listen()))
         self._tasks.append(asyncio.create_task(self._poll()))
         self.store.listeners.append(self.announce)
@@ -45,7 +47,7 @@ class PolicyWatcher:
         if self._redis is None:
             return
         try:
-            await self._redis.publish(CHANNEL, str(version))
+            await self._redis.publish(self.channel, str(version))
         except Exception:  # Redis down: the pollers of other processes still catch up
             log.warning("could not announce policy version %s on Redis", version, exc_info=True)
 
@@ -53,7 +55,7 @@ class PolicyWatcher:
         while True:
             try:
                 pubsub = self._redis.pubsub()
-                await pubsub.subscribe(CHANNEL)
+                await pubsub.subscribe(self.channel)
                 async for message in pubsub.listen():
                     if message.get("type") == "message":
                         await self.store.refresh(int(message["data"]))
