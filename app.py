@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from aiocache import Cache
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
@@ -31,6 +30,7 @@ from tortoise.migrations.api.migrate import migrate as run_migrations
 from policies.store import PolicyStore, seed_default_policy
 from policies.watcher import PolicyWatcher
 from resolvers.categories import seed_event_categories
+from resolvers.cache import AnswerCache, make_backend
 from resolvers.context import RequestContext
 from resolvers.event_bus import EventBus
 from resolvers.session import ScopeCache, build_context
@@ -39,17 +39,6 @@ from settings import Settings, tortoise_config
 
 log = logging.getLogger("gridhub")
 SCHEMA_FILE = Path(__file__).with_name("schema.graphql")
-
-
-def make_cache(cache_url: str):
-    """One cache object per process (aiocache's memory cache lives in the instance)."""
-    if cache_url.startswith("redis://"):
-        from urllib.parse import urlparse
-
-        url = urlparse(cache_url)
-        return Cache(Cache.REDIS, endpoint=url.hostname or "127.0.0.1", port=url.port or 6379,
-                     db=int((url.path or "/0").lstrip("/") or 0), namespace="gridhub")
-    return Cache(Cache.MEMORY, namespace="gridhub")
 
 
 async def init_database(settings: Settings, *, migrate: bool = True) -> None:
@@ -69,10 +58,12 @@ class GridhubGraphQL(GraphQL):
         self.settings = settings
         self.store = store
         self.scopes = ScopeCache()
+        self.answers = AnswerCache(make_backend(settings.cache_url))
 
     async def get_context(self, request: Any, response: Any = None) -> RequestContext:
         context = await build_context(self.settings, self.store, self.scopes,
                                       request.headers.get("authorization"), request, response)
+        context.answers = self.answers
         if isinstance(request, WebSocket):
             context.connection_params = None  # strawberry puts the connection_init payload here
         return context
@@ -129,7 +120,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         await watcher.start()
         events = EventBus(redis_url, scope_of=lambda user: graphql.scopes.get(store, user))
         await events.start()
-        app.state.cache = make_cache(settings.cache_url)
+        app.state.cache = graphql.answers
         app.state.store = store
         try:
             yield
@@ -146,7 +137,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         except Exception as e:  # the point is to report it, whatever it is
             status["database"] = f"error: {type(e).__name__}"
         try:
-            await request.app.state.cache.set("healthz", 1, ttl=5)
+            await request.app.state.cache.ping()
         except Exception as e:
             status["cache"] = f"error: {type(e).__name__}"
         healthy = all(v == "ok" for v in status.values())

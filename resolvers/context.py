@@ -24,6 +24,7 @@ class RequestContext:
     user: Any = None  # models.User, or None before sign-in
     auth_error: Exception | None = None  # a token was sent but refused
     store: Any = None  # policies.store.PolicyStore
+    answers: Any = None  # resolvers.cache.AnswerCache
     _sensitive_reads: dict = field(default_factory=dict)
 
     def __post_init__(self):

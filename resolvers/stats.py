@@ -3,9 +3,9 @@ from the same predicates as every list (the scope and the filters render to SQL)
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 from tortoise import connections
 
@@ -141,3 +141,15 @@ async def person_stats(scope: Scope, region_path: str, group_by: list[str]) -> S
     found = await connections.get("default").execute_query_dict(sql, params.values)
     return Stats([Group(key={name: r[f"g_{name}"] for name, _ in columns}, count=r["n"]) for r in found if r["n"]])
 
+
+
+async def cached(answers: Any, scope: Scope, policy_version: int, question: tuple, tables: tuple[str, ...],
+                 compute: Callable[[], Awaitable[Stats]]) -> Stats:
+    """`compute()`'s statistics through the answer cache (resolvers.cache), when there is one."""
+    if answers is None:
+        return await compute()
+
+    async def as_json() -> list[dict]:
+        return [asdict(g) for g in (await compute()).groups]
+
+    return Stats([Group(**g) for g in await answers.answer(question, scope, policy_version, tables, as_json)])

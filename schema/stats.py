@@ -133,15 +133,23 @@ class StatsQuery:
         until: Annotated[Optional[datetime], strawberry.argument(name="to")] = None,
         group_by: Optional[list[EventGroup]] = None,
     ) -> EventStats:
-        result = await stats.event_stats(info.context.scope, await _region_path(info, region), since, until,
-                                         [g.value for g in group_by or ()], light_sql=light_sql)
+        path, groups, context = await _region_path(info, region), [g.value for g in group_by or ()], info.context
+        at = context.loaders.answered_at
+        # lights change with the clock: an answer grouped by light is kept for its minute only
+        question = ("event_stats", path, since, until, groups, at.strftime("%Y%m%d%H%M") if "light" in groups else "")
+        result = await stats.cached(
+            context.answers, context.scope, context.store.version, question, ("event",),
+            lambda: stats.event_stats(context.scope, path, since, until, groups,
+                                      light_sql=lambda params, alias: light_sql(params, alias, at)))
         return EventStats(total=result.total, groups=list(_groups(result, True)))
 
     @strawberry.field(description="Persons of a region's subtree, grouped; key-person tags are counted "
                                   "only where you may see them.")
     async def person_stats(self, info: Info, region: GlobalID,
                            group_by: Optional[list[PersonGroup]] = None) -> PersonStats:
-        result = await stats.person_stats(info.context.scope, await _region_path(info, region),
-                                          [g.value for g in group_by or ()])
+        path, groups, context = await _region_path(info, region), [g.value for g in group_by or ()], info.context
+        result = await stats.cached(context.answers, context.scope, context.store.version,
+                                    ("person_stats", path, groups), ("person",),
+                                    lambda: stats.person_stats(context.scope, path, groups))
         return PersonStats(total=result.total, groups=list(_groups(result, False)))
 

@@ -89,7 +89,7 @@ async def test_stats_are_one_statement(gql, anchors, count_sql):
     county_id = await region_id(gql, anchors["county"])
     with count_sql() as counter:
         await gql.query("query($r: ID!) { eventStats(region: $r, groupBy: [STATUS, SOURCE]) { total } }", r=county_id)
-    assert counter.count == 3  # the signed-in user, the region, then one grouped statement
+    assert counter.count == 4  # the signed-in user, the region, the data version, one grouped statement
 
 
 async def test_group_by_light(gql, anchors):
@@ -100,3 +100,39 @@ async def test_group_by_light(gql, anchors):
     assert by_light.pop(None) == closed_or_rejected
     assert set(by_light) <= {"RED", "YELLOW", "GREEN"} and by_light
     assert sum(by_light.values()) + closed_or_rejected == data["eventStats"]["total"]
+
+
+async def test_a_cached_answer_never_reaches_another_scope(gql, sign_in, worker, anchors):
+    community_id = await region_id(gql, anchors["community"])
+    query = "query($r: ID!) { eventStats(region: $r) { total } }"
+    community = await sign_in("community")
+    everything = (await community.query(query, r=community_id))["eventStats"]["total"]
+    again = (await community.query(query, r=community_id))["eventStats"]["total"]  # served from the cache
+    own_grid = (await worker.query(query, r=community_id))["eventStats"]["total"]
+    assert everything == again == await models.Event.filter(
+        region_path__startswith=anchors["community"], deleted_at=None).count()
+    assert own_grid == await models.Event.filter(region_path__startswith=anchors["grid"], deleted_at=None).count()
+    assert own_grid < everything
+
+
+async def test_a_write_shows_on_the_next_read(gql, worker, anchors):
+    county_id = await region_id(gql, anchors["county"])
+    query = "query($r: ID!) { eventStats(region: $r, groupBy: [STATUS]) { total groups { key { status } count } } }"
+    before = (await gql.query(query, r=county_id))["eventStats"]
+    assert (await gql.query(query, r=county_id))["eventStats"] == before  # cached, unchanged
+    grid = await region_id(gql, anchors["grid"])
+    await worker.query("""mutation($g: ID!) { reportEvent(input: {title: "缓存检验", kind: REQUEST,
+        category: "safety/fire", source: PATROL, occurredAt: "2026-11-20T08:00:00Z", regionId: $g}) { id } }""", g=grid)
+    after = (await gql.query(query, r=county_id))["eventStats"]
+    assert after["total"] == before["total"] + 1
+    reported = {g["key"]["status"]: g["count"] for g in after["groups"]}["REPORTED"]
+    assert reported == {g["key"]["status"]: g["count"] for g in before["groups"]}.get("REPORTED", 0) + 1
+
+
+async def test_the_data_version_is_two_index_lookups(gql, anchors, count_sql):
+    county_id = await region_id(gql, anchors["county"])
+    query = "query($r: ID!) { personStats(region: $r, groupBy: [POPULATION_TYPE]) { total } }"
+    await gql.query(query, r=county_id)
+    with count_sql() as counter:
+        await gql.query(query, r=county_id)
+    assert counter.count == 3  # the signed-in user, the region, the data version; the answer is cached

@@ -1,0 +1,61 @@
+"""Cached answers (aiocache: memory by default, Redis with CACHE_URL).
+
+A cached answer's key names the question, the caller's scope (its hash), the policy
+version and the data version of the tables the answer reads. So an answer never reaches a
+caller whose scope differs, a policy edit changes every key, and a write shows on the next
+read: the data version is the newest `updated_at` (every write, soft deletes included, sets
+it) and the highest id of each table, two index lookups, the same in every process."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Awaitable, Callable
+from urllib.parse import urlparse
+
+from aiocache import Cache
+from tortoise import connections
+
+from policies.scope import Scope
+
+TTL_SECONDS = 300
+
+
+def make_backend(cache_url: str):
+    """One cache object per process (aiocache's memory cache lives in the instance)."""
+    if cache_url.startswith("redis://"):
+        url = urlparse(cache_url)
+        return Cache(Cache.REDIS, endpoint=url.hostname or "127.0.0.1", port=url.port or 6379,
+                     db=int((url.path or "/0").lstrip("/") or 0), namespace="gridhub")
+    return Cache(Cache.MEMORY, namespace="gridhub")
+
+
+class AnswerCache:
+    def __init__(self, backend):
+        self.backend = backend
+
+    async def data_version(self, tables: tuple[str, ...]) -> list:
+        parts = " UNION ALL ".join(
+            f"SELECT '{t}' AS t, CAST(MAX(updated_at) AS VARCHAR(40)) AS at, MAX(id) AS top FROM {t}"
+            for t in tables)
+        rows = await connections.get("default").execute_query_dict(parts)
+        return sorted((r["t"], r["at"], r["top"]) for r in rows)
+
+    async def answer(self, question: tuple, scope: Scope, policy_version: int, tables: tuple[str, ...],
+                     compute: Callable[[], Awaitable[Any]]) -> Any:
+        """The cached answer to `question`, or `compute()`'s (JSON-able) answer, cached."""
+        version = await self.data_version(tables)
+        text = json.dumps([question, scope.hash, policy_version, version], default=str, ensure_ascii=False)
+        key = "answer:" + hashlib.sha256(text.encode()).hexdigest()
+        found = await self.backend.get(key)
+        if found is not None:
+            return found
+        value = await compute()
+        await self.backend.set(key, value, ttl=TTL_SECONDS)
+        return value
+
+    async def ping(self) -> None:
+        await self.backend.set("healthz", 1, ttl=5)
+
+    async def close(self) -> None:
+        await self.backend.close()
