@@ -4,7 +4,7 @@
 from typing import Any
 
 import strawberry
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.tools import merge_types
 
@@ -64,4 +64,6 @@ class GridhubSchema(strawberry.Schema):
 
 
 schema = GridhubSchema(query=Query, mutation=Mutation, subscription=Subscription,
-                       extensions=[ErrorCodes, AuditSensitiveReads, SubscriptionsOnlyOverWebSocket])
+                       extensions=[ErrorCodes, AuditSensitiveReads, SubscriptionsOnlyOverWebSocket,
+                                   # frontends send the same few documents again and again
+                                   ParserCache(maxsize=512), ValidationCache(maxsize=512)])
