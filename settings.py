@@ -19,6 +19,7 @@ class Settings(BaseSettings):
     token_minutes: int = Field(60, ge=1, description="how long a sign-in token lasts")
     default_page_size: int = Field(20, ge=1)
     max_page_size: int = Field(500, ge=1, description="largest `first` a connection accepts")
+    compiled_reads: bool = Field(True, description="answer plain reads with one SQL statement per root field")
     host: str = "127.0.0.1"
     port: int = 8000
 

@@ -12,6 +12,7 @@ from resolvers.errors import Unauthenticated
 
 from .access import AccessMutation, AccessQuery, audit_trail_field
 from .category import CategoryMutation, CategoryQuery
+from .compiled import CompiledReads
 from .errors import ErrorCodes
 from .mutation import Mutation as DataMutation
 from .query import Query as DataQuery
@@ -64,6 +65,6 @@ class GridhubSchema(strawberry.Schema):
 
 
 schema = GridhubSchema(query=Query, mutation=Mutation, subscription=Subscription,
-                       extensions=[ErrorCodes, AuditSensitiveReads, SubscriptionsOnlyOverWebSocket,
+                       extensions=[ErrorCodes, AuditSensitiveReads, SubscriptionsOnlyOverWebSocket, CompiledReads,
                                    # frontends send the same few documents again and again
                                    ParserCache(maxsize=512), ValidationCache(maxsize=512)])

@@ -1,0 +1,130 @@
+"""What differs between SQLite and PostgreSQL when the database writes the JSON.
+
+Every expression here must produce exactly the text strawberry would serialise for the
+same value (ISO datetimes, enum NAMEs, relay ids, cursors), since the two read paths are
+compared byte for byte."""
+
+from __future__ import annotations
+
+import base64
+
+from tortoise import connections
+
+
+def dialect() -> str:
+    return "postgres" if connections.get("default").capabilities.dialect == "postgres" else "sqlite"
+
+
+def quote(text: str) -> str:
+    """A SQL string literal for names we control (type names, enum names, JSON keys)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+class Sql:
+    """The JSON and text building blocks of one dialect; `d.obj(...)` etc."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.pg = name == "postgres"
+
+    # -- JSON values ------------------------------------------------------------------
+    def obj(self, pairs: list[tuple[str, str]]) -> str:
+        """A JSON object with keys in this order (both databases keep the order given)."""
+        fn = "json_build_object" if self.pg else "json_object"
+        return f"{fn}({', '.join(f'{quote(k)}, {v}' for k, v in pairs)})"
+
+    def embed(self, subquery_json: str) -> str:
+        """A JSON value coming out of a scalar subquery, to nest in an object. SQLite drops
+        the JSON subtype across subqueries, so the text is re-read as JSON."""
+        return subquery_json if self.pg else f"json({subquery_json})"
+
+    def text(self, literal: str) -> str:
+        return f"{quote(literal)}::text" if self.pg else quote(literal)
+
+    def boolean(self, condition: str) -> str:
+        return f"({condition})" if self.pg else f"json(CASE WHEN {condition} THEN 'true' ELSE 'false' END)"
+
+    def true(self, value: bool) -> str:
+        return ("true" if value else "false") if self.pg else f"json('{'true' if value else 'false'}')"
+
+    def agg(self, value: str, order: str, source: str) -> str:
+        """A JSON array of `value` over the rows of `source` (a FROM … WHERE … tail), in
+        `order`; `[]` when there are none. SQLite's json_group_array keeps the order of an
+        ordered subquery; PostgreSQL's json_agg takes the order itself."""
+        if self.pg:
+            return f"(SELECT COALESCE(json_agg({value} ORDER BY {order}), '[]'::json) {source})"
+        return (f"json((SELECT json_group_array(json(gh_v)) FROM (SELECT {value} AS gh_v {source} "
+                f"ORDER BY {order})))")
+
+    def agg_text(self, value: str, order: str, source: str) -> str:
+        """As `agg`, for a text value (tags) rather than a JSON one."""
+        if self.pg:
+            return f"(SELECT COALESCE(json_agg({value} ORDER BY {order}), '[]'::json) {source})"
+        return (f"json((SELECT json_group_array(gh_v) FROM (SELECT {value} AS gh_v {source} "
+                f"ORDER BY {order})))")
+
+    # -- scalars as strawberry writes them ----------------------------------------------
+    def datetime(self, column: str) -> str:
+        """`datetime.isoformat()` of an aware UTC value: T separator, microseconds only
+        when not zero, `+00:00`. SQLite stores exactly that with a space for the T."""
+        if not self.pg:
+            return f"replace({column}, ' ', 'T')"
+        utc = f"({column} AT TIME ZONE 'UTC')"
+        return (f"CASE WHEN {column} IS NULL THEN NULL ELSE to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || "
+                f"CASE WHEN to_char({utc}, 'US') = '000000' THEN '' ELSE '.' || to_char({utc}, 'US') END "
+                f"|| '+00:00' END")
+
+    def date(self, column: str) -> str:
+        return f"to_char({column}, 'YYYY-MM-DD')" if self.pg else column
+
+    def json_text(self, expression: str) -> str:
+        """The JSON text of a string value (for cursors, built as text)."""
+        return f"to_json({expression}::text)::text" if self.pg else f"json_quote({expression})"
+
+    def int_text(self, expression: str) -> str:
+        return f"({expression})::text" if self.pg else f"CAST({expression} AS TEXT)"
+
+    def base64(self, expression: str, urlsafe: bool) -> str:
+        """Base64 of the UTF-8 text. PostgreSQL wraps its output at 76 characters, hence the
+        translate; SQLite has no base64, so `gridhub_b64` is registered on the connection."""
+        if self.pg:
+            to = "-_" if urlsafe else "+/"
+            return f"translate(encode(convert_to({expression}, 'UTF8'), 'base64'), E'+/\\n', '{to}')"
+        return f"gridhub_b64{'url' if urlsafe else ''}({expression})"
+
+    def stars(self, count: str) -> str:
+        if self.pg:
+            return f"repeat('*', greatest({count}, 0))"
+        return f"replace(hex(zeroblob(max({count}, 0))), '00', '*')"
+
+    def keep_ends(self, column: str, head: int, tail: int) -> str:
+        """policies.masking: the first `head` and last `tail` characters, stars between."""
+        if self.pg:
+            return (f"left({column}, {head}) || {self.stars(f'length({column}) - {head + tail}')} "
+                    f"|| right({column}, {tail})")
+        return (f"substr({column}, 1, {head}) || {self.stars(f'length({column}) - {head + tail}')} "
+                f"|| substr({column}, -{tail})")
+
+
+async def prepare_connection(d: Sql) -> None:
+    """SQLite lacks base64: register it (once per connection) as a deterministic function."""
+    if d.pg:
+        return
+    client = connections.get("default")
+    raw = getattr(client, "_connection", None)
+    if raw is None:
+        await client.create_connection(with_db=True)
+        raw = client._connection
+    if getattr(raw, "_gridhub_b64", False):
+        return
+    await raw.create_function("gridhub_b64", 1, _b64, deterministic=True)
+    await raw.create_function("gridhub_b64url", 1, _b64url, deterministic=True)
+    raw._gridhub_b64 = True
+
+
+def _b64(text):
+    return None if text is None else base64.b64encode(str(text).encode()).decode()
+
+
+def _b64url(text):
+    return None if text is None else base64.urlsafe_b64encode(str(text).encode()).decode()

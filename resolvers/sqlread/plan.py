@@ -1,0 +1,250 @@
+"""From a validated GraphQL operation to a plan of what to read, or `Unsupported`.
+
+A plan names only columns, masked fields, tags and to-one relations of the kinds; anything
+else (lists, subtree connections, computed fields such as `light`, floats and JSON whose
+text the database would write differently, fragments, directives) is refused, and the
+resolver path answers the whole operation instead."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    FieldNode, GraphQLEnumType, GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLScalarType,
+    OperationDefinitionNode, OperationType,
+)
+
+from ..kinds import kind_of
+
+
+class Unsupported(Exception):
+    """The compiled path cannot answer this; the resolvers will."""
+
+
+ROOT_CONNECTIONS = {
+    "persons": "person", "households": "household", "places": "place", "events": "event",
+    "things": "thing", "organisations": "organisation", "regions": "region",
+}
+
+# (kind, field) -> foreign key column of a to-one relation the loaders resolve by id
+TO_ONE = {
+    ("person", "region"): "region_id", ("person", "household"): "household_id",
+    ("person", "residence"): "residence_id",
+    ("household", "region"): "region_id", ("household", "head"): "head_id",
+    ("household", "place"): "place_id",
+    ("place", "region"): "region_id", ("place", "landlord"): "landlord_id",
+    ("event", "region"): "region_id", ("event", "reporter"): "reporter_id", ("event", "place"): "place_id",
+    ("event", "handling_region"): "handling_region_id",
+    ("thing", "region"): "region_id", ("thing", "place"): "place_id", ("thing", "owner"): "owner_id",
+    ("organisation", "region"): "region_id", ("organisation", "place"): "place_id",
+    ("region", "parent"): "parent_id",
+}
+
+# fields with a resolver that still read one column as it is
+RENAMED_COLUMNS = {("region", "path"): "region_path"}
+MASKED = {("person", "id_number"), ("person", "phone")}
+SCALAR_HOW = {"String": "text", "Int": "int", "DateTime": "datetime", "Date": "date"}
+MAX_DEPTH = 3  # relation levels below a root node
+
+
+@dataclass
+class Column:
+    column: str
+    how: str  # text | int | datetime | date | enum
+    enum_names: tuple[tuple[str, str], ...] = ()  # (stored value, GraphQL NAME)
+
+
+@dataclass
+class GlobalId:
+    type_name: str
+
+
+@dataclass
+class Typename:
+    name: str
+
+
+@dataclass
+class Masked:
+    field: str  # id_number | phone
+
+
+@dataclass
+class Tags:
+    pass
+
+
+@dataclass
+class Relation:
+    fk: str
+    node: "NodeSel"
+
+
+@dataclass
+class NodeSel:
+    kind: str
+    type_name: str
+    entries: list[tuple[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class ConnectionSel:
+    """`entries` of the connection: (key, part) with part one of `totalCount`,
+    ("pageInfo", [(key, name)]), ("edges", [(key, "cursor" | NodeSel | Typename)]),
+    ("nodes", NodeSel), Typename."""
+
+    entries: list[tuple[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class RootField:
+    key: str
+    kind: str
+    field_def: Any
+    node: FieldNode
+    selection: ConnectionSel
+
+
+@dataclass
+class Plan:
+    roots: list[RootField]
+    variable_definitions: tuple = ()
+    statements: Any = None  # run.LRU of rendered statements, by arguments
+
+
+def plan_operation(schema, document, operation_name: str | None) -> Plan:
+    operation = _operation(document, operation_name)
+    if operation.operation is not OperationType.QUERY or operation.directives:
+        raise Unsupported("not a plain query")
+    query_type = schema.query_type
+    roots = []
+    for key, node in _fields(operation.selection_set):
+        kind = ROOT_CONNECTIONS.get(node.name.value)
+        if kind is None:
+            raise Unsupported(f"root field {node.name.value}")
+        field_def = query_type.fields[node.name.value]
+        roots.append(RootField(key, kind, field_def, node, _connection(_unwrap(field_def.type), node)))
+    if not roots:
+        raise Unsupported("nothing selected")
+    return Plan(roots, tuple(operation.variable_definitions or ()))
+
+
+def _operation(document, operation_name: str | None) -> OperationDefinitionNode:
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if len(operations) != len(document.definitions):
+        raise Unsupported("fragment definitions")
+    if operation_name is None:
+        if len(operations) != 1:
+            raise Unsupported("which operation")
+        return operations[0]
+    for o in operations:
+        if o.name and o.name.value == operation_name:
+            return o
+    raise Unsupported("no such operation")
+
+
+def _fields(selection_set) -> list[tuple[str, FieldNode]]:
+    """(response key, field) of a selection set made only of plain fields, keys unique."""
+    if selection_set is None:
+        raise Unsupported("missing selection")
+    out, seen = [], set()
+    for s in selection_set.selections:
+        if not isinstance(s, FieldNode) or s.directives:
+            raise Unsupported("fragments or directives")
+        key = s.alias.value if s.alias else s.name.value
+        if key in seen:
+            raise Unsupported("a response key selected twice")
+        seen.add(key)
+        out.append((key, s))
+    return out
+
+
+def _unwrap(gtype):
+    return gtype.of_type if isinstance(gtype, GraphQLNonNull) else gtype
+
+
+def _connection(conn_type: GraphQLObjectType, node: FieldNode) -> ConnectionSel:
+    sel = ConnectionSel()
+    for key, f in _fields(node.selection_set):
+        name = f.name.value
+        if name == "__typename":
+            sel.entries.append((key, Typename(conn_type.name)))
+        elif name == "totalCount":
+            sel.entries.append((key, "totalCount"))
+        elif name == "pageInfo":
+            info_type = _unwrap(conn_type.fields["pageInfo"].type)
+            parts = []
+            for k, p in _fields(f.selection_set):
+                if p.arguments or p.selection_set:
+                    raise Unsupported("pageInfo arguments")
+                parts.append((k, Typename(info_type.name) if p.name.value == "__typename" else p.name.value))
+            sel.entries.append((key, ("pageInfo", parts)))
+        elif name == "edges":
+            edge_type = _unwrap(_unwrap(conn_type.fields["edges"].type).of_type)
+            parts = []
+            for k, e in _fields(f.selection_set):
+                if e.name.value == "__typename":
+                    parts.append((k, Typename(edge_type.name)))
+                elif e.name.value == "cursor":
+                    parts.append((k, "cursor"))
+                else:  # node
+                    parts.append((k, _node(_unwrap(edge_type.fields["node"].type), e, 0)))
+            sel.entries.append((key, ("edges", parts)))
+        elif name == "nodes":
+            node_type = _unwrap(_unwrap(conn_type.fields["nodes"].type).of_type)
+            sel.entries.append((key, ("nodes", _node(node_type, f, 0))))
+        else:
+            raise Unsupported(f"connection field {name}")
+    return sel
+
+
+def _node(gtype: GraphQLObjectType, node: FieldNode, depth: int) -> NodeSel:
+    if node.arguments:
+        raise Unsupported("arguments on a node")
+    definition = gtype.extensions.get("strawberry-definition")
+    kind = getattr(getattr(definition, "origin", None), "row_kind", None)
+    if kind is None or kind == "department":
+        raise Unsupported(f"type {gtype.name}")
+    model_fields = kind_of(kind).model._meta.fields_db_projection
+    sel = NodeSel(kind, gtype.name)
+    for key, f in _fields(node.selection_set):
+        name = f.name.value
+        if f.arguments:
+            raise Unsupported("field arguments")
+        if name == "__typename":
+            sel.entries.append((key, Typename(gtype.name)))
+            continue
+        if name == "id":
+            sel.entries.append((key, GlobalId(gtype.name)))
+            continue
+        gfield = gtype.fields[name]
+        python_name = gfield.extensions["strawberry-definition"].python_name
+        has_resolver = gfield.extensions["strawberry-definition"].base_resolver is not None
+        if (kind, python_name) in MASKED:
+            sel.entries.append((key, Masked(python_name)))
+        elif (kind, python_name) == ("person", "tags"):
+            sel.entries.append((key, Tags()))
+        elif (kind, python_name) in TO_ONE:
+            if depth >= MAX_DEPTH:
+                raise Unsupported("relations nested too deep")
+            target = _unwrap(gfield.type)
+            sel.entries.append((key, Relation(TO_ONE[(kind, python_name)], _node(target, f, depth + 1))))
+        elif (kind, python_name) in RENAMED_COLUMNS:
+            sel.entries.append((key, Column(RENAMED_COLUMNS[(kind, python_name)], "text")))
+        elif not has_resolver and python_name in model_fields and not f.selection_set:
+            sel.entries.append((key, _column(model_fields[python_name], _unwrap(gfield.type))))
+        else:
+            raise Unsupported(f"{gtype.name}.{name}")
+    return sel
+
+
+def _column(column: str, gtype) -> Column:
+    if isinstance(gtype, GraphQLEnumType):
+        names = tuple((getattr(v.value, "value", v.value), name) for name, v in gtype.values.items())
+        return Column(column, "enum", names)
+    if isinstance(gtype, GraphQLScalarType) and gtype.name in SCALAR_HOW:
+        return Column(column, SCALAR_HOW[gtype.name])
+    if isinstance(gtype, GraphQLList):
+        raise Unsupported("list columns")
+    raise Unsupported(f"scalar {getattr(gtype, 'name', gtype)}")

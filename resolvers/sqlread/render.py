@@ -1,0 +1,227 @@
+"""A planned root field as one SQL statement whose single row holds the response JSON of
+that field and, beside it, the sensitive values it revealed unmasked (for the audit).
+
+Scope and masking are the same predicates the resolver path uses, rendered with `to_sql`:
+rows by `visible(scope, kind)`, unmasked values by `scope.where("person.id_number")`, key
+tags by `scope.where("person.key_tags")`. Text is rendered with `?` placeholders and
+numbered for PostgreSQL at the end, so fragments can be cached and concatenated."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+from policies.predicate import Pred, SqlParams
+from policies.scope import Scope
+
+from ..kinds import kind_of
+from ..query import visible
+from .dialect import Sql, quote
+from .plan import Column, ConnectionSel, GlobalId, Masked, NodeSel, Relation, RootField, Tags, Typename
+
+MASK_ENDS = {"id_number": (6, 4), "phone": (3, 4)}  # policies.masking.mask_id_number / mask_phone
+KEY_TAG = "({a}.tag = 'key' OR {a}.tag LIKE 'key/%')"  # policies.masking.is_key_tag
+
+
+@dataclass
+class Frag:
+    """SQL text with `?` placeholders and their values, in order."""
+
+    text: str
+    params: list = field(default_factory=list)
+
+
+class Renderer:
+    def __init__(self, d: Sql, scope: Scope):
+        self.d, self.scope = d, scope
+        self.params: list = []
+        self._aliases = itertools.count(1)
+
+    def pred(self, p: Pred, alias: str) -> str:
+        sp = SqlParams("sqlite")
+        text = p.to_sql(sp, alias)
+        self.params.extend(sp.values)
+        return text
+
+    def alias(self, prefix: str) -> str:
+        return f"{prefix}{next(self._aliases)}"
+
+    # -- a node as a JSON object ---------------------------------------------------------
+    def node(self, sel: NodeSel, a: str) -> str:
+        return self.d.obj([(key, self.entry(sel.kind, e, a)) for key, e in sel.entries])
+
+    def entry(self, kind: str, e, a: str) -> str:
+        d = self.d
+        if isinstance(e, Typename):
+            return d.text(e.name)
+        if isinstance(e, GlobalId):
+            return d.base64(f"{quote(e.type_name + ':')} || {d.int_text(f'{a}.id')}", urlsafe=False)
+        if isinstance(e, Column):
+            return self.column(e, a)
+        if isinstance(e, Masked):
+            head, tail = MASK_ENDS[e.field]
+            value = f"{a}.{e.field}"
+            sees = self.pred(self.scope.where(f"{kind}.{e.field}"), a)
+            return (f"CASE WHEN {value} IS NULL THEN NULL WHEN {sees} THEN {value} "
+                    f"ELSE {d.keep_ends(value, head, tail)} END")
+        if isinstance(e, Tags):
+            t = self.alias("g")
+            sees = self.pred(self.scope.where("person.key_tags"), a)
+            source = (f"FROM person_tag {t} WHERE {t}.person_id = {a}.id AND {t}.deleted_at IS NULL "
+                      f"AND ({sees} OR NOT {KEY_TAG.format(a=t)})")
+            return d.agg_text(f"{t}.tag", f"{t}.id", source)
+        if isinstance(e, Relation):
+            r = self.alias("r")
+            target = e.node.kind
+            body = self.node(e.node, r)  # rendered first: its params come first in the text
+            where = self.pred(visible(self.scope, target), r)
+            table = kind_of(target).model._meta.db_table
+            return d.embed(f"(SELECT {body} FROM {table} {r} WHERE {r}.id = {a}.{e.fk} AND {where})")
+        raise TypeError(e)
+
+    def column(self, c: Column, a: str) -> str:
+        value = f"{a}.{c.column}"
+        if c.how == "enum":
+            whens = " ".join(f"WHEN {quote(v)} THEN {quote(n)}" for v, n in c.enum_names)
+            return f"CASE {value} {whens} END"
+        if c.how == "datetime":
+            return self.d.datetime(value)
+        if c.how == "date":
+            return self.d.date(value)
+        return value
+
+    # -- the audit of what a node tree revealed ---------------------------------------
+    def revealed(self, sel: NodeSel, path: tuple, a: str, out: list[str], first: int) -> None:
+        """One SELECT (kind, field, id, region_path) per sensitive field of `sel`, over the
+        rows of the page reached by the same relation path and scope as the JSON. `path` is
+        the joins from the page row: (table, alias, parent alias, fk, kind)."""
+        for _, e in sel.entries:
+            if isinstance(e, Masked):
+                def cond(e=e):
+                    sees = self.pred(self.scope.where(f"{sel.kind}.{e.field}"), a)
+                    return f"{a}.{e.field} IS NOT NULL AND {sees}"
+                out.append(self._revealed_row(sel.kind, e.field, path, a, cond, first))
+            elif isinstance(e, Tags):
+                def cond():
+                    t = self.alias("g")
+                    sees = self.pred(self.scope.where("person.key_tags"), a)
+                    return (f"EXISTS (SELECT 1 FROM person_tag {t} WHERE {t}.person_id = {a}.id AND "
+                            f"{t}.deleted_at IS NULL AND {KEY_TAG.format(a=t)}) AND {sees}")
+                out.append(self._revealed_row(sel.kind, "key_tags", path, a, cond, first))
+            elif isinstance(e, Relation):
+                r = self.alias("r")
+                table = kind_of(e.node.kind).model._meta.db_table
+                self.revealed(e.node, path + ((table, r, a, e.fk, e.node.kind),), r, out, first)
+
+    def _revealed_row(self, kind: str, field_name: str, path: tuple, a: str, cond, first: int) -> str:
+        """Rendered in text order (joins, then the condition) so the parameters line up."""
+        d = self.d
+        joins = "".join(f" JOIN {table} {r} ON {r}.id = {parent}.{fk} AND {self.pred(visible(self.scope, k), r)}"
+                        for table, r, parent, fk, k in path)
+        return (f"SELECT {d.text(kind)} AS gh_k, {d.text(field_name)} AS gh_f, {a}.id AS gh_i, "
+                f"{a}.region_path AS gh_p FROM gh_page t0{joins} WHERE t0.gh_rn <= {first} AND {cond()}")
+
+
+def cursor_expression(d: Sql, kind_name: str, order, a: str) -> str:
+    """resolvers.pagination.encode_cursor: urlsafe base64 of the JSON list of the sort key
+    (json.dumps, so `, ` between values and ISO text for times)."""
+    kind = kind_of(kind_name)
+    parts = []
+    for column, _ in order:
+        typ = kind.order_columns.get(column, int).__name__
+        value = f"{a}.{column}"
+        if typ == "int":
+            parts.append(d.int_text(value))
+        elif typ == "datetime":
+            parts.append(f"'\"' || {d.datetime(value)} || '\"'")
+        elif typ == "date":
+            parts.append(f"'\"' || {d.date(value)} || '\"'")
+        else:
+            parts.append(d.json_text(value))
+    return d.base64("'[' || " + " || ', ' || ".join(parts) + " || ']'", urlsafe=True)
+
+
+def render_root(d: Sql, scope: Scope, root: RootField, page_where: Pred, count_where: Pred, order,
+                first: int, has_previous: bool) -> Frag:
+    """The statement of one root connection: a CTE of the page (first + 1 rows, to tell
+    whether there is a next one), then the connection's JSON and the audit list."""
+    kind = kind_of(root.kind)
+    table = kind.model._meta.db_table
+    ordering = ", ".join(f"t0.{c} {'DESC' if desc else 'ASC'}" for c, desc in order)
+    limit = first + 1 if first else 0  # pagination.fetch_page reads nothing for first=0
+
+    head = Renderer(d, scope)
+    page_sql = head.pred(page_where, "t0")
+    cte = (f"WITH gh_page AS (SELECT t0.*, ROW_NUMBER() OVER (ORDER BY {ordering}) AS gh_rn "
+           f"FROM {table} t0 WHERE {page_sql} ORDER BY {ordering} LIMIT {limit}) ")
+
+    body = Renderer(d, scope)
+    data = connection_json(body, root, root.selection, table, count_where, order, first, has_previous)
+    audit_parts: list[str] = []
+    for _, part in root.selection.entries:
+        if isinstance(part, tuple) and part[0] == "nodes":
+            body.revealed(part[1], (), "t0", audit_parts, first)
+        elif isinstance(part, tuple) and part[0] == "edges":
+            for _, e in part[1]:
+                if isinstance(e, NodeSel):
+                    body.revealed(e, (), "t0", audit_parts, first)
+    if audit_parts:
+        union = " UNION ALL ".join(audit_parts)
+        if d.pg:
+            audit = f"(SELECT json_agg(json_build_array(gh_k, gh_f, gh_i, gh_p)) FROM ({union}) gh_a)"
+        else:
+            audit = f"(SELECT json_group_array(json_array(gh_k, gh_f, gh_i, gh_p)) FROM ({union}))"
+    else:
+        audit = "NULL"
+    text = cte + f"SELECT {data} AS data, {audit} AS audit"
+    return Frag(text, head.params + body.params)
+
+
+def connection_json(r: Renderer, root: RootField, sel: ConnectionSel, table: str, count_where: Pred, order,
+                    first: int, has_previous: bool) -> str:
+    d = r.d
+    cursor = cursor_expression(d, root.kind, order, "t0")
+    shown = f"FROM gh_page t0 WHERE t0.gh_rn <= {first}"
+    pairs = []
+    for key, part in sel.entries:
+        if isinstance(part, Typename):
+            pairs.append((key, d.text(part.name)))
+        elif part == "totalCount":
+            pairs.append((key, f"(SELECT COUNT(*) FROM {table} c0 WHERE {r.pred(count_where, 'c0')})"))
+        elif part[0] == "pageInfo":
+            info = []
+            for k, name in part[1]:
+                if isinstance(name, Typename):
+                    info.append((k, d.text(name.name)))
+                elif name == "hasNextPage":
+                    info.append((k, d.boolean(f"(SELECT COUNT(*) FROM gh_page) > {first}")))
+                elif name == "hasPreviousPage":
+                    info.append((k, d.true(has_previous)))
+                elif name == "startCursor":
+                    info.append((k, f"(SELECT {cursor} {shown} ORDER BY t0.gh_rn LIMIT 1)"))
+                elif name == "endCursor":
+                    info.append((k, f"(SELECT {cursor} {shown} ORDER BY t0.gh_rn DESC LIMIT 1)"))
+                else:
+                    raise TypeError(name)
+            pairs.append((key, d.obj(info)))
+        elif part[0] == "edges":
+            edge = []
+            for k, e in part[1]:
+                if isinstance(e, Typename):
+                    edge.append((k, d.text(e.name)))
+                elif e == "cursor":
+                    edge.append((k, cursor))
+                else:
+                    edge.append((k, r.node(e, "t0")))
+            pairs.append((key, d.agg(d.obj(edge), "t0.gh_rn", shown)))
+        elif part[0] == "nodes":
+            pairs.append((key, d.agg(r.node(part[1], "t0"), "t0.gh_rn", shown)))
+    return d.obj(pairs)
+
+
+def number_placeholders(d: Sql, text: str) -> str:
+    """`?` -> `$1`, `$2`, … for asyncpg (no literal we write contains a `?`)."""
+    if not d.pg:
+        return text
+    pieces = text.split("?")
+    return pieces[0] + "".join(f"${i}{p}" for i, p in enumerate(pieces[1:], 1))

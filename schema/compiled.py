@@ -1,0 +1,103 @@
+"""The compiled read path's hook: an extension that, after strawberry has parsed and
+validated the operation, answers plain reads with one SQL statement per root field
+(`resolvers.sqlread`) and otherwise lets the resolvers run, which stay the reference.
+
+Setting `execution_context.result` before `on_execute` yields makes strawberry skip its
+own execution (strawberry.schema.schema.Schema._execute_operation). Any doubt — an
+unsupported selection, bad input (the resolvers raise the proper error), a database
+error — means falling back, never answering differently."""
+
+from __future__ import annotations
+
+import logging
+import re
+from types import SimpleNamespace
+from typing import Any
+
+from graphql import GraphQLError
+from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
+from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionResult
+
+from resolvers.errors import GridhubError
+from resolvers.filters import compile_filter
+from resolvers.kinds import kind_of
+from resolvers.pagination import after_predicate, clamp_first, normalise_order
+from resolvers.sqlread import Unsupported, compiled_result
+from resolvers.sqlread.plan import Plan, RootField, plan_operation
+from resolvers.sqlread.run import LRU, RootRequest
+
+from .connection import filter_spec
+
+log = logging.getLogger("gridhub.compiled")
+
+PLANS = LRU(256)
+_UNSUPPORTED = object()
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
+
+
+def plan_for(execution_context, scope, store) -> Plan | None:
+    """The cached plan of this operation for this scope and policy version (None: not
+    compilable, remembered too so that refusals cost one lookup)."""
+    key = (execution_context.query, execution_context.operation_name, scope.hash,
+           getattr(store, "version", None))
+    plan = PLANS.get(key)
+    if plan is None:
+        try:
+            plan = plan_operation(execution_context.schema._schema, execution_context.graphql_document,
+                                  execution_context.operation_name)
+        except Unsupported as why:
+            log.debug("resolver path: %s", why)
+            plan = _UNSUPPORTED
+        PLANS.put(key, plan)
+    return None if plan is _UNSUPPORTED else plan
+
+
+async def root_request(root: RootField, variables: VariableValues, context) -> RootRequest:
+    """The arguments exactly as `schema.connection.connection_field` reads them."""
+    args = get_argument_values(root.field_def, root.node, variables)
+    settings = context.settings
+    first = clamp_first(args.get("first"), settings.default_page_size, settings.max_page_size)
+    raw_filter = args.get("filter")
+    value = None if raw_filter is None else SimpleNamespace(**{_snake(k): v for k, v in raw_filter.items()})
+    spec = await filter_spec(SimpleNamespace(context=context), value)
+    where = compile_filter(root.kind, spec, context.scope, now=context.loaders.answered_at)
+    order = tuple((o["field"].value, getattr(o["direction"], "value", o["direction"]) == "desc")
+                  for o in args.get("orderBy") or ()) or None
+    kind = kind_of(root.kind)
+    order = normalise_order(kind, order)
+    after = args.get("after")
+    return RootRequest(root, where, order, first, after_predicate(kind, order, after) if after else None)
+
+
+class CompiledReads(SchemaExtension):
+    async def on_execute(self):
+        context = self.execution_context.context
+        if getattr(getattr(context, "settings", None), "compiled_reads", False) and context.user is not None:
+            result = await self.try_compiled(context)
+            if result is not None:
+                self.execution_context.result = result
+        yield
+
+    async def try_compiled(self, context) -> Any:
+        ec = self.execution_context
+        plan = plan_for(ec, context.scope, context.store)
+        if plan is None:
+            return None
+        variables = get_variable_values(ec.schema._schema, plan.variable_definitions, ec.variables or {})
+        if not isinstance(variables, VariableValues):
+            return None  # graphql-core reports the variables' errors
+        try:
+            requests = [await root_request(r, variables, context) for r in plan.roots]
+        except (GridhubError, GraphQLError, ValueError, TypeError, KeyError) as why:
+            log.debug("resolver path for the arguments: %s", why)
+            return None
+        try:
+            data = await compiled_result(context.scope, plan, requests, context)
+        except Exception:  # the resolvers answer; a compiled statement failing is a bug to see
+            log.exception("compiled read failed; answering with the resolvers")
+            return None
+        return ExecutionResult(data=data, errors=None)
