@@ -7,156 +7,24 @@ separate database `gridhub_multiprocess` is made on the same server (never the s
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import json
-import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.parse
-import urllib.request
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-JWT_SECRET = "multiprocess-test-secret-0123456789abcdef"  # shared: a token from A is valid on B
+from .servers import POLL, Server, base_env, redis_available, scratch_demo_database
+
 PG_DATABASE = "gridhub_multiprocess"
 REDIS_URL = "redis://127.0.0.1:6379/3"  # not db 0, which the suite may use
 DEADLINE = 1.0  # seconds within which the other process must apply an edit
-POLL = 0.05
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def base_env(database_url: str, cache_url: str = "memory://") -> dict[str, str]:
-    return {**os.environ, "DATABASE_URL": database_url, "CACHE_URL": cache_url, "DEMO_MODE": "1",
-            "JWT_SECRET": JWT_SECRET}
-
-
-def gridhub(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
-    done = subprocess.run([sys.executable, "app.py", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=timeout)
-    assert done.returncode == 0, f"gridhub {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
-    return done
-
-
-# -- the database --------------------------------------------------------------------------
-
-def _pg_admin(url: str, *statements: str) -> None:
-    """Run statements on the server's maintenance database (not the one being dropped)."""
-    import asyncpg
-
-    parts = urllib.parse.urlsplit(url.replace("postgres://", "postgresql://", 1))
-    admin_url = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
-
-    async def run():
-        conn = await asyncpg.connect(admin_url)
-        try:
-            for statement in statements:
-                await conn.execute(statement)
-        finally:
-            await conn.close()
-
-    asyncio.run(run())
 
 
 @pytest.fixture(scope="module")
 def database_url(tmp_path_factory):
-    suite_url = os.environ.get("DATABASE_URL", "")
-    if suite_url.startswith("postgres"):
-        parts = urllib.parse.urlsplit(suite_url)
-        assert parts.path.lstrip("/") != PG_DATABASE, "the suite's database must not be the scratch one"
-        url = urllib.parse.urlunsplit(parts._replace(path=f"/{PG_DATABASE}"))
-        drop = f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)'
-        _pg_admin(suite_url, drop, f'CREATE DATABASE "{PG_DATABASE}"')
-    else:
-        url, drop = f"sqlite://{tmp_path_factory.mktemp('multiprocess')}/hub.sqlite3", None
-    env = base_env(url)
-    try:
-        gridhub("migrate", env=env)
-        built = gridhub("demo", "--scale", "0.02", env=env)
-        assert "demo county built" in built.stdout, built.stdout
-        yield url
-    finally:
-        if drop:
-            _pg_admin(suite_url, drop)
+    yield from scratch_demo_database(tmp_path_factory, PG_DATABASE)
 
 
 # -- the servers ---------------------------------------------------------------------------
-
-class Server:
-    def __init__(self, name: str, env: dict[str, str], log_dir: Path):
-        self.name = name
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_dir / f"server-{name}.log"
-        self._log = open(self.log_path, "wb")  # a file, not a pipe nobody reads (it would fill up)
-        self.process = subprocess.Popen(
-            [sys.executable, "app.py", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-            cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
-
-    def log_tail(self, chars: int = 3000) -> str:
-        return self.log_path.read_text(encoding="utf-8", errors="replace")[-chars:]
-
-    def wait_healthy(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"server {self.name} exited with {self.process.returncode}:\n"
-                                     f"{self.log_tail()}")
-            try:
-                with urllib.request.urlopen(f"{self.base}/healthz", timeout=1) as r:
-                    health = json.load(r)
-                assert health == {"status": "ok", "database": "ok", "cache": "ok"}, health
-                return
-            except OSError:
-                time.sleep(POLL)
-        raise AssertionError(f"server {self.name} did not come up in {timeout} s:\n{self.log_tail()}")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        self._log.close()
-
-    def graphql(self, query: str, token: str | None = None, **variables) -> dict:
-        headers = {"Content-Type": "application/json"}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        request = urllib.request.Request(f"{self.base}/graphql", headers=headers,
-                                         data=json.dumps({"query": query, "variables": variables}).encode())
-        with urllib.request.urlopen(request, timeout=10) as r:
-            return json.load(r)
-
-    def data(self, query: str, token: str | None = None, **variables) -> dict:
-        answer = self.graphql(query, token, **variables)
-        assert not answer.get("errors"), f"server {self.name}: {answer['errors']}"
-        return answer["data"]
-
-    def login(self, username: str) -> str:
-        return self.data("mutation($u: String!) { login(username: $u, password: \"demo\") { token } }",
-                         u=username)["login"]["token"]
-
-
-def redis_available() -> bool:
-    try:
-        pong = subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", "6379", "ping"], capture_output=True,
-                              text=True, timeout=5)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return pong.returncode == 0 and pong.stdout.strip() == "PONG"
-
 
 @pytest.fixture(params=["redis", "poll"])
 def servers(request, database_url, tmp_path):

@@ -13,9 +13,7 @@ import base64
 import contextlib
 import json
 import logging
-import os
 import time
-import urllib.parse
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -30,7 +28,7 @@ from policies.scope import Scope
 from resolvers import mutations, workflow
 from resolvers.event_bus import Change, Subscriber, running_bus
 
-from .test_multiprocess import Server, _pg_admin, base_env, free_port, gridhub, redis_available
+from .servers import Server, base_env, free_port, redis_available, scratch_demo_database
 
 WAIT = 5.0  # seconds any one expected message may take
 PROTOCOL = "graphql-transport-ws"
@@ -281,22 +279,7 @@ REDIS_URL = "redis://127.0.0.1:6379/4"  # not the suite's db 0 nor test_multipro
 
 @pytest.fixture(scope="module")
 def scratch_database_url(tmp_path_factory):
-    suite_url = os.environ.get("DATABASE_URL", "")
-    if suite_url.startswith("postgres"):
-        parts = urllib.parse.urlsplit(suite_url)
-        assert parts.path.lstrip("/") != PG_DATABASE, "the suite's database must not be the scratch one"
-        url = urllib.parse.urlunsplit(parts._replace(path=f"/{PG_DATABASE}"))
-        drop = f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)'
-        _pg_admin(suite_url, drop, f'CREATE DATABASE "{PG_DATABASE}"')
-    else:
-        url, drop = f"sqlite://{tmp_path_factory.mktemp('subscriptions')}/hub.sqlite3", None
-    try:
-        gridhub("migrate", env=base_env(url))
-        assert "demo county built" in gridhub("demo", "--scale", "0.02", env=base_env(url)).stdout
-        yield url
-    finally:
-        if drop:
-            _pg_admin(suite_url, drop)
+    yield from scratch_demo_database(tmp_path_factory, PG_DATABASE)
 
 
 @pytest.fixture

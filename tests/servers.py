@@ -1,0 +1,144 @@
+"""Real server processes for end-to-end tests across processes: a scratch database with
+the demo county, and `gridhub serve` on a free loopback port."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+JWT_SECRET = "multiprocess-test-secret-0123456789abcdef"  # shared: a token from A is valid on B
+POLL = 0.05
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def base_env(database_url: str, cache_url: str = "memory://") -> dict[str, str]:
+    return {**os.environ, "DATABASE_URL": database_url, "CACHE_URL": cache_url, "DEMO_MODE": "1",
+            "JWT_SECRET": JWT_SECRET}
+
+
+def gridhub(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
+    done = subprocess.run([sys.executable, "app.py", *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+    assert done.returncode == 0, f"gridhub {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
+    return done
+
+
+def _pg_admin(url: str, *statements: str) -> None:
+    """Run statements on the server's maintenance database (not the one being dropped)."""
+    import asyncpg
+
+    parts = urllib.parse.urlsplit(url.replace("postgres://", "postgresql://", 1))
+    admin_url = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
+
+    async def run():
+        conn = await asyncpg.connect(admin_url)
+        try:
+            for statement in statements:
+                await conn.execute(statement)
+        finally:
+            await conn.close()
+
+    asyncio.run(run())
+
+
+def redis_available() -> bool:
+    try:
+        pong = subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", "6379", "ping"], capture_output=True,
+                              text=True, timeout=5)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return pong.returncode == 0 and pong.stdout.strip() == "PONG"
+
+
+def scratch_demo_database(tmp_path_factory, pg_database: str):
+    """A fresh database with the small demo county, dropped afterwards: a file on SQLite, or
+    `pg_database` on the suite's PostgreSQL server (never the suite's own database)."""
+    suite_url = os.environ.get("DATABASE_URL", "")
+    if suite_url.startswith("postgres"):
+        parts = urllib.parse.urlsplit(suite_url)
+        assert parts.path.lstrip("/") != pg_database, "the suite's database must not be the scratch one"
+        url = urllib.parse.urlunsplit(parts._replace(path=f"/{pg_database}"))
+        drop = f'DROP DATABASE IF EXISTS "{pg_database}" WITH (FORCE)'
+        _pg_admin(suite_url, drop, f'CREATE DATABASE "{pg_database}"')
+    else:
+        url, drop = f"sqlite://{tmp_path_factory.mktemp(pg_database)}/hub.sqlite3", None
+    try:
+        gridhub("migrate", env=base_env(url))
+        built = gridhub("demo", "--scale", "0.02", env=base_env(url))
+        assert "demo county built" in built.stdout, built.stdout
+        yield url
+    finally:
+        if drop:
+            _pg_admin(suite_url, drop)
+
+
+class Server:
+    def __init__(self, name: str, env: dict[str, str], log_dir: Path):
+        self.name = name
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_dir / f"server-{name}.log"
+        self._log = open(self.log_path, "wb")  # a file, not a pipe nobody reads (it would fill up)
+        self.process = subprocess.Popen(
+            [sys.executable, "app.py", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+
+    def log_tail(self, chars: int = 3000) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")[-chars:]
+
+    def wait_healthy(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"server {self.name} exited with {self.process.returncode}:\n"
+                                     f"{self.log_tail()}")
+            try:
+                with urllib.request.urlopen(f"{self.base}/healthz", timeout=1) as r:
+                    health = json.load(r)
+                assert health == {"status": "ok", "database": "ok", "cache": "ok"}, health
+                return
+            except OSError:
+                time.sleep(POLL)
+        raise AssertionError(f"server {self.name} did not come up in {timeout} s:\n{self.log_tail()}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self._log.close()
+
+    def graphql(self, query: str, token: str | None = None, **variables) -> dict:
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        request = urllib.request.Request(f"{self.base}/graphql", headers=headers,
+                                         data=json.dumps({"query": query, "variables": variables}).encode())
+        with urllib.request.urlopen(request, timeout=10) as r:
+            return json.load(r)
+
+    def data(self, query: str, token: str | None = None, **variables) -> dict:
+        answer = self.graphql(query, token, **variables)
+        assert not answer.get("errors"), f"server {self.name}: {answer['errors']}"
+        return answer["data"]
+
+    def login(self, username: str) -> str:
+        return self.data("mutation($u: String!) { login(username: $u, password: \"demo\") { token } }",
+                         u=username)["login"]["token"]
