@@ -39,11 +39,15 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
 
 
+def plan_key(execution_context, scope, store) -> tuple:
+    return (execution_context.query, execution_context.operation_name, scope.hash,
+            getattr(store, "version", None))
+
+
 def plan_for(execution_context, scope, store) -> Plan | None:
     """The cached plan of this operation for this scope and policy version (None: not
     compilable, remembered too so that refusals cost one lookup)."""
-    key = (execution_context.query, execution_context.operation_name, scope.hash,
-           getattr(store, "version", None))
+    key = plan_key(execution_context, scope, store)
     plan = PLANS.get(key)
     if plan is None:
         try:
@@ -97,7 +101,13 @@ class CompiledReads(SchemaExtension):
             return None
         try:
             data = await compiled_result(context.scope, plan, requests, context)
-        except Exception:  # the resolvers answer; a compiled statement failing is a bug to see
+        except Exception as why:  # the resolvers answer; a compiled statement failing is a bug to see
+            if "parser stack overflow" in str(why):
+                # SQLite's parser takes only so many nested lists (e.g. a list of persons with
+                # their tags inside a list inside a page): a limit, not a bug; remember it
+                log.debug("resolver path: too deeply nested for SQLite")
+                PLANS.put(plan_key(ec, context.scope, context.store), _UNSUPPORTED)
+                return None
             log.exception("compiled read failed; answering with the resolvers")
             return None
         return ExecutionResult(data=data, errors=None)

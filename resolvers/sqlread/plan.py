@@ -1,9 +1,10 @@
 """From a validated GraphQL operation to a plan of what to read, or `Unsupported`.
 
-A plan names only columns, masked fields, tags and to-one relations of the kinds; anything
-else (lists, subtree connections, computed fields such as `light`, floats and JSON whose
-text the database would write differently, fragments, directives) is refused, and the
-resolver path answers the whole operation instead."""
+A plan names only columns, masked fields, tags, to-one relations and to-many lists (of
+nodes, and of sub-rows such as `log`) of the kinds; anything else (subtree connections,
+computed fields such as `light`, floats and JSON whose text the database would write
+differently, fragments, directives) is refused, and the resolver path answers the whole
+operation instead."""
 
 from __future__ import annotations
 
@@ -39,10 +40,38 @@ TO_ONE = {
     ("thing", "region"): "region_id", ("thing", "place"): "place_id", ("thing", "owner"): "owner_id",
     ("organisation", "region"): "region_id", ("organisation", "place"): "place_id",
     ("region", "parent"): "parent_id",
+    ("residence", "person"): "person_id", ("residence", "place"): "place_id",
+    ("residence", "landlord"): "landlord_id",
+    ("membership", "organisation"): "organisation_id", ("membership", "person"): "person_id",
 }
 
+# (kind, field) -> a to-many list as its loader reads it: ("by", target kind, column) for
+# `Loaders.rows_by` (target rows whose column holds the parent's id, in the target's
+# default order), ("link", link kind, from column, to column, target kind) for
+# `Loaders.linked` (link rows in id order, then their visible targets)
+TO_MANY = {
+    ("household", "members"): ("by", "person", "household_id"),
+    ("place", "residents"): ("by", "person", "residence_id"),
+    ("place", "households"): ("by", "household", "place_id"),
+    ("place", "things"): ("by", "thing", "place_id"),
+    ("place", "events"): ("by", "event", "place_id"),
+    ("place", "organisations"): ("by", "organisation", "place_id"),
+    ("organisation", "things"): ("by", "thing", "owner_id"),
+    ("region", "children"): ("by", "region", "parent_id"),
+    ("event", "persons"): ("link", "event_person", "event_id", "person_id", "person"),
+    ("event", "things"): ("link", "event_thing", "event_id", "thing_id", "thing"),
+    ("thing", "events"): ("link", "event_thing", "thing_id", "event_id", "event"),
+    ("person", "events"): ("link", "event_person", "person_id", "event_id", "event"),
+    # sub-rows (not Nodes), read unscoped through their visible parent
+    ("event", "log"): ("by", "event_log", "event_id"),
+    ("person", "residences"): ("by", "residence", "person_id"),
+    ("person", "memberships"): ("by", "membership", "person_id"),
+    ("organisation", "members"): ("by", "membership", "organisation_id"),
+}
+SUB_ROW_KINDS = {"event_log", "residence", "membership"}
+
 # fields with a resolver that still read one column as it is
-RENAMED_COLUMNS = {("region", "path"): "region_path"}
+RENAMED_COLUMNS = {("region", "path"): "region_path", ("event_log", "at"): "created_at"}
 MASKED = {("person", "id_number"), ("person", "phone")}
 SCALAR_HOW = {"String": "text", "Int": "int", "DateTime": "datetime", "Date": "date"}
 MAX_DEPTH = 3  # relation levels below a root node
@@ -78,6 +107,14 @@ class Tags:
 @dataclass
 class Relation:
     fk: str
+    node: "NodeSel"
+
+
+@dataclass
+class ListRel:
+    """A to-many list of nodes; `how` is its TO_MANY entry."""
+
+    how: tuple
     node: "NodeSel"
 
 
@@ -199,11 +236,13 @@ def _connection(conn_type: GraphQLObjectType, node: FieldNode) -> ConnectionSel:
     return sel
 
 
-def _node(gtype: GraphQLObjectType, node: FieldNode, depth: int) -> NodeSel:
+def _node(gtype: GraphQLObjectType, node: FieldNode, depth: int, sub_kind: str | None = None) -> NodeSel:
+    """`sub_kind`: the kind of a sub-row type (Residence, Membership, EventLogEntry), which
+    has no `row_kind` of its own."""
     if node.arguments:
         raise Unsupported("arguments on a node")
     definition = gtype.extensions.get("strawberry-definition")
-    kind = getattr(getattr(definition, "origin", None), "row_kind", None)
+    kind = sub_kind or getattr(getattr(definition, "origin", None), "row_kind", None)
     if kind is None or kind == "department":
         raise Unsupported(f"type {gtype.name}")
     model_fields = kind_of(kind).model._meta.fields_db_projection
@@ -230,8 +269,15 @@ def _node(gtype: GraphQLObjectType, node: FieldNode, depth: int) -> NodeSel:
                 raise Unsupported("relations nested too deep")
             target = _unwrap(gfield.type)
             sel.entries.append((key, Relation(TO_ONE[(kind, python_name)], _node(target, f, depth + 1))))
+        elif (kind, python_name) in TO_MANY:
+            if depth >= MAX_DEPTH:
+                raise Unsupported("relations nested too deep")
+            how = TO_MANY[(kind, python_name)]
+            target = _unwrap(_unwrap(gfield.type).of_type)
+            sub_kind = how[1] if how[1] in SUB_ROW_KINDS else None
+            sel.entries.append((key, ListRel(how, _node(target, f, depth + 1, sub_kind))))
         elif (kind, python_name) in RENAMED_COLUMNS:
-            sel.entries.append((key, Column(RENAMED_COLUMNS[(kind, python_name)], "text")))
+            sel.entries.append((key, _column(RENAMED_COLUMNS[(kind, python_name)], _unwrap(gfield.type))))
         elif not has_resolver and python_name in model_fields and not f.selection_set:
             sel.entries.append((key, _column(model_fields[python_name], _unwrap(gfield.type))))
         else:

@@ -17,7 +17,9 @@ from policies.scope import Scope
 from ..kinds import kind_of
 from ..query import visible
 from .dialect import Sql, quote
-from .plan import Column, ConnectionSel, GlobalId, Masked, NodeSel, Relation, RootField, Tags, Typename
+from .plan import (
+    Column, ConnectionSel, GlobalId, ListRel, Masked, NodeSel, Relation, RootField, Tags, Typename,
+)
 
 MASK_ENDS = {"id_number": (6, 4), "phone": (3, 4)}  # policies.masking.mask_id_number / mask_phone
 KEY_TAG = "({a}.tag = 'key' OR {a}.tag LIKE 'key/%')"  # policies.masking.is_key_tag
@@ -77,7 +79,33 @@ class Renderer:
             where = self.pred(visible(self.scope, target), r)
             table = kind_of(target).model._meta.db_table
             return d.embed(f"(SELECT {body} FROM {table} {r} WHERE {r}.id = {a}.{e.fk} AND {where})")
+        if isinstance(e, ListRel):
+            return self.to_many(e, a)
         raise TypeError(e)
+
+    def to_many(self, e: ListRel, a: str) -> str:
+        """A correlated JSON array of the list's nodes, as `Loaders.rows_by` (visible targets
+        whose column holds the parent's id, in the target's default order) or
+        `Loaders.linked` (live link rows in id order, each to its visible target) read it."""
+        r = self.alias("r")
+        target = e.node.kind
+        body = self.node(e.node, r)  # rendered first: its params come first in the text
+        table = kind_of(target).model._meta.db_table
+        if e.how[0] == "by":
+            _, _, column = e.how
+            where = self.pred(visible(self.scope, target), r)
+            order = ", ".join(f"{r}.{c} {'DESC' if desc else 'ASC'}" for c, desc in kind_of(target).default_order)
+            source = f"FROM {table} {r} WHERE {r}.{column} = {a}.id AND {where}"
+        else:
+            _, link_kind, from_column, to_column, _ = e.how
+            l = self.alias("l")
+            link_table = kind_of(link_kind).model._meta.db_table
+            link_where = self.pred(visible(self.scope, link_kind), l)
+            where = self.pred(visible(self.scope, target), r)
+            order = f"{l}.id ASC"
+            source = (f"FROM {link_table} {l} JOIN {table} {r} ON {r}.id = {l}.{to_column} "
+                      f"WHERE {l}.{from_column} = {a}.id AND {link_where} AND {where}")
+        return self.d.agg(body, order, source)
 
     def column(self, c: Column, a: str) -> str:
         value = f"{a}.{c.column}"
@@ -111,15 +139,37 @@ class Renderer:
             elif isinstance(e, Relation):
                 r = self.alias("r")
                 table = kind_of(e.node.kind).model._meta.db_table
-                self.revealed(e.node, path + ((table, r, a, e.fk, e.node.kind),), r, out, first)
+                self.revealed(e.node, path + (("one", table, r, a, e.fk, e.node.kind),), r, out, first)
+            elif isinstance(e, ListRel):
+                r = self.alias("r")
+                table = kind_of(e.node.kind).model._meta.db_table
+                if e.how[0] == "by":
+                    step = ("by", table, r, a, e.how[2], e.node.kind)
+                else:
+                    _, link_kind, from_column, to_column, _ = e.how
+                    step = ("link", table, r, a, (kind_of(link_kind).model._meta.db_table, self.alias("l"),
+                                                  link_kind, from_column, to_column), e.node.kind)
+                self.revealed(e.node, path + (step,), r, out, first)
 
     def _revealed_row(self, kind: str, field_name: str, path: tuple, a: str, cond, first: int) -> str:
         """Rendered in text order (joins, then the condition) so the parameters line up."""
         d = self.d
-        joins = "".join(f" JOIN {table} {r} ON {r}.id = {parent}.{fk} AND {self.pred(visible(self.scope, k), r)}"
-                        for table, r, parent, fk, k in path)
+        joins = "".join(self._join(step) for step in path)
         return (f"SELECT {d.text(kind)} AS gh_k, {d.text(field_name)} AS gh_f, {a}.id AS gh_i, "
                 f"{a}.region_path AS gh_p FROM gh_page t0{joins} WHERE t0.gh_rn <= {first} AND {cond()}")
+
+
+    def _join(self, step: tuple) -> str:
+        """One relation step of an audit path as a JOIN, predicates in text order."""
+        how, table, r, parent, via, k = step
+        if how == "one":
+            return f" JOIN {table} {r} ON {r}.id = {parent}.{via} AND {self.pred(visible(self.scope, k), r)}"
+        if how == "by":
+            return f" JOIN {table} {r} ON {r}.{via} = {parent}.id AND {self.pred(visible(self.scope, k), r)}"
+        link_table, l, link_kind, from_column, to_column = via
+        link = (f" JOIN {link_table} {l} ON {l}.{from_column} = {parent}.id AND "
+                f"{self.pred(visible(self.scope, link_kind), l)}")
+        return link + f" JOIN {table} {r} ON {r}.id = {l}.{to_column} AND {self.pred(visible(self.scope, k), r)}"
 
 
 def cursor_expression(d: Sql, kind_name: str, order, a: str) -> str:
