@@ -6,11 +6,14 @@ six towns, forty communities and villages, two hundred grids (about a quarter of
 into micro-grids), about 20,000 persons in 6,500 households with their houses, rental
 houses, shops, schools and public places, facilities, organisations with their members,
 and 2,000 events of the seeded categories at every step of the workflow, the open ones on
-time, due soon and overdue at `DEMO_NOW` (every light).
+time, due soon and overdue at `DEMO_NOW` (every light). That is the `nanling` profile; the
+`county` profile draws the same kind of county at the benchmarks' size (bench/generate):
+twelve towns, 150 communities, 1,000 grids, 3,000 micro-grids, 300,000 persons.
 
 Same seed and scale, same rows: everything is drawn from one `random.Random` and one seeded
 Faker, in a fixed order, and every date is relative to `DEMO_NOW`. Rows get their ids here,
-so foreign keys need no round-trips and every table is one `bulk_create`.
+so foreign keys need no round-trips and each phase's rows go to the database in bulk, by
+`bulk_create` or by a writer the caller passes (PostgreSQL's COPY, in bench/generate).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from typing import Awaitable, Callable
 
 from faker import Faker
 from tortoise.models import Model
@@ -45,26 +49,56 @@ _TODAY = DEMO_NOW.date()
 _CENTRE = (118.33, 30.92)  # longitude, latitude of the county seat
 _ADDRESS_PREFIX = "安徽省芜湖市南陵县"
 
-# Counts at scale 1.0; towns, communities and grids are Nanling's own order of magnitude,
-# the rest a tenth of its registers (166,329 persons, 87,911 houses).
-_SIZES = {
-    "towns": 6, "communities": 40, "grids": 200, "households": 6500, "shops": 450,
-    "schools": 30, "public_places": 110, "things": 1500, "enterprises": 45,
-    "self_employed": 50, "social": 10, "property_management": 15, "owners_committees": 12,
-    "events": 2000,
-}
-
 # (3-digit town code, name): Nanling's towns; the first is the county seat.
 _TOWNS = (
     ("100", "籍山镇"), ("101", "弋江镇"), ("102", "许镇镇"), ("103", "三里镇"),
     ("104", "何湾镇"), ("105", "工山镇"), ("106", "烟墩镇"), ("107", "家发镇"),
 )
+# Four more for a twelve-town county, named after places of the area.
+_MORE_TOWNS = (("108", "奎湖镇"), ("109", "丫山镇"), ("110", "峨岭镇"), ("111", "戴汇镇"))
+
+
+@dataclass(frozen=True)
+class _Profile:
+    """The size of a demo county at scale 1.0: counts per kind, its towns, its population
+    (registered : floating : overseas persons) and, where the count of micro-grids is fixed,
+    that count; otherwise about a quarter of the grids are split into two to four."""
+
+    sizes: dict[str, int]
+    towns: tuple[tuple[str, str], ...]
+    population: tuple[int, int, int]
+    micro_grids: int | None = None
+
+
+PROFILES = {
+    # Towns, communities and grids of Nanling's order of magnitude, the rest a tenth of its
+    # registers (166,329 persons, 87,911 houses).
+    "nanling": _Profile(
+        {"towns": 6, "communities": 40, "grids": 200, "households": 6500, "shops": 450,
+         "schools": 30, "public_places": 110, "things": 1500, "enterprises": 45,
+         "self_employed": 50, "social": 10, "property_management": 15, "owners_committees": 12,
+         "events": 2000},
+        _TOWNS, (88, 10, 2)),
+    # The benchmarks' county (bench/generate): 300,000 persons, 2.7 to a household and
+    # tenants a tenth as many as the registered; 120,000 places (a house per household,
+    # 10,000 rental houses, then shops, public places, schools, offices and factories);
+    # 8,000 organisations (besides those below, a party branch per grid, a party group in
+    # about a third of the micro-grids, a volunteer team per community).
+    "county": _Profile(
+        {"towns": 12, "communities": 150, "grids": 1000, "households": 100_000, "shops": 6000,
+         "schools": 260, "public_places": 1635, "things": 30_000, "enterprises": 1800,
+         "self_employed": 3170, "social": 120, "property_management": 150, "owners_committees": 500,
+         "events": 60_000},
+        _TOWNS + _MORE_TOWNS, (90, 9, 1), micro_grids=3000),
+}
+
 _PLACE_ROOTS = (
     "城东 城西 城南 城北 春谷 奎湖 漳河 长乐 石铺 龙山 丫山 峨岭 樊岭 戴汇 黄墓 奚滩 九连 荷花 "
     "桂镇 塘沟 鹅岭 兴隆 新塘 永安 太平 和平 团结 光明 红星 民主 双塘 三元 四联 五星 六合 青山 "
     "白马 金桥 银湖 花园 柳塘 梅林 竹园 枫林 松林 东湖 西湖 南湖 北湖 河湾 石桥 高峰 丰收 建设 "
     "联合 前进 胜利 幸福 友谊 安定"
 ).split()
+_ROOT_PREFIXES = ("", "新", "大", "小", "上", "下")
 _COMPOUND_SUFFIXES = ("花园", "家园", "新村", "小区", "名苑", "雅居", "华庭")
 _STREETS = ("春谷路", "籍山路", "漳河路", "南陵大道", "文化路", "建设路", "城东大道", "奎湖路",
             "工山路", "和平路", "人民路", "长乐路")
@@ -303,11 +337,21 @@ def _numeral(n: int) -> str:
     return (("" if tens == 1 else digits[tens]) + "十" if tens else "") + (digits[ones] if ones or not tens else "")
 
 
-async def build_demo(scale: float = 1.0, seed: int = 2026) -> dict[str, int]:
-    """Fill an empty, initialised database with the demo county; returns rows per table."""
+# Writes one phase's rows of a model (all of them new, with their ids).
+Writer = Callable[[type[Model], list[Model]], Awaitable[None]]
+
+
+async def bulk_create(model: type[Model], rows: list[Model]) -> None:
+    await model.bulk_create(rows, batch_size=1000)
+
+
+async def build_demo(scale: float = 1.0, seed: int = 2026, profile: str = "nanling",
+                     write: Writer = bulk_create) -> dict[str, int]:
+    """Fill an empty, initialised database with the demo county of `profile` (PROFILES)
+    times `scale`, its rows written by `write`; returns rows per table."""
     await seed_event_categories()
     async with in_transaction() as connection:
-        county = _DemoCounty(scale, seed)
+        county = _DemoCounty(PROFILES[profile], scale, seed, write)
         await county.build()
         if connection.capabilities.dialect == "postgres":
             # explicit ids leave the serial sequences behind; later inserts would collide
@@ -370,8 +414,10 @@ class _Addresses:
 class _DemoCounty:
     """Draws the county phase by phase and inserts each phase's rows in foreign-key order."""
 
-    def __init__(self, scale: float, seed: int):
+    def __init__(self, profile: _Profile, scale: float, seed: int, write: Writer):
+        self.profile = profile
         self.scale = scale
+        self.write = write
         self.rng = random.Random(seed)
         self.fake = Faker("zh_CN")
         self.fake.seed_instance(seed)
@@ -413,6 +459,7 @@ class _DemoCounty:
         self._id_numbers: set[str] = set()
         self._phones: set[str] = set()
         self._grid_workers: dict[int, str] = {}
+        self._adults_in: dict[int, list[models.Person]] = {}  # grid id
 
     async def build(self) -> None:
         self._regions()
@@ -436,7 +483,7 @@ class _DemoCounty:
     # ---- plumbing -------------------------------------------------------------------
 
     def _size(self, key: str, minimum: int = 0) -> int:
-        return max(minimum, round(_SIZES[key] * self.scale))
+        return max(minimum, round(self.profile.sizes[key] * self.scale))
 
     def _new(self, model: type[Model], **fields) -> Model:
         fields.setdefault("id", next(self._ids[model]))
@@ -450,7 +497,7 @@ class _DemoCounty:
     async def _flush(self, *order: type[Model]) -> None:
         for model in order:
             rows = self._pending.pop(model, [])
-            await model.bulk_create(rows, batch_size=1000)
+            await self.write(model, rows)
             table = model._meta.db_table
             self.counts[table] = self.counts.get(table, 0) + len(rows)
 
@@ -498,8 +545,9 @@ class _DemoCounty:
 
     def _regions(self) -> None:
         self.county = self._region(DEMO_COUNTY_CODE, DEMO_COUNTY_NAME, Tier.COUNTY, None, _CENTRE)
-        n_towns = min(len(_TOWNS), self._size("towns", minimum=2))
-        for i, (code, name) in enumerate(_TOWNS[:n_towns]):
+        towns = self.profile.towns
+        n_towns = min(len(towns), self._size("towns", minimum=2))
+        for i, (code, name) in enumerate(towns[:n_towns]):
             centre = self._near(_CENTRE, 0.01 if i == 0 else 0.12)
             self.towns.append(self._region(DEMO_COUNTY_CODE + code, name, Tier.TOWN, self.county, centre))
         per_town = self._spread(self._size("communities"), n_towns, minimum=2)
@@ -509,14 +557,27 @@ class _DemoCounty:
                 # the county seat is all communities (社区); elsewhere only the town seat is one
                 self._community(town, roots.pop(0), urban=town is self.towns[0] or i == 0)
         per_community = self._spread(self._size("grids"), len(self.communities), minimum=2)
+        micro_grids = iter(self._micro_grid_plan(sum(per_community)))
         for community, n in zip(self.communities, per_community):
             for i in range(1, n + 1):
-                self._grid(community, i)
+                self._grid(community, i, next(micro_grids))
 
     def _root_names(self, n: int) -> list[str]:
         names = self.rng.sample(_PLACE_ROOTS, min(n, len(_PLACE_ROOTS)))
-        # past the pool (scale > 1), names repeat with a 新 (new) prefix
-        return [names[i % len(names)] if i < len(names) else "新" + names[i % len(names)] for i in range(n)]
+        # past the pool (scale > 1, the county profile), names repeat with a prefix: 新 (new), 大, …
+        return [_ROOT_PREFIXES[i // len(names) % len(_ROOT_PREFIXES)] + names[i % len(names)] for i in range(n)]
+
+    def _micro_grid_plan(self, grids: int) -> list[int | None]:
+        """How many micro-grids each grid has, where the profile fixes their number: spread
+        at random, so some grids have none, and the first has at least two (as at every
+        scale); None leaves it to each grid."""
+        if self.profile.micro_grids is None:
+            return [None] * grids
+        total = round(self.profile.micro_grids * self.scale)
+        first = min(2, total)
+        plan = self._spread(total - first, grids, minimum=0)
+        plan[0] += first
+        return plan
 
     def _community(self, town: models.Region, root: str, urban: bool) -> None:
         # statistical codes: 居委会 (communities) 001-199, 村委会 (villages) 200-399
@@ -528,7 +589,7 @@ class _DemoCounty:
         self.root_name[community.id] = root
         self.urban[community.id] = urban
 
-    def _grid(self, community: models.Region, number: int) -> None:
+    def _grid(self, community: models.Region, number: int, micro_grids: int | None) -> None:
         grid = self._region(f"{community.code}{number:03d}", f"{community.name}第{_numeral(number)}网格",
                             Tier.GRID, community, self._near(self.centre[community.id], 0.006))
         self.grids.append(grid)
@@ -539,13 +600,15 @@ class _DemoCounty:
         else:
             names = [f"{(number - 1) * 3 + g}组" for g in range(1, 4)]
         self.addresses[grid.id] = _Addresses(self.rng, town, community, self.urban[community.id], names)
-        # the first grid always has micro-grids, so a grid's subtree has depth at every scale
-        if len(self.grids) == 1 or self.rng.random() < 0.25:
-            for j in range(1, self.rng.randint(2, 4) + 1):
-                micro = self._region(f"{grid.code}{j:03d}", f"{grid.name}{j}号微网格", Tier.MICRO_GRID,
-                                     grid, self._near(self.centre[grid.id], 0.0015))
-                self.micro_grids[grid.id].append(micro)
-                self.grid_of[micro.id] = grid
+        if micro_grids is None:
+            # the first grid always has micro-grids, so a grid's subtree has depth at every scale
+            split = len(self.grids) == 1 or self.rng.random() < 0.25
+            micro_grids = self.rng.randint(2, 4) if split else 0
+        for j in range(1, micro_grids + 1):
+            micro = self._region(f"{grid.code}{j:03d}", f"{grid.name}{j}号微网格", Tier.MICRO_GRID,
+                                 grid, self._near(self.centre[grid.id], 0.0015))
+            self.micro_grids[grid.id].append(micro)
+            self.grid_of[micro.id] = grid
 
     def _compound(self) -> str:
         """A compound (小区) name unique in the county; past the pool, later phases (二期)."""
@@ -682,8 +745,9 @@ class _DemoCounty:
         arrival with the landlord; about a third of the floating ones moved here from
         another rental, which shows as ended stays (人来登记、人走注销)."""
         registered = len(self.persons)
-        floating = max(1, round(registered * 10 / 88))
-        overseas = max(1, round(registered * 2 / 88))
+        registered_share, floating_share, overseas_share = self.profile.population
+        floating = max(1, round(registered * floating_share / registered_share))
+        overseas = max(1, round(registered * overseas_share / registered_share))
         tenants_per_rental = 3
         rentals = [self._rental(self.rng.choice(self.grids))
                    for _ in range(max(2, round((floating + overseas) / tenants_per_rental)))]
@@ -989,7 +1053,7 @@ class _DemoCounty:
             place = self.rng.choice(self.places_in[grid.id]) if self.rng.random() < 0.75 else None
             leaf = self.region[place.region_id] if place else self._leaf(grid)
             lon, lat = (place.longitude, place.latitude) if place else self._near(self.centre[leaf.id], 0.001)
-        adults = self._adults(self.people_in[grid.id])
+        adults = self._grid_adults(grid)
         title, persons = self._subject(grid, category, pattern, place, thing_kind, adults)
 
         source = EventSource.PATROL if category.kind is _VISIT else self._pick(_SOURCE_WEIGHTS)
@@ -1017,6 +1081,13 @@ class _DemoCounty:
             self._new(models.EventPerson, event_id=event.id, person_id=person.id)
         if thing is not None:
             self._new(models.EventThing, event_id=event.id, thing_id=thing.id)
+
+    def _grid_adults(self, grid: models.Region) -> list[models.Person]:
+        """The adults of a grid, listed once: events draw from them tens of thousands of
+        times in a county, and by then the population no longer changes."""
+        if grid.id not in self._adults_in:
+            self._adults_in[grid.id] = self._adults(self.people_in[grid.id])
+        return self._adults_in[grid.id]
 
     def _facility(self, grid: models.Region, kind: ThingKind) -> models.Thing | None:
         candidates = [t for t in self.things_in[grid.id] if t.kind is kind]
