@@ -20,7 +20,7 @@ from policies.scope import Scope
 
 from .errors import BadInput
 from .kinds import Kind, kind_of
-from .query import rows, visible
+from .query import rows, sql_dialect, visible
 
 Order = tuple[tuple[str, bool], ...]  # (column, descending)
 
@@ -110,10 +110,6 @@ async def fetch_page(
     return Page(found, [encode_cursor(r, order) for r in found], len(fetched) > first, count)
 
 
-def _dialect() -> str:
-    return "postgres" if connections.get("default").capabilities.dialect == "postgres" else "sqlite"
-
-
 def _under_parent(alias: str) -> str:
     """The row lies in the parent region's subtree; written without LIKE so that no
     character of a path acts as a wildcard."""
@@ -131,7 +127,7 @@ async def fetch_subtree_pages(
     page_where = and_(visible(scope, kind_name), where)
     if after:
         page_where = and_(page_where, after_predicate(kind, order, after))
-    params = SqlParams(_dialect())
+    params = SqlParams(sql_dialect())
     paths_sql = ", ".join(params.add(p) for p in parent_paths)
     condition = page_where.to_sql(params, "x")
     ordering = ", ".join(f"x.{c} {'DESC' if d else 'ASC'}" for c, d in order)
@@ -179,7 +175,7 @@ class SubtreeCounter:
 
     async def _count_all(self) -> dict[str, int]:
         table = kind_of(self.kind_name).model._meta.db_table
-        params = SqlParams(_dialect())
+        params = SqlParams(sql_dialect())
         paths_sql = ", ".join(params.add(p) for p in self.paths)
         condition = and_(visible(self.scope, self.kind_name), self.where).to_sql(params, "x")
         sql = (f"SELECT r.region_path AS parent_path, COUNT(x.id) AS n FROM region r "

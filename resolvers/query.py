@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tortoise import connections
+
 from policies.predicate import TRUE, IsNull, Pred, and_
 from policies.scope import Scope
 
@@ -18,3 +20,8 @@ def visible(scope: Scope, kind: str, action: str = "read") -> Pred:
 def rows(scope: Scope, kind: str, where: Pred = TRUE, action: str = "read"):
     """A Tortoise queryset of the visible rows of `kind` matching `where`."""
     return kind_of(kind).model.filter(and_(visible(scope, kind, action), where).to_q())
+
+
+def sql_dialect() -> str:
+    """The dialect hand-built SQL is written for: "postgres" or "sqlite"."""
+    return "postgres" if connections.get("default").capabilities.dialect == "postgres" else "sqlite"

@@ -14,11 +14,7 @@ from policies.scope import Scope
 
 from .errors import BadInput
 from .filters import as_utc
-from .query import visible
-
-
-def _dialect() -> str:
-    return "postgres" if connections.get("default").capabilities.dialect == "postgres" else "sqlite"
+from .query import sql_dialect, visible
 
 
 def _hours_between(dialect: str, start: str, end: str) -> str:
@@ -75,7 +71,7 @@ async def event_stats(scope: Scope, region_path: str, since: datetime | None, un
     mean satisfaction of the events under `region_path` that occurred in [since, until)."""
     if since and until and since >= until:
         raise BadInput("`from` must come before `to`", field="from")
-    dialect = _dialect()
+    dialect = sql_dialect()
     params = SqlParams(dialect)
     columns = []
     for name in group_by:
@@ -117,7 +113,7 @@ async def event_stats(scope: Scope, region_path: str, since: datetime | None, un
 async def person_stats(scope: Scope, region_path: str, group_by: list[str]) -> Stats:
     """Persons under `region_path` by tag, population type and/or child region. Key-person
     tags are counted only where the caller may see them, as in lists."""
-    dialect = _dialect()
+    dialect = sql_dialect()
     params = SqlParams(dialect)
     columns, joins, tag_visible = [], "", None
     for name in group_by:

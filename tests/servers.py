@@ -142,3 +142,17 @@ class Server:
     def login(self, username: str) -> str:
         return self.data("mutation($u: String!) { login(username: $u, password: \"demo\") { token } }",
                          u=username)["login"]["token"]
+
+
+def running_servers(env: dict[str, str], log_dir: Path, names=("A", "B")):
+    """Start one `gridhub serve` per name, wait until all are healthy, stop them afterwards."""
+    started: list[Server] = []
+    try:
+        for name in names:
+            started.append(Server(name, env, log_dir))
+        for server in started:
+            server.wait_healthy()
+        yield started
+    finally:
+        for server in started:
+            server.stop()

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from .servers import POLL, Server, base_env, redis_available, scratch_demo_database
+from .servers import POLL, base_env, redis_available, running_servers, scratch_demo_database
 
 PG_DATABASE = "gridhub_multiprocess"
 REDIS_URL = "redis://127.0.0.1:6379/3"  # not db 0, which the suite may use
@@ -35,17 +35,8 @@ def servers(request, database_url, tmp_path):
         cache_url = REDIS_URL
     else:
         cache_url = "memory://"
-    env = base_env(database_url, cache_url)
-    started: list[Server] = []
-    try:
-        for name in ("A", "B"):
-            started.append(Server(name, env, tmp_path))
-        for server in started:
-            server.wait_healthy()
-        yield request.param, started[0], started[1]
-    finally:
-        for server in started:
-            server.stop()
+    for a, b in running_servers(base_env(database_url, cache_url), tmp_path):
+        yield request.param, a, b
 
 
 # -- the scenario --------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from policies.scope import Scope
 from resolvers import mutations, workflow
 from resolvers.event_bus import Change, Subscriber, running_bus
 
-from .servers import Server, base_env, free_port, redis_available, scratch_demo_database
+from .servers import base_env, free_port, redis_available, running_servers, scratch_demo_database
 
 WAIT = 5.0  # seconds any one expected message may take
 PROTOCOL = "graphql-transport-ws"
@@ -286,17 +286,7 @@ def scratch_database_url(tmp_path_factory):
 def two_servers(scratch_database_url, tmp_path):
     if not redis_available():
         pytest.skip("no Redis at 127.0.0.1:6379 (`redis-cli ping` failed)")
-    env = base_env(scratch_database_url, REDIS_URL)
-    started: list[Server] = []
-    try:
-        for name in ("A", "B"):
-            started.append(Server(name, env, tmp_path))
-        for server in started:
-            server.wait_healthy()
-        yield started
-    finally:
-        for server in started:
-            server.stop()
+    yield from running_servers(base_env(scratch_database_url, REDIS_URL), tmp_path)
 
 
 async def test_a_worker_hears_its_grid_across_processes_and_not_the_sibling_grid(two_servers):

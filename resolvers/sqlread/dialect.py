@@ -10,9 +10,7 @@ import base64
 
 from tortoise import connections
 
-
-def dialect() -> str:
-    return "postgres" if connections.get("default").capabilities.dialect == "postgres" else "sqlite"
+from resolvers.query import sql_dialect as dialect  # noqa: F401 (one definition for all hand-built SQL)
 
 
 def quote(text: str) -> str:
