@@ -4,6 +4,7 @@
     gridhub demo [--reset]     build the deterministic demo county
     gridhub migrate            apply the schema migrations
     gridhub export-schema      write the SDL to schema.graphql
+    gridhub pull KIND --out F  pull a kind from a hub into an NDJSON file (resumable)
 """
 
 from __future__ import annotations
@@ -16,10 +17,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from cross_web import HTTPException
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -27,18 +31,27 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from tortoise import Tortoise, connections
 from tortoise.migrations.api.migrate import migrate as run_migrations
 
+import gateway
+import pull
+from exports import export_endpoint
 from policies.store import PolicyStore, seed_default_policy
 from policies.watcher import PolicyWatcher
 from resolvers.categories import seed_event_categories
 from resolvers.cache import AnswerCache, make_backend
 from resolvers.context import RequestContext
 from resolvers.event_bus import EventBus
+from resolvers.login_throttle import LoginThrottle
+from resolvers.rate_limit import SlidingWindow, make_counters
+from resolvers.request_id import request_id
 from resolvers.session import ScopeCache, build_context
+from resolvers.unavailable import RETRY_AFTER_SECONDS, database_unavailable
 from schema import schema
+from schema.errors import UNAVAILABLE_MESSAGE
 from settings import Settings, tortoise_config
 
 log = logging.getLogger("gridhub")
 SCHEMA_FILE = Path(__file__).with_name("schema.graphql")
+ADMIN_DIR = Path(__file__).with_name("admin")  # the policy console: static files, served at /admin
 
 
 async def init_database(settings: Settings, *, migrate: bool = True) -> None:
@@ -59,14 +72,89 @@ class GridhubGraphQL(GraphQL):
         self.store = store
         self.scopes = ScopeCache()
         self.answers = AnswerCache(make_backend(settings.cache_url))
+        self.counters = make_counters(settings.cache_url)
+        window = settings.rate_limit_window_seconds
+        self.signed_in_limit = SlidingWindow(self.counters, "requests", settings.rate_limit_requests, window)
+        self.anonymous_limit = SlidingWindow(self.counters, "anonymous", settings.rate_limit_anonymous_requests,
+                                             window)
+        self.login_throttle = LoginThrottle(self.counters, settings)
+
+    async def __call__(self, scope, receive, send) -> None:
+        """HTTP: the body capped, and every refusal a GraphQL error with a 4xx status
+        (strawberry answers plain text, or fails on a JSON body that is not an object)."""
+        if scope["type"] != "http":
+            return await super().__call__(scope, receive, send)
+        media_type = gateway.negotiate(Request(scope).headers.get("accept"))
+        try:
+            gateway.check_declared_length(scope, self.settings.max_body_bytes)
+            response = await self.run(Request(scope, gateway.capped(receive, self.settings.max_body_bytes)))
+        except gateway.Refusal as refusal:
+            response = gateway.refusal_response(refusal, media_type)
+        except HTTPException as e:
+            response = gateway.refusal_response(gateway.http_refusal(e), media_type)
+        except Exception as error:
+            if database_unavailable(error):  # signing in needs the database too
+                log.warning("database unavailable [request %s]: %s", request_id(), error)
+                response = gateway.refusal_response(gateway.Refusal(
+                    503, "SERVICE_UNAVAILABLE", UNAVAILABLE_MESSAGE, headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+                    requestId=request_id(), retryAfter=RETRY_AFTER_SECONDS), media_type)
+            else:
+                log.exception("internal error [request %s] on /graphql", request_id())
+                response = gateway.internal_error_response(media_type)
+        await response(scope, receive, send)
+
+    async def parse_http_body(self, request_adapter):
+        try:
+            return await super().parse_http_body(request_adapter)
+        except AttributeError:  # a JSON body that is not an object: `5`, `"query"`
+            raise gateway.Refusal(400, "BAD_REQUEST", "the body must be a JSON object") from None
+        except (ValueError, RecursionError):  # undecodable bytes, a 5000-digit number, [[[[…]]]]
+            raise gateway.Refusal(400, "BAD_REQUEST", "Unable to parse request body as JSON") from None
 
     async def get_context(self, request: Any, response: Any = None) -> RequestContext:
         context = await build_context(self.settings, self.store, self.scopes,
                                       request.headers.get("authorization"), request, response)
         context.answers = self.answers
+        context.login_throttle = self.login_throttle
+        context.client_ip = gateway.client_ip(request.scope)
         if isinstance(request, WebSocket):
             context.connection_params = None  # strawberry puts the connection_init payload here
+        else:
+            await self.check_rate(context)
         return context
+
+    async def check_rate(self, context: RequestContext) -> None:
+        """Per user when signed in, per client IP otherwise: 429 with Retry-After past it."""
+        if context.user is not None:
+            verdict = await self.signed_in_limit.hit(f"user:{context.user.id}")
+        else:
+            verdict = await self.anonymous_limit.hit(f"ip:{context.client_ip}")
+        if not verdict.allowed:
+            raise gateway.Refusal(429, "RATE_LIMITED", f"too many requests; retry in {verdict.retry_after} s",
+                                  headers={"Retry-After": str(verdict.retry_after)},
+                                  retryAfter=verdict.retry_after)
+
+    async def get_sub_response(self, request: Any) -> Any:
+        sub_response = await super().get_sub_response(request)
+        sub_response.media_type = gateway.negotiate(request.headers.get("accept"))
+        return sub_response
+
+    async def process_result(self, request: Any, result: Any) -> Any:
+        """GraphQL over HTTP with application/graphql-response+json: a request that failed
+        before execution (parse, validation, variables, limits) has no `data` at all."""
+        answer = await super().process_result(request, result)
+        if gateway.negotiate(request.headers.get("accept")) == gateway.GRAPHQL_RESPONSE and \
+                result.data is None and result.errors and all(e.path is None for e in result.errors):
+            answer.pop("data", None)
+        return answer
+
+    def create_response(self, response_data: Any, sub_response: Any) -> Any:
+        response = super().create_response(response_data, sub_response)
+        if getattr(sub_response, "media_type", None) == gateway.GRAPHQL_RESPONSE:
+            response.headers["content-type"] = gateway.GRAPHQL_RESPONSE
+            if isinstance(response_data, dict) and "data" not in response_data and not sub_response.status_code:
+                response.status_code = 400
+        return response
 
     async def on_ws_connect(self, context: RequestContext) -> Any:
         """Sign-in over WebSocket: browsers cannot set headers there, so the token comes in the
@@ -128,6 +216,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
             await events.stop()
             await watcher.stop()
             await app.state.cache.close()
+            await graphql.counters.close()
             await Tortoise.close_connections()
 
     async def healthz(request: Request) -> JSONResponse:
@@ -140,22 +229,29 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
             await request.app.state.cache.ping()
         except Exception as e:
             status["cache"] = f"error: {type(e).__name__}"
+        # Without the database nothing can be answered: out of the load balancer (503).
+        # Without Redis the hub answers from memory and polls the policy: degraded, serving.
+        status_code = 200 if status["database"] == "ok" else 503
         healthy = all(v == "ok" for v in status.values())
-        return JSONResponse({"status": "ok" if healthy else "degraded", **status},
-                            status_code=200 if healthy else 503)
+        return JSONResponse({"status": "ok" if healthy else "degraded", **status}, status_code=status_code)
 
     async def home(request: Request) -> RedirectResponse:
         return RedirectResponse("/graphql")
 
-    return Starlette(
+    application = Starlette(
         routes=[
             Route("/", home),
             Route("/healthz", healthz),
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", graphql),  # every method: the view answers others with a GraphQL 405
+            Route("/export/{kind}", export_endpoint(settings, store, graphql.scopes), methods=["GET"]),
             WebSocketRoute("/graphql", graphql),
+            Mount("/admin", StaticFiles(directory=ADMIN_DIR, html=True, check_dir=False)),  # the policy console
         ],
+        middleware=[Middleware(gateway.RequestIds)],
         lifespan=lifespan,
     )
+    application.state.graphql = graphql  # its rate limits, for operators' tools and tests
+    return application
 
 
 def export_schema(path: Path = SCHEMA_FILE) -> str:
@@ -213,7 +309,11 @@ def main(argv: list[str] | None = None) -> None:
     demo.add_argument("--seed", type=int, default=2026)
     commands.add_parser("migrate", help="apply migrations")
     commands.add_parser("export-schema", help="write schema.graphql")
+    pull_parser = commands.add_parser("pull", help="pull a kind into an NDJSON file (resumable)")
+    pull.add_arguments(pull_parser)
     args = parser.parse_args(argv)
+    if args.command == "pull":  # a client of a hub: no database, settings or logging of its own
+        raise SystemExit(pull.main(args))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings()
 

@@ -20,12 +20,38 @@ class Settings(BaseSettings):
     default_page_size: int = Field(20, ge=1)
     max_page_size: int = Field(500, ge=1, description="largest `first` a connection accepts")
     compiled_reads: bool = Field(True, description="answer plain reads with one SQL statement per root field")
+    export_batch_size: int = Field(1000, ge=1, le=10000, description="rows per batch of /export")
+    export_settle_seconds: float = Field(
+        2.0, ge=0, description="a pull's window ends this long before it starts: later commits of "
+                               "earlier changes are not skipped")
+    # Limits on what one request may ask (issue 7). Each refusal names its limit.
+    max_query_depth: int = Field(15, ge=1, description="fields nested in one operation (introspection included)")
+    max_query_aliases: int = Field(50, ge=0, description="aliased fields in one operation, fragments expanded")
+    max_query_tokens: int = Field(5000, ge=1, description="lexical tokens in one document")
+    max_query_cost: int = Field(50_000, ge=1, description=(
+        "values one operation may ask for: over every path to a leaf field, the product of the "
+        "page sizes (`first`) along it, summed"))
+    max_body_bytes: int = Field(1 << 20, ge=1, description="largest HTTP request body (413 past it)")
+    rate_limit_requests: int = Field(600, ge=1, description="requests a signed-in caller may send per window")
+    rate_limit_anonymous_requests: int = Field(60, ge=1, description="requests per window from one anonymous client IP")
+    rate_limit_window_seconds: int = Field(60, ge=1, description="the rate limits' sliding window")
+    login_failures_per_user: int = Field(5, ge=1, description="failed sign-ins of one username per window, "
+                                                                 "then `login` answers RATE_LIMITED")
+    login_failures_per_ip: int = Field(50, ge=1, description="failed sign-ins from one client IP per window")
+    login_failure_window_seconds: int = Field(900, ge=1)
     host: str = "127.0.0.1"
     port: int = 8000
 
 
+# Tortoise's asyncpg pool holds 5 connections unless told otherwise: at 8 or 32 concurrent
+# requests the pool, not PostgreSQL, would be the queue. `?maxsize=` in the URL wins.
+PG_POOL_SIZE = 20
+
+
 def tortoise_config(database_url: str) -> dict:
     """The Tortoise config for one database; migrations live in models/migrations."""
+    if database_url.startswith(("postgres://", "postgresql://")) and "maxsize=" not in database_url:
+        database_url += ("&" if "?" in database_url else "?") + f"maxsize={PG_POOL_SIZE}"
     return {
         "connections": {"default": database_url},
         "apps": {

@@ -7,11 +7,11 @@ from .event import Event, EventLog, EventPerson, EventThing
 from .organisation import Membership, Organisation
 from .person import Household, Person, PersonTag, Residence
 from .place import Place
-from .region import Department, Region
+from .region import Department, Region, RegionMove
 from .thing import Thing
 
 __all__ = [
     "AuditEntry", "CasbinRule", "PolicyState", "ServiceToken", "User", "Department", "Event", "EventCategory", "EventLog", "EventPerson", "EventThing", "Household", "Membership",
-    "Organisation", "Person", "PersonTag", "Place", "Region", "RegionalRow", "Residence", "Row",
+    "Organisation", "Person", "PersonTag", "Place", "Region", "RegionMove", "RegionalRow", "Residence", "Row",
     "Thing",
 ]

@@ -1,4 +1,5 @@
 from tortoise import fields
+from tortoise.models import Model
 
 from .base import Row
 from .enums import Tier
@@ -41,3 +42,22 @@ class Department(Row):
     class Meta:
         table = "department"
         ordering = ["code"]
+
+
+class RegionMove(Model):
+    """A row of a regional kind changed region: from one materialized path to another.
+
+    Append-only, written in the transaction of the move. Incremental pulls read it to tell
+    a department of rows that left its region (a tombstone), which the row alone no longer
+    shows once it lives elsewhere."""
+
+    id = fields.BigIntField(primary_key=True)
+    kind = fields.CharField(max_length=32, description="person, place, event, ...")
+    row_id = fields.BigIntField()
+    from_path = fields.CharField(max_length=255)
+    to_path = fields.CharField(max_length=255)
+    moved_at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "region_move"
+        indexes = (("kind", "row_id"),)

@@ -55,6 +55,7 @@ class PolicyStore:
         self.version = -1
         self._lock = asyncio.Lock()
         self.listeners: list = []  # called with the new version after every local edit
+        self.check_each_request = False  # set by the watcher while Redis announcements fail
 
     async def load(self) -> None:
         async with self._lock:

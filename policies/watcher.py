@@ -1,6 +1,11 @@
 """Keeps every process on the newest policy: an edit announces its version on Redis
 pub/sub, and each process also polls the database version (often when there is no Redis,
-seldom as a safety net when there is), reloading whenever it is behind."""
+seldom as a safety net when there is), reloading whenever it is behind.
+
+While announcements cannot be trusted — Redis configured but not subscribed, at start or
+after a lost connection — the store is told to check the database version before every
+request (`store.check_each_request`): one indexed read, so that a policy edit made in
+another process is never answered with the old scope, even for half a second."""
 
 from __future__ import annotations
 
@@ -19,7 +24,9 @@ class PolicyWatcher:
                  safety_poll_seconds: float = 5.0):
         self.store = store
         self.redis_url = redis_url
-        self.poll_seconds = safety_poll_seconds if redis_url else poll_seconds
+        self.fast_poll_seconds = poll_seconds
+        self.safety_poll_seconds = safety_poll_seconds
+        store.check_each_request = bool(redis_url)  # until subscribed
         self._redis = None
         self.channel = ""
         self._tasks: list[asyncio.Task] = []
@@ -56,14 +63,24 @@ class PolicyWatcher:
             try:
                 pubsub = self._redis.pubsub()
                 await pubsub.subscribe(self.channel)
+                await self.store.refresh()  # what was announced while not subscribed
+                self.store.check_each_request = False
                 async for message in pubsub.listen():
                     if message.get("type") == "message":
                         await self.store.refresh(int(message["data"]))
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.warning("policy announcements lost; retrying", exc_info=True)
+                if not self.store.check_each_request:
+                    log.warning("policy announcements lost: checking the database on every request "
+                                "until Redis is back", exc_info=True)
+                self.store.check_each_request = True
                 await asyncio.sleep(1)
+
+    @property
+    def poll_seconds(self) -> float:
+        trusted = self._redis is not None and not self.store.check_each_request
+        return self.safety_poll_seconds if trusted else self.fast_poll_seconds
 
     async def _poll(self) -> None:
         while True:

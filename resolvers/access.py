@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from models import AuditEntry, Region, ServiceToken, User
@@ -65,12 +66,44 @@ async def _check_domain_pattern(domain: str) -> list[str]:
     return [path]
 
 
-def policy_rules(store: PolicyStore, scope: Scope, role: str | None = None) -> list[PolicyRule]:
+def _policy_roots(store: PolicyStore, actor: str) -> list[str]:
+    """The nodes whose subtrees the caller may read the policy of (`""`: everywhere): for
+    each grant, where it meets the domains of the `policy read` rules of its roles."""
+    roots = []
+    for granted_role, grant_domain in store.grants_of(actor):
+        granted = grant_domain.rstrip("*")
+        for role in store.inherited_roles(granted_role):
+            for rule_domain, obj, action, *effect in store.rules_of(role):
+                if (obj, action) != ("policy", "read") or effect[:1] == ["deny"]:
+                    continue
+                path = rule_domain.rstrip("*")
+                if path.startswith(granted):
+                    roots.append(path)
+                elif granted.startswith(path) and (rule_domain.endswith("*") or granted == path):
+                    roots.append(granted)
+    return roots
+
+
+def _rule_reaches(domain: str, roots: list[str]) -> bool:
+    """Whether a rule's domain takes effect anywhere in those subtrees: `*`, a node inside
+    one, or (with its `*`) a node above one, whose subtree holds it."""
+    if domain == "*":
+        return True
+    path = domain.rstrip("*")
+    return any(path.startswith(root) or (domain.endswith("*") and root.startswith(path)) for root in roots)
+
+
+def policy_rules(store: PolicyStore, scope: Scope, role: str | None = None,
+                 actor: str | None = None) -> list[PolicyRule]:
+    """The rules that take effect where the caller may read the policy: a town's admin sees
+    the rules of every domain (`*`), of the county above it and of its town, never another
+    town's. Without an actor (internal callers), every rule."""
     if scope.where("policy", "read") == FALSE:
         raise Forbidden("you may not read the policy")
+    roots = _policy_roots(store, actor) if actor is not None else [""]
     found = []
     for line in store.enforcer.get_policy():
-        if role is None or line[0] == role:
+        if (role is None or line[0] == role) and _rule_reaches(line[1], roots):
             found.append(PolicyRule(line[0], line[1], line[2], line[3], line[4] if len(line) > 4 else "allow"))
     return found
 
@@ -94,6 +127,43 @@ def role_grants(store: PolicyStore, scope: Scope, username: str | None = None,
 class _AtPath:
     def __init__(self, region_path: str):
         self.region_path = region_path
+
+
+@dataclass
+class UserAccount:
+    username: str
+    display_name: str
+    is_active: bool
+    department_id: int | None
+    roles: list[RoleGrant]
+
+
+async def users(store: PolicyStore, scope: Scope, text: str | None = None) -> list[UserAccount]:
+    """The users an admin may see: those holding a role at a node where it may read users
+    (an admin of every root sees every user, those without a role too), each with the grants
+    at nodes where it may read the policy, like `role_grants`."""
+    readable = scope.where("user", "read")
+    if readable == FALSE:
+        raise Forbidden("you may not read users")
+    policy = scope.where("policy", "read")
+    everywhere = all(readable.matches(_AtPath(root)) for root in await _root_paths())
+    grants: dict[str, list[RoleGrant]] = {}
+    for user, role, domain in store.enforcer.get_named_grouping_policy("g"):
+        grants.setdefault(user, []).append(RoleGrant(user, role, domain))
+    in_reach = {name for name, held in grants.items()
+                if any(g.domain != "*" and readable.matches(_AtPath(g.region_path)) for g in held)}
+    query = User.filter(deleted_at=None)
+    if not everywhere:
+        query = query.filter(username__in=sorted(in_reach))
+    if text:
+        query = query.filter(Q(username__icontains=text) | Q(display_name__icontains=text))
+    found = []
+    for user in await query.order_by("username"):
+        held = grants.get(user.username, [])
+        if everywhere or user.username in in_reach:
+            found.append(UserAccount(user.username, user.display_name, user.is_active, user.department_id,
+                                     [g for g in held if g.domain != "*" and policy.matches(_AtPath(g.region_path))]))
+    return found
 
 
 async def _region_by_path(scope: Scope, region_path: str) -> Region:
@@ -143,8 +213,11 @@ async def edit_rule(store: PolicyStore, actor: str, rule: PolicyRule, *, remove:
             _require(store, actor, path, f"role:{rule.role}", "grant")
             if rule.effect == "allow":
                 _require(store, actor, path, rule.object, rule.action)
+    # audited where the rule applies: a `*` rule at the root (with one root), so the trail of
+    # the county shows it (an empty path would be in no one's scope of `audit`)
+    audited_at = paths[0] if rule.domain == "*" and len(paths) == 1 else rule.domain.rstrip("*")
     changed = await store.edit("p", [rule.role, rule.domain, rule.object, rule.action, rule.effect],
-                               add=not remove, actor=actor, region_path=rule.domain.rstrip("*"))
+                               add=not remove, actor=actor, region_path=audited_at)
     if remove and not changed:
         raise NotFound("no such rule")
     return rule

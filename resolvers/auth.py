@@ -14,9 +14,11 @@ import jwt
 from models import ServiceToken, User
 
 from .errors import Unauthenticated
+from .login_throttle import LoginThrottle
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 SERVICE_TOKEN_PREFIX = "ghs_"
+LAST_USED_RESOLUTION = timedelta(minutes=1)  # how exactly a service token's last use is kept
 
 
 def hash_password(password: str) -> str:
@@ -41,12 +43,21 @@ def verify_password(password: str, stored: str | None) -> bool:
 _DUMMY_HASH = hash_password(secrets.token_hex(8))
 
 
-async def login(username: str, password: str, secret: str, ttl: timedelta) -> tuple[str, datetime]:
+async def login(username: str, password: str, secret: str, ttl: timedelta, *,
+                throttle: LoginThrottle | None = None, client_ip: str | None = None) -> tuple[str, datetime]:
+    """A sign-in token for `username`; with a `throttle`, refused (RATE_LIMITED) before any
+    password check once this username or `client_ip` failed too often."""
+    if throttle is not None:
+        await throttle.check(username, client_ip)
     user = await User.get_or_none(username=username, deleted_at=None)
     # verify against a dummy hash for unknown users so timing does not tell who exists
     valid = verify_password(password, user.password_hash if user else _DUMMY_HASH)
     if not (user and valid and user.is_active):
+        if throttle is not None:
+            await throttle.failed(username, client_ip)
         raise Unauthenticated("wrong username or password")
+    if throttle is not None:
+        await throttle.succeeded(username)
     expires = datetime.now(timezone.utc) + ttl
     token = jwt.encode({"sub": user.username, "exp": expires, "iat": datetime.now(timezone.utc)},
                        secret, algorithm="HS256")
@@ -77,7 +88,10 @@ async def authenticate(authorization: str | None, secret: str) -> User | None:
                                              deleted_at=None)
         if row is None:
             raise Unauthenticated("this service token is not valid (revoked or unknown)")
-        await ServiceToken.filter(id=row.id).update(last_used_at=datetime.now(timezone.utc))
+        used = datetime.now(timezone.utc)
+        if row.last_used_at is None or used - row.last_used_at > LAST_USED_RESOLUTION:
+            # a write per request would cost a department's pull more than its reads
+            await ServiceToken.filter(id=row.id).update(last_used_at=used)
         user = await User.get_or_none(id=row.user_id, deleted_at=None, is_active=True)
     else:
         try:

@@ -8,8 +8,11 @@ it) and the highest id of each table, two index lookups, the same in every proce
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import logging
+import time
 from typing import Any, Awaitable, Callable
 from urllib.parse import urlparse
 
@@ -19,15 +22,56 @@ from tortoise import connections
 from policies.scope import Scope
 
 TTL_SECONDS = 300
+log = logging.getLogger("gridhub.cache")
 
 
 def make_backend(cache_url: str):
     """One cache object per process (aiocache's memory cache lives in the instance)."""
+    memory = Cache(Cache.MEMORY, namespace="gridhub")
     if cache_url.startswith("redis://"):
         url = urlparse(cache_url)
-        return Cache(Cache.REDIS, endpoint=url.hostname or "127.0.0.1", port=url.port or 6379,
-                     db=int((url.path or "/0").lstrip("/") or 0), namespace="gridhub")
-    return Cache(Cache.MEMORY, namespace="gridhub")
+        redis = Cache(Cache.REDIS, endpoint=url.hostname or "127.0.0.1", port=url.port or 6379,
+                      db=int((url.path or "/0").lstrip("/") or 0), namespace="gridhub", timeout=0.5)
+        return FallbackCache(redis, memory)
+    return memory
+
+
+class FallbackCache:
+    """Redis, or this process's memory while Redis fails. Keys carry the data and policy
+    versions, so nothing cached on either side can be stale when the other takes over;
+    after a failure Redis is left alone for a while rather than timing out every request."""
+
+    RETRY_SECONDS = 5.0
+
+    def __init__(self, primary, fallback):
+        self.primary, self.fallback = primary, fallback
+        self._down_until = 0.0
+
+    async def _call(self, method: str, *args, **kwargs):
+        if time.monotonic() >= self._down_until:
+            try:
+                return await getattr(self.primary, method)(*args, **kwargs)
+            except Exception:
+                if not self._down_until:
+                    log.warning("Redis cache unavailable: answering from memory", exc_info=True)
+                self._down_until = time.monotonic() + self.RETRY_SECONDS
+                return await getattr(self.fallback, method)(*args, **kwargs)
+        return await getattr(self.fallback, method)(*args, **kwargs)
+
+    async def get(self, key):
+        return await self._call("get", key)
+
+    async def set(self, key, value, ttl=None):
+        return await self._call("set", key, value, ttl=ttl)
+
+    async def ping(self) -> None:
+        """Redis itself, not the fallback: /healthz reports the cache's real state."""
+        await self.primary.set("healthz", 1, ttl=5)
+
+    async def close(self):
+        for backend in (self.primary, self.fallback):
+            with contextlib.suppress(Exception):
+                await backend.close()
 
 
 class AnswerCache:
@@ -55,7 +99,10 @@ class AnswerCache:
         return value
 
     async def ping(self) -> None:
-        await self.backend.set("healthz", 1, ttl=5)
+        if isinstance(self.backend, FallbackCache):
+            await self.backend.ping()
+        else:
+            await self.backend.set("healthz", 1, ttl=5)
 
     async def close(self) -> None:
         await self.backend.close()

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
@@ -44,3 +46,42 @@ class BadInput(GridhubError):
 
 class Conflict(GridhubError):
     code = "CONFLICT"
+
+
+class RateLimited(GridhubError):
+    """Too many requests (or failed sign-ins) in a window; `retryAfter` says when to retry."""
+
+    code = "RATE_LIMITED"
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message, retry_after=retry_after)
+        self.retry_after = retry_after
+
+
+_TOO_LONG = re.compile(r"^(?:(\w+): )?Length of .* (\d+) > (\d+)$", re.S)
+
+
+def storage_refusal(error: Exception) -> BadInput | None:
+    """A value the ORM refused before it reached the database (tortoise validates lengths
+    and ranges of what is written or compared): the caller's input, so BAD_USER_INPUT,
+    told without echoing the value."""
+    from tortoise.exceptions import ValidationError
+
+    if not isinstance(error, ValidationError):
+        return None
+    too_long = _TOO_LONG.match(str(error))
+    if too_long:
+        field = _camel(too_long.group(1)) if too_long.group(1) else None
+        return BadInput(f"{field or 'a text'} is longer than {too_long.group(3)} characters", field=field)
+    return BadInput("a value is outside what can be stored")
+
+
+# Every `extensions.code` a caller can receive. Anything else would be a bug: the hostile
+# input tests hold every answer to this list.
+STABLE_CODES = frozenset({
+    "UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "BAD_USER_INPUT", "CONFLICT",  # our own errors
+    "GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", "BAD_REQUEST",  # the request itself
+    "QUERY_TOO_DEEP", "TOO_MANY_ALIASES", "TOO_MANY_TOKENS", "QUERY_TOO_COSTLY", "RATE_LIMITED",  # limits
+    "SERVICE_UNAVAILABLE",  # the database is away (resolvers.unavailable): retry shortly
+    "INTERNAL_SERVER_ERROR",
+})

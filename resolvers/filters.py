@@ -1,7 +1,7 @@
 """Filters a caller asks for, compiled to predicates (the same tree scopes use).
 
 A filter is a plain dict from the GraphQL input or the export's query string: the keys
-common to every kind (`region_path`, `updated_since`, `text`, `ids`), per-kind columns
+common to every kind (`region_path`, `updated_since`, `updated_until`, `text`, `ids`), per-kind columns
 named in FILTER_COLUMNS, and per-kind conditions on time named in TIMED_FILTERS."""
 
 from __future__ import annotations
@@ -98,6 +98,8 @@ def compile_filter(kind: str, spec: dict[str, Any] | None, scope: Scope, now: da
             parts.append(Compare("at", "gte", as_utc(value)))
         elif key == "updated_since":
             parts.append(Compare("updated_at", "gte", as_utc(value)))
+        elif key == "updated_until":
+            parts.append(Compare("updated_at", "lte", as_utc(value)))
         elif key == "text":
             if value.strip():
                 parts.append(or_(*(Contains(c, value.strip()) for c in k.text_columns)))

@@ -241,14 +241,19 @@ async def update_row(scope: Scope, kind: str, row_id: int, version: int, data: d
             await spec.check(data, existing)
             columns, links = _split_links(kind, data)
             await _resolve_references(scope, kind, columns)
+            stamp = now()
             changed = await model.filter(id=row_id, version=version, deleted_at=None).update(
-                **columns, version=F("version") + 1, updated_at=now()
+                **columns, version=F("version") + 1, updated_at=stamp
             )
             if not changed:
                 raise Conflict(f"this {kind} was changed by someone else (you read version {version},"
                                f" it is now {existing.version})", field="version",
                                current_version=existing.version)
             row = await model.get(id=row_id)
+            if columns.get("region_path", existing.region_path) != existing.region_path:
+                # the row alone no longer tells where it was: pulls need it for tombstones
+                await models.RegionMove.create(kind=kind, row_id=row_id, from_path=existing.region_path,
+                                               to_path=row.region_path, moved_at=stamp)
             if kind == "person" and "region_path" in columns:
                 await models.PersonTag.filter(person_id=row_id).update(
                     region_id=row.region_id, region_path=row.region_path)

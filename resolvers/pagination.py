@@ -81,7 +81,12 @@ def after_predicate(kind: Kind, order: Order, cursor: str) -> Pred:
     for i, (column, desc) in enumerate(order):
         equal = [Compare(c, "eq", v) for (c, _), v in zip(order[:i], values[:i])]
         branches.append(and_(*equal, Compare(column, "lt" if desc else "gt", values[i])))
-    return or_(*branches)
+    if len(order) == 1:
+        return branches[0]
+    # the same rows, with a bound on the first column an index range can start from: without
+    # it every page of a long pull by (updated_at, id) scans from the first row again
+    first, desc = order[0]
+    return and_(Compare(first, "lte" if desc else "gte", values[0]), or_(*branches))
 
 
 def clamp_first(first: int | None, default: int, maximum: int) -> int:

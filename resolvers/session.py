@@ -43,6 +43,8 @@ async def build_context(settings: Settings, store: PolicyStore, scopes: ScopeCac
         user = await authenticate(authorization, settings.jwt_secret)
     except Unauthenticated as e:
         problem = e
+    if user and store.check_each_request:
+        await store.refresh()
     scope = scopes.get(store, user) if user else Scope()
     return RequestContext(scope=scope, settings=settings, request=request, response=response, user=user,
                           auth_error=problem, store=store)

@@ -12,8 +12,10 @@ from resolvers.errors import Unauthenticated
 
 from .access import AccessMutation, AccessQuery, audit_trail_field
 from .category import CategoryMutation, CategoryQuery
+from .changes import ChangesQuery
 from .compiled import CompiledReads
-from .errors import ErrorCodes
+from .errors import ErrorCodes, classify
+from .limits import QueryLimits
 from .mutation import Mutation as DataMutation
 from .query import Query as DataQuery
 from .stats import StatsQuery
@@ -42,7 +44,8 @@ class AuditQuery:
     audit_trail = audit_trail_field()
 
 
-Query = require_sign_in(merge_types("Query", (DataQuery, AccessQuery, AuditQuery, StatsQuery, CategoryQuery)))
+Query = require_sign_in(merge_types("Query", (DataQuery, AccessQuery, AuditQuery, StatsQuery, CategoryQuery,
+                                               ChangesQuery)))
 Mutation = require_sign_in(merge_types("Mutation", (AccessMutation, DataMutation, WorkflowMutation,
                                                     CategoryMutation)))
 Subscription = require_sign_in(merge_types("Subscription", (EventSubscription,)))
@@ -60,11 +63,16 @@ class AuditSensitiveReads(SchemaExtension):
 
 class GridhubSchema(strawberry.Schema):
     def process_errors(self, errors: list, execution_context: Any = None) -> None:
-        """Errors are logged by `ErrorCodes` where they are unexpected; expected ones
-        (bad input, conflicts) are answers, not incidents."""
+        """Every error gets its code here, in place (`schema.errors.classify`, which logs
+        the unexpected ones; expected ones, bad input or conflicts, are answers, not
+        incidents). strawberry calls this also for errors raised outside the operation's
+        hooks, such as a syntax error from ParserCache, which `ErrorCodes` never sees."""
+        for error in errors:
+            classify(error)
 
 
 schema = GridhubSchema(query=Query, mutation=Mutation, subscription=Subscription,
                        extensions=[ErrorCodes, AuditSensitiveReads, SubscriptionsOnlyOverWebSocket, CompiledReads,
                                    # frontends send the same few documents again and again
-                                   ParserCache(maxsize=512), ValidationCache(maxsize=512)])
+                                   ParserCache(maxsize=512), ValidationCache(maxsize=512),
+                                   QueryLimits])  # after ValidationCache: it reads its verdict

@@ -51,6 +51,18 @@ class Me:
                 for role, domain in info.context.store.grants_of(self.username)]
 
 
+@strawberry.type(description="A user account, with the roles it holds where you may read the policy.")
+class UserAccount:
+    username: str
+    display_name: str
+    is_active: bool
+    roles: list[RoleGrant]
+
+    @strawberry.field
+    async def department(self, info: Info) -> Optional[DepartmentRef]:
+        return await info.context.loaders.one("department", self.department_id)
+
+
 @strawberry.type
 class PolicyRule:
     role: str
@@ -130,9 +142,15 @@ class AccessQuery:
     def me(self, info: Info) -> Me:
         return info.context.user
 
-    @strawberry.field
+    @strawberry.field(description="The rules in force where you may read the policy: every domain `*` "
+                                  "rule, and those of the nodes of your subtree and above it.")
     def policy_rules(self, info: Info, role: Optional[str] = None) -> list[PolicyRule]:
-        return access.policy_rules(info.context.store, info.context.scope, role)
+        return access.policy_rules(info.context.store, info.context.scope, role, info.context.username)
+
+    @strawberry.field(description="The users holding a role where you may read users, by username; "
+                                  "`text` matches usernames and display names.")
+    async def users(self, info: Info, text: Optional[str] = None) -> list[UserAccount]:
+        return await access.users(info.context.store, info.context.scope, text)
 
     @strawberry.field
     async def role_grants(self, info: Info, username: Optional[str] = None,
@@ -164,7 +182,9 @@ class AccessMutation:
     async def login(self, info: Info, username: str, password: str) -> LoginPayload:
         settings = info.context.settings
         token, expires = await auth.login(username, password, settings.jwt_secret,
-                                          timedelta(minutes=settings.token_minutes))
+                                          timedelta(minutes=settings.token_minutes),
+                                          throttle=getattr(info.context, "login_throttle", None),
+                                          client_ip=getattr(info.context, "client_ip", None))
         return LoginPayload(token=token, expires_at=expires)
 
     @strawberry.mutation

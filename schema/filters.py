@@ -15,5 +15,8 @@ class RowFilter:
         default=None, description="Only rows under this path (ends in `/`).")
     updated_since: Optional[datetime] = strawberry.field(
         default=None, description="Only rows changed at or after this time (incremental sync).")
+    updated_until: Optional[datetime] = strawberry.field(
+        default=None, description="Only rows changed at or before this time: with `updatedSince`, a "
+                                  "window that rows changed during a sync do not move into.")
     text: Optional[str] = strawberry.field(
         default=None, description="Case-insensitive substring of the kind's text columns.")

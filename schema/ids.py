@@ -23,6 +23,9 @@ def decode_id(value: GlobalID, type_name: str | None, field: str = "id") -> int:
     if type_name is None and value.type_name not in NODE_KINDS:
         raise BadInput(f"no node type {value.type_name}", field=field)
     try:
-        return int(value.node_id)
+        row_id = int(value.node_id)
     except ValueError:
         raise BadInput("not a global id", field=field) from None
+    if not 0 < row_id < 2 ** 63:  # ids are positive BIGINTs; a larger one overflows the driver
+        raise BadInput("not a global id", field=field)
+    return row_id

@@ -42,7 +42,11 @@ def _fresh_database_url() -> str:
 @pytest.fixture(scope="session")
 def settings() -> Settings:
     return Settings(database_url=_fresh_database_url(), cache_url=os.environ.get("CACHE_URL", "memory://"),
-                    demo_mode=True, jwt_secret="test-secret-not-for-production-0123456789", max_page_size=500)
+                    demo_mode=True, jwt_secret="test-secret-not-for-production-0123456789", max_page_size=500,
+                    # the suite sends many requests from one client: its own tests (test_limits,
+                    # test_security) run tight limits on apps of their own
+                    rate_limit_requests=1_000_000, rate_limit_anonymous_requests=1_000_000,
+                    login_failures_per_user=1_000_000, login_failures_per_ip=1_000_000)
 
 
 @pytest.fixture(scope="session")
@@ -64,6 +68,35 @@ async def http(app):
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
+
+
+@pytest.fixture
+async def app_with(app, settings):
+    """`http = await app_with(rate_limit_requests=3)`: an httpx client of another app, with
+    these settings changed, on the session's database and policy store. Tortoise is
+    process-wide, so this app runs no lifespan of its own: the session app's serves it.
+    Its rate counters are its own (in Redis, under a prefix of their own), so a test
+    starts from zero whatever ran before."""
+    import uuid
+
+    from app import create_app
+
+    made = []
+
+    async def make(**changes) -> httpx.AsyncClient:
+        other = create_app(settings.model_copy(update=changes))
+        view = other.state.graphql
+        view.store = app.state.store
+        if hasattr(view.counters, "PREFIX"):
+            view.counters.PREFIX = f"gridhub:rate:test-{uuid.uuid4().hex}:"
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=other), base_url="http://testserver")
+        made.append((client, view))
+        return client
+
+    yield make
+    for client, view in made:
+        await client.aclose()
+        await view.counters.close()
 
 
 @pytest.fixture(scope="session")

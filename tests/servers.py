@@ -100,7 +100,9 @@ class Server:
     def log_tail(self, chars: int = 3000) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")[-chars:]
 
-    def wait_healthy(self, timeout: float = 60) -> None:
+    def wait_healthy(self, timeout: float = 60, *, cache_down: bool = False) -> None:
+        """Until /healthz answers; with `cache_down`, Redis is expected to be unreachable and
+        the server to serve regardless (degraded, 200)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -109,7 +111,11 @@ class Server:
             try:
                 with urllib.request.urlopen(f"{self.base}/healthz", timeout=1) as r:
                     health = json.load(r)
-                assert health == {"status": "ok", "database": "ok", "cache": "ok"}, health
+                if cache_down:
+                    assert (health["status"], health["database"]) == ("degraded", "ok"), health
+                    assert health["cache"].startswith("error"), health
+                else:
+                    assert health == {"status": "ok", "database": "ok", "cache": "ok"}, health
                 return
             except OSError:
                 time.sleep(POLL)
@@ -144,14 +150,14 @@ class Server:
                          u=username)["login"]["token"]
 
 
-def running_servers(env: dict[str, str], log_dir: Path, names=("A", "B")):
+def running_servers(env: dict[str, str], log_dir: Path, names=("A", "B"), *, cache_down: bool = False):
     """Start one `gridhub serve` per name, wait until all are healthy, stop them afterwards."""
     started: list[Server] = []
     try:
         for name in names:
             started.append(Server(name, env, log_dir))
         for server in started:
-            server.wait_healthy()
+            server.wait_healthy(cache_down=cache_down)
         yield started
     finally:
         for server in started:

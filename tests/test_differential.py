@@ -78,7 +78,8 @@ FILTERS = {
     "Organisation": ['kind: [ENTERPRISE, SOCIAL, PARTY_BRANCH]'],
     "Region": ['tier: [GRID, COMMUNITY]'],
 }
-COMMON_FILTERS = ['regionPath: "{community}"', 'regionPath: "{town}"', 'updatedSince: "2020-01-01T00:00:00Z"']
+COMMON_FILTERS = ['regionPath: "{community}"', 'regionPath: "{town}"', 'updatedSince: "2020-01-01T00:00:00Z"',
+                  'updatedUntil: "2999-01-01T00:00:00Z"']
 
 
 def node_selection(rng: random.Random, type_name: str, depth: int) -> str:

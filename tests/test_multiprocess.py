@@ -1,6 +1,7 @@
 """Two real server processes on one database: a policy edit made through one of them is
 in force in the other within a second, announced on Redis pub/sub, or found by the
-database version poll when there is no Redis. Loopback only.
+database version poll when there is no Redis; and when Redis is configured but down, on
+the other's very next request (it checks the database version on each). Loopback only.
 
 On SQLite the database is a file in a pytest tmp dir; when DATABASE_URL is PostgreSQL a
 separate database `gridhub_multiprocess` is made on the same server (never the suite's)."""
@@ -12,7 +13,7 @@ import time
 
 import pytest
 
-from .servers import POLL, base_env, redis_available, running_servers, scratch_demo_database
+from .servers import POLL, base_env, free_port, redis_available, running_servers, scratch_demo_database
 
 PG_DATABASE = "gridhub_multiprocess"
 REDIS_URL = "redis://127.0.0.1:6379/3"  # not db 0, which the suite may use
@@ -26,16 +27,20 @@ def database_url(tmp_path_factory):
 
 # -- the servers ---------------------------------------------------------------------------
 
-@pytest.fixture(params=["redis", "poll"])
+@pytest.fixture(params=["redis", "poll", "redis-down"])
 def servers(request, database_url, tmp_path):
-    """Servers A and B on the shared database, with one policy transport between them."""
+    """Servers A and B on the shared database, with one policy transport between them;
+    `redis-down`: Redis is configured but nothing answers at its address."""
     if request.param == "redis":
         if not redis_available():
             pytest.skip("no Redis at 127.0.0.1:6379 (`redis-cli ping` failed)")
         cache_url = REDIS_URL
+    elif request.param == "redis-down":
+        cache_url = f"redis://127.0.0.1:{free_port()}/0"
     else:
         cache_url = "memory://"
-    for a, b in running_servers(base_env(database_url, cache_url), tmp_path):
+    down = request.param == "redis-down"
+    for a, b in running_servers(base_env(database_url, cache_url), tmp_path, cache_down=down):
         yield request.param, a, b
 
 
@@ -82,10 +87,14 @@ def test_policy_edit_reaches_the_other_process_within_a_second(servers, database
     try:
         a.data(GRANT, admin, region=target["id"])
         granted, since = True, time.monotonic()
+        if transport == "redis-down":  # no announcement to wait for: B checks on each request
+            assert worker_sees(target["path"]) > 0, "B answered from the scope before the grant"
         grant_delay = wait_until(lambda: worker_sees(target["path"]) > 0, since)
 
         a.data(REVOKE, admin, region=target["id"])
         granted, since = False, time.monotonic()
+        if transport == "redis-down":
+            assert worker_sees(target["path"]) == 0, "B answered from the scope before the revoke"
         revoke_delay = wait_until(lambda: worker_sees(target["path"]) == 0, since)
     finally:
         if granted:  # leave the shared database as it was for the other transport

@@ -1,17 +1,17 @@
 """Running compiled reads: plans cached per (operation, scope, policy version), one
 statement per root field, and the audit of what was revealed.
 
-Python does no per-row work but two small documented things: `json.loads` of the JSON text
+Python does no per-row work but two small documented things: parsing (orjson) the JSON text
 the database built (strawberry's HTTP layer serialises a dict), and one audit note per
 unmasked sensitive value, as `RequestContext.reveal` does on the resolver path."""
 
 from __future__ import annotations
 
-import json
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Hashable
 
+import orjson
 from tortoise import connections
 
 from policies.predicate import Pred, and_
@@ -92,9 +92,9 @@ async def compiled_result(scope: Scope, plan: Plan, requests: list[RootRequest],
     for index, request in enumerate(requests):
         frag = statement(d, scope, plan, index, request)
         row = (await client.execute_query_dict(frag.text, frag.params))[0]
-        data[request.root.key] = json.loads(row["data"])
+        data[request.root.key] = orjson.loads(row["data"])
         if row["audit"]:
-            revealed.extend(json.loads(row["audit"]))
+            revealed.extend(orjson.loads(row["audit"]))
     for kind, field_name, row_id, path in revealed:
         context.note_sensitive_read(kind, field_name, RevealedRow(row_id, path))
     return data

@@ -1,0 +1,631 @@
+// Gridhub policy console. Plain JavaScript, no build step: every read and every edit is a
+// GraphQL request to /graphql with the signed-in admin's token, so what the console shows
+// and may change is exactly what the API's policy allows. Refusals (FORBIDDEN, …) are shown
+// as the API words them.
+"use strict";
+
+const TOKEN_KEY = "gridhub.console.token";
+const ENDPOINT = "/graphql";
+const REGION_PAGE = 200;
+const AUDIT_PAGE = 50;
+
+// -- GraphQL over HTTP ---------------------------------------------------------------------
+
+class ApiError extends Error {
+  constructor(code, message, field) {
+    super(message);
+    this.code = code || "ERROR";
+    this.field = field || null;
+  }
+}
+
+async function gql(query, variables = {}) {
+  const headers = {
+    "Content-Type": "application/json",
+    "Accept": "application/graphql-response+json, application/json;q=0.9",
+  };
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let response;
+  try {
+    response = await fetch(ENDPOINT, { method: "POST", headers, body: JSON.stringify({ query, variables }) });
+  } catch (e) {
+    throw new ApiError("NETWORK", `the hub did not answer: ${e.message}`);
+  }
+  let body;
+  try {
+    body = await response.json();
+  } catch (e) {
+    throw new ApiError(`HTTP_${response.status}`, response.statusText || "not a GraphQL answer");
+  }
+  if (body.errors && body.errors.length) {
+    const first = body.errors[0];
+    const ext = first.extensions || {};
+    throw new ApiError(ext.code, first.message, ext.field);
+  }
+  return body.data;
+}
+
+const Q = {
+  login: `mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token expiresAt } }`,
+  me: `{ me { username displayName roles { role domain region { name path } } } }`,
+  regions: `query($first: Int, $after: String) {
+    regions(first: $first, after: $after, orderBy: [{field: REGION_PATH}]) {
+      totalCount pageInfo { hasNextPage endCursor } nodes { id name code tier depth path } } }`,
+  grants: `{ roleGrants { username role domain region { id name path } } }`,
+  users: `query($text: String) { users(text: $text) {
+    username displayName isActive department { name } roles { role domain region { id name path } } } }`,
+  rules: `{ policyRules { role domain object action effect } }`,
+  grant: `mutation($u: String!, $r: String!, $g: ID!) { grantRole(username: $u, role: $r, region: $g) {
+    username role domain } }`,
+  revoke: `mutation($u: String!, $r: String!, $g: ID!) { revokeRole(username: $u, role: $r, region: $g) {
+    username role domain } }`,
+  addRule: `mutation($r: PolicyRuleInput!) { addPolicyRule(rule: $r) { role domain object action effect } }`,
+  removeRule: `mutation($r: PolicyRuleInput!) { removePolicyRule(rule: $r) { role domain object action effect } }`,
+  explain: `query($u: String!, $a: String!, $o: String!, $g: ID!) {
+    explainAccess(username: $u, action: $a, object: $o, region: $g) { allowed rule } }`,
+  audit: `query($first: Int, $after: String, $filter: AuditFilter) {
+    auditTrail(first: $first, after: $after, filter: $filter) {
+      totalCount pageInfo { hasNextPage endCursor }
+      nodes { id at actor action objectKind objectId field regionPath detail } } }`,
+};
+
+// -- small DOM helpers (text only: data never becomes markup) -----------------------------
+
+const $ = (id) => document.getElementById(id);
+
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else if (k === "dataset") Object.assign(el.dataset, v);
+    else el.setAttribute(k, v === true ? "" : v);
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return el;
+}
+
+function clear(el) {
+  while (el.firstChild) el.removeChild(el.firstChild);
+  return el;
+}
+
+function fill(el, ...children) {
+  clear(el).append(...children.flat().filter((c) => c !== null && c !== undefined));
+  return el;
+}
+
+// -- messages -----------------------------------------------------------------------------
+
+const LABELS = {
+  FORBIDDEN: "无权限 FORBIDDEN",
+  UNAUTHENTICATED: "未登录 UNAUTHENTICATED",
+  NOT_FOUND: "不存在 NOT_FOUND",
+  BAD_USER_INPUT: "输入有误 BAD_USER_INPUT",
+  CONFLICT: "冲突 CONFLICT",
+  RATE_LIMITED: "请求过多 RATE_LIMITED",
+};
+
+function showError(err) {
+  const code = err instanceof ApiError ? err.code : "ERROR";
+  const banner = $("banner");
+  banner.className = code === "FORBIDDEN" ? "forbidden" : "error";
+  banner.dataset.code = code;
+  $("banner-code").textContent = LABELS[code] || code;
+  $("banner-text").textContent = err.message + (err.field ? ` (field: ${err.field})` : "");
+  banner.hidden = false;
+  $("notice").hidden = true;
+  if (code === "UNAUTHENTICATED" && sessionStorage.getItem(TOKEN_KEY)) signOut(err.message);
+}
+
+function notify(text) {
+  $("banner").hidden = true;
+  const notice = $("notice");
+  notice.textContent = text;
+  notice.hidden = false;
+}
+
+function clearMessages() {
+  $("banner").hidden = true;
+  $("notice").hidden = true;
+}
+
+// Run an action; its errors go to the banner. Returns the action's value or undefined.
+async function attempt(action) {
+  try {
+    return await action();
+  } catch (err) {
+    showError(err);
+    return undefined;
+  }
+}
+
+// A table body that could not load says why, in place.
+function refusedRow(tbody, columns, err) {
+  const code = err instanceof ApiError ? err.code : "ERROR";
+  fill(tbody, h("tr", { class: "refused" },
+    h("td", { colspan: columns }, `${LABELS[code] || code}: ${err.message}`)));
+}
+
+// -- state --------------------------------------------------------------------------------
+
+const state = {
+  me: null,
+  regions: [],             // in path order
+  byPath: new Map(),       // path -> region
+  children: new Map(),     // path -> [region]
+  roots: [],
+  expanded: new Set(),
+  grants: [],
+  selected: null,          // a region
+  auditCursor: null,
+  auditAsked: 0,
+  usersAsked: 0,
+  loaded: {},              // tab -> true once loaded
+};
+
+function parentPath(path) {
+  const parts = path.split("/").filter(Boolean);
+  return parts.length > 1 ? "/" + parts.slice(0, -1).join("/") + "/" : null;
+}
+
+function regionLabel(region) {
+  return region ? `${region.name} (${region.path})` : "";
+}
+
+// -- sign-in ------------------------------------------------------------------------------
+
+async function signIn(event) {
+  event.preventDefault();
+  const error = $("signin-error");
+  error.hidden = true;
+  try {
+    const data = await gql(Q.login, { u: $("signin-username").value.trim(), p: $("signin-password").value });
+    sessionStorage.setItem(TOKEN_KEY, data.login.token);
+    $("signin-password").value = "";
+    await start();
+  } catch (err) {
+    error.textContent = `${LABELS[err.code] || err.code}: ${err.message}`;
+    error.hidden = false;
+  }
+}
+
+function signOut(reason) {
+  sessionStorage.removeItem(TOKEN_KEY);
+  state.me = null;
+  state.loaded = {};
+  state.selected = null;
+  $("console").hidden = true;
+  $("who").hidden = true;
+  $("signin").hidden = false;
+  const error = $("signin-error");
+  error.textContent = reason ? `请重新登录 Please sign in again: ${reason}` : "";
+  error.hidden = !reason;
+  $("signin-username").focus();
+}
+
+async function start() {
+  clearMessages();
+  let me;
+  try {
+    me = (await gql(Q.me)).me;
+  } catch (err) {
+    signOut(err.code === "UNAUTHENTICATED" ? err.message : null);
+    if (err.code !== "UNAUTHENTICATED") showError(err);
+    return;
+  }
+  state.me = me;
+  const roles = me.roles.map((r) => `${r.role} @ ${r.region ? r.region.name : r.domain}`).join(", ");
+  $("whoami").textContent = `${me.username}${me.displayName ? " · " + me.displayName : ""}` +
+    (roles ? ` — ${roles}` : "");
+  $("signin").hidden = true;
+  $("who").hidden = false;
+  $("console").hidden = false;
+  await loadRegions();
+  await showTab(location.hash.slice(1) || "regions");
+  await loadSuggestions();
+}
+
+// Usernames and role names for the forms' suggestions; a caller who may not read them
+// simply gets none (the tabs say why).
+async function loadSuggestions() {
+  try {
+    const users = (await gql(Q.users, {})).users;
+    fill($("usernames"), users.map((u) => h("option", { value: u.username }, u.displayName)));
+  } catch (err) { /* shown on the users tab */ }
+  try {
+    const rules = (await gql(Q.rules)).policyRules;
+    fillRoles(rules);
+  } catch (err) { /* shown on the rules tab */ }
+}
+
+function fillRoles(rules) {
+  const roles = [...new Set([...rules.map((r) => r.role), ...state.grants.map((g) => g.role)])].sort();
+  fill($("roles"), roles.map((r) => h("option", { value: r })));
+}
+
+// -- tabs ---------------------------------------------------------------------------------
+
+const TABS = ["regions", "users", "rules", "explain", "audit"];
+
+async function showTab(name) {
+  if (!TABS.includes(name)) name = "regions";
+  for (const tab of TABS) $(`tab-${tab}`).hidden = tab !== name;
+  for (const button of document.querySelectorAll("nav.tabs button")) {
+    button.classList.toggle("active", button.dataset.tab === name);
+  }
+  if (location.hash.slice(1) !== name) history.replaceState(null, "", `#${name}`);
+  if (state.loaded[name]) return;
+  state.loaded[name] = true;
+  if (name === "users") await loadUsers();
+  if (name === "rules") await loadRules();
+  if (name === "explain") fillRegionSelect();
+  if (name === "audit") await loadAudit(true);
+}
+
+// -- regions and grants -------------------------------------------------------------------
+
+async function loadRegions() {
+  const regions = [];
+  let after = null;
+  $("tree-status").textContent = "加载中 Loading…";
+  try {
+    for (;;) {
+      const page = (await gql(Q.regions, { first: REGION_PAGE, after })).regions;
+      regions.push(...page.nodes);
+      if (!page.pageInfo.hasNextPage) break;
+      after = page.pageInfo.endCursor;
+    }
+  } catch (err) {
+    $("tree-status").textContent = `${LABELS[err.code] || err.code}: ${err.message}`;
+    showError(err);
+    return;
+  }
+  state.regions = regions;
+  state.byPath = new Map(regions.map((r) => [r.path, r]));
+  state.children = new Map();
+  state.roots = [];
+  for (const region of regions) {
+    const parent = parentPath(region.path);
+    if (parent && state.byPath.has(parent)) {
+      if (!state.children.has(parent)) state.children.set(parent, []);
+      state.children.get(parent).push(region);
+    } else {
+      state.roots.push(region);
+    }
+  }
+  // open the roots, and the way down to where the admin's own roles are
+  for (const root of state.roots) state.expanded.add(root.path);
+  for (const role of (state.me && state.me.roles) || []) {
+    for (let p = role.domain.replace(/\*$/, ""); p; p = parentPath(p)) state.expanded.add(p);
+  }
+  $("tree-status").textContent = `${regions.length} 个区域 regions you may read`;
+  await loadGrants();
+}
+
+async function loadGrants() {
+  try {
+    state.grants = (await gql(Q.grants)).roleGrants;
+  } catch (err) {
+    state.grants = [];
+    showError(err);
+  }
+  state.grantsAt = null;
+  renderTree();
+  renderNode();
+}
+
+function grantsAt(path) {
+  if (!state.grantsAt) {  // grants by the node they are at, built once per load
+    state.grantsAt = new Map();
+    for (const g of state.grants) {
+      const at = g.domain.replace(/\*$/, "");
+      if (!state.grantsAt.has(at)) state.grantsAt.set(at, []);
+      state.grantsAt.get(at).push(g);
+    }
+  }
+  return state.grantsAt.get(path) || [];
+}
+
+function grantsBelow(path) {
+  return state.grants.filter((g) => g.domain !== `${path}*` && g.domain.startsWith(path));
+}
+
+function visibleByFilter() {
+  const text = $("tree-filter").value.trim().toLowerCase();
+  if (!text) return null;
+  const shown = new Set();
+  for (const region of state.regions) {
+    if (region.name.toLowerCase().includes(text) || region.path.includes(text) || region.code.includes(text)) {
+      for (let p = region.path; p; p = parentPath(p)) shown.add(p);
+    }
+  }
+  return shown;
+}
+
+function renderTree() {
+  const shown = visibleByFilter();
+  const tree = $("tree");
+  const build = (region) => {
+    if (shown && !shown.has(region.path)) return null;
+    const kids = state.children.get(region.path) || [];
+    const open = shown ? true : state.expanded.has(region.path);
+    const count = grantsAt(region.path).length;
+    const selected = state.selected && state.selected.path === region.path;
+    return h("li", { dataset: { path: region.path } },
+      h("span", {
+        class: "toggle" + (kids.length ? "" : " leaf"),
+        onclick: () => {
+          if (!kids.length) return;
+          if (state.expanded.has(region.path)) state.expanded.delete(region.path);
+          else state.expanded.add(region.path);
+          renderTree();
+        },
+      }, kids.length ? (open ? "▾" : "▸") : "·"),
+      h("a", {
+        href: "#regions", class: "node" + (selected ? " selected" : ""),
+        dataset: { path: region.path, id: region.id },
+        onclick: (e) => { e.preventDefault(); selectRegion(region); },
+      }, region.name),
+      " ", h("span", { class: "tier" }, region.tier),
+      count ? h("span", { class: "badge", title: "grants at this node" }, String(count)) : null,
+      kids.length && open ? h("ul", {}, kids.map(build)) : null);
+  };
+  fill(tree, state.roots.map(build));
+}
+
+function selectRegion(region) {
+  state.selected = region;
+  for (let p = parentPath(region.path); p; p = parentPath(p)) state.expanded.add(p);  // stays open
+  clearMessages();
+  renderTree();
+  renderNode();
+}
+
+function renderNode() {
+  const region = state.selected;
+  $("node-empty").hidden = !!region;
+  $("node-info").hidden = !region;
+  if (!region) return;
+  $("node-name").textContent = region.name;
+  $("node-tier").textContent = `${region.tier} · ${region.code}`;
+  $("node-path").textContent = region.path;
+  const here = grantsAt(region.path);
+  fill($("node-grants"), here.length ? here.map((g) => h("tr", { dataset: { username: g.username, role: g.role } },
+    h("td", {}, g.username), h("td", {}, g.role), h("td", {}, h("code", {}, g.domain)),
+    h("td", {}, h("button", { type: "button", class: "danger", onclick: () => revoke(g, region) },
+      "撤销 Revoke"))))
+    : h("tr", {}, h("td", { colspan: 4, class: "muted" }, "无 None")));
+  const below = grantsBelow(region.path);
+  fill($("node-below"), below.length
+    ? below.slice(0, 100).map((g) => h("span", { class: "chip" }, `${g.username}: ${g.role} @ `,
+      h("a", {
+        href: "#regions",
+        onclick: (e) => { e.preventDefault(); const r = state.byPath.get(g.domain.replace(/\*$/, "")); if (r) selectRegion(r); },
+      }, g.region ? g.region.name : g.domain)))
+    : ["无 None"]);
+}
+
+async function grant(event) {
+  event.preventDefault();
+  const region = state.selected;
+  if (!region) return;
+  const username = $("grant-username").value.trim();
+  const role = $("grant-role").value.trim();
+  const done = await attempt(() => gql(Q.grant, { u: username, r: role, g: region.id }));
+  if (!done) return;
+  notify(`已授予 Granted ${role} to ${username} at ${regionLabel(region)}`);
+  await afterPolicyChange();
+}
+
+async function revoke(g, region) {
+  const where = g.region || region;
+  if (!where) {
+    showError(new ApiError("NOT_FOUND", `the region of ${g.domain} is not one you may read`));
+    return;
+  }
+  if (!confirm(`撤销 Revoke ${g.role} of ${g.username} at ${where.name}?`)) return;
+  const done = await attempt(() => gql(Q.revoke, { u: g.username, r: g.role, g: where.id }));
+  if (!done) return;
+  notify(`已撤销 Revoked ${g.role} of ${g.username} at ${regionLabel(where)}`);
+  await afterPolicyChange();
+}
+
+async function afterPolicyChange() {
+  const message = $("notice").hidden ? null : $("notice").textContent;
+  await loadGrants();
+  state.loaded = { [currentTab()]: true };
+  if (currentTab() === "users") await loadUsers();
+  if (currentTab() === "rules") await loadRules();
+  if (message && $("banner").hidden) notify(message);
+}
+
+function currentTab() {
+  return TABS.find((tab) => !$(`tab-${tab}`).hidden) || "regions";
+}
+
+// -- users --------------------------------------------------------------------------------
+
+async function loadUsers(event) {
+  if (event) event.preventDefault();
+  const tbody = $("users");
+  const text = $("users-text").value.trim();
+  const asked = ++state.usersAsked;
+  let users;
+  try {
+    users = (await gql(Q.users, { text: text || null })).users;
+  } catch (err) {
+    if (asked !== state.usersAsked) return;
+    refusedRow(tbody, 4, err);
+    showError(err);
+    return;
+  }
+  if (asked !== state.usersAsked) return;
+  if (!text) fill($("usernames"), users.map((u) => h("option", { value: u.username }, u.displayName)));
+  fill(tbody, users.length ? users.map((u) => h("tr", { dataset: { username: u.username } },
+    h("td", {}, u.username, u.isActive ? null : h("span", { class: "muted" }, " (停用 inactive)")),
+    h("td", {}, u.displayName),
+    h("td", {}, u.department ? u.department.name : ""),
+    h("td", {}, u.roles.map((g) => h("span", { class: "chip", dataset: { role: g.role, domain: g.domain } },
+      `${g.role} @ ${g.region ? g.region.name : g.domain}`,
+      h("button", { type: "button", class: "x", title: "撤销 Revoke", onclick: () => revoke(g, g.region) }, "×"))))))
+    : h("tr", {}, h("td", { colspan: 4, class: "muted" }, "无 None")));
+}
+
+// -- rules --------------------------------------------------------------------------------
+
+async function loadRules() {
+  const tbody = $("rules");
+  try {
+    state.rules = (await gql(Q.rules)).policyRules;
+  } catch (err) {
+    state.rules = [];
+    refusedRow(tbody, 6, err);
+    showError(err);
+    return;
+  }
+  fillRoles(state.rules);
+  renderRules();
+}
+
+function renderRules() {
+  const filter = $("rules-filter").value.trim();
+  const rules = (state.rules || []).filter((r) => !filter || r.role.includes(filter));
+  $("rules-count").textContent = `${rules.length} / ${(state.rules || []).length}`;
+  fill($("rules"), rules.map((r) => h("tr", { class: r.effect === "deny" ? "deny" : null },
+    h("td", {}, r.role), h("td", {}, h("code", {}, r.domain)), h("td", {}, h("code", {}, r.object)),
+    h("td", {}, r.action), h("td", {}, r.effect),
+    h("td", {}, h("button", { type: "button", class: "danger", onclick: () => removeRule(r) }, "删除 Remove")))));
+}
+
+async function addRule(event) {
+  event.preventDefault();
+  const rule = {
+    role: $("rule-role").value.trim(), domain: $("rule-domain").value.trim(),
+    object: $("rule-object").value.trim(), action: $("rule-action").value.trim(), effect: $("rule-effect").value,
+  };
+  const done = await attempt(() => gql(Q.addRule, { r: rule }));
+  if (!done) return;
+  notify(`已添加规则 Rule added: p, ${Object.values(rule).join(", ")}`);
+  await loadRules();
+}
+
+async function removeRule(rule) {
+  const text = `p, ${rule.role}, ${rule.domain}, ${rule.object}, ${rule.action}, ${rule.effect}`;
+  if (!confirm(`删除规则 Remove rule ${text}?`)) return;
+  const done = await attempt(() => gql(Q.removeRule, { r: rule }));
+  if (!done) return;
+  notify(`已删除规则 Rule removed: ${text}`);
+  await loadRules();
+}
+
+// -- explain ------------------------------------------------------------------------------
+
+function fillRegionSelect() {
+  const select = $("explain-region");
+  const top = Math.min(...state.regions.map((r) => r.depth));
+  fill(select, state.regions.map((r) => h("option", { value: r.id, dataset: { path: r.path } },
+    "\u3000".repeat(Math.max(0, r.depth - top)) + r.name)));
+  if (state.selected) select.value = state.selected.id;
+}
+
+async function explain(event) {
+  event.preventDefault();
+  const out = $("explain-result");
+  const args = {
+    u: $("explain-username").value.trim(), a: $("explain-action").value.trim(),
+    o: $("explain-object").value.trim(), g: $("explain-region").value,
+  };
+  out.hidden = true;
+  const data = await attempt(() => gql(Q.explain, args));
+  if (!data) return;
+  const { allowed, rule } = data.explainAccess;
+  const region = state.regions.find((r) => r.id === args.g);
+  out.className = "result " + (allowed ? "allowed" : "denied");
+  out.dataset.allowed = String(allowed);
+  fill(out,
+    h("strong", {}, allowed ? "✔ 允许 Allowed" : "✘ 拒绝 Denied"),
+    ` — ${args.u} ${args.a} ${args.o} @ ${regionLabel(region)}`,
+    h("br"),
+    rule ? ["由规则 by rule: ", h("code", { id: "explain-rule" }, `p, ${rule.join(", ")}`)]
+      : "没有规则允许（默认拒绝）No rule allows it: denied by default.");
+  out.hidden = false;
+}
+
+// -- audit trail --------------------------------------------------------------------------
+
+function localTime(iso) {
+  const t = new Date(iso);
+  const two = (n) => String(n).padStart(2, "0");
+  return `${t.getFullYear()}-${two(t.getMonth() + 1)}-${two(t.getDate())} ` +
+    `${two(t.getHours())}:${two(t.getMinutes())}:${two(t.getSeconds())}`;
+}
+
+function auditFilter() {
+  const filter = {};
+  const set = (key, id) => { const v = $(id).value.trim(); if (v) filter[key] = v; };
+  set("actor", "audit-actor");
+  set("action", "audit-action");
+  set("objectKind", "audit-kind");
+  set("regionPath", "audit-path");
+  const since = $("audit-since").value;
+  if (since) filter.since = new Date(since).toISOString();
+  return filter;
+}
+
+async function loadAudit(fresh, event) {
+  if (event) event.preventDefault();
+  const tbody = $("audit");
+  if (fresh) state.auditCursor = null;
+  const asked = ++state.auditAsked;  // only the latest search fills the table
+  let page;
+  try {
+    page = (await gql(Q.audit, { first: AUDIT_PAGE, after: state.auditCursor, filter: auditFilter() })).auditTrail;
+  } catch (err) {
+    if (asked !== state.auditAsked) return;
+    refusedRow(tbody, 7, err);
+    $("audit-more").hidden = true;
+    showError(err);
+    return;
+  }
+  if (asked !== state.auditAsked) return;
+  const rows = page.nodes.map((e) => h("tr", { dataset: { action: e.action } },
+    h("td", { title: e.at }, localTime(e.at)), h("td", {}, e.actor), h("td", {}, e.action),
+    h("td", {}, `${e.objectKind} `, h("code", {}, e.objectId)), h("td", {}, e.field),
+    h("td", {}, h("code", {}, e.regionPath)),
+    h("td", { class: "detail" }, e.detail && Object.keys(e.detail).length ? JSON.stringify(e.detail) : "")));
+  if (fresh) fill(tbody, rows.length ? rows : h("tr", {}, h("td", { colspan: 7, class: "muted" }, "无 None")));
+  else tbody.append(...rows);
+  $("audit-count").textContent = `共 ${page.totalCount} 条 entries`;
+  state.auditCursor = page.pageInfo.endCursor;
+  $("audit-more").hidden = !page.pageInfo.hasNextPage;
+}
+
+// -- wiring -------------------------------------------------------------------------------
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("signin-form").addEventListener("submit", signIn);
+  $("signout").addEventListener("click", () => signOut(null));
+  $("banner-close").addEventListener("click", () => { $("banner").hidden = true; });
+  for (const button of document.querySelectorAll("nav.tabs button")) {
+    button.addEventListener("click", () => { clearMessages(); showTab(button.dataset.tab); });
+  }
+  $("tree-filter").addEventListener("input", renderTree);
+  $("grant-form").addEventListener("submit", grant);
+  $("users-form").addEventListener("submit", loadUsers);
+  $("rule-form").addEventListener("submit", addRule);
+  $("rules-filter").addEventListener("input", renderRules);
+  $("rule-domain-here").addEventListener("click", () => {
+    if (state.selected) $("rule-domain").value = `${state.selected.path}*`;
+    else showError(new ApiError("BAD_USER_INPUT", "select a region on the regions tab first"));
+  });
+  $("explain-form").addEventListener("submit", explain);
+  $("audit-form").addEventListener("submit", (e) => loadAudit(true, e));
+  $("audit-more").addEventListener("click", () => loadAudit(false));
+  if (sessionStorage.getItem(TOKEN_KEY)) start();
+  else signOut(null);
+});

@@ -1,0 +1,81 @@
+"""`GET /export/{kind}`: a department's bulk pull over HTTP, streamed. The logic is in
+resolvers/export.py and resolvers/sync.py; this is the starlette glue: sign-in (the same
+`Authorization: Bearer` as /graphql, JWT or `ghs_…` service token), refusals as
+GraphQL-style errors with an HTTP status, and the streamed body, audited when it ends
+however it ends.
+
+    GET /export/person?format=ndjson|csv&filter={"tags":["care"]}&updated_since=2026-11-01T00:00:00Z
+    GET /export/person?cursor=…   (with the same filter and format: resume a pull)
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import anyio
+from starlette.requests import Request
+from starlette.responses import JSONResponse, StreamingResponse
+
+from policies.store import PolicyStore
+from resolvers.auth import SERVICE_TOKEN_PREFIX
+from resolvers.errors import GridhubError, Unauthenticated
+from resolvers.export import Export, ExportRequest, audit_root
+from resolvers.session import ScopeCache, build_context
+from schema import schema
+from settings import Settings
+
+log = logging.getLogger("gridhub.export")
+
+STATUS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "BAD_USER_INPUT": 400, "NOT_FOUND": 404, "CONFLICT": 409}
+
+
+def refusal(problem: GridhubError) -> JSONResponse:
+    return JSONResponse({"errors": [{"message": problem.message, "extensions": problem.extensions}]},
+                        status_code=STATUS.get(problem.code, 500))
+
+
+async def execute(query: str, variables: dict, context: Any) -> Any:
+    return await schema.execute(query, variable_values=variables, context_value=context)
+
+
+class ExportResponse(StreamingResponse):
+    """Streams an export and audits it when the stream ends: finished, failed, or cut off
+    by the client (then starlette cancels the stream; the audit is shielded from that)."""
+
+    def __init__(self, export: Export):
+        super().__init__(export.chunks(), media_type=export.media_type, headers=export.headers())
+        self.export = export
+
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            with anyio.CancelScope(shield=True):
+                try:
+                    await self.body_iterator.aclose()
+                    await self.export.finish()
+                except Exception:
+                    log.exception("could not audit an export of %s", self.export.request.kind)
+
+
+def export_endpoint(settings: Settings, store: PolicyStore, scopes: ScopeCache):
+    async def endpoint(request: Request):
+        authorization = request.headers.get("authorization")
+        try:
+            context = await build_context(settings, store, scopes, authorization, request)
+            if context.user is None:
+                raise context.auth_error or Unauthenticated("send `Authorization: Bearer <token>`")
+            token = authorization.partition(" ")[2]
+            export = Export(
+                ExportRequest.from_params(request.path_params["kind"], request.query_params),
+                scope=context.scope, user=context.user, settings=settings, store=store,
+                gql_schema=schema._schema, execute=execute,
+                audit_path=audit_root([d for _, d in store.grants_of(context.user.username)]),
+                token=token[:12] if token.startswith(SERVICE_TOKEN_PREFIX) else None)
+            await export.start()
+        except GridhubError as problem:
+            return refusal(problem)
+        return ExportResponse(export)
+
+    return endpoint

@@ -1,0 +1,157 @@
+"""What every HTTP request meets around GraphQL: a request id on every response, refusals
+shaped as GraphQL errors (`{"errors": [{"message", "extensions": {"code", …}}]}`) with a
+proper 4xx status instead of strawberry's plain-text ones or a 500, a cap on the body, and
+the GraphQL-over-HTTP media types (application/json, application/graphql-response+json)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from cross_web import HTTPException
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.schema.exceptions import InvalidOperationTypeError
+
+from resolvers.request_id import HEADER, accept_or_new, current, request_id
+
+log = logging.getLogger("gridhub.http")
+
+JSON = "application/json"
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+class Refusal(Exception):
+    """A request refused as a whole: the HTTP status, a stable code, a message."""
+
+    def __init__(self, status: int, code: str, message: str, *, headers: dict | None = None, **extensions: Any):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+        self.headers = headers or {}
+        self.extensions = extensions
+
+
+def error_body(message: str, extensions: dict) -> bytes:
+    return json.dumps({"errors": [{"message": message, "extensions": extensions}]},
+                      ensure_ascii=False).encode()
+
+
+def refusal_response(refusal: Refusal, media_type: str = JSON) -> Response:
+    return Response(error_body(refusal.message, {"code": refusal.code, **refusal.extensions}),
+                    status_code=refusal.status, media_type=media_type, headers=refusal.headers)
+
+
+def internal_error_response(media_type: str = JSON) -> Response:
+    return Response(error_body("Internal server error", {"code": "INTERNAL_SERVER_ERROR",
+                                                         "requestId": request_id()}),
+                    status_code=500, media_type=media_type)
+
+
+def negotiate(accept: str | None) -> str:
+    """The response media type: application/graphql-response+json when the caller ranks
+    it at least as high as application/json (GraphQL over HTTP prefers it then), else
+    application/json, also for callers that send no Accept or */*, as before."""
+    ranks: dict[str, float] = {}
+    for part in (accept or "").split(","):
+        kind, *params = [p.strip() for p in part.split(";")]
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        ranks[kind.lower()] = max(quality, ranks.get(kind.lower(), 0.0))
+    wanted = ranks.get(GRAPHQL_RESPONSE, 0.0)
+    return GRAPHQL_RESPONSE if wanted > 0 and wanted >= ranks.get(JSON, 0.0) else JSON
+
+
+def http_refusal(error: HTTPException) -> Refusal:
+    """strawberry's own refusals, as GraphQL errors; a mutation over GET is 405 (GraphQL
+    over HTTP), an unsupported content type 415."""
+    status, headers = error.status_code, {}
+    if isinstance(error.__cause__, InvalidOperationTypeError):
+        status, headers = 405, {"Allow": "POST"}
+    elif status == 405:
+        headers = {"Allow": "GET, POST"}
+    elif error.reason == "Unsupported content type":
+        status = 415
+    return Refusal(status, "BAD_REQUEST", error.reason, headers=headers)
+
+
+class BodyTooLarge(Refusal):
+    def __init__(self, limit: int):
+        super().__init__(413, "BAD_REQUEST", f"the request body is larger than {limit} bytes", limit=limit)
+
+
+def check_declared_length(scope: Scope, limit: int) -> None:
+    """Refuse a body announced too large before reading any of it."""
+    for name, value in scope.get("headers") or ():
+        if name == b"content-length":
+            try:
+                length = int(value)
+            except ValueError:
+                raise Refusal(400, "BAD_REQUEST", "Content-Length is not a number") from None
+            if length > limit:
+                raise BodyTooLarge(limit)
+
+
+def capped(receive: Receive, limit: int) -> Receive:
+    """`receive` that refuses once the body read so far passes `limit` (a chunked body
+    announces no length)."""
+    seen = 0
+
+    async def receive_capped() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise BodyTooLarge(limit)
+        return message
+
+    return receive_capped
+
+
+def client_ip(scope: Scope) -> str:
+    """The peer's address (behind a proxy, uvicorn's --proxy-headers puts the client's here)."""
+    client = scope.get("client")
+    return client[0] if client else "unknown"
+
+
+class RequestIds:
+    """ASGI middleware: every request gets an id (the caller's `X-Request-Id` when it is
+    sane), every response and WebSocket handshake carries it back, and an exception no
+    route handled becomes a masked 500 whose id names its log line."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        incoming = next((v.decode("latin-1") for k, v in scope.get("headers") or () if k == b"x-request-id"), None)
+        rid = accept_or_new(incoming)
+        token = current.set(rid)
+        started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal started
+            if message["type"] in ("http.response.start", "websocket.accept"):
+                started = True
+                headers = [(k, v) for k, v in message.get("headers") or () if k.lower() != b"x-request-id"]
+                message = {**message, "headers": [*headers, (HEADER.lower().encode(), rid.encode())]}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            if scope["type"] != "http" or started:
+                raise
+            log.exception("unhandled error [request %s] on %s", rid, scope.get("path"))
+            await internal_error_response()(scope, receive, send_with_id)
+        finally:
+            current.reset(token)

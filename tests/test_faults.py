@@ -1,0 +1,159 @@
+"""PostgreSQL going away under load and coming back, as a real server process sees it: a
+TCP proxy between the hub and PostgreSQL is cut (every connection reset, new ones refused)
+and restored, while writers and readers keep calling. PostgreSQL only; the server under
+test runs on a scratch database (`gridhub_faults`), never the suite's.
+
+While the database is away every answer is SERVICE_UNAVAILABLE (503 when signing in needs
+it, else the GraphQL error), promptly, never a 500 or a hang; once it is back the same
+process answers again without a restart; and no write is half-done or done twice: every
+acknowledged person exists once, a write in doubt at most once, every event with its log.
+
+(Redis down — the answer cache in memory and the policy checked on each request — is in
+tests/test_multiprocess.py, transport `redis-down`.)"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import threading
+import time
+import urllib.error
+import urllib.parse
+
+import pytest
+
+from resolvers.validation import id_number_check_digit
+
+from .servers import Server, base_env, scratch_demo_database
+from .tcp_proxy import TcpProxy
+
+pytestmark = pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+                                reason="a PostgreSQL outage: runs when DATABASE_URL is PostgreSQL")
+
+PG_DATABASE = "gridhub_faults"
+OUTAGE = 1.5  # seconds the database stays away
+PROMPT = 5.0  # no answer may take longer, outage or not
+
+CREATE = """mutation($name: String!, $idNumber: String!, $region: ID!) {
+  createPerson(input: {name: $name, idNumber: $idNumber, regionId: $region}) { id } }"""
+REPORT = """mutation($title: String!, $region: ID!) { reportEvent(input: {title: $title, kind: HAZARD,
+  category: "safety/fire", source: PATROL, occurredAt: "2026-06-01T08:00:00Z", regionId: $region}) { id } }"""
+READ = "{ persons(first: 20) { totalCount nodes { name } } }"
+
+
+@pytest.fixture(scope="module")
+def database_url(tmp_path_factory):
+    yield from scratch_demo_database(tmp_path_factory, PG_DATABASE)
+
+
+def id_number(first17: str) -> str:
+    return first17 + id_number_check_digit(first17)
+
+
+def ask(server: Server, query: str, token: str, **variables) -> tuple[int, list[str], float]:
+    """(HTTP status, error codes, seconds): 4xx/5xx answers are answers too."""
+    started = time.monotonic()
+    try:
+        body, status = server.graphql(query, token, **variables), 200
+    except urllib.error.HTTPError as e:
+        status, body = e.code, json.loads(e.read() or b"{}")
+    codes = [(err.get("extensions") or {}).get("code") for err in body.get("errors") or []]
+    return status, codes, time.monotonic() - started
+
+
+def test_postgres_outage_fails_cleanly_and_recovers(database_url, tmp_path):
+    target = urllib.parse.urlsplit(database_url)
+    with TcpProxy(target.hostname, target.port or 5432) as proxy:
+        proxied = urllib.parse.urlunsplit(target._replace(netloc=f"{target.username}@127.0.0.1:{proxy.port}"))
+        server = Server("pg-outage", base_env(proxied), tmp_path)
+        try:
+            server.wait_healthy()
+            worker = server.login("worker")
+            grid = server.data("{ me { roles { region { id } } } }", worker)["me"]["roles"][0]["region"]["id"]
+            pid = server.process.pid
+
+            outage: list[float] = []  # [cut at, restored at]
+            answers: list[tuple[str, float, int, list[str], float]] = []  # (kind, at, status, codes, seconds)
+            ledger: dict[str, str] = {}  # person name or event title -> "ok" | "doubt"
+            stop = threading.Event()
+
+            def during_outage(at: float) -> bool:
+                return len(outage) >= 1 and at >= outage[0] and (len(outage) == 1 or at <= outage[1])
+
+            def write(number: int) -> None:
+                serial = 0
+                while not stop.is_set():
+                    serial += 1
+                    name = f"fault-{number}-{serial}"
+                    query = CREATE if serial % 2 else REPORT
+                    at = time.monotonic()
+                    if query is CREATE:
+                        born = datetime.date(1960, 1, 1) + datetime.timedelta(days=serial)
+                        fields = {"name": name, "idNumber": id_number(f"341823{born:%Y%m%d}{number:03d}")}
+                    else:
+                        fields = {"title": name}
+                    status, codes, seconds = ask(server, query, worker, region=grid, **fields)
+                    answers.append(("write", at, status, codes, seconds))
+                    ledger[name] = "ok" if not codes else "doubt"
+
+            def read() -> None:
+                while not stop.is_set():
+                    at = time.monotonic()
+                    answers.append(("read", at, *ask(server, READ, worker)))
+
+            threads = [threading.Thread(target=write, args=(n,)) for n in range(2)] + [threading.Thread(target=read)]
+            for thread in threads:
+                thread.start()
+            try:
+                time.sleep(1.0)
+                outage.append(time.monotonic())
+                proxy.cut()
+                time.sleep(OUTAGE)
+                proxy.restore()
+                outage.append(time.monotonic())
+                time.sleep(2.0)
+            finally:
+                stop.set()
+                for thread in threads:
+                    thread.join(timeout=30)
+
+            assert server.process.poll() is None and server.process.pid == pid, "the server did not stay up"
+            assert max(a[4] for a in answers) < PROMPT, "an answer hung"
+            during = [a for a in answers if during_outage(a[1])]
+            assert during, "nothing was asked while the database was away"
+            failures = [a for a in answers if a[3]]
+            assert failures, "the outage was not seen"
+            for kind, at, status, codes, _ in failures:
+                assert codes == ["SERVICE_UNAVAILABLE"] and status in (200, 503), (kind, status, codes)
+            assert all(not a[3] for a in answers if a[1] > outage[1] + 1.0), "not recovered a second after"
+            assert any(not a[3] for a in answers if a[1] > outage[1]), "no answer after the database came back"
+        finally:
+            server.stop()
+
+    check_no_half_writes(database_url, ledger)
+
+
+def check_no_half_writes(database_url: str, ledger: dict[str, str]) -> None:
+    import asyncio
+
+    import asyncpg
+
+    async def rows():
+        conn = await asyncpg.connect(database_url.replace("postgres://", "postgresql://", 1))
+        try:
+            persons = [r["name"] for r in await conn.fetch("SELECT name FROM person WHERE name LIKE 'fault-%'")]
+            events = await conn.fetch(
+                "SELECT e.title, count(l.id) AS log FROM event e LEFT JOIN event_log l ON l.event_id = e.id "
+                "WHERE e.title LIKE 'fault-%' GROUP BY e.id, e.title")
+            return persons, events
+        finally:
+            await conn.close()
+
+    persons, events = asyncio.run(rows())
+    written = persons + [e["title"] for e in events]
+    assert len(written) == len(set(written)), "a write was applied twice"
+    assert all(e["log"] == 1 for e in events), "an event without (or with more than) its report in the log"
+    assert not set(written) - set(ledger), "a row nobody asked for"
+    lost = [name for name, outcome in ledger.items() if outcome == "ok" and name not in written]
+    assert not lost, f"acknowledged writes lost: {lost}"

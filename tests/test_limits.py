@@ -1,0 +1,281 @@
+"""Limits on one request (issue 7.1): depth, aliases, tokens, page size and cost, checked
+before anything executes; rate limits per caller with 429 and Retry-After."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from graphql import get_introspection_query, parse
+
+from resolvers.rate_limit import MemoryCounters, RedisCounters, SlidingWindow
+from schema import schema
+from schema.limits import operation_cost
+
+from .client import GraphQLClient
+from .servers import redis_available
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+def cost(query: str, variables: dict | None = None, *, default_page: int = 20, max_page: int = 500) -> int:
+    return operation_cost(schema._schema, parse(query), None, variables, default_page, max_page)
+
+
+# -- cost: page sizes multiply down each path to a leaf ----------------------------------
+
+@pytest.mark.parametrize("query, variables, expected", [
+    ("{ me { username } }", None, 1),
+    # totalCount is one value, the nodes' names are 500
+    ("{ persons(first: 500) { totalCount nodes { name } } }", None, 1 + 500),
+    ("{ persons(first: 10) { edges { cursor node { name idNumber } } pageInfo { hasNextPage } } }", None,
+     10 * 3 + 1),
+    # without `first`, the default page; a variable's value, or its default
+    ("{ persons { nodes { name } } }", None, 20),
+    ("query($n: Int) { persons(first: $n) { nodes { name } } }", {"n": 7}, 7),
+    ("query($n: Int = 9) { persons(first: $n) { nodes { name } } }", None, 9),
+    # nested pages multiply; a list without a page size (household members) counts once
+    ("{ regions(first: 10) { nodes { persons(first: 30) { nodes { name household { members { name } } } } } } }",
+     None, 10 * 30 * 2),
+    # above the maximum counts as the maximum (the resolver refuses it as BAD_USER_INPUT)
+    ("{ persons(first: 100000) { nodes { name } } }", None, 500),
+    ('{ nodes(ids: ["a", "b", "c"]) { id } }', None, 3),
+    ("{ search(text: \"x\") { __typename } }", None, 20),
+    # a fragment counts where it is spread, with the page size it is spread under
+    ("{ persons(first: 4) { nodes { ...P } } } fragment P on Person { name events { title } }", None, 8),
+])
+def test_cost_of_a_document(query, variables, expected):
+    assert cost(query, variables) == expected
+
+
+def test_costs_are_remembered_per_document_and_page_size_variables():
+    from schema.limits import CostCache
+
+    costs, query = CostCache(size=2), "query($n: Int, $after: String) { persons(first: $n, after: $after) { nodes { name } } }"
+    document = parse(query)
+    assert costs.cost(schema._schema, query, document, None, {"n": 7, "after": "a"}, 20, 500) == 7
+    assert costs.cost(schema._schema, query, document, None, {"n": 7, "after": "b"}, 20, 500) == 7
+    assert len(costs._costs) == 1  # the cursor does not change the cost
+    assert costs.cost(schema._schema, query, document, None, {"n": 9}, 20, 500) == 9
+    assert costs.cost(schema._schema, query, document, None, {}, 20, 500) == 20
+    assert len(costs._costs) == 2  # bounded
+
+
+def test_a_fragment_bomb_is_measured_without_expanding_it():
+    fragments = "".join(f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}\n" for i in range(60))
+    began = time.perf_counter()
+    assert cost("{ ...F0 }\n" + fragments + "fragment F60 on Query { __typename }") == 2 ** 60
+    assert time.perf_counter() - began < 0.05
+
+
+async def test_a_costly_query_is_refused_before_it_runs(gql, count_sql):
+    query = "{ regions(first: 500) { nodes { persons(first: 500) { nodes { name } } } } }"
+    with count_sql() as counter:
+        refused = await gql.post(query)
+    assert refused.codes == ["QUERY_TOO_COSTLY"] and refused.data is None
+    assert refused.errors[0]["extensions"] == {"code": "QUERY_TOO_COSTLY", "cost": 250_000, "limit": 50_000}
+    # refused before any SQL but the sign-in's look-up of the caller
+    assert [s.split(" FROM ")[1].split()[0] for s in counter.statements] == ['"app_user"']
+    # the same shape with smaller pages is fine
+    (await gql.post("{ regions(first: 5) { nodes { persons(first: 5) { nodes { name } } } } }")).ok()
+
+
+async def test_variables_count_in_the_cost(gql):
+    query = "query($a: Int, $b: Int) { regions(first: $a) { nodes { persons(first: $b) { nodes { name } } } } }"
+    assert (await gql.post(query, {"a": 400, "b": 400})).codes == ["QUERY_TOO_COSTLY"]
+    (await gql.post(query, {"a": 3, "b": 3})).ok()
+
+
+async def test_asking_for_more_than_the_page_maximum_is_bad_input(gql):
+    """No silent clamp: a caller asking for 501 rows must not believe it got them all."""
+    refused = await gql.post("{ persons(first: 501) { totalCount } }")
+    assert refused.codes == ["BAD_USER_INPUT"]
+    assert refused.errors[0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "first", "maximum": 500}
+    assert (await gql.post('{ search(text: "张", first: 501) { __typename } }')).codes == ["BAD_USER_INPUT"]
+    assert (await gql.post("{ persons(first: -1) { totalCount } }")).codes == ["BAD_USER_INPUT"]
+
+
+# -- depth, aliases, tokens -----------------------------------------------------------------
+
+async def test_depth_is_limited(gql):
+    deep = "{ regions { nodes { " + "children { " * 14 + "name" + " }" * 14 + " } } }"
+    refused = await gql.post(deep)
+    assert refused.codes == ["QUERY_TOO_DEEP"] and refused.data is None
+    assert refused.errors[0]["extensions"] == {"code": "QUERY_TOO_DEEP", "limit": 15, "depth": 17}
+    # fragments do not hide depth
+    hidden = "{ regions { nodes { ...C } } } fragment C on Region { " + "children { " * 14 + "name" + " }" * 14 + " }"
+    assert (await gql.post(hidden)).codes == ["QUERY_TOO_DEEP"]
+
+
+async def test_graphiql_introspection_fits_the_limits(anonymous):
+    query = get_introspection_query(descriptions=True, specified_by_url=True, directive_is_repeatable=True,
+                                    schema_description=True, input_value_deprecation=True)
+    assert (await anonymous.post(query)).ok()["__schema"]["queryType"]["name"] == "Query"
+
+
+async def test_aliases_are_limited_fragments_expanded(gql):
+    many = "{ " + " ".join(f"a{i}: __typename" for i in range(51)) + " }"
+    refused = await gql.post(many)
+    assert refused.codes == ["TOO_MANY_ALIASES"]
+    assert refused.errors[0]["extensions"] == {"code": "TOO_MANY_ALIASES", "limit": 50, "aliases": 51}
+    # ten aliases in a fragment spread six times: sixty
+    fragment = "fragment A on Query { " + " ".join(f"a{i}: __typename" for i in range(10)) + " }"
+    spread = "{ " + " ".join(f"... on Query {{ ...A }}" for _ in range(6)) + " } " + fragment
+    assert (await gql.post(spread)).codes == ["TOO_MANY_ALIASES"]
+    (await gql.post("{ " + " ".join(f"a{i}: __typename" for i in range(50)) + " }")).ok()
+
+
+async def test_tokens_are_limited(gql):
+    refused = await gql.post("{ " + "__typename " * 5001 + "}")
+    assert refused.codes == ["TOO_MANY_TOKENS"]
+    assert refused.errors[0]["extensions"] == {"code": "TOO_MANY_TOKENS", "limit": 5000}
+    # comments are tokens too: a document of comments costs the parser as much
+    assert (await gql.post("{ __typename }\n" + "#\n" * 6000)).codes == ["TOO_MANY_TOKENS"]
+
+
+async def test_limits_come_from_the_settings(app_with, sign_in):
+    token = (await sign_in("county")).token
+    tight = GraphQLClient(await app_with(max_query_depth=3, max_query_cost=10, max_query_aliases=1), token)
+    assert (await tight.post("{ regions { nodes { parent { name } } } }")).codes == ["QUERY_TOO_DEEP"]
+    refused = await tight.post("{ persons(first: 11) { nodes { id } } }")
+    assert refused.errors[0]["extensions"] == {"code": "QUERY_TOO_COSTLY", "cost": 11, "limit": 10}
+    assert (await tight.post("{ a: __typename b: __typename }")).codes == ["TOO_MANY_ALIASES"]
+    (await tight.post("{ persons(first: 9) { totalCount } }")).ok()
+
+
+# -- GraphQL over HTTP: application/graphql-response+json -----------------------------------
+
+async def test_graphql_response_json_answers_request_errors_with_400_and_no_data(gql):
+    for query in ("{ persons(first: 5) { totalCount }",  # parse error
+                  "{ persons { nope } }",  # validation error
+                  "{ regions(first: 500) { nodes { persons(first: 500) { nodes { name } } } } }"):  # limit
+        response = await gql.post(query, Accept=GRAPHQL_RESPONSE)
+        assert response.status_code == 400, response.json
+        assert response.http.headers["content-type"] == GRAPHQL_RESPONSE
+        assert "data" not in response.json and response.errors
+    # variables that do not fit their types are a request error too
+    bad_variable = await gql.post("query($n: Int) { persons(first: $n) { totalCount } }", {"n": "ten"},
+                                  Accept=GRAPHQL_RESPONSE)
+    assert bad_variable.status_code == 400 and "data" not in bad_variable.json
+    # a field error is a 200 with data (null here, the field being refused)
+    field_error = await gql.post("{ persons(first: 501) { totalCount } }", Accept=GRAPHQL_RESPONSE)
+    assert field_error.status_code == 200 and "data" in field_error.json
+    ok = await gql.post("{ persons(first: 1) { totalCount } }", Accept=f"{GRAPHQL_RESPONSE}, application/json;q=0.9")
+    assert ok.status_code == 200 and ok.http.headers["content-type"] == GRAPHQL_RESPONSE and ok.data
+
+
+async def test_plain_json_clients_keep_200_and_data_null(gql):
+    for accept in (None, "application/json", "*/*", f"application/json, {GRAPHQL_RESPONSE};q=0.5"):
+        response = await gql.post("{ persons { nope } }", **({"Accept": accept} if accept else {}))
+        assert response.status_code == 200 and response.http.headers["content-type"] == "application/json"
+        assert response.json["data"] is None and response.codes == ["GRAPHQL_VALIDATION_FAILED"]
+
+
+# -- rate limits ----------------------------------------------------------------------------
+
+class Clock:
+    def __init__(self, at: float = 1_000_000.0):
+        self.at = at
+
+    def __call__(self) -> float:
+        return self.at
+
+
+async def test_sliding_window_counts_the_previous_slot_as_it_slides_out():
+    clock = Clock(600.0)  # the start of a 60-second slot
+    window = SlidingWindow(MemoryCounters(), "t", limit=4, seconds=60, clock=clock)
+    assert all([(await window.hit("a")).allowed for _ in range(4)])
+    refused = await window.hit("a")
+    assert not refused.allowed and 1 <= refused.retry_after <= 120
+    assert (await window.hit("b")).allowed  # callers are counted apart
+    clock.at += 60  # next slot: the previous one (5 hits) weighs fully at its start
+    assert not (await window.hit("a")).allowed
+    clock.at += 55  # 55 s in: the previous slot weighs 5/60 of 5, plus this slot's 1 refused
+    assert (await window.hit("a")).allowed
+    clock.at += 200  # long quiet: nothing is remembered
+    assert all([(await window.hit("a")).allowed for _ in range(4)])
+
+
+async def test_retry_after_is_when_a_request_gets_through():
+    clock = Clock(6000.0)
+    window = SlidingWindow(MemoryCounters(), "t", limit=3, seconds=10, clock=clock)
+    for _ in range(3):
+        await window.hit("a")
+    refused = await window.hit("a")
+    assert not refused.allowed
+    clock.at += refused.retry_after - 1
+    assert not (await window.check("a")).allowed
+    clock.at += 1
+    assert (await window.check("a")).allowed
+
+
+async def test_memory_counters_stay_bounded():
+    counters = MemoryCounters(max_keys=100)
+    for i in range(1000):
+        await counters.add(f"ip:{i}", 1, 120)
+    assert len(counters._slots) == 100
+
+
+async def test_redis_counters_are_shared_between_processes():
+    if not redis_available():
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    import uuid
+
+    one, two = RedisCounters("redis://127.0.0.1:6379/7"), RedisCounters("redis://127.0.0.1:6379/7")
+    key = f"test-{uuid.uuid4().hex}"
+    try:
+        clock = Clock()
+        first = SlidingWindow(one, key, limit=2, seconds=60, clock=clock)
+        second = SlidingWindow(two, key, limit=2, seconds=60, clock=clock)
+        assert (await first.hit("u")).allowed and (await second.hit("u")).allowed
+        assert not (await first.hit("u")).allowed  # the third, wherever it arrives
+        await second.forget("u")
+        assert (await first.hit("u")).allowed
+    finally:
+        await one.close()
+        await two.close()
+
+
+async def test_with_redis_down_each_process_counts_on_its_own():
+    from .servers import free_port
+
+    counters = RedisCounters(f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
+    try:
+        window = SlidingWindow(counters, "down", limit=2, seconds=60, clock=Clock())
+        assert (await window.hit("u")).allowed and (await window.hit("u")).allowed
+        assert not (await window.hit("u")).allowed
+    finally:
+        await counters.close()
+
+
+async def test_too_many_requests_answer_429_with_retry_after(app_with, sign_in):
+    http = await app_with(rate_limit_requests=3, rate_limit_anonymous_requests=2)
+    worker = GraphQLClient(http, (await sign_in("worker")).token)
+    county = GraphQLClient(http, (await sign_in("county")).token)
+    for _ in range(3):
+        (await worker.post("{ me { username } }")).ok()
+    refused = await worker.post("{ me { username } }")
+    assert refused.status_code == 429
+    assert refused.codes == ["RATE_LIMITED"] and "data" not in refused.json
+    retry_after = int(refused.http.headers["retry-after"])
+    assert 1 <= retry_after <= 120
+    assert refused.errors[0]["extensions"] == {"code": "RATE_LIMITED", "retryAfter": retry_after}
+    assert refused.http.headers["x-request-id"]
+    # another user has a window of its own
+    (await county.post("{ me { username } }")).ok()
+
+
+async def test_anonymous_callers_are_limited_per_client_ip(app_with):
+    http = await app_with(rate_limit_anonymous_requests=2)
+    import httpx
+
+    other_ip = httpx.AsyncClient(transport=httpx.ASGITransport(app=http._transport.app, client=("10.0.0.9", 4000)),
+                                 base_url="http://testserver")
+    try:
+        here, there = GraphQLClient(http), GraphQLClient(other_ip)
+        for _ in range(2):
+            (await here.post("{ __typename }")).ok()
+        assert (await here.post("{ __typename }")).status_code == 429
+        (await there.post("{ __typename }")).ok()
+    finally:
+        await other_ip.aclose()

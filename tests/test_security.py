@@ -1,0 +1,194 @@
+"""Security (issue 7.5): tokens that must be refused, throttled sign-in, secrets no query
+reaches, and an audit trail no mutation can change."""
+
+from __future__ import annotations
+
+import base64
+import re
+from datetime import datetime, timedelta, timezone
+
+import jwt
+import pytest
+from graphql import GraphQLInputObjectType, GraphQLList, GraphQLNonNull, GraphQLScalarType, GraphQLEnumType
+
+import models
+from resolvers import auth
+from schema import schema
+
+from .client import GraphQLClient
+
+LOGIN = "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token } }"
+
+
+def forged(secret: str, algorithm: str = "HS256", **claims) -> str:
+    payload = {"sub": "county", "exp": datetime.now(timezone.utc) + timedelta(minutes=5), **claims}
+    return jwt.encode({k: v for k, v in payload.items() if v is not None}, secret, algorithm=algorithm)
+
+
+def unsigned(claims: dict) -> str:
+    """alg=none by hand, the way an attacker writes it (with and without the trailing dot)."""
+    def part(value: dict) -> str:
+        import json
+
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}."
+
+
+# -- tokens ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("authorization", [
+    lambda s: "Bearer " + forged(s, exp=None),                                   # no expiry
+    lambda s: "Bearer " + forged(s, sub=None),                                   # no subject
+    lambda s: "Bearer " + forged(s, exp=datetime.now(timezone.utc) - timedelta(hours=1)),  # expired
+    lambda s: "Bearer " + forged(s, algorithm="HS512"),                          # right key, other algorithm
+    lambda s: "Bearer " + forged(s).rsplit(".", 1)[0] + ".",                     # signature stripped
+    lambda s: "Bearer " + unsigned({"sub": "county", "exp": 9999999999}),        # alg none, by hand
+    lambda s: "Bearer " + unsigned({"sub": "county", "exp": 9999999999})[:-1],
+    lambda s: "Bearer " + forged("guessable"),                                   # a guessed key
+    lambda s: "Bearer ",                                                         # no token
+    lambda s: "Basic Y291bnR5OmRlbW8=",                                          # another scheme
+    lambda s: "Bearer " + "A" * 10000,                                           # junk
+], ids=["no-exp", "no-sub", "expired", "hs512", "stripped", "none", "none-no-dot", "guessed-key", "empty",
+        "basic", "junk"])
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
+async def test_tokens_that_are_refused(anonymous, settings, authorization):
+    response = await anonymous.post("{ me { username } }", Authorization=authorization(settings.jwt_secret))
+    assert response.codes == ["UNAUTHENTICATED"] and response.data is None
+
+
+async def test_a_disabled_user_is_refused_with_a_valid_token_and_at_login(anonymous, settings):
+    user = await models.User.create(username="leaver", display_name="调离人员",
+                                    password_hash=auth.hash_password("pw-of-leaver"))
+    token = forged(settings.jwt_secret, sub="leaver")
+    assert (await anonymous.as_token(token).post("{ me { username } }")).ok()["me"]["username"] == "leaver"
+    await models.User.filter(id=user.id).update(is_active=False)
+    assert (await anonymous.as_token(token).post("{ me { username } }")).codes == ["UNAUTHENTICATED"]
+    assert (await anonymous.post(LOGIN, {"u": "leaver", "p": "pw-of-leaver"})).codes == ["UNAUTHENTICATED"]
+
+
+# -- throttled sign-in -----------------------------------------------------------------------------
+
+@pytest.fixture
+def password_checks(monkeypatch) -> list:
+    """Each username whose password was checked."""
+    checked, real = [], auth.verify_password
+
+    def counting(password, stored):
+        checked.append(stored)
+        return real(password, stored)
+
+    monkeypatch.setattr(auth, "verify_password", counting)
+    return checked
+
+
+async def test_repeated_failures_throttle_a_username_without_checking_the_password(app_with, password_checks):
+    client = GraphQLClient(await app_with(login_failures_per_user=3, login_failures_per_ip=100))
+    for _ in range(3):
+        assert (await client.post(LOGIN, {"u": "worker", "p": "guess"})).codes == ["UNAUTHENTICATED"]
+    checks = len(password_checks)
+    refused = await client.post(LOGIN, {"u": "worker", "p": "demo"})  # the right one, too late
+    assert refused.codes == ["RATE_LIMITED"] and refused.data is None
+    assert refused.errors[0]["extensions"]["retryAfter"] >= 1
+    assert len(password_checks) == checks  # refused before any check: a guess is never confirmed
+    # other usernames are not affected
+    (await client.post(LOGIN, {"u": "county", "p": "demo"})).ok()
+
+
+async def test_a_success_forgets_the_failures(app_with):
+    client = GraphQLClient(await app_with(login_failures_per_user=3, login_failures_per_ip=100))
+    for _ in range(3):
+        for _ in range(2):
+            assert (await client.post(LOGIN, {"u": "leader", "p": "guess"})).codes == ["UNAUTHENTICATED"]
+        (await client.post(LOGIN, {"u": "leader", "p": "demo"})).ok()
+
+
+async def test_failures_from_one_address_throttle_it_for_every_username(app_with):
+    client = GraphQLClient(await app_with(login_failures_per_user=100, login_failures_per_ip=4))
+    for name in ("nobody1", "nobody2", "worker", "town"):
+        assert (await client.post(LOGIN, {"u": name, "p": "guess"})).codes == ["UNAUTHENTICATED"]
+    assert (await client.post(LOGIN, {"u": "county", "p": "demo"})).codes == ["RATE_LIMITED"]
+
+
+# -- secrets no query reaches --------------------------------------------------------------------
+
+SECRET_NAMES = re.compile(r"password|hash|secret|salt|digest", re.I)
+
+
+async def test_no_field_of_the_schema_exposes_a_hash_or_password(anonymous):
+    types = (await anonymous.query("{ __schema { types { name kind fields { name } } } }"))["__schema"]["types"]
+    exposed = [f"{t['name']}.{f['name']}" for t in types if not t["name"].startswith("__")
+               for f in t["fields"] or () if SECRET_NAMES.search(f["name"])]
+    assert exposed == []
+
+
+async def test_what_users_and_tokens_answer_holds_no_hash(sign_in):
+    admin = await sign_in("admin")
+    made = (await admin.query('mutation { createServiceToken(username: "civil", name: "民政同步") '
+                              '{ token serviceToken { id name prefix createdBy createdAt lastUsedAt revokedAt } } }'))
+    answers = [made, await admin.query('{ serviceTokens(username: "civil") '
+                                       '{ id name prefix createdBy createdAt lastUsedAt revokedAt } }'),
+               await admin.query("{ me { username displayName department { code name } "
+                                 "roles { role domain username } } }"),
+               await admin.query('{ auditTrail(first: 500) { nodes { actor action objectKind objectId '
+                                 'field regionPath detail } } }')]
+    if "users" in schema._schema.query_type.fields:  # the policy console's list of accounts
+        answers.append(await admin.query("{ users { username displayName isActive roles { role domain } } }"))
+    text = repr(answers)
+    secrets = [h for h in await models.User.all().values_list("password_hash", flat=True) if h]
+    secrets += await models.ServiceToken.all().values_list("token_hash", flat=True)
+    assert secrets and not [s for s in secrets if s in text]
+    assert "scrypt$" not in text
+    # the token itself is shown once, at creation, and only its prefix afterwards
+    token = made["createServiceToken"]["token"]
+    assert token not in repr(answers[1:])
+    await admin.query("mutation($id: Int!) { revokeServiceToken(id: $id) { id } }",
+                      id=made["createServiceToken"]["serviceToken"]["id"])
+
+
+# -- the audit trail, append-only through the API ---------------------------------------------------
+
+def required_value(graphql_type, audit_id: str):
+    """The least value of a required argument: an audit entry's id for every ID."""
+    if isinstance(graphql_type, GraphQLNonNull):
+        return required_value(graphql_type.of_type, audit_id)
+    if isinstance(graphql_type, GraphQLList):
+        return [required_value(graphql_type.of_type, audit_id)]
+    if isinstance(graphql_type, GraphQLEnumType):
+        return next(iter(graphql_type.values))
+    if isinstance(graphql_type, GraphQLInputObjectType):
+        return {name: required_value(f.type, audit_id) for name, f in graphql_type.fields.items()
+                if isinstance(f.type, GraphQLNonNull) and f.default_value is None}
+    assert isinstance(graphql_type, GraphQLScalarType)
+    return {"ID": audit_id, "Int": 1, "Float": 1.0, "Boolean": False, "String": "x", "Date": "2026-01-01",
+            "DateTime": "2026-01-01T00:00:00Z", "JSON": {}}[graphql_type.name]
+
+
+async def audit_rows() -> list[tuple]:
+    return [tuple(r.values()) for r in await models.AuditEntry.all().order_by("id").values()]
+
+
+async def test_no_mutation_changes_or_deletes_an_audit_entry(sign_in):
+    mutation_names = list(schema._schema.mutation_type.fields)
+    assert not [n for n in mutation_names if "audit" in n.lower()]
+    admin = await sign_in("admin")
+    await admin.query('mutation { createServiceToken(username: "police", name: "审计测试") { token } }')
+    before = await audit_rows()
+    assert before
+    audit_id = base64.b64encode(f"AuditEntry:{before[0][0]}".encode()).decode()
+    tried = 0
+    for name, field in schema._schema.mutation_type.fields.items():
+        if name == "login" or not any(isinstance(a.type, GraphQLNonNull) and
+                                      "ID" in str(a.type) for a in field.args.values()):
+            continue
+        arguments = {a: required_value(arg.type, audit_id) for a, arg in field.args.items()
+                     if isinstance(arg.type, GraphQLNonNull)}
+        declared = ", ".join(f"${a}: {field.args[a].type}" for a in arguments)
+        passed = ", ".join(f"{a}: ${a}" for a in arguments)
+        response = await admin.post(f"mutation({declared}) {{ {name}({passed}) {{ __typename }} }}", arguments)
+        assert response.errors and response.data in (None, {name: None}), (name, response.json)
+        assert set(response.codes) <= {"BAD_USER_INPUT", "NOT_FOUND", "FORBIDDEN"}, (name, response.json)
+        tried += 1
+    assert tried >= 20
+    after = await audit_rows()
+    assert after[:len(before)] == before  # nothing changed or went; entries may only be added
