@@ -5,6 +5,7 @@
     gridhub migrate            apply the schema migrations
     gridhub export-schema      write the SDL to schema.graphql
     gridhub pull KIND --out F  pull a kind from a hub into an NDJSON file (resumable)
+    gridhub user add|passwd|disable|enable|grant   the operator's accounts (accounts.py)
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from tortoise import Tortoise, connections
 from tortoise.migrations.api.migrate import migrate as run_migrations
 
+import accounts
 import gateway
 import pull
 from exports import export_endpoint
@@ -311,6 +313,7 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("export-schema", help="write schema.graphql")
     pull_parser = commands.add_parser("pull", help="pull a kind into an NDJSON file (resumable)")
     pull.add_arguments(pull_parser)
+    accounts.add_arguments(commands.add_parser("user", help="create users, set passwords, disable, grant"))
     args = parser.parse_args(argv)
     if args.command == "pull":  # a client of a hub: no database, settings or logging of its own
         raise SystemExit(pull.main(args))
@@ -325,6 +328,8 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(_demo(settings, args.reset, args.scale, args.seed))
     elif args.command == "migrate":
         asyncio.run(_migrate(settings))
+    elif args.command == "user":
+        raise SystemExit(accounts.main(args, init_database, settings))
     elif args.command == "export-schema":
         export_schema()
         print(f"wrote {SCHEMA_FILE}")

@@ -8,10 +8,9 @@ from tortoise.transactions import in_transaction
 import models
 from policies.store import seed_default_policy
 
-from .auth import hash_password
+from .auth import DEMO_PASSWORD, hash_password
 from .demo import demo_anchors
 
-DEMO_PASSWORD = "demo"
 
 # username, display name, role, anchor (a key of demo_anchors()), department code
 DEMO_USERS = (

@@ -9,10 +9,9 @@ from strawberry.types import Info
 
 import models
 from resolvers import access, auth
-from resolvers.filters import as_utc
 from resolvers.errors import BadInput
 
-from .connection import Connection, connection_field
+from .connection import connection_field
 from .ids import decode_id
 from .node import ModelNode
 from .refs import DepartmentRef, RegionRef
@@ -184,7 +183,8 @@ class AccessMutation:
         token, expires = await auth.login(username, password, settings.jwt_secret,
                                           timedelta(minutes=settings.token_minutes),
                                           throttle=getattr(info.context, "login_throttle", None),
-                                          client_ip=getattr(info.context, "client_ip", None))
+                                          client_ip=getattr(info.context, "client_ip", None),
+                                          demo_mode=settings.demo_mode)
         return LoginPayload(token=token, expires_at=expires)
 
     @strawberry.mutation

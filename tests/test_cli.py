@@ -70,3 +70,48 @@ def test_demo_then_serve_answers_a_nested_query(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_operator_accounts_outside_demo_mode(tmp_path):
+    """Production mode: the demo password opens nothing; the operator creates a user, grants
+    the first admin role, and disables it again, each taking effect on the next request."""
+    import sqlite3
+
+    from .servers import Server
+
+    database = tmp_path / "ops.sqlite3"
+    env = {**os.environ, "DATABASE_URL": f"sqlite://{database}", "CACHE_URL": "memory://", "DEMO_MODE": "0",
+           "JWT_SECRET": "operator-test-secret-0123456789abcdef"}
+    assert gridhub("migrate", env=env).returncode == 0
+    assert gridhub("demo", "--scale", "0.02", env=env).returncode == 0
+    county = sqlite3.connect(database).execute("SELECT region_path FROM region WHERE parent_id IS NULL").fetchone()[0]
+
+    def user(*args, password: str | None = None):
+        return subprocess.run([sys.executable, "app.py", "user", *args], cwd=ROOT, env=env, capture_output=True,
+                              text=True, input=password, timeout=60)
+
+    assert user("add", "ops1", "--department", "civil_affairs", password="correct horse battery\n").returncode == 0
+    short = user("add", "ops2", password="short\n")
+    assert short.returncode == 1 and "BAD_USER_INPUT" in short.stderr
+    again = user("add", "ops1", password="another long password\n")
+    assert again.returncode == 1 and "CONFLICT" in again.stderr
+    assert user("grant", "ops1", "chief_policy_admin", county).returncode == 0
+
+    server = Server("ops", env, tmp_path)
+    try:
+        server.wait_healthy()
+        login = 'mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token } }'
+        demo = server.graphql(login, u="worker", p="demo")
+        assert demo["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+        token = server.data(login, u="ops1", p="correct horse battery")["login"]["token"]
+        roles = server.data("{ me { roles { role domain } } }", token)["me"]["roles"]
+        assert {"role": "chief_policy_admin", "domain": county + "*"} in roles
+
+        assert user("disable", "ops1").returncode == 0
+        refused = server.graphql("{ me { username } }", token)
+        assert refused["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    finally:
+        server.stop()
+    audited = sqlite3.connect(database).execute(
+        "SELECT action FROM audit_entry WHERE object_id = 'ops1' AND object_kind = 'user' ORDER BY id").fetchall()
+    assert [a for (a,) in audited] == ["create_user", "disable_user"]
