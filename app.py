@@ -34,11 +34,13 @@ from tortoise.migrations.api.migrate import migrate as run_migrations
 
 import accounts
 import gateway
+import observability
 import pull
 from exports import export_endpoint
 from policies.store import PolicyStore, seed_default_policy
 from policies.watcher import PolicyWatcher
 from resolvers.categories import seed_event_categories
+from resolvers.visits import seed_visit_rules
 from resolvers.cache import AnswerCache, make_backend
 from resolvers.context import RequestContext
 from resolvers.event_bus import EventBus
@@ -204,6 +206,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         await init_database(settings, migrate=migrate)
         await seed_default_policy()
         await seed_event_categories()
+        await seed_visit_rules()
         await store.load()
         redis_url = settings.cache_url if settings.cache_url.startswith("redis://") else None
         watcher = PolicyWatcher(store, redis_url)
@@ -244,12 +247,13 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         routes=[
             Route("/", home),
             Route("/healthz", healthz),
+            Route("/metrics", observability.metrics_endpoint(store)),
             Route("/graphql", graphql),  # every method: the view answers others with a GraphQL 405
             Route("/export/{kind}", export_endpoint(settings, store, graphql.scopes), methods=["GET"]),
             WebSocketRoute("/graphql", graphql),
             Mount("/admin", StaticFiles(directory=ADMIN_DIR, html=True, check_dir=False)),  # the policy console
         ],
-        middleware=[Middleware(gateway.RequestIds)],
+        middleware=[Middleware(gateway.RequestIds), Middleware(observability.RequestMetrics)],
         lifespan=lifespan,
     )
     application.state.graphql = graphql  # its rate limits, for operators' tools and tests
@@ -292,6 +296,19 @@ async def _demo(settings: Settings, reset: bool, scale: float, seed: int) -> Non
         await Tortoise.close_connections()
 
 
+async def _bulletin(settings: Settings, region_path: str, week: str, form: str) -> None:
+    """The weekly bulletin from the resolver `gridScorecard` uses, over everything (an operator's tool)."""
+    from policies.scope import Scope
+    from resolvers import scorecard
+
+    await init_database(settings, migrate=False)
+    try:
+        data = await scorecard.bulletin(Scope.everything(), region_path, week)
+        print(scorecard.bulletin_json(data) if form == "json" else scorecard.bulletin_markdown(data), end="")
+    finally:
+        await Tortoise.close_connections()
+
+
 async def _migrate(settings: Settings) -> None:
     await run_migrations(config=tortoise_config(settings.database_url))
     await Tortoise.close_connections()
@@ -311,25 +328,34 @@ def main(argv: list[str] | None = None) -> None:
     demo.add_argument("--seed", type=int, default=2026)
     commands.add_parser("migrate", help="apply migrations")
     commands.add_parser("export-schema", help="write schema.graphql")
+    bulletin = commands.add_parser("bulletin", help="print a region's weekly grid bulletin (周通报)")
+    bulletin.add_argument("--region", required=True, help="a region path, e.g. /341823/341823100/")
+    bulletin.add_argument("--week", required=True, help="an ISO week, e.g. 2026-W47")
+    bulletin.add_argument("--format", choices=("md", "json"), default="md")
     pull_parser = commands.add_parser("pull", help="pull a kind into an NDJSON file (resumable)")
     pull.add_arguments(pull_parser)
     accounts.add_arguments(commands.add_parser("user", help="create users, set passwords, disable, grant"))
     args = parser.parse_args(argv)
     if args.command == "pull":  # a client of a hub: no database, settings or logging of its own
         raise SystemExit(pull.main(args))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings()
+    observability.configure_logging(settings.log_format)
 
     if args.command == "serve":
         import uvicorn
 
-        uvicorn.run(create_app(settings), host=args.host or settings.host, port=args.port or settings.port)
+        # uvicorn's loggers go through ours (JSON); the access line is written by
+        # observability.RequestMetrics, inside the request, with its id and user
+        uvicorn.run(create_app(settings), host=args.host or settings.host, port=args.port or settings.port,
+                    log_config=None, access_log=False)
     elif args.command == "demo":
         asyncio.run(_demo(settings, args.reset, args.scale, args.seed))
     elif args.command == "migrate":
         asyncio.run(_migrate(settings))
     elif args.command == "user":
         raise SystemExit(accounts.main(args, init_database, settings))
+    elif args.command == "bulletin":
+        asyncio.run(_bulletin(settings, args.region, args.week, args.format))
     elif args.command == "export-schema":
         export_schema()
         print(f"wrote {SCHEMA_FILE}")

@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.schema.exceptions import InvalidOperationTypeError
 
+from resolvers.metrics import count_error
 from resolvers.request_id import HEADER, accept_or_new, current, request_id
 
 log = logging.getLogger("gridhub.http")
@@ -38,11 +39,13 @@ def error_body(message: str, extensions: dict) -> bytes:
 
 
 def refusal_response(refusal: Refusal, media_type: str = JSON) -> Response:
+    count_error(refusal.code)
     return Response(error_body(refusal.message, {"code": refusal.code, **refusal.extensions}),
                     status_code=refusal.status, media_type=media_type, headers=refusal.headers)
 
 
 def internal_error_response(media_type: str = JSON) -> Response:
+    count_error("INTERNAL_SERVER_ERROR")
     return Response(error_body("Internal server error", {"code": "INTERNAL_SERVER_ERROR",
                                                          "requestId": request_id()}),
                     status_code=500, media_type=media_type)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -39,6 +41,8 @@ class Settings(BaseSettings):
                                                                  "then `login` answers RATE_LIMITED")
     login_failures_per_ip: int = Field(50, ge=1, description="failed sign-ins from one client IP per window")
     login_failure_window_seconds: int = Field(900, ge=1)
+    log_format: Literal["json", "text"] = Field("json", description="log lines as JSON objects (with the "
+                                                     "request id and user) or as plain text")
     host: str = "127.0.0.1"
     port: int = 8000
 

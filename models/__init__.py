@@ -8,10 +8,11 @@ from .organisation import Membership, Organisation
 from .person import Household, Person, PersonTag, Residence
 from .place import Place
 from .region import Department, Region, RegionMove
+from .staffing import KeyPersonResponsibility, StaffAssignment, VisitRule
 from .thing import Thing
 
 __all__ = [
     "AuditEntry", "CasbinRule", "PolicyState", "ServiceToken", "User", "Department", "Event", "EventCategory", "EventLog", "EventPerson", "EventThing", "Household", "Membership",
     "Organisation", "Person", "PersonTag", "Place", "Region", "RegionMove", "RegionalRow", "Residence", "Row",
-    "Thing",
+    "Thing", "StaffAssignment", "KeyPersonResponsibility", "VisitRule",
 ]

@@ -112,3 +112,25 @@ class OrganisationKind(str, Enum):
     OWNERS_COMMITTEE = "owners_committee"
     VOLUNTEER_TEAM = "volunteer_team"
     SCHOOL = "school"
+
+
+class StaffRole(str, Enum):
+    """1+1+N: one grid leader, one grid worker, N others."""
+
+    LEADER = "leader"
+    WORKER = "worker"
+    POLICE = "police"
+    PARTY_MEMBER = "party_member"
+    VOLUNTEER = "volunteer"
+    LIAISON = "liaison"
+
+
+class ResponsibleRole(str, Enum):
+    """1+3+N around a key person: a cadre, a police officer and the grid worker, then others."""
+
+    CADRE = "cadre"
+    POLICE = "police"
+    GRID_WORKER = "grid_worker"
+    FAMILY = "family"
+    VOLUNTEER = "volunteer"
+    OTHER = "other"

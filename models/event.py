@@ -48,6 +48,10 @@ class Event(RegionalRow):
     closed_at = fields.DatetimeField(null=True)
     supervised_at = fields.DatetimeField(null=True, description="when supervision (督办) was last added")
     satisfaction = fields.IntField(null=True)
+    # The grid the event was reported in. Re-gridding moves the event (region) with its place,
+    # and this keeps the grid of the report, retired or not, for the history.
+    reported_region = fields.ForeignKeyField(
+        "gridhub.Region", related_name=False, null=True, db_index=True, on_delete=fields.RESTRICT)
 
     class Meta:
         table = "event"

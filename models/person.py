@@ -37,6 +37,11 @@ class Person(RegionalRow):
     population_type = fields.CharEnumField(
         PopulationType, max_length=16, default=PopulationType.REGISTERED, db_index=True
     )
+    # Kept by resolvers.visits whenever a visit is recorded or the tags change: a list of
+    # overdue visits is then an indexed comparison, not a scan of every visit.
+    last_visited_at = fields.DatetimeField(null=True)
+    visit_due_at = fields.DatetimeField(null=True, db_index=True,
+                                        description="when the next visit (走访) is due, by the visit rules")
 
     class Meta:
         table = "person"

@@ -23,6 +23,8 @@ class Place(RegionalRow):
     )
     longitude = fields.FloatField(null=True)
     latitude = fields.FloatField(null=True)
+    address_code = fields.CharField(max_length=40, null=True, unique=True,
+                                    description="standard address code (一标), the QR code's content")
 
     class Meta:
         table = "place"

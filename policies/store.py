@@ -39,7 +39,7 @@ async def seed_default_policy() -> bool:
         await CasbinRule.bulk_create([
             CasbinRule(ptype=line[0], **{f"v{i}": v for i, v in enumerate(line[1:])})
             for line in parse_policy_lines(DEFAULT_POLICY.read_text(encoding="utf-8"))
-        ])
+        ], ignore_conflicts=True)  # several processes may start on a new database at once
         await PolicyState.get_or_create(id=1, defaults={"version": 1})
     return True
 
@@ -119,7 +119,12 @@ class PolicyStore:
                     detail=detail or {})
                 await PolicyState.filter(id=1).update(version=F("version") + 1)
         if changed:
-            await self.load()
-            for listener in self.listeners:
-                await listener(self.version)
+            await self.changed()
         return changed
+
+    async def changed(self) -> None:
+        """After a committed transaction that bumped the version (an edit, a re-gridding):
+        reload, and tell the listeners (the watcher announces it to other processes)."""
+        await self.load()
+        for listener in self.listeners:
+            await listener(self.version)

@@ -21,6 +21,8 @@ from tortoise import connections
 
 from policies.scope import Scope
 
+from .metrics import count_cache
+
 TTL_SECONDS = 300
 log = logging.getLogger("gridhub.cache")
 
@@ -92,6 +94,7 @@ class AnswerCache:
         text = json.dumps([question, scope.hash, policy_version, version], default=str, ensure_ascii=False)
         key = "answer:" + hashlib.sha256(text.encode()).hexdigest()
         found = await self.backend.get(key)
+        count_cache(found is not None)
         if found is not None:
             return found
         value = await compute()

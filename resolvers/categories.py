@@ -39,7 +39,7 @@ async def seed_event_categories() -> bool:
                              handle_hours=c.handle_hours, verify_hours=c.verify_hours,
                              department_code=c.department, sort_order=i)
         for i, c in enumerate(SEED)
-    ])
+    ], ignore_conflicts=True)  # several processes may start on a new database at once
     return True
 
 

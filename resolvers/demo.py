@@ -1069,6 +1069,7 @@ class _DemoCounty:
         event_id = next(self._ids[models.Event])
         event = self._regional(
             models.Event, leaf, id=event_id, title=title, kind=category.kind, category=category.path,
+            reported_region_id=leaf.id,
             description=f"{_SOURCE_PHRASES[source]}：{title}。{self.rng.choice(_DETAILS)}",
             source=source, reporter_id=reporter and reporter.id, reporter_name=reporter_name,
             occurred_at=occurred, place_id=place and place.id, longitude=lon, latitude=lat,

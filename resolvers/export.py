@@ -53,7 +53,11 @@ ROOT_FIELDS = {"region": "regions", "person": "persons", "household": "household
 FORMATS = {"ndjson": "application/x-ndjson", "csv": "text/csv; charset=utf-8"}
 PARAMETERS = ("filter", "updated_since", "format", "cursor")
 # aggregates over other rows, not data of the row: left to GraphQL
-NOT_EXPORTED = {("Region", "overdueEventCount")}
+NOT_EXPORTED = {("Region", "overdueEventCount"),
+                # key-person work is read person by person, where the key tags are (resolvers.visits);
+                # the reporting grid is history, shown on the event, not a column of a pull
+                ("Person", "lastVisitedAt"), ("Person", "visitDueAt"), ("Person", "visitOverdue"),
+                ("Event", "reportedRegion")}
 # what a to-one relation is exported as: its id, and for regions the path (where a row lives)
 RELATION_FIELDS = {"Region": ("id", "path")}
 WINDOW_KEYS = ("updatedSince", "updatedUntil")  # the pull sets them; the caller gives `updated_since`

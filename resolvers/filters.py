@@ -20,6 +20,7 @@ from policies.scope import Scope
 from . import deadlines
 from .errors import BadInput, Forbidden
 from .kinds import kind_of
+from .visits import overdue_predicate
 
 # kind -> filter key -> (column, how): "in" takes a list of values, "prefix" a path
 FILTER_COLUMNS: dict[str, dict[str, tuple[str, str]]] = {
@@ -105,6 +106,8 @@ def compile_filter(kind: str, spec: dict[str, Any] | None, scope: Scope, now: da
                 parts.append(or_(*(Contains(c, value.strip()) for c in k.text_columns)))
         elif key == "ids":
             parts.append(In("id", tuple(value)))
+        elif key == "visit_overdue" and kind == "person":
+            parts.append(overdue_predicate(value, now or datetime.now(timezone.utc), scope))
         elif key == "tags" and kind == "person":
             if value:
                 parts.append(tag_predicate(value, scope))

@@ -47,7 +47,13 @@ KINDS: dict[str, Kind] = {
              (("id", False),), ("name", "credit_code")),
         Kind("department", models.Department, {"id": int, "code": str}, (("code", False), ("id", False)),
              ("name", "code"), scoped=False),
+        # regions retired by re-gridding included: an event's reporting grid is history
+        Kind("region_history", models.Region, scoped=False, soft_deleted=False),
         Kind("person_tag", models.PersonTag, scoped=False),
+        # reached only through a person whose key tags the caller may see (resolvers.visits)
+        Kind("responsibility", models.KeyPersonResponsibility, default_order=(("started_on", True), ("id", True)),
+             scoped=False),
+        Kind("staff", models.StaffAssignment, default_order=(("role", False), ("started_on", False), ("id", False))),
         Kind("residence", models.Residence, default_order=(("started_on", True), ("id", True)), scoped=False),
         Kind("membership", models.Membership, scoped=False),
         Kind("event_log", models.EventLog, default_order=(("created_at", False), ("id", False)), scoped=False),

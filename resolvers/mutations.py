@@ -25,6 +25,7 @@ from .errors import BadInput, Conflict, Forbidden, NotFound
 from .event_bus import announce_event_change
 from .kinds import kind_of
 from .query import rows
+from .visits import refresh_visit_due
 
 
 def camel(name: str) -> str:
@@ -97,6 +98,7 @@ async def _check_event(data: dict, existing: Any) -> None:
             raise BadInput(f"no event category {data['category']!r}", field="category")
     if existing is None:  # a new event is reported: its category's accept window starts
         data.update(await deadlines.window_columns(data["category"], "accept", now()))
+        data["reported_region_id"] = data["region_id"]  # history: kept when re-gridding moves it
 
 
 async def _check_household(data: dict, existing: Any) -> None:
@@ -172,6 +174,8 @@ async def _write_links(scope: Scope, kind: str, row: Any, links: dict) -> None:
             models.PersonTag(person_id=row.id, tag=t, region_id=row.region_id, region_path=row.region_path)
             for t in sorted(tags)
         ])
+        # the visit rules follow the tags
+        row.last_visited_at, row.visit_due_at = (await refresh_visit_due([row.id]))[row.id]
     for key, link_model, column, target in (("person_ids", models.EventPerson, "person_id", "person"),
                                              ("thing_ids", models.EventThing, "thing_id", "thing")):
         if key not in links:
@@ -202,7 +206,7 @@ def _unique_conflict(kind: str, error: IntegrityError) -> Conflict:
 
 
 async def create_row(scope: Scope, kind: str, data: dict, action: str = "create", *,
-                     announce: bool = True) -> Any:
+                     announce: bool = True, actor: str = "system") -> Any:
     """`announce=False` when the caller's own transaction goes on and announces at its end."""
     spec = WRITABLE[kind]
     for name in spec.required:
@@ -217,12 +221,14 @@ async def create_row(scope: Scope, kind: str, data: dict, action: str = "create"
             row = await kind_of(kind).model.create(**columns)
             await _write_links(scope, kind, row, links)
             await _ensure_in_scope(scope, kind, action, row.id)
+            await record_change(actor, action, kind, row, data)
     except IntegrityError as e:
         raise _unique_conflict(kind, e) from None
     return await _announced(kind, row, action) if announce else row
 
 
-async def update_row(scope: Scope, kind: str, row_id: int, version: int, data: dict) -> Any:
+async def update_row(scope: Scope, kind: str, row_id: int, version: int, data: dict, *,
+                     actor: str = "system") -> Any:
     spec = WRITABLE[kind]
     for name in spec.immutable:
         if name in data:
@@ -259,12 +265,14 @@ async def update_row(scope: Scope, kind: str, row_id: int, version: int, data: d
                     region_id=row.region_id, region_path=row.region_path)
             await _write_links(scope, kind, row, links)
             await _ensure_in_scope(scope, kind, "update", row_id)
+            await record_change(actor, "update", kind, row, data)
     except IntegrityError as e:
         raise _unique_conflict(kind, e) from None
     return await _announced(kind, row, "update")
 
 
-async def delete_row(scope: Scope, kind: str, row_id: int, version: int | None = None) -> Any:
+async def delete_row(scope: Scope, kind: str, row_id: int, version: int | None = None, *,
+                     actor: str = "system") -> Any:
     model = kind_of(kind).model
     async with in_transaction():
         existing = await rows(scope, kind, Compare("id", "eq", row_id)).first()
@@ -285,7 +293,16 @@ async def delete_row(scope: Scope, kind: str, row_id: int, version: int | None =
             raise Conflict(f"this {kind} was changed by someone else", field="version",
                            current_version=existing.version)
         row = await model.get(id=row_id)
+        await record_change(actor, "delete", kind, row, {})
     return await _announced(kind, row, "delete")
+
+
+async def record_change(actor: str, action: str, kind: str, row: Any, data: dict) -> None:
+    """The one audit hook of data edits, in the edit's own transaction: who did what to which
+    row, and which fields it set; never their values, which may be identity numbers."""
+    await models.AuditEntry.create(actor=actor, action=action, object_kind=kind, object_id=str(row.id),
+                                   region_path=getattr(row, "region_path", "") or "",
+                                   detail={"fields": sorted(camel(name) for name in data)} if data else {})
 
 
 async def _announced(kind: str, row: Any, action: str) -> Any:

@@ -16,6 +16,7 @@ from settings import Settings
 from .auth import authenticate
 from .context import RequestContext
 from .errors import Unauthenticated
+from .metrics import current_user
 
 
 class ScopeCache:
@@ -43,6 +44,7 @@ async def build_context(settings: Settings, store: PolicyStore, scopes: ScopeCac
         user = await authenticate(authorization, settings.jwt_secret)
     except Unauthenticated as e:
         problem = e
+    current_user.set(user.username if user else None)  # for the request's log lines
     if user and store.check_each_request:
         await store.refresh()
     scope = scopes.get(store, user) if user else Scope()

@@ -123,7 +123,8 @@ async def take_step(scope: Scope, actor: str, event_id: int, name: str, note: st
 async def report_event(scope: Scope, actor: str, data: dict) -> models.Event:
     """上报: a new event in the reporter's grid, with its first log entry."""
     async with in_transaction():
-        event = await create_row(scope, "event", {**data, "status": S.REPORTED}, action="report", announce=False)
+        event = await create_row(scope, "event", {**data, "status": S.REPORTED}, action="report", announce=False,
+                                 actor=actor)
         await models.EventLog.create(event_id=event.id, actor=actor, action="report", from_status=None,
                                      to_status=S.REPORTED, note=data.get("description", "")[:200])
     await announce_event_change(event, "report")

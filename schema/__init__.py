@@ -18,7 +18,9 @@ from .errors import ErrorCodes, classify
 from .limits import QueryLimits
 from .mutation import Mutation as DataMutation
 from .query import Query as DataQuery
-from .stats import StatsQuery
+from .keyperson import KeyPersonMutation
+from .regrid import RegridMutation
+from .stats import ScorecardQuery, StatsQuery
 from .subscription import EventSubscription, SubscriptionsOnlyOverWebSocket
 from .workflow import WorkflowMutation
 
@@ -44,10 +46,10 @@ class AuditQuery:
     audit_trail = audit_trail_field()
 
 
-Query = require_sign_in(merge_types("Query", (DataQuery, AccessQuery, AuditQuery, StatsQuery, CategoryQuery,
+Query = require_sign_in(merge_types("Query", (DataQuery, AccessQuery, AuditQuery, StatsQuery, ScorecardQuery, CategoryQuery,
                                                ChangesQuery)))
 Mutation = require_sign_in(merge_types("Mutation", (AccessMutation, DataMutation, WorkflowMutation,
-                                                    CategoryMutation)))
+                                                    CategoryMutation, RegridMutation, KeyPersonMutation)))
 Subscription = require_sign_in(merge_types("Subscription", (EventSubscription,)))
 
 

@@ -13,6 +13,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.relay.types import GlobalIDValueError
 
 from resolvers.errors import GridhubError, storage_refusal
+from resolvers.metrics import count_error
 from resolvers.request_id import request_id
 from resolvers.unavailable import RETRY_AFTER_SECONDS, database_unavailable
 
@@ -92,6 +93,8 @@ def classify_all(result) -> None:
     errors = getattr(result, "errors", None)
     if errors:
         result.errors = [classify(e) for e in errors]
+        for error in result.errors:
+            count_error((error.extensions or {}).get("code"))
 
 
 class ErrorCodes(SchemaExtension):

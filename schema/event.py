@@ -91,6 +91,11 @@ class Event(ModelNode, Versioned):
     async def region(self: models.Event, info: Info) -> Optional[RegionRef]:
         return await load(info, "region", self.region_id)
 
+    @strawberry.field(description="The grid the event was reported in, kept through re-gridding: a grid "
+                                  "since split or merged away shows here retired (with `deletedAt`).")
+    async def reported_region(self: models.Event, info: Info) -> Optional[RegionRef]:
+        return await load(info, "region_history", self.reported_region_id or self.region_id)
+
     @strawberry.field
     async def reporter(self: models.Event, info: Info) -> Optional[PersonRef]:
         return await load(info, "person", self.reporter_id)

@@ -8,6 +8,7 @@ from strawberry.types import Info
 import models
 from policies.masking import is_key_tag
 
+from . import keyperson
 from .enums import Gender, HouseholdRelation, PopulationType
 from .filters import RowFilter
 from .node import ModelNode, Versioned, load, load_by, load_linked
@@ -20,6 +21,9 @@ class PersonFilter(RowFilter):
         default=None, description="Any of these tag paths; `care` matches `care/low_income`.")
     gender: Optional[list[Gender]] = None
     population_type: Optional[list[PopulationType]] = None
+    visit_overdue: Optional[bool] = strawberry.field(
+        default=None, description="Persons whose visit (走访) is past due (true) or not (false); needs the "
+                                  "key-tag grant.")
 
 
 @strawberry.input
@@ -81,6 +85,12 @@ class Person(ModelNode, Versioned):
     @strawberry.field
     async def memberships(self: models.Person, info: Info) -> list[MembershipRef]:
         return await load_by(info, "membership", "person_id", self.id)
+
+    responsible_staff = keyperson.PERSON_FIELDS["responsible_staff"]
+    visits = keyperson.PERSON_FIELDS["visits"]
+    last_visited_at = keyperson.PERSON_FIELDS["last_visited_at"]
+    visit_due_at = keyperson.PERSON_FIELDS["visit_due_at"]
+    visit_overdue = keyperson.PERSON_FIELDS["visit_overdue"]
 
 
 @strawberry.type(description="户: a registered household.")

@@ -9,7 +9,7 @@ from strawberry.relay import GlobalID
 from strawberry.types import Info
 
 from models import enums
-from resolvers import stats
+from resolvers import scorecard, stats
 from resolvers import deadlines
 from resolvers.deadlines import light_sql
 from resolvers.errors import NotFound
@@ -153,3 +153,71 @@ class StatsQuery:
                                     lambda: stats.person_stats(context.scope, path, groups))
         return PersonStats(total=result.total, groups=list(_groups(result, False)))
 
+
+
+@strawberry.type(description="One grid's (or one worker's) work over the period; see `gridScorecard`.")
+class GridScore:
+    _score: strawberry.Private[scorecard.Score]
+
+    @strawberry.field(description="The grid (null in the total).")
+    async def grid(self, info: Info) -> Optional[RegionRef]:
+        grid_id = self._score.grid_id
+        return await info.context.loaders.one("region_history", grid_id) if grid_id else None
+
+    @strawberry.field(description="Who reported (grouped by worker): the reporter's name on the events.")
+    def worker(self) -> Optional[str]:
+        return self._score.worker
+
+    @strawberry.field(description="Events (visits apart) that occurred in the period.")
+    def discovered(self) -> int:
+        return self._score.discovered
+
+    @strawberry.field(description="Of those, taken on (neither waiting nor rejected).")
+    def accepted(self) -> int:
+        return self._score.accepted
+
+    @strawberry.field(description="Of those, closed by their due time.")
+    def resolved_on_time(self) -> int:
+        return self._score.resolved_on_time
+
+    @strawberry.field(description="Of those, verified by the reporting grid (verified or closed).")
+    def verified(self) -> int:
+        return self._score.verified
+
+    @strawberry.field(description="Of those, rated at closing.")
+    def rated(self) -> int:
+        return self._score.rated
+
+    @strawberry.field
+    def mean_satisfaction(self) -> Optional[float]:
+        return self._score.mean_satisfaction
+
+    @strawberry.field(description="Visits (走访) recorded in the period.")
+    def visits_done(self) -> int:
+        return self._score.visits_done
+
+    @strawberry.field(description="Visits due in the period by the visit rules (key persons you may see).")
+    def visits_due(self) -> int:
+        return self._score.visits_due
+
+
+@strawberry.type
+class GridScorecard:
+    total: GridScore
+    grids: list[GridScore] = strawberry.field(description="Per grid (and per worker when asked), by grid.")
+
+
+@strawberry.type
+class ScorecardQuery:
+    @strawberry.field(description="考核: per grid of a region's subtree, events discovered, accepted, resolved on "
+                                  "time and verified, mean satisfaction and visits done against due, over "
+                                  "[from, to), within your scope.")
+    async def grid_scorecard(
+        self, info: Info, region: GlobalID,
+        since: Annotated[datetime, strawberry.argument(name="from")],
+        until: Annotated[datetime, strawberry.argument(name="to")],
+        by_worker: bool = False,
+    ) -> GridScorecard:
+        path = await _region_path(info, region)
+        card = await scorecard.grid_scorecard(info.context.scope, path, since, until, by_worker)
+        return GridScorecard(total=GridScore(_score=card.total), grids=[GridScore(_score=r) for r in card.rows])

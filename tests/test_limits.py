@@ -3,7 +3,6 @@ before anything executes; rate limits per caller with 429 and Retry-After."""
 
 from __future__ import annotations
 
-import time
 
 import pytest
 from graphql import get_introspection_query, parse
@@ -62,10 +61,9 @@ def test_costs_are_remembered_per_document_and_page_size_variables():
 
 
 def test_a_fragment_bomb_is_measured_without_expanding_it():
+    # 2**60 leaves: a measure that expanded the fragments would never return
     fragments = "".join(f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}\n" for i in range(60))
-    began = time.perf_counter()
     assert cost("{ ...F0 }\n" + fragments + "fragment F60 on Query { __typename }") == 2 ** 60
-    assert time.perf_counter() - began < 0.05
 
 
 async def test_a_costly_query_is_refused_before_it_runs(gql, count_sql):
@@ -120,7 +118,7 @@ async def test_aliases_are_limited_fragments_expanded(gql):
     assert refused.errors[0]["extensions"] == {"code": "TOO_MANY_ALIASES", "limit": 50, "aliases": 51}
     # ten aliases in a fragment spread six times: sixty
     fragment = "fragment A on Query { " + " ".join(f"a{i}: __typename" for i in range(10)) + " }"
-    spread = "{ " + " ".join(f"... on Query {{ ...A }}" for _ in range(6)) + " } " + fragment
+    spread = "{ " + " ".join("... on Query { ...A }" for _ in range(6)) + " } " + fragment
     assert (await gql.post(spread)).codes == ["TOO_MANY_ALIASES"]
     (await gql.post("{ " + " ".join(f"a{i}: __typename" for i in range(50)) + " }")).ok()
 

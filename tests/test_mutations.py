@@ -1,6 +1,8 @@
 """Create, update, soft-delete and residence moves over HTTP: validation names the field,
 a stale version is a CONFLICT, and a refused mutation writes nothing."""
 
+import base64
+
 import pytest
 
 import models
@@ -158,3 +160,22 @@ async def test_residence_moves_keep_history(worker, anchors):
     nothing = await worker.post("""mutation($person: ID!) { endResidence(person: $person, endedOn: "2026-10-02") {
         endedOn } }""", {"person": person["id"]})
     assert nothing.codes == ["CONFLICT"]
+
+
+async def test_every_data_edit_is_audited_without_its_values(worker, anchors):
+    region = await grid_id(worker, anchors)
+    id_number = new_id_number(933)
+    created = (await worker.query(CREATE_PERSON, input={"idNumber": id_number, "name": "审计测试",
+                                                        "regionId": region}))["createPerson"]
+    row_id = int(base64.b64decode(created["id"]).decode().split(":")[1])
+    refused = await worker.post(UPDATE_PERSON, {"id": created["id"], "version": 7, "input": {"name": "过期"}})
+    assert refused.codes == ["CONFLICT"]
+    await worker.query(UPDATE_PERSON, id=created["id"], version=1, input={"phone": "13900001111"})
+    await worker.query("mutation($id: ID!) { deletePerson(id: $id, version: 2) { deletedAt } }", id=created["id"])
+
+    entries = await models.AuditEntry.filter(object_kind="person", object_id=str(row_id)).exclude(
+        action="read_sensitive").order_by("id")
+    assert [(e.actor, e.action) for e in entries] == [("worker", "create"), ("worker", "update"),
+                                                       ("worker", "delete")]
+    assert entries[1].detail == {"fields": ["phone"]} and all(e.region_path == anchors["grid"] for e in entries)
+    assert not any(id_number in str(e.detail) or "13900001111" in str(e.detail) for e in entries)

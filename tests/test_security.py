@@ -192,3 +192,18 @@ async def test_no_mutation_changes_or_deletes_an_audit_entry(sign_in):
     assert tried >= 20
     after = await audit_rows()
     assert after[:len(before)] == before  # nothing changed or went; entries may only be added
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE audit_entry SET actor = 'nobody' WHERE id = (SELECT MIN(id) FROM audit_entry)",
+    "DELETE FROM audit_entry WHERE id = (SELECT MIN(id) FROM audit_entry)",
+])
+async def test_the_database_refuses_to_change_or_delete_an_audit_entry(sign_in, statement):
+    """Not only the API: the table itself is append-only (migration 0009), whoever writes SQL."""
+    from tortoise import connections
+
+    await (await sign_in("admin")).query('mutation { createServiceToken(username: "police", name: "审计库") { token } }')
+    before = await audit_rows()
+    with pytest.raises(Exception, match="append-only"):  # asyncpg's RaiseError, SQLite's via Tortoise
+        await connections.get("default").execute_query(statement)
+    assert (await audit_rows())[:len(before)] == before

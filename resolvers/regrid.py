@@ -1,0 +1,469 @@
+"""Re-gridding (区划调整, as Toksun redrew its grids): create, rename, split, merge and move
+regions, each one transaction that carries everything with it.
+
+What moves, in one transaction:
+- rows: every regional table (`models.RegionalRow`: persons, places, events, tags, stays,
+  staffing, …) and the regions themselves, by set-based SQL. A subtree move rewrites the
+  prefix of `region_path` (`new || substr(region_path, len(old) + 1)`), which PostgreSQL
+  and SQLite both speak; a split or merge reassigns the rows of one region by a condition.
+- rows of the kinds departments pull get a `RegionMove` each (from, to), written by an
+  INSERT … SELECT with the same condition before the UPDATE, so incremental pulls send
+  tombstones to those who no longer cover them (resolvers.sync).
+- grants and rules: every Casbin line naming a path in the subtree is rewritten, and the
+  policy version is bumped, so every cached scope, plan and answer is dropped.
+- history: an event keeps the grid it was reported in (`Event.reported_region`); a region
+  split or merged away is retired (soft-deleted), stays in the table with its path, and is
+  still shown as an event's reporting grid.
+- the audit trail gets one entry per operation, with the counts.
+
+`dry_run` runs the very same statements and rolls them back: the counts it answers are
+those the real run would have, and nothing changes (not even the audit trail).
+
+Who may: the `region` kind's actions, compiled like any other (`create` at the parent for
+new regions, `update` on what is changed and where it goes, `delete` on what is retired).
+The rows moved are counted and moved whatever the caller may read of them: re-gridding is
+the tree's business, not a read of persons.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from tortoise import Tortoise
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F, Q
+from tortoise.transactions import in_transaction
+
+import models
+from models.enums import Tier
+from policies.predicate import SqlParams, like_escape
+from policies.scope import Scope
+
+from . import validation as v
+from .errors import BadInput, Conflict, Forbidden, NotFound
+from .query import sql_dialect
+from .sync import PULL_KINDS
+
+# The tier a region's parent has; a move or merge keeps regions at their tier.
+PARENT_TIER = {Tier.TOWN: (Tier.COUNTY,), Tier.COMMUNITY: (Tier.TOWN,),
+               Tier.TOTAL_GRID: (Tier.COMMUNITY,), Tier.GRID: (Tier.COMMUNITY, Tier.TOTAL_GRID),
+               Tier.MICRO_GRID: (Tier.GRID,)}
+COUNTED = ("region", "person", "household", "place", "event", "thing", "organisation")
+
+
+@dataclass
+class RegridResult:
+    """What an operation moved (or, dry, would move): rows per kind and the grants and
+    rules rewritten; `regions` are the regions it made or changed."""
+
+    operation: str
+    dry_run: bool
+    counts: Counter = field(default_factory=Counter)
+    regions: list[models.Region] = field(default_factory=list)
+
+
+class _DryRun(Exception):
+    """Raised at the end of a dry run to roll its transaction back."""
+
+
+def regional_models() -> list[type]:
+    """Every table whose rows carry a region: found, not listed, so a new kind moves too."""
+    found = [m for m in Tortoise.apps["gridhub"].values()
+             if issubclass(m, models.RegionalRow) and not m._meta.abstract]
+    return sorted(found, key=lambda m: m._meta.db_table)
+
+
+def _kind_name(model: type) -> str | None:
+    """The pull kind of a model (whose moves departments must hear of), else None."""
+    for kind in PULL_KINDS:
+        if kind != "region" and getattr(models, PULL_KINDS[kind]) is model:
+            return kind
+    return None
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class _Mover:
+    """The statements of one operation on one connection, counting what they move."""
+
+    def __init__(self, connection: Any, result: RegridResult, stamp: datetime):
+        self.connection = connection
+        self.result = result
+        self.stamp = stamp
+        self.dialect = sql_dialect()
+
+    async def _run(self, sql: str, params: SqlParams) -> list[dict]:
+        return await self.connection.execute_query_dict(sql, params.values)
+
+    @property
+    def stamp_value(self) -> Any:
+        """The stamp as hand-built SQL binds it: SQLite stores datetimes as this text."""
+        return self.stamp if self.dialect == "postgres" else self.stamp.isoformat(sep=" ")
+
+    async def _moved(self, table: str, kind: str | None, params_of) -> int:
+        """Count, record (`RegionMove`) and update the rows of `table` matching `where`.
+        `params_of(p)` adds the statement's parameters in order of appearance (the same
+        for each statement: `to_path_sql`, then `update`'s, then `where`'s)."""
+        p = SqlParams(self.dialect)
+        where_sql = params_of(p, "where")
+        count = (await self._run(f"SELECT COUNT(*) AS n FROM {table} t WHERE {where_sql}", p))[0]["n"]
+        if not count:
+            return 0
+        if kind is not None:
+            p = SqlParams(self.dialect)
+            kind_sql, path_sql, stamp_sql = p.add(kind), params_of(p, "to_path"), p.add(self.stamp_value)
+            where_sql = params_of(p, "where")
+            await self._run(f"INSERT INTO region_move (kind, row_id, from_path, to_path, moved_at) "
+                            f"SELECT {kind_sql}, t.id, t.region_path, {path_sql}, {stamp_sql} FROM {table} t "
+                            f"WHERE {where_sql}", p)
+        p = SqlParams(self.dialect)
+        set_sql = params_of(p, "set")
+        stamp_sql = p.add(self.stamp_value)
+        where_sql = params_of(p, "where")
+        # an UPDATE may not alias its table on SQLite: the conditions name it as `t` through
+        # a subquery of ids, which both dialects run as a semi-join
+        await self._run(f"UPDATE {table} SET {set_sql}, updated_at = {stamp_sql}, version = version + 1 "
+                        f"WHERE id IN (SELECT t.id FROM {table} t WHERE {where_sql})", p)
+        if kind is not None:
+            self.result.counts[kind] += count
+        return count
+
+    async def rewrite_prefix(self, old: str, new: str, *, except_region_id: int | None = None) -> None:
+        """Every row whose path starts with `old` gets `new` instead: a subtree moves."""
+        start = len(old) + 1
+
+        def params_of(p: SqlParams, part: str) -> str:
+            if part == "to_path":
+                return f"{p.add(new)} || substr(t.region_path, {start})"
+            if part == "set":
+                return f"region_path = {p.add(new)} || substr(region_path, {start})"
+            cond = f"t.region_path LIKE {p.add(like_escape(old) + '%')} ESCAPE '\\'"
+            return cond
+
+        def region_params(p: SqlParams, part: str) -> str:
+            sql = params_of(p, part)
+            if part == "where" and except_region_id is not None:
+                sql += f" AND t.id <> {p.add(except_region_id)}"
+            return sql
+
+        # regions are recorded too: a department pulling regions hears of those it lost
+        await self._moved("region", "region", region_params)
+        for model in regional_models():
+            await self._moved(model._meta.db_table, _kind_name(model), params_of)
+
+    async def reassign(self, model: type, old_region_id: int, target: models.Region, condition: str = "",
+                       values: tuple = ()) -> int:
+        """Rows of `model` placed directly in the old region (and matching `condition`, SQL
+        over alias t with `?`-free placeholders filled from `values`) go to `target`."""
+
+        def params_of(p: SqlParams, part: str) -> str:
+            if part == "to_path":
+                return p.add(target.region_path)
+            if part == "set":
+                return f"region_id = {p.add(target.id)}, region_path = {p.add(target.region_path)}"
+            sql = f"t.region_id = {p.add(old_region_id)}"
+            if condition:
+                sql += " AND " + condition.format(*(p.add(x) for x in values))
+            return sql
+
+        return await self._moved(model._meta.db_table, _kind_name(model), params_of)
+
+
+async def _region(region_id: int, what: str = "region") -> models.Region:
+    region = await models.Region.get_or_none(id=region_id, deleted_at=None)
+    if region is None:
+        raise NotFound(f"no {what} with this id")
+    return region
+
+
+def _require(scope: Scope, action: str, region: models.Region, why: str) -> None:
+    if not scope.where("region", action).matches(region):
+        raise Forbidden(f"you may not {action} regions {why}")
+
+
+async def _rewrite_rules(connection: Any, old: str, new_for: Any, result: RegridResult) -> None:
+    """Casbin lines naming a path under `old` name it under `new_for(line)` instead. A
+    rewritten line that exists already is dropped (one grant at two merged grids)."""
+    lines = await models.CasbinRule.filter(
+        Q(v1__startswith=old) | Q(v2__startswith=old) | Q(v3__startswith=old)).using_db(connection)
+    if not lines:
+        return
+    await models.CasbinRule.filter(id__in=[line.id for line in lines]).using_db(connection).delete()
+    for line in lines:
+        new = new_for(line)
+        values = {f"v{i}": getattr(line, f"v{i}") for i in range(6)}
+        for column in ("v1", "v2", "v3"):
+            if values[column].startswith(old):
+                values[column] = new + values[column][len(old):]
+        await models.CasbinRule.get_or_create(ptype=line.ptype, **values, using_db=connection)
+        result.counts["grants" if line.ptype == "g" else "rules"] += 1
+
+
+async def _audit(connection: Any, actor: str, result: RegridResult, region_path: str, detail: dict) -> None:
+    await models.AuditEntry.create(
+        actor=actor, action=result.operation, object_kind="region", object_id=region_path,
+        region_path=region_path, detail={**detail, "counts": dict(result.counts)}, using_db=connection)
+
+
+class _Operation:
+    """One re-gridding operation: a transaction, rolled back when dry, that bumps the policy
+    version and reloads the policy after its commit."""
+
+    def __init__(self, store: Any, name: str, dry_run: bool):
+        self.store = store
+        self.result = RegridResult(name, dry_run)
+
+    async def run(self, body) -> RegridResult:
+        try:
+            async with in_transaction() as connection:
+                mover = _Mover(connection, self.result, now())
+                await body(connection, mover)
+                await models.PolicyState.filter(id=1).using_db(connection).update(version=F("version") + 1)
+                if self.result.dry_run:
+                    raise _DryRun
+        except _DryRun:
+            self.result.regions = [r for r in self.result.regions if r.id is not None]
+            return self.result
+        except IntegrityError as e:
+            raise Conflict(f"the regions would collide with existing ones ({_which(e)})") from None
+        if self.store is not None:
+            await self.store.changed()
+        return self.result
+
+
+def _which(error: IntegrityError) -> str:
+    text = str(error).lower()
+    return "code" if "code" in text else "path" if "region_path" in text else "a unique value"
+
+
+def _check_code(code: str) -> str:
+    if not (code or "").isdigit():
+        raise BadInput("a region code is digits", field="code")
+    return code
+
+
+def _check_name(name: str) -> str:
+    v.check_text(name, "name", required=True, max_length=128)
+    return name.strip()
+
+
+async def create_region(scope: Scope, store: Any, actor: str, parent_id: int, code: str, name: str,
+                        tier: Tier, dry_run: bool = False) -> RegridResult:
+    parent = await _region(parent_id, "parent region")
+    _require(scope, "create", parent, "here")
+    if parent.tier not in PARENT_TIER.get(tier, ()):
+        raise BadInput(f"a {tier.value} does not belong under a {parent.tier.value}", field="tier")
+    code, name = _check_code(code), _check_name(name)
+
+    async def body(connection, mover: _Mover) -> None:
+        region = await models.Region.create(
+            code=code, name=name, tier=tier, parent_id=parent.id, depth=parent.depth + 1,
+            region_path=models.Region.child_path(parent.region_path, parent.code, code), using_db=connection)
+        mover.result.regions.append(region)
+        mover.result.counts["created"] += 1
+        await _audit(connection, actor, mover.result, region.region_path, {"name": name, "code": code})
+
+    return await _Operation(store, "create_region", dry_run).run(body)
+
+
+async def rename_region(scope: Scope, store: Any, actor: str, region_id: int, name: str,
+                        dry_run: bool = False) -> RegridResult:
+    region = await _region(region_id)
+    _require(scope, "update", region, "here")
+    name = _check_name(name)
+
+    async def body(connection, mover: _Mover) -> None:
+        await models.Region.filter(id=region.id).using_db(connection).update(
+            name=name, version=F("version") + 1, updated_at=mover.stamp)
+        mover.result.regions.append(await models.Region.get(id=region.id).using_db(connection))
+        mover.result.counts["renamed"] += 1
+        await _audit(connection, actor, mover.result, region.region_path, {"from": region.name, "to": name})
+
+    return await _Operation(store, "rename_region", dry_run).run(body)
+
+
+async def move_region(scope: Scope, store: Any, actor: str, region_id: int, parent_id: int,
+                      code: str | None = None, dry_run: bool = False) -> RegridResult:
+    """A grid to another community, a community to another town: the whole subtree goes.
+    `code` renumbers it there (a grid's digits taken by a grid of the new community)."""
+    region = await _region(region_id)
+    parent = await _region(parent_id, "parent region")
+    old_parent = await _region(region.parent_id, "parent region") if region.parent_id else None
+    _require(scope, "update", region, "here")
+    _require(scope, "update", parent, "there")
+    if parent.tier not in PARENT_TIER.get(region.tier, ()):
+        raise BadInput(f"a {region.tier.value} does not belong under a {parent.tier.value}", field="parent")
+    if parent.region_path.startswith(region.region_path):
+        raise BadInput("a region cannot move into its own subtree", field="parent")
+    if old_parent is not None and old_parent.id == parent.id:
+        raise BadInput("the region is there already", field="parent")
+    # grids and micro-grids are coded by their parent's code plus their own digits: they take
+    # the new parent's code; statistical divisions keep theirs
+    local = old_parent is not None and len(region.code) > 12 and region.code.startswith(old_parent.code)
+    if code is not None:
+        code = _check_code(code)
+    else:
+        code = parent.code + region.code[len(old_parent.code):] if local else region.code
+    old, new = region.region_path, models.Region.child_path(parent.region_path, parent.code, code)
+
+    async def body(connection, mover: _Mover) -> None:
+        await mover.rewrite_prefix(old, new)
+        if code != region.code:
+            p = SqlParams(mover.dialect)
+            await mover._run(
+                f"UPDATE region SET code = {p.add(code)} || substr(code, {len(region.code) + 1}) "
+                f"WHERE region_path LIKE {p.add(like_escape(new) + '%')} ESCAPE '\\' "
+                f"AND code LIKE {p.add(like_escape(region.code) + '%')} ESCAPE '\\'", p)
+        await models.Region.filter(id=region.id).using_db(connection).update(
+            parent_id=parent.id, depth=parent.depth + 1)
+        await _rewrite_rules(connection, old, lambda line: new, mover.result)
+        mover.result.regions.append(await models.Region.get(id=region.id).using_db(connection))
+        await _audit(connection, actor, mover.result, new,
+                     {"from": old, "to": new, "parent": parent.region_path})
+
+    return await _Operation(store, "move_region", dry_run).run(body)
+
+
+@dataclass
+class SplitPart:
+    """One region a split makes: its name and code, the places it takes (by id) and the
+    users whose grants at the split region go with it (usernames)."""
+
+    name: str
+    code: str
+    place_ids: list[int] = field(default_factory=list)
+    usernames: list[str] = field(default_factory=list)
+
+
+async def split_region(scope: Scope, store: Any, actor: str, region_id: int, parts: list[SplitPart],
+                       dry_run: bool = False) -> RegridResult:
+    """A leaf region becomes `parts`, its siblings; it is retired. Places go to the part
+    that lists them, the first part taking every place no part lists; households follow
+    their house, persons their residence (or else their household), stays, things,
+    organisations and events their place, tags and responsible staff their person, staff
+    and grants their user. Whatever follows nothing stays with the first part."""
+    region = await _region(region_id)
+    parent = await _region(region.parent_id, "parent region") if region.parent_id else None
+    if parent is None:
+        raise BadInput("the root of the tree cannot be split", field="region")
+    _require(scope, "update", region, "here")
+    _require(scope, "delete", region, "here")
+    _require(scope, "create", parent, "in its parent")
+    if len(parts) < 2:
+        raise BadInput("a split makes at least two regions", field="parts")
+    if await models.Region.exists(parent_id=region.id, deleted_at=None):
+        raise BadInput("split a region without live child regions (move or merge them first)", field="region")
+    listed = [i for part in parts for i in part.place_ids]
+    if len(listed) != len(set(listed)):
+        raise BadInput("a place is listed in two parts", field="parts")
+    users = [u for part in parts for u in part.usernames]
+    if len(users) != len(set(users)):
+        raise BadInput("a user is listed in two parts", field="parts")
+    for part in parts:
+        _check_code(part.code), _check_name(part.name)
+    if listed and await models.Place.filter(id__in=listed, region_id=region.id, deleted_at=None).count() != len(listed):
+        raise BadInput("a listed place is not in the region being split", field="parts")
+
+    async def body(connection, mover: _Mover) -> None:
+        made = []
+        for part in parts:
+            made.append(await models.Region.create(
+                code=part.code, name=part.name.strip(), tier=region.tier, parent_id=parent.id, depth=region.depth,
+                region_path=models.Region.child_path(parent.region_path, parent.code, part.code),
+                using_db=connection))
+        mover.result.counts["created"] += len(made)
+        # the history keeps the grid events were reported in
+        await models.Event.filter(region_id=region.id, reported_region_id=None).using_db(connection).update(
+            reported_region_id=region.id)
+        for part, target in list(zip(parts, made))[1:]:
+            await _split_part(mover, region, target, part)
+        for model in regional_models():  # the rest: the first part
+            await mover.reassign(model, region.id, made[0])
+        grants_to = {u: target for part, target in zip(parts, made) for u in part.usernames}
+
+        def new_for(line: models.CasbinRule) -> str:
+            return (grants_to.get(line.v0) or made[0]).region_path if line.ptype == "g" else made[0].region_path
+
+        await _rewrite_rules(connection, region.region_path, new_for, mover.result)
+        await _retire(connection, mover, region)
+        mover.result.regions = made
+        await _audit(connection, actor, mover.result, region.region_path, {
+            "into": [{"path": r.region_path, "name": r.name, "places": len(p.place_ids), "users": p.usernames}
+                     for p, r in zip(parts, made)]})
+
+    return await _Operation(store, "split_region", dry_run).run(body)
+
+
+async def _split_part(mover: _Mover, region: models.Region, target: models.Region, part: SplitPart) -> None:
+    """Move to `target` its places, then what follows them; each condition reads the rows
+    already moved (`t` is the row, `{}` a parameter)."""
+    ids = tuple(part.place_ids)
+    if ids:
+        await mover.reassign(models.Place, region.id, target, f"t.id IN ({', '.join('{}' for _ in ids)})", ids)
+    places = "SELECT id FROM place WHERE region_id = {}"
+    persons = "SELECT id FROM person WHERE region_id = {}"
+    tid = (target.id,)
+    await mover.reassign(models.Household, region.id, target, f"t.place_id IN ({places})", tid)
+    await mover.reassign(models.Person, region.id, target,
+                         f"(t.residence_id IN ({places}) OR (t.residence_id IS NULL AND t.household_id IN "
+                         f"(SELECT id FROM household WHERE region_id = {{}})))", (target.id, target.id))
+    await mover.reassign(models.PersonTag, region.id, target, f"t.person_id IN ({persons})", tid)
+    await mover.reassign(models.KeyPersonResponsibility, region.id, target, f"t.key_person_id IN ({persons})", tid)
+    for model in (models.Residence, models.Thing, models.Organisation, models.Event):
+        await mover.reassign(model, region.id, target, f"t.place_id IN ({places})", tid)
+    if part.usernames:
+        names = tuple(part.usernames)
+        await mover.reassign(models.StaffAssignment, region.id, target,
+                             f"t.user_id IN (SELECT id FROM app_user WHERE username IN "
+                             f"({', '.join('{}' for _ in names)}))", names)
+
+
+async def _retire(connection: Any, mover: _Mover, region: models.Region) -> None:
+    """Retired, not removed: events name it as their reporting grid, and the history shows it."""
+    await models.Region.filter(id=region.id).using_db(connection).update(
+        deleted_at=mover.stamp, updated_at=mover.stamp, version=F("version") + 1)
+    mover.result.counts["retired"] += 1
+
+
+async def merge_regions(scope: Scope, store: Any, actor: str, region_ids: list[int], into_id: int,
+                        dry_run: bool = False) -> RegridResult:
+    """Siblings merged into one of them: their rows, child regions and grants go to `into`,
+    and they are retired."""
+    into = await _region(into_id, "region to merge into")
+    _require(scope, "update", into, "here")
+    merged = []
+    for region_id in dict.fromkeys(region_ids):
+        region = await _region(region_id)
+        if region.id == into.id:
+            raise BadInput("a region is not merged into itself", field="regions")
+        if region.parent_id != into.parent_id or region.tier != into.tier:
+            raise BadInput("only sibling regions of one tier are merged", field="regions")
+        _require(scope, "delete", region, "here")
+        merged.append(region)
+    if not merged:
+        raise BadInput("name the regions to merge", field="regions")
+
+    async def body(connection, mover: _Mover) -> None:
+        for region in merged:
+            await models.Event.filter(region_id=region.id, reported_region_id=None).using_db(connection).update(
+                reported_region_id=region.id)
+            # child regions and everything under them move under `into`; then the rows placed
+            # in the merged region itself (their path is `into`'s already) take its id
+            await mover.rewrite_prefix(region.region_path, into.region_path, except_region_id=region.id)
+            await models.Region.filter(parent_id=region.id).using_db(connection).update(parent_id=into.id)
+            for model in regional_models():
+                p = SqlParams(mover.dialect)
+                await mover._run(f"UPDATE {model._meta.db_table} SET region_id = {p.add(into.id)} "
+                                 f"WHERE region_id = {p.add(region.id)}", p)
+            await _rewrite_rules(connection, region.region_path, lambda line: into.region_path, mover.result)
+            await _retire(connection, mover, region)
+        mover.result.regions.append(await models.Region.get(id=into.id).using_db(connection))
+        await _audit(connection, actor, mover.result, into.region_path,
+                     {"merged": [r.region_path for r in merged], "into": into.region_path})
+
+    return await _Operation(store, "merge_regions", dry_run).run(body)

@@ -1,0 +1,127 @@
+"""Key-person work (1+3+N) on `Person`: responsible staff, visits (走访) and when the next is
+due, shown only where the caller may see the person's key tags (resolvers.visits)."""
+
+from collections import defaultdict
+from datetime import date, datetime
+from typing import Any, Optional
+
+import strawberry
+from strawberry.relay import GlobalID
+from strawberry.types import Info
+
+import models
+from resolvers import visits
+
+from .enums import ResponsibleRole
+from .ids import decode_id
+from .node import load, load_by
+from .refs import PersonRef
+
+
+@strawberry.type(description="A staff member responsible for a key person, from `startedOn` (to `endedOn`).")
+class Responsibility:
+    role: ResponsibleRole
+    name: str
+    started_on: date
+    ended_on: Optional[date]
+
+    @strawberry.field(description="The responsible person in the registers, where one is named and readable.")
+    async def person(self: models.KeyPersonResponsibility, info: Info) -> Optional[PersonRef]:
+        return await load(info, "person", self.person_id)
+
+
+@strawberry.type(description="走访: a visit to a person.")
+class Visit:
+    occurred_at: datetime
+    title: str
+    description: str
+
+    @strawberry.field(description="Who visited (the recording user).")
+    def visitor(self: models.Event) -> str:
+        return self.reporter_name
+
+
+def sees_key_work(info: Info, person: models.Person) -> bool:
+    """Whether this caller may see the key-person work of `person` (audited when it does)."""
+    if not info.context.scope.sees_unmasked("person", "key_tags", person):
+        return False
+    info.context.note_sensitive_read("person", "key_tags", person)
+    return True
+
+
+def _visits_loader(info: Info):
+    """person id -> its visits, newest first: two statements for a whole page of persons.
+    Not the caller's event scope: the key-tag grant decides (the police reads no events)."""
+
+    def make():
+        async def load_visits(person_ids: list[int]) -> list[list[Any]]:
+            links = await models.EventPerson.filter(person_id__in=set(person_ids)).values_list("person_id", "event_id")
+            found = {e.id: e for e in await models.Event.filter(
+                id__in={e for _, e in links}, kind=models.enums.EventKind.VISIT, deleted_at=None)}
+            grouped: dict[int, list] = defaultdict(list)
+            for person_id, event_id in links:
+                if event_id in found:
+                    grouped[person_id].append(found[event_id])
+            return [sorted(grouped[i], key=lambda e: e.occurred_at, reverse=True) for i in person_ids]
+
+        return load_visits
+
+    return info.context.loaders._get(("visits",), make)
+
+
+async def responsible_staff(root: models.Person, info: Info) -> list[Responsibility]:
+    if not sees_key_work(info, root):
+        return []
+    return await load_by(info, "responsibility", "key_person_id", root.id)
+
+
+async def person_visits(root: models.Person, info: Info) -> list[Visit]:
+    if not sees_key_work(info, root):
+        return []
+    return await _visits_loader(info).load(root.id)
+
+
+def last_visited_at(root: models.Person, info: Info) -> Optional[datetime]:
+    return root.last_visited_at if sees_key_work(info, root) else None
+
+
+def visit_due_at(root: models.Person, info: Info) -> Optional[datetime]:
+    return root.visit_due_at if sees_key_work(info, root) else None
+
+
+def visit_overdue(root: models.Person, info: Info) -> Optional[bool]:
+    if not sees_key_work(info, root) or root.visit_due_at is None:
+        return None
+    return root.visit_due_at < info.context.loaders.answered_at
+
+
+PERSON_FIELDS = {
+    "responsible_staff": strawberry.field(resolver=responsible_staff, description=(
+        "1+3+N: who is responsible for this key person; empty where you may not see key tags.")),
+    "visits": strawberry.field(resolver=person_visits, description=(
+        "Visits (走访), newest first; empty where you may not see key tags.")),
+    "last_visited_at": strawberry.field(resolver=last_visited_at, description=(
+        "The last visit; null where you may not see key tags.")),
+    "visit_due_at": strawberry.field(resolver=visit_due_at, description=(
+        "When the next visit is due by the visit rules (the shortest interval of the person's tags); "
+        "null without a rule, or where you may not see key tags.")),
+    "visit_overdue": strawberry.field(resolver=visit_overdue, description=(
+        "Whether the visit is past due; null without a rule or where you may not see key tags.")),
+}
+
+
+@strawberry.type
+class KeyPersonMutation:
+    @strawberry.mutation(description="走访: record a visit to a person (an event of kind VISIT, closed).")
+    async def record_visit(self, info: Info, person: GlobalID, occurred_at: datetime, note: str = "") -> Visit:
+        return await visits.record_visit(info.context.scope, info.context.username,
+                                         decode_id(person, "Person", "person"), occurred_at, note)
+
+    @strawberry.mutation(description="Make someone responsible for a key person (1+3+N): a user (by username), "
+                                     "a person of the registers, or a name.")
+    async def assign_responsibility(self, info: Info, person: GlobalID, role: ResponsibleRole, started_on: date,
+                                    name: str = "", username: Optional[str] = None,
+                                    staff_person: Optional[GlobalID] = None) -> Responsibility:
+        return await visits.assign_responsibility(
+            info.context.scope, info.context.username, decode_id(person, "Person", "person"), role, name,
+            started_on, username, decode_id(staff_person, "Person", "staffPerson") if staff_person else None)

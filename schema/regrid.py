@@ -1,0 +1,138 @@
+"""Re-gridding mutations (区划调整): create, rename, move, split and merge regions, each
+audited, each with `dryRun` (resolvers.regrid)."""
+
+from typing import Annotated, Optional
+
+import strawberry
+from strawberry.relay import GlobalID
+from strawberry.types import Info
+
+from resolvers import regrid
+
+from .enums import Tier
+from .ids import decode_id
+from .region import Region
+
+
+@strawberry.type(description="Rows a re-gridding moved (or, with dryRun, would move), by kind.")
+class RegridCounts:
+    _counts: strawberry.Private[dict]
+
+    @strawberry.field(description="Regions whose path changed (a moved subtree).")
+    def regions(self) -> int:
+        return self._counts.get("region", 0)
+
+    @strawberry.field
+    def persons(self) -> int:
+        return self._counts.get("person", 0)
+
+    @strawberry.field
+    def households(self) -> int:
+        return self._counts.get("household", 0)
+
+    @strawberry.field
+    def places(self) -> int:
+        return self._counts.get("place", 0)
+
+    @strawberry.field
+    def events(self) -> int:
+        return self._counts.get("event", 0)
+
+    @strawberry.field
+    def things(self) -> int:
+        return self._counts.get("thing", 0)
+
+    @strawberry.field
+    def organisations(self) -> int:
+        return self._counts.get("organisation", 0)
+
+    @strawberry.field(description="Role grants rewritten to the new paths.")
+    def grants(self) -> int:
+        return self._counts.get("grants", 0)
+
+    @strawberry.field(description="Policy rules rewritten to the new paths.")
+    def rules(self) -> int:
+        return self._counts.get("rules", 0)
+
+    @strawberry.field(description="Regions made.")
+    def created(self) -> int:
+        return self._counts.get("created", 0)
+
+    @strawberry.field(description="Regions retired (split or merged away; kept for the history).")
+    def retired(self) -> int:
+        return self._counts.get("retired", 0)
+
+
+@strawberry.type(description="What a re-gridding did, or with dryRun would do (then nothing changed).")
+class RegridResult:
+    operation: str
+    dry_run: bool
+    moved: RegridCounts
+    regions: list[Region] = strawberry.field(description="The regions made or changed.")
+
+
+@strawberry.input(description="One region a split makes.")
+class SplitPartInput:
+    name: str
+    code: str = strawberry.field(description="Digits: a grid's code is its community's plus its own.")
+    place_ids: list[GlobalID] = strawberry.field(
+        default_factory=list, description="Places this part takes; the first part takes every place no part "
+                                          "lists. Persons follow their residence (else household), events, "
+                                          "things and organisations their place.")
+    usernames: list[str] = strawberry.field(
+        default_factory=list, description="Users whose grants and staffing at the split region go to this "
+                                          "part; the others' go to the first part.")
+
+
+def _result(result: regrid.RegridResult) -> RegridResult:
+    return RegridResult(operation=result.operation, dry_run=result.dry_run,
+                        moved=RegridCounts(_counts=dict(result.counts)), regions=result.regions)
+
+
+def _region_id(id: GlobalID, field: str = "region") -> int:
+    return decode_id(id, "Region", field)
+
+
+@strawberry.type
+class RegridMutation:
+    @strawberry.mutation(description="Add a region under a parent of the tier above.")
+    async def create_region(self, info: Info, parent: GlobalID, code: str, name: str, tier: Tier,
+                            dry_run: bool = False) -> RegridResult:
+        c = info.context
+        return _result(await regrid.create_region(c.scope, c.store, c.username, _region_id(parent, "parent"),
+                                                  code, name, tier, dry_run))
+
+    @strawberry.mutation(description="Rename a region (its code and path stay).")
+    async def rename_region(self, info: Info, region: GlobalID, name: str, dry_run: bool = False) -> RegridResult:
+        c = info.context
+        return _result(await regrid.rename_region(c.scope, c.store, c.username, _region_id(region), name, dry_run))
+
+    @strawberry.mutation(description="Move a region with its subtree under another parent (a grid to another "
+                                     "community, a community to another town): every row, grant and rule "
+                                     "under it follows.")
+    async def move_region(self, info: Info, region: GlobalID, parent: GlobalID,
+                          code: Annotated[Optional[str], strawberry.argument(
+                              description="A new code there (a grid: the new community's code and its own "
+                                          "digits); by default a grid keeps its digits.")] = None,
+                          dry_run: bool = False) -> RegridResult:
+        c = info.context
+        return _result(await regrid.move_region(c.scope, c.store, c.username, _region_id(region),
+                                                _region_id(parent, "parent"), code, dry_run))
+
+    @strawberry.mutation(description="Split a region without child regions into parts (its new siblings); "
+                                     "it is retired and stays in the history of its events.")
+    async def split_region(self, info: Info, region: GlobalID, parts: list[SplitPartInput],
+                           dry_run: bool = False) -> RegridResult:
+        c = info.context
+        split = [regrid.SplitPart(p.name, p.code, [decode_id(i, "Place", "placeIds") for i in p.place_ids],
+                                  list(p.usernames)) for p in parts]
+        return _result(await regrid.split_region(c.scope, c.store, c.username, _region_id(region), split, dry_run))
+
+    @strawberry.mutation(description="Merge sibling regions into one of them: their rows, child regions and "
+                                     "grants go there, and they are retired.")
+    async def merge_regions(self, info: Info, regions: list[GlobalID], into: GlobalID,
+                            dry_run: bool = False) -> RegridResult:
+        c = info.context
+        return _result(await regrid.merge_regions(c.scope, c.store, c.username,
+                                                  [_region_id(r, "regions") for r in regions],
+                                                  _region_id(into, "into"), dry_run))

@@ -1,0 +1,76 @@
+"""Key persons (1+3+N) over HTTP: responsible staff and visits are seen exactly where the key
+tags are (a data table), visits move the due time, and overdue visits can be listed."""
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from resolvers.validation import id_number_check_digit
+
+# who, sees responsible staff and visits, may filter by overdue visits
+VISIBILITY = [
+    ("worker", True, True),    # grid_worker holds person.key_tags in its grid
+    ("leader", True, True),    # inherits it
+    ("police", True, True),    # dept.public_security: key persons, key tags included
+    ("civil", False, False),   # civil affairs reads the person for its care tag, never its key work
+    ("county", False, False),  # centres read persons with key tags masked
+]
+
+PERSON = """query($id: ID!) { node(id: $id) { ... on Person { name tags lastVisitedAt visitDueAt visitOverdue
+    responsibleStaff { role name startedOn } visits { occurredAt visitor title } } } }"""
+
+
+@pytest.fixture(scope="module")
+async def key_person(worker, anchors):
+    """A person of the anchor grid with a key tag and a care tag (so civil affairs reads it),
+    with two responsible staff and one visit, recorded by the grid worker."""
+    grid = (await worker.query("query($p: String) { regions(first: 1, filter: {regionPath: $p}) { nodes { id } } }",
+                               p=anchors["grid"]))["regions"]["nodes"][0]["id"]
+    household = (await worker.query("query($p: String) { households(first: 1, filter: {regionPath: $p}) "
+                                    "{ nodes { id } } }", p=anchors["grid"]))["households"]["nodes"][0]["id"]
+    body = "341823198802020" + "31"
+    made = (await worker.query("""mutation($input: PersonCreateInput!) { createPerson(input: $input) {
+        id visitDueAt lastVisitedAt } }""", input={
+        "idNumber": body + id_number_check_digit(body), "name": "重点测试", "regionId": grid,
+        "householdId": household, "relationToHead": "OTHER",
+        "tags": ["key/community_correction", "care/low_income"]}))["createPerson"]
+    assert made["visitDueAt"] and made["lastVisitedAt"] is None  # monthly, from registration
+    for role, name in (("CADRE", "包联干部"), ("POLICE", "社区民警")):
+        await worker.query("""mutation($p: ID!, $r: ResponsibleRole!, $n: String!) {
+            assignResponsibility(person: $p, role: $r, name: $n, startedOn: "2026-01-01") { role } }""",
+                           p=made["id"], r=role, n=name)
+    visited = datetime.now(timezone.utc) - timedelta(days=25)  # the next is due in five days
+    await worker.query("mutation($p: ID!, $at: DateTime!) { recordVisit(person: $p, occurredAt: $at, "
+                       "note: \"谈心谈话\") { visitor } }", p=made["id"], at=visited.isoformat())
+    return made["id"]
+
+
+@pytest.mark.parametrize("who,sees,filters", VISIBILITY, ids=[v[0] for v in VISIBILITY])
+async def test_key_work_is_seen_where_key_tags_are(sign_in, key_person, who, sees, filters):
+    client = await sign_in(who)
+    node = (await client.query(PERSON, id=key_person))["node"]
+    assert node is not None, "the person itself is readable to every caller of this table"
+    if sees:
+        assert any(t.startswith("key/") for t in node["tags"])
+        assert sorted(r["role"] for r in node["responsibleStaff"]) == ["CADRE", "POLICE"]
+        assert node["visits"] and node["visits"][0]["visitor"] == "worker" and node["lastVisitedAt"]
+        assert node["visitOverdue"] is False and node["visitDueAt"] > node["lastVisitedAt"]
+    else:
+        assert not any(t.startswith("key/") for t in node["tags"])
+        assert node["responsibleStaff"] == [] and node["visits"] == []
+        assert node["lastVisitedAt"] is None and node["visitDueAt"] is None and node["visitOverdue"] is None
+    response = await client.post("{ persons(first: 5, filter: {visitOverdue: true}) { totalCount } }")
+    assert (not response.errors) == filters, response.errors
+    if not filters:
+        assert response.codes == ["FORBIDDEN"]
+
+
+async def test_overdue_visits_are_listed(worker, key_person):
+    overdue = await worker.query("""{ persons(first: 500, filter: {visitOverdue: true}) {
+        nodes { id visitDueAt visitOverdue } } }""")
+    nodes = overdue["persons"]["nodes"]
+    assert key_person not in {n["id"] for n in nodes}  # visited 25 days ago, due in a month
+    assert all(n["visitOverdue"] for n in nodes)
+    rest = await worker.query("""{ persons(first: 500, filter: {visitOverdue: false}) { nodes { id visitOverdue } } }""")
+    assert key_person in {n["id"] for n in rest["persons"]["nodes"]}
+    assert not any(n["visitOverdue"] for n in rest["persons"]["nodes"])

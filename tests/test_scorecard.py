@@ -1,0 +1,76 @@
+"""Grid evaluation: `gridScorecard` adds up (a town is the sum of its grids, a grid row is the
+grid's own scorecard), stays in the caller's scope, and the CLI bulletin tells the same."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CARD = """query($r: ID!, $from: DateTime!, $to: DateTime!, $w: Boolean!) {
+  gridScorecard(region: $r, from: $from, to: $to, byWorker: $w) {
+    total { ...s } grids { grid { id path } worker ...s } } }
+fragment s on GridScore { discovered accepted resolvedOnTime verified rated meanSatisfaction visitsDone visitsDue }"""
+PERIOD = {"from": "2026-07-01T00:00:00Z", "to": "2026-11-02T00:00:00Z"}
+COUNTS = ("discovered", "accepted", "resolvedOnTime", "verified", "rated", "visitsDone", "visitsDue")
+
+
+async def region_id(client, path: str) -> str:
+    data = await client.query("query($p: String) { regions(first: 1, filter: {regionPath: $p}) { nodes { id } } }",
+                              p=path)
+    return data["regions"]["nodes"][0]["id"]
+
+
+async def card(client, region: str, by_worker: bool = False) -> dict:
+    return (await client.query(CARD, r=region, w=by_worker, **PERIOD))["gridScorecard"]
+
+
+async def test_a_town_is_the_sum_of_its_grids(gql, anchors):
+    town = await card(gql, await region_id(gql, anchors["town"]))
+    assert town["total"]["discovered"] > 0 and len(town["grids"]) > 1
+    for name in COUNTS:
+        assert town["total"][name] == sum(g[name] for g in town["grids"]), name
+    weighted = sum(g["rated"] * g["meanSatisfaction"] for g in town["grids"] if g["rated"])
+    assert round(weighted / town["total"]["rated"], 2) == town["total"]["meanSatisfaction"]
+    for row in town["grids"][:3]:  # each row is that grid's own scorecard
+        assert (await card(gql, row["grid"]["id"]))["total"] == {k: v for k, v in row.items()
+                                                               if k not in ("grid", "worker")}
+    by_worker = await card(gql, await region_id(gql, anchors["town"]), by_worker=True)
+    for name in COUNTS[:-1]:
+        assert sum(g[name] for g in by_worker["grids"]) == town["total"][name], name
+
+
+async def test_the_scorecard_stays_in_scope(sign_in, anchors, gql):
+    worker = await sign_in("worker")
+    mine = await card(worker, await region_id(worker, anchors["grid"]))
+    county_view = await card(gql, await region_id(gql, anchors["grid"]))
+    assert mine["total"]["discovered"] == county_view["total"]["discovered"]
+    assert county_view["total"]["visitsDue"] == 0  # the county centre may not see key persons
+    civil = await sign_in("civil")
+    response = await civil.post(CARD, {"r": await region_id(gql, anchors["grid"]), "w": False, **PERIOD})
+    assert response.codes == ["FORBIDDEN"]
+    backwards = await gql.post(CARD, {"r": await region_id(gql, anchors["grid"]), "w": False,
+                                      "from": PERIOD["to"], "to": PERIOD["from"]})
+    assert backwards.codes == ["BAD_USER_INPUT"]
+
+
+@pytest.mark.parametrize("form", ["json", "md"])
+async def test_the_bulletin_cli(settings, gql, anchors, form):
+    env = {**os.environ, "DATABASE_URL": settings.database_url, "CACHE_URL": "memory://"}
+    done = subprocess.run([sys.executable, "app.py", "bulletin", "--region", anchors["town"], "--week", "2026-W40",
+                           "--format", form], cwd=Path(__file__).parent.parent, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    week = {"from": "2026-09-28T00:00:00Z", "to": "2026-10-05T00:00:00Z"}
+    town = (await gql.query(CARD, r=await region_id(gql, anchors["town"]), w=False, **week))["gridScorecard"]
+    if form == "json":
+        data = json.loads(done.stdout)
+        assert data["week"] == "2026-W40" and data["from"].startswith("2026-09-28")
+        for name, key in (("discovered", "discovered"), ("accepted", "accepted"),
+                          ("resolvedOnTime", "resolved_on_time"), ("verified", "verified")):
+            assert data["total"][key] == town["total"][name]
+        assert len(data["grids"]) >= len(town["grids"])
+    else:
+        assert done.stdout.startswith("# ") and "2026-W40" in done.stdout and "| **合计** |" in done.stdout
