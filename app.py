@@ -37,7 +37,7 @@ import accounts
 import gateway
 import observability
 import pull
-from exports import export_endpoint
+from exports import export_endpoint, place_qr_endpoint
 from policies.store import PolicyStore, seed_default_policy
 from policies.watcher import PolicyWatcher
 from resolvers.categories import seed_event_categories
@@ -260,6 +260,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
             Route("/metrics", observability.metrics_endpoint(store)),
             Route("/graphql", graphql),  # every method: the view answers others with a GraphQL 405
             Route("/export/{kind}", export_endpoint(settings, store, graphql.scopes), methods=["GET"]),
+            Route("/places/{id:path}/qr.svg", place_qr_endpoint(settings, store, graphql.scopes), methods=["GET"]),
             WebSocketRoute("/graphql", graphql),
             Mount("/admin", StaticFiles(directory=ADMIN_DIR, html=True, check_dir=False)),  # the policy console
         ],

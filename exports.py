@@ -1,4 +1,5 @@
-"""`GET /export/{kind}`: a department's bulk pull over HTTP, streamed. The logic is in
+"""`GET /export/{kind}`: a department's bulk pull over HTTP, streamed; and
+`GET /places/{id}/qr.svg`, a place's address code as a QR image, signed in the same way. The logic is in
 resolvers/export.py and resolvers/sync.py; this is the starlette glue: sign-in (the same
 `Authorization: Bearer` as /graphql, JWT or `ghs_…` service token), refusals as
 GraphQL-style errors with an HTTP status, and the streamed body, audited when it ends
@@ -10,19 +11,24 @@ however it ends.
 
 from __future__ import annotations
 
+import io
 import logging
 from typing import Any
 
 import anyio
+import segno
 from starlette.requests import Request
-from starlette.responses import JSONResponse, StreamingResponse
+from starlette.responses import JSONResponse, Response, StreamingResponse
 
+from policies.predicate import Compare
 from policies.store import PolicyStore
 from resolvers.auth import SERVICE_TOKEN_PREFIX
-from resolvers.errors import GridhubError, Unauthenticated
+from resolvers.errors import GridhubError, NotFound, Unauthenticated
 from resolvers.export import Export, ExportRequest, audit_root
+from resolvers.query import rows
 from resolvers.session import ScopeCache, build_context
 from schema import schema
+from schema.ids import decode_id
 from settings import Settings
 
 log = logging.getLogger("gridhub.export")
@@ -77,5 +83,36 @@ def export_endpoint(settings: Settings, store: PolicyStore, scopes: ScopeCache):
         except GridhubError as problem:
             return refusal(problem)
         return ExportResponse(export)
+
+    return endpoint
+
+
+def place_qr_endpoint(settings: Settings, store: PolicyStore, scopes: ScopeCache):
+    """`GET /places/{id}/qr.svg`: the QR code of a place's standard address code (一标), as
+    SVG. `id` is the place's GraphQL global id or its integer id. Signed in like /export;
+    a place that is missing, not readable to the caller or without an address code is
+    404 NOT_FOUND, alike, so the answer tells nothing of places outside the scope."""
+    async def endpoint(request: Request):
+        try:
+            context = await build_context(settings, store, scopes, request.headers.get("authorization"), request)
+            if context.user is None:
+                raise context.auth_error or Unauthenticated("send `Authorization: Bearer <token>`")
+            raw = request.path_params["id"]
+            try:
+                place_id = int(raw) if raw.isdigit() else decode_id(raw, "Place")
+            except GridhubError:
+                raise NotFound("no place with this id") from None
+            if not 0 < place_id < 2 ** 63:
+                raise NotFound("no place with this id")
+            place = await rows(context.scope, "place", Compare("id", "eq", place_id)).first()
+            if place is None or not place.address_code:
+                raise NotFound("no place with this id and an address code")
+        except GridhubError as problem:
+            return refusal(problem)
+        buffer = io.BytesIO()
+        segno.make(place.address_code, error="m").save(buffer, kind="svg", xmldecl=False, scale=4,
+                                                       title=place.address_code)
+        return Response(buffer.getvalue(), media_type="image/svg+xml",
+                        headers={"Cache-Control": "private, max-age=300"})
 
     return endpoint

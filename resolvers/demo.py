@@ -32,7 +32,7 @@ from tortoise.transactions import in_transaction
 import models
 from models.enums import (
     EventKind, EventSource, EventStatus, Gender, HouseholdRelation, OrganisationKind, PlaceKind,
-    PopulationType, ThingKind, ThingStatus, Tier, Urgency,
+    PopulationType, StaffRole, ThingKind, ThingStatus, Tier, Urgency,
 )
 
 from .categories import seed_event_categories
@@ -479,6 +479,8 @@ class _DemoCounty:
         await self._flush(models.Thing)
         self._events()
         await self._flush(models.Event, models.EventPerson, models.EventThing, models.EventLog)
+        self._staff()
+        await self._flush(models.StaffAssignment)
 
     # ---- plumbing -------------------------------------------------------------------
 
@@ -628,6 +630,7 @@ class _DemoCounty:
         spot = dict(spot)
         spot_name = spot.pop("name", None)
         place = self._regional(models.Place, leaf, id=place_id, code=f"{leaf.code}{place_id:06d}",
+                               address_code=f"{leaf.code}{place_id:06d}",  # 一标: region code + serial
                                name=name or spot_name, kind=kind, usage=usage, longitude=lon,
                                latitude=lat, **spot, **fields)
         self.place[place.id] = place
@@ -1034,6 +1037,26 @@ class _DemoCounty:
             else:
                 grid = self.grid_of[self.rng.choice(self.persons).region_id]  # busier where more live
                 self._event(grid, self._pick(_STATUS_WEIGHTS))
+
+    # ---- staff (1+1+N) -----------------------------------------------------------------
+
+    def gap_grid(self) -> models.Region:
+        """The one grid without a worker: the last grid of the first town (never a demo user's)."""
+        town = min(self.towns, key=lambda t: t.code)
+        return max((g for g in self.grids if g.region_path.startswith(town.region_path)), key=lambda g: g.code)
+
+    def _staff(self) -> None:
+        """A worker for every grid but `gap_grid()`, a leader for every other grid. Last of all
+        phases, so the rows drawn before are those of a county without staff."""
+        gap = self.gap_grid()
+        for i, grid in enumerate(sorted(self.grids, key=lambda g: g.code)):
+            started = date(2024, 1, 1) + timedelta(days=(i * 37) % 600)
+            if grid is not gap:
+                self._regional(models.StaffAssignment, grid, role=StaffRole.WORKER, name=self._grid_worker(grid),
+                               started_on=started)
+            if i % 2 == 0:
+                self._regional(models.StaffAssignment, grid, role=StaffRole.LEADER,
+                               name=self._name(self.rng.choice((Gender.MALE, Gender.FEMALE))), started_on=started)
 
     def _grid_worker(self, grid: models.Region) -> str:
         if grid.id not in self._grid_workers:

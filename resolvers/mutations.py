@@ -25,6 +25,7 @@ from .errors import BadInput, Conflict, Forbidden, NotFound
 from .event_bus import announce_event_change
 from .kinds import kind_of
 from .query import rows
+from .staffing import check_address_code, next_address_code
 from .visits import refresh_visit_due
 
 
@@ -81,6 +82,14 @@ async def _check_located(data: dict, existing: Any) -> None:
             v.check_text(data[name], name, required=True, max_length=200)
 
 
+async def _check_place(data: dict, existing: Any) -> None:
+    await _check_located(data, existing)
+    if "address_code" in data:
+        if data["address_code"] is None and existing is not None:
+            raise BadInput("addressCode must not be null", field="addressCode")
+        data["address_code"] = check_address_code(data["address_code"])
+
+
 async def _check_organisation(data: dict, existing: Any) -> None:
     if data.get("credit_code"):
         data["credit_code"] = v.check_credit_code(data["credit_code"])
@@ -122,7 +131,7 @@ WRITABLE: dict[str, Writable] = {
     "household": Writable({"region_id": "region", "place_id": "place", "head_id": "person"},
                           ("code", "region_id"), _check_household),
     "place": Writable({"region_id": "region", "landlord_id": "person"},
-                      ("code", "name", "kind", "region_id"), _check_located),
+                      ("code", "name", "kind", "region_id"), _check_place),
     "event": Writable(
         {"region_id": "region", "place_id": "place", "reporter_id": "person",
          "handling_region_id": "region", "handling_department_id": "department"},
@@ -199,7 +208,7 @@ async def _ensure_in_scope(scope: Scope, kind: str, action: str, row_id: int) ->
 
 def _unique_conflict(kind: str, error: IntegrityError) -> Conflict:
     text = str(error).lower()
-    for column in ("id_number", "credit_code", "code"):
+    for column in ("id_number", "credit_code", "address_code", "code"):
         if column in text:
             return Conflict(f"another {kind} has this {camel(column)}", field=camel(column))
     return Conflict(f"this {kind} conflicts with an existing one")
@@ -218,6 +227,8 @@ async def create_row(scope: Scope, kind: str, data: dict, action: str = "create"
     try:
         async with in_transaction():
             await _resolve_references(scope, kind, columns)
+            if kind == "place" and not columns.get("address_code"):  # 一标: the region's next serial
+                columns["address_code"] = await next_address_code(columns["region_id"])
             row = await kind_of(kind).model.create(**columns)
             await _write_links(scope, kind, row, links)
             await _ensure_in_scope(scope, kind, action, row.id)

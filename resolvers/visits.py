@@ -28,6 +28,7 @@ from policies.scope import Scope
 from . import deadlines
 from .errors import BadInput, Forbidden, NotFound
 from .query import rows
+from .staffing import who_serves
 
 # (tag, every_days): monthly for those under supervision or care by law, quarterly otherwise
 DEFAULT_RULES = (
@@ -131,16 +132,7 @@ async def assign_responsibility(scope: Scope, actor: str, person_id: int, role: 
     person = await _key_person(scope, person_id)
     if not await rows(scope, "person", Compare("id", "eq", person_id), action="update").exists():
         raise Forbidden("you may not update this person")
-    user = None
-    if username:
-        user = await models.User.get_or_none(username=username, deleted_at=None)
-        if user is None:
-            raise BadInput(f"no user {username}", field="username")
-    if staff_person_id is not None and not await rows(scope, "person", Compare("id", "eq", staff_person_id)).exists():
-        raise BadInput("no person with this id", field="staffPerson")
-    name = (name or (user.display_name or user.username if user else "")).strip()
-    if not name and staff_person_id is None:
-        raise BadInput("name who is responsible", field="name")
+    name, user = await who_serves(scope, name, username, staff_person_id, person_field="staffPerson")
     return await models.KeyPersonResponsibility.create(
         key_person_id=person.id, role=role, name=name, user_id=user and user.id, person_id=staff_person_id,
         started_on=started_on, region_id=person.region_id, region_path=person.region_path)

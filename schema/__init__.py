@@ -20,6 +20,7 @@ from .mutation import Mutation as DataMutation
 from .query import Query as DataQuery
 from .keyperson import KeyPersonMutation
 from .regrid import RegridMutation
+from .staffing import StaffMutation, StaffQuery
 from .stats import ScorecardQuery, StatsQuery
 from .subscription import EventSubscription, SubscriptionsOnlyOverWebSocket
 from .workflow import WorkflowMutation
@@ -47,9 +48,10 @@ class AuditQuery:
 
 
 Query = require_sign_in(merge_types("Query", (DataQuery, AccessQuery, AuditQuery, StatsQuery, ScorecardQuery, CategoryQuery,
-                                               ChangesQuery)))
+                                               ChangesQuery, StaffQuery)))
 Mutation = require_sign_in(merge_types("Mutation", (AccessMutation, DataMutation, WorkflowMutation,
-                                                    CategoryMutation, RegridMutation, KeyPersonMutation)))
+                                                    CategoryMutation, RegridMutation, KeyPersonMutation,
+                                                    StaffMutation)))
 Subscription = require_sign_in(merge_types("Subscription", (EventSubscription,)))
 
 

@@ -8,6 +8,7 @@ from resolvers.errors import BadInput
 NODE_KINDS = {
     "Region": "region", "Department": "department", "Person": "person", "Household": "household",
     "Place": "place", "Event": "event", "Thing": "thing", "Organisation": "organisation",
+    "StaffAssignment": "staff",
 }
 
 

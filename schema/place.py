@@ -34,6 +34,9 @@ class Place(ModelNode, Versioned):
     owner_name: str
     longitude: Optional[float]
     latitude: Optional[float]
+    address_code: Optional[str] = strawberry.field(description=(
+        "一标: the standard address code, the content of the place's QR code (`GET /places/{id}/qr.svg`): "
+        "the region's code and a six-digit serial unless given on create; digits and upper-case letters."))
 
     @strawberry.field
     async def region(self: models.Place, info: Info) -> Optional[RegionRef]:

@@ -15,6 +15,7 @@ from .node import ModelNode, Versioned, load, load_by
 from .organisation import Organisation, OrganisationFilter
 from .person import Household, HouseholdFilter, Person, PersonFilter
 from .place import Place, PlaceFilter
+from .staffing import REGION_STAFF
 from .thing import Thing, ThingFilter
 
 
@@ -64,6 +65,7 @@ class Region(ModelNode, Versioned):
                                                   "`events(filter: {light: [RED]})`.")
     things = connection_field("thing", Thing, ThingFilter, subtree=True)
     organisations = connection_field("organisation", Organisation, OrganisationFilter, subtree=True)
+    staff = REGION_STAFF
 
 
 @strawberry.type(description="A functional department (公安, 民政, …).")

@@ -1,0 +1,83 @@
+"""Grid staffing (1+1+N) in GraphQL: `Region.staff`, `staffingGaps`, `assignStaff` and
+`endStaff`. The logic is in resolvers/staffing.py; reads go through the `staff` kind."""
+
+from datetime import date
+from typing import Optional
+
+import strawberry
+from strawberry.relay import GlobalID, NodeID
+from strawberry.types import Info
+
+import models
+from resolvers import staffing
+
+from .enums import StaffRole
+from .ids import decode_id
+from .node import ModelNode, Versioned, load
+from .refs import PersonRef, RegionRef
+
+
+@strawberry.type(description="A member of a grid's staff (1+1+N) from `startedOn` to `endedOn` (open while null).")
+class StaffAssignment(ModelNode, Versioned):
+    row_kind = "staff"
+    id: NodeID[int]
+    role: StaffRole
+    name: str
+    started_on: date
+    ended_on: Optional[date]
+
+    @strawberry.field(description="The grid served.")
+    async def region(self: models.StaffAssignment, info: Info) -> Optional[RegionRef]:
+        return await load(info, "region", self.region_id)
+
+    @strawberry.field(description="The staff member's user name, where the member is a user.")
+    async def username(self: models.StaffAssignment, info: Info) -> Optional[str]:
+        if self.user_id is None:
+            return None
+        return await info.context.loaders._get(("usernames",), _usernames).load(self.user_id)
+
+    @strawberry.field(description="The staff member in the registers, where one is named and readable.")
+    async def person(self: models.StaffAssignment, info: Info) -> Optional[PersonRef]:
+        return await load(info, "person", self.person_id)
+
+
+def _usernames():
+    async def load(ids: list[int]) -> list[Optional[str]]:
+        found = dict(await models.User.filter(id__in=set(ids)).values_list("id", "username"))
+        return [found.get(i) for i in ids]
+
+    return load
+
+
+async def region_staff(root: models.Region, info: Info, current: bool = True) -> list[StaffAssignment]:
+    return await staffing.staff_loader(info.context.loaders, current).load(root.id)
+
+
+REGION_STAFF = strawberry.field(resolver=region_staff, description=(
+    "The staff of this grid (1+1+N) you may read: by default those current today "
+    "(started, not ended before today); `current: false` for the whole history."))
+
+
+@strawberry.type
+class StaffQuery:
+    @strawberry.field(description="The grids under a region (a town) with no current WORKER, among those whose "
+                                  "staff you may read; NOT_FOUND for a region you may not read.")
+    async def staffing_gaps(self, info: Info, town: GlobalID) -> list[RegionRef]:
+        return await staffing.staffing_gaps(info.context.scope, decode_id(town, "Region", "town"))
+
+
+@strawberry.type
+class StaffMutation:
+    @strawberry.mutation(description="Add a member to a grid's staff: a name, a user (by username), a person of the "
+                                     "registers, or several of these. Needs `staff` `update` there.")
+    async def assign_staff(self, info: Info, region: GlobalID, role: StaffRole, started_on: date,
+                           name: Optional[str] = None, username: Optional[str] = None,
+                           person: Optional[GlobalID] = None) -> StaffAssignment:
+        return await staffing.assign_staff(
+            info.context.scope, info.context.username, decode_id(region, "Region", "region"), role, started_on,
+            name, username, decode_id(person, "Person", "person") if person else None)
+
+    @strawberry.mutation(description="End a staff assignment on `endedOn` (not before it started).")
+    async def end_staff(self, info: Info, id: GlobalID, ended_on: date) -> StaffAssignment:
+        return await staffing.end_staff(info.context.scope, info.context.username,
+                                        decode_id(id, "StaffAssignment"), ended_on)
