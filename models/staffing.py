@@ -9,11 +9,10 @@ from .base import RegionalRow
 from .enums import ResponsibleRole, StaffRole
 
 
-class StaffAssignment(RegionalRow):
-    """One member of a grid's staff from started_on to ended_on (open while null). The member
-    is a user, a person of the registers, or both. The region is the grid served."""
+class Assignment(RegionalRow):
+    """Someone serving from started_on to ended_on (open while null): a user, a person of the
+    registers, or both, and the name they go by."""
 
-    role = fields.CharEnumField(StaffRole, max_length=16, db_index=True)
     name = fields.CharField(max_length=64, default="")
     user = fields.ForeignKeyField("gridhub.User", related_name=False, null=True, db_index=True,
                                   on_delete=fields.SET_NULL)
@@ -23,23 +22,26 @@ class StaffAssignment(RegionalRow):
     ended_on = fields.DateField(null=True, db_index=True)
 
     class Meta:
+        abstract = True
+
+
+class StaffAssignment(Assignment):
+    """One member of a grid's staff from started_on to ended_on (open while null). The member
+    is a user, a person of the registers, or both. The region is the grid served."""
+
+    role = fields.CharEnumField(StaffRole, max_length=16, db_index=True)
+
+    class Meta:
         table = "staff_assignment"
 
 
-class KeyPersonResponsibility(RegionalRow):
+class KeyPersonResponsibility(Assignment):
     """A staff member responsible for a key person (重点人员) from started_on to ended_on.
     It carries the key person's region, and is shown only where the key tags are."""
 
     key_person = fields.ForeignKeyField("gridhub.Person", related_name=False, db_index=True,
                                         on_delete=fields.CASCADE)
     role = fields.CharEnumField(ResponsibleRole, max_length=16, db_index=True)
-    name = fields.CharField(max_length=64, default="")
-    user = fields.ForeignKeyField("gridhub.User", related_name=False, null=True, db_index=True,
-                                  on_delete=fields.SET_NULL)
-    person = fields.ForeignKeyField("gridhub.Person", related_name=False, null=True, db_index=True,
-                                    on_delete=fields.SET_NULL)
-    started_on = fields.DateField()
-    ended_on = fields.DateField(null=True, db_index=True)
 
     class Meta:
         table = "key_person_responsibility"
