@@ -6,7 +6,10 @@ six towns, forty communities and villages, two hundred grids (about a quarter of
 into micro-grids), about 20,000 persons in 6,500 households with their houses, rental
 houses, shops, schools and public places, facilities, organisations with their members,
 and 2,000 events of the seeded categories at every step of the workflow, the open ones on
-time, due soon and overdue at `DEMO_NOW` (every light). That is the `nanling` profile; the
+time, due soon and overdue at `DEMO_NOW` (every light); grid staff (1+1+N) with one gap;
+key persons with their responsible staff (1+3+N) and visits, some overdue; and one
+re-gridding in its history, a grid split in two on `SPLIT_AT` by the hub's own
+`split_region`, with events reported on both sides of it. That is the `nanling` profile; the
 `county` profile draws the same kind of county at the benchmarks' size (bench/generate):
 twelve towns, 150 communities, 1,000 grids, 3,000 micro-grids, 300,000 persons.
 
@@ -26,19 +29,23 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Awaitable, Callable
 
 from faker import Faker
+from tortoise.expressions import F
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 import models
 from models.enums import (
     EventKind, EventSource, EventStatus, Gender, HouseholdRelation, OrganisationKind, PlaceKind,
-    PopulationType, StaffRole, ThingKind, ThingStatus, Tier, Urgency,
+    PopulationType, ResponsibleRole, StaffRole, ThingKind, ThingStatus, Tier, Urgency,
 )
+from policies.scope import Scope
 
 from .categories import seed_event_categories
 from .categories_seed import SEED_BY_PATH, SeedCategory
 from .deadlines import FINISHED, SOON, SOON_SHARE, Light, due_columns
+from .regrid import SplitPart, split_region
 from .validation import credit_code_check_char, id_number_check_digit
+from .visits import DEFAULT_RULES, VISIT_CATEGORY, refresh_visit_due, rule_days, seed_visit_rules
 from .workflow import STEPS
 
 DEMO_COUNTY_CODE = "341823"
@@ -46,6 +53,12 @@ DEMO_COUNTY_NAME = "南陵县"
 DEMO_NOW = datetime(2026, 11, 1, 8, 0, tzinfo=timezone.utc)
 
 _TODAY = DEMO_NOW.date()
+# The county's history has one re-gridding: a grid drawn too coarsely was split in two then.
+SPLIT_AT = DEMO_NOW - timedelta(days=61)
+# How far back key persons' visits (走访) go.
+_VISIT_HISTORY = timedelta(days=90)
+_VISIT_NOTES = ("入户走访，了解近况，情绪稳定。", "谈心谈话，宣讲政策。", "电话预约后上门，家属在场。",
+                "查看居住情况，无异常。", "协调解决生活困难，已反映至社区。")
 _CENTRE = (118.33, 30.92)  # longitude, latitude of the county seat
 _ADDRESS_PREFIX = "安徽省芜湖市南陵县"
 
@@ -359,6 +372,11 @@ async def build_demo(scale: float = 1.0, seed: int = 2026, profile: str = "nanli
                 await connection.execute_query(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                     f"(SELECT COALESCE(MAX(id), 1) FROM {table}))")
+        # what the hub keeps up to date as it runs, it computes here too
+        await seed_visit_rules()
+        for i in range(0, len(county.key_persons), 500):
+            await refresh_visit_due(county.key_persons[i:i + 500])
+        await county.split_history()
     return county.counts
 
 
@@ -367,7 +385,7 @@ async def demo_anchors() -> dict[str, str]:
     county = await models.Region.get(code=DEMO_COUNTY_CODE)
     towns = await models.Region.filter(parent_id=county.id).order_by("code").limit(2)
     community = await models.Region.filter(parent_id=towns[0].id).order_by("code").first()
-    grids = await models.Region.filter(parent_id=community.id, tier=Tier.GRID).order_by("code").limit(2)
+    grids = await models.Region.filter(parent_id=community.id, tier=Tier.GRID, deleted_at=None).order_by("code").limit(2)
     return {
         "county": county.region_path, "town": towns[0].region_path, "town2": towns[1].region_path,
         "community": community.region_path, "grid": grids[0].region_path,
@@ -459,6 +477,7 @@ class _DemoCounty:
         self._id_numbers: set[str] = set()
         self._phones: set[str] = set()
         self._grid_workers: dict[int, str] = {}
+        self.key_persons: list[int] = []  # person ids, with responsible staff and visits
         self._adults_in: dict[int, list[models.Person]] = {}  # grid id
 
     async def build(self) -> None:
@@ -481,6 +500,8 @@ class _DemoCounty:
         await self._flush(models.Event, models.EventPerson, models.EventThing, models.EventLog)
         self._staff()
         await self._flush(models.StaffAssignment)
+        self._key_work()
+        await self._flush(models.KeyPersonResponsibility, models.Event, models.EventPerson, models.EventLog)
 
     # ---- plumbing -------------------------------------------------------------------
 
@@ -1057,6 +1078,97 @@ class _DemoCounty:
             if i % 2 == 0:
                 self._regional(models.StaffAssignment, grid, role=StaffRole.LEADER,
                                name=self._name(self.rng.choice((Gender.MALE, Gender.FEMALE))), started_on=started)
+
+    # ---- key persons (1+3+N) and their visits ------------------------------------------
+
+    def _key_work(self) -> None:
+        """Around every key person: its grid's worker (none in the staffing gap), the
+        community's police officer and a cadre, and the head of its household where that is
+        someone else; visits (走访) at the interval of its visit rule, the last one up to 1.3
+        intervals before DEMO_NOW, so that some are overdue then (and more as days pass).
+        After the staff, so the rows drawn before are those of a county without key work."""
+        rules = dict(DEFAULT_RULES)
+        head_of = {household.id: head for household, head in self.households}
+        gap = self.gap_grid()
+        officers: dict[int, tuple[str, str]] = {}  # community id -> (police officer, cadre)
+        for person in self.persons:
+            keys = [t for t in self.tags[person.id] if t.startswith("key/")]
+            if not keys:
+                continue
+            self.key_persons.append(person.id)
+            leaf, grid = self.region[person.region_id], self.grid_of[person.region_id]
+            community = self._community_of(grid)
+            if community.id not in officers:
+                officers[community.id] = (self._name(Gender.MALE),
+                                          self._name(self.rng.choice((Gender.MALE, Gender.FEMALE))))
+            police, cadre = officers[community.id]
+            serving = [(ResponsibleRole.POLICE, police, None), (ResponsibleRole.CADRE, cadre, None)]
+            if grid is not gap:
+                serving.insert(0, (ResponsibleRole.GRID_WORKER, self._grid_worker(grid), None))
+            head = head_of.get(person.household_id)
+            if head is not None and head is not person:
+                serving.append((ResponsibleRole.FAMILY, head.name, head.id))
+            since = _TODAY - timedelta(days=self.rng.randint(60, 720))
+            for role, name, person_id in serving:
+                self._regional(models.KeyPersonResponsibility, leaf, key_person_id=person.id, role=role,
+                               name=name, person_id=person_id, started_on=since)
+            days = rule_days(keys, rules) or 90
+            at = DEMO_NOW - timedelta(seconds=int(days * 86400 * self.rng.uniform(0.1, 1.3)))
+            while True:  # the last visit, then those before it within the history
+                by_police = grid is gap or self.rng.random() < 0.2
+                self._visit(person, leaf, police if by_police else self._grid_worker(grid),
+                            "police" if by_police else "worker", at)
+                at -= timedelta(seconds=int(days * 86400 * self.rng.uniform(0.8, 1.0)))
+                if at <= DEMO_NOW - _VISIT_HISTORY:
+                    break
+
+    def _visit(self, person: models.Person, leaf: models.Region, visitor: str, actor: str, at: datetime) -> None:
+        """A visit as the hub records one (resolvers.visits.record_visit): a closed VISIT event
+        at the person's home, naming the person."""
+        place = self.place.get(person.residence_id)
+        lon, lat = (place.longitude, place.latitude) if place else self._near(self.centre[leaf.id], 0.001)
+        note = self.rng.choice(_VISIT_NOTES)
+        event = self._regional(
+            models.Event, leaf, id=next(self._ids[models.Event]), title=f"入户走访{person.name}", description=note,
+            kind=EventKind.VISIT, category=VISIT_CATEGORY, source=EventSource.PATROL, reporter_name=visitor,
+            occurred_at=at, place_id=place and place.id, longitude=lon, latitude=lat, status=EventStatus.CLOSED,
+            closed_at=at, created_at=at, reported_region_id=leaf.id, **due_columns(None))
+        self._new(models.EventPerson, event_id=event.id, person_id=person.id)
+        self._new(models.EventLog, event_id=event.id, actor=actor, action="visit", from_status=None,
+                  to_status=EventStatus.CLOSED, note=note, created_at=at)
+
+    # ---- the re-gridding in the county's history ----------------------------------------
+
+    def split_grid(self) -> models.Region:
+        """The grid split on SPLIT_AT: the first of the first town (else of the county) that
+        has no micro-grids and is neither a demo user's nor the staffing gap."""
+        town = min(self.towns, key=lambda t: t.code)
+        first_community = min((c for c in self.communities if self.parent[c.id] is town), key=lambda c: c.code)
+        users = sorted((g for g in self.grids if self.parent[g.id] is first_community), key=lambda g: g.code)[:2]
+        candidates = [g for g in self.grids
+                      if not self.micro_grids[g.id] and g not in users and g is not self.gap_grid()]
+        return min(candidates, key=lambda g: (not g.region_path.startswith(town.region_path), g.code))
+
+    async def split_history(self) -> None:
+        """Split `split_grid()` into its west and east halves by the hub's own re-gridding, as
+        of SPLIT_AT: events before it keep the old grid as where they were reported, those
+        after it were reported in the halves. The east half got a worker of its own that day."""
+        grid = self.split_grid()
+        community = self._community_of(grid)
+        places = self.places_in[grid.id]
+        middle = sorted(p.longitude for p in places)[len(places) // 2]
+        last = max(int(g.code[-3:]) for g in self.grids if self.parent[g.id] is community)
+        parts = [SplitPart(f"{grid.name}西片", f"{community.code}{last + 1:03d}"),
+                 SplitPart(f"{grid.name}东片", f"{community.code}{last + 2:03d}",
+                           place_ids=[p.id for p in places if p.longitude >= middle])]
+        _, east = (await split_region(Scope.everything(), None, "admin", grid.id, parts, at=SPLIT_AT)).regions
+        await models.Event.filter(reported_region_id=grid.id, occurred_at__gte=SPLIT_AT).update(
+            reported_region_id=F("region_id"))
+        await models.StaffAssignment.create(
+            region_id=east.id, region_path=east.region_path, role=StaffRole.WORKER,
+            name=self._name(self.rng.choice((Gender.MALE, Gender.FEMALE))), started_on=SPLIT_AT.date())
+        for table, added in (("region", 2), ("staff_assignment", 1)):
+            self.counts[table] += added
 
     def _grid_worker(self, grid: models.Region) -> str:
         if grid.id not in self._grid_workers:

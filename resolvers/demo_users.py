@@ -6,7 +6,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 import models
-from models.enums import StaffRole
+from models.enums import ResponsibleRole, StaffRole
 from policies.store import seed_default_policy
 
 from .auth import DEMO_PASSWORD, hash_password
@@ -39,10 +39,14 @@ async def create_demo_users() -> list[str]:
                 "display_name": display_name, "password_hash": password_hash,
                 "department_id": departments.get(department) if department else None})
             await models.CasbinRule.get_or_create(ptype="g", v0=username, v1=role, v2=anchors[anchor] + "*")
-        # the anchor grid's worker (a demo staff row) is the demo user `worker`
+        # the anchor grid's worker (a demo staff row, and responsible for its key persons)
+        # is the demo user `worker`
         grid = await models.Region.filter(region_path=anchors["grid"], deleted_at=None).first()
         worker = await models.User.get(username="worker")
         await models.StaffAssignment.filter(region_id=grid.id, role=StaffRole.WORKER,
                                             user_id=None).update(user_id=worker.id)
+        await models.KeyPersonResponsibility.filter(region_path__startswith=grid.region_path,
+                                                    role=ResponsibleRole.GRID_WORKER,
+                                                    user_id=None).update(user_id=worker.id)
         await models.PolicyState.filter(id=1).update(version=F("version") + 1)
     return [u[0] for u in DEMO_USERS]

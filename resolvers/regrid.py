@@ -204,24 +204,27 @@ async def _rewrite_rules(connection: Any, old: str, new_for: Any, result: Regrid
         result.counts["grants" if line.ptype == "g" else "rules"] += 1
 
 
-async def _audit(connection: Any, actor: str, result: RegridResult, region_path: str, detail: dict) -> None:
+async def _audit(mover: _Mover, actor: str, region_path: str, detail: dict) -> None:
+    """One entry per operation, at the operation's stamp, with what it moved."""
+    result = mover.result
     await models.AuditEntry.create(
-        actor=actor, action=result.operation, object_kind="region", object_id=region_path,
-        region_path=region_path, detail={**detail, "counts": dict(result.counts)}, using_db=connection)
+        actor=actor, action=result.operation, object_kind="region", object_id=region_path, region_path=region_path,
+        detail={**detail, "counts": dict(result.counts)}, at=mover.stamp, using_db=mover.connection)
 
 
 class _Operation:
     """One re-gridding operation: a transaction, rolled back when dry, that bumps the policy
     version and reloads the policy after its commit."""
 
-    def __init__(self, store: Any, name: str, dry_run: bool):
+    def __init__(self, store: Any, name: str, dry_run: bool, at: datetime | None = None):
         self.store = store
         self.result = RegridResult(name, dry_run)
+        self.at = at
 
     async def run(self, body) -> RegridResult:
         try:
             async with in_transaction() as connection:
-                mover = _Mover(connection, self.result, now())
+                mover = _Mover(connection, self.result, self.at or now())
                 await body(connection, mover)
                 await models.PolicyState.filter(id=1).using_db(connection).update(version=F("version") + 1)
                 if self.result.dry_run:
@@ -266,7 +269,7 @@ async def create_region(scope: Scope, store: Any, actor: str, parent_id: int, co
             region_path=models.Region.child_path(parent.region_path, parent.code, code), using_db=connection)
         mover.result.regions.append(region)
         mover.result.counts["created"] += 1
-        await _audit(connection, actor, mover.result, region.region_path, {"name": name, "code": code})
+        await _audit(mover, actor, region.region_path, {"name": name, "code": code})
 
     return await _Operation(store, "create_region", dry_run).run(body)
 
@@ -282,7 +285,7 @@ async def rename_region(scope: Scope, store: Any, actor: str, region_id: int, na
             name=name, version=F("version") + 1, updated_at=mover.stamp)
         mover.result.regions.append(await models.Region.get(id=region.id).using_db(connection))
         mover.result.counts["renamed"] += 1
-        await _audit(connection, actor, mover.result, region.region_path, {"from": region.name, "to": name})
+        await _audit(mover, actor, region.region_path, {"from": region.name, "to": name})
 
     return await _Operation(store, "rename_region", dry_run).run(body)
 
@@ -323,7 +326,7 @@ async def move_region(scope: Scope, store: Any, actor: str, region_id: int, pare
             parent_id=parent.id, depth=parent.depth + 1)
         await _rewrite_rules(connection, old, lambda line: new, mover.result)
         mover.result.regions.append(await models.Region.get(id=region.id).using_db(connection))
-        await _audit(connection, actor, mover.result, new,
+        await _audit(mover, actor, new,
                      {"from": old, "to": new, "parent": parent.region_path})
 
     return await _Operation(store, "move_region", dry_run).run(body)
@@ -341,12 +344,13 @@ class SplitPart:
 
 
 async def split_region(scope: Scope, store: Any, actor: str, region_id: int, parts: list[SplitPart],
-                       dry_run: bool = False) -> RegridResult:
+                       dry_run: bool = False, *, at: datetime | None = None) -> RegridResult:
     """A leaf region becomes `parts`, its siblings; it is retired. Places go to the part
     that lists them, the first part taking every place no part lists; households follow
     their house, persons their residence (or else their household), stays, things,
     organisations and events their place, tags and responsible staff their person, staff
-    and grants their user. Whatever follows nothing stays with the first part."""
+    and grants their user. Whatever follows nothing stays with the first part. `at` dates a
+    split recorded after the fact (the demo county's history); by default it is now."""
     region = await _region(region_id)
     parent = await _region(region.parent_id, "parent region") if region.parent_id else None
     if parent is None:
@@ -392,11 +396,11 @@ async def split_region(scope: Scope, store: Any, actor: str, region_id: int, par
         await _rewrite_rules(connection, region.region_path, new_for, mover.result)
         await _retire(connection, mover, region)
         mover.result.regions = made
-        await _audit(connection, actor, mover.result, region.region_path, {
+        await _audit(mover, actor, region.region_path, {
             "into": [{"path": r.region_path, "name": r.name, "places": len(p.place_ids), "users": p.usernames}
                      for p, r in zip(parts, made)]})
 
-    return await _Operation(store, "split_region", dry_run).run(body)
+    return await _Operation(store, "split_region", dry_run, at).run(body)
 
 
 async def _split_part(mover: _Mover, region: models.Region, target: models.Region, part: SplitPart) -> None:
@@ -463,7 +467,7 @@ async def merge_regions(scope: Scope, store: Any, actor: str, region_ids: list[i
             await _rewrite_rules(connection, region.region_path, lambda line: into.region_path, mover.result)
             await _retire(connection, mover, region)
         mover.result.regions.append(await models.Region.get(id=into.id).using_db(connection))
-        await _audit(connection, actor, mover.result, into.region_path,
+        await _audit(mover, actor, into.region_path,
                      {"merged": [r.region_path for r in merged], "into": into.region_path})
 
     return await _Operation(store, "merge_regions", dry_run).run(body)

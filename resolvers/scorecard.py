@@ -1,30 +1,35 @@
 """Grid evaluation (考核): a scorecard per grid, and per worker, over a period, within the
-caller's scope. Two grouped SQL statements (events, then visits due) for the grids and two
-for the total, built from the same predicates as every list.
+caller's scope. Grouped SQL built from the same predicates as every list: events per grid
+and in total, and the key persons with their last visit before the period.
 
 Per grid, of the events that occurred in [from, to) (visits apart):
 - discovered: reported at all; accepted: taken on (neither waiting nor rejected);
 - resolved on time: closed by their due time (as `eventStats`' on-time count);
 - verified: checked by the reporting grid (verified or closed); mean satisfaction of the rated;
-and visits (走访): done (visit records in the period) against due, where each key person
-with a visit rule (resolvers.visits) is due period ÷ interval visits (at least one).
-Key persons are counted only where the caller may see key tags.
+and visits (走访): done (every visit recorded in the period, to key persons or others) against due, the visits the rules
+(resolvers.visits) call for in the period: a key person whose next visit falls due in it,
+or was overdue at its start, is due one, and one more every interval after that (so a
+weekly bulletin asks a monthly visit only in the week it falls due, and asks again each
+week it is still not done). Key persons are counted only where the caller may see key tags.
 """
 
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from tortoise import connections
 
+from models.enums import Tier
 from policies.predicate import FALSE, Compare, SqlParams, and_, path_prefix
 from policies.scope import Scope
 
 from .errors import BadInput, Forbidden, NotFound
 from .filters import as_utc
+from .query import rows as rows_of
 from .query import sql_dialect, visible
 
 GROUPS = ("grid", "worker")
@@ -80,24 +85,40 @@ def _event_sql(dialect: str, scope: Scope, region_path: str, since: datetime, un
     return sql, params.values
 
 
-def _visits_due_sql(dialect: str, scope: Scope, region_path: str, days: int, by_grid: bool) -> tuple[str, list] | None:
-    """Per key person the shortest interval of its tags' rules, then the visits it is due."""
+def _key_persons_sql(dialect: str, scope: Scope, region_path: str, since: datetime) -> tuple[str, list] | None:
+    """Per key person with a visit rule: its grid, the shortest interval of its tags' rules,
+    when it was registered and its last visit before `since`."""
     key_tags = scope.where("person.key_tags")
     if key_tags == FALSE:
         return None
     params = SqlParams(dialect)
+    before = params.add(since)
     where = and_(visible(scope, "person"), key_tags, path_prefix(region_path)).to_sql(params, "p")
-    days = int(days)  # a whole number of days the server computed: written into the SQL
-    grid = f"{_GRID_OF} AS grid_id, " if by_grid else ""
-    inner = (f"SELECT {grid}p.id AS person_id, MIN(v.every_days) AS every_days FROM person p "
-             f"JOIN region r ON r.id = p.region_id JOIN person_tag t ON t.person_id = p.id "
-             f"JOIN visit_rule v ON (t.tag = v.tag OR t.tag LIKE v.tag || '/%') "
-             f"WHERE {where} GROUP BY {'grid_id, ' if by_grid else ''}p.id")
-    outer_key = "d.grid_id, " if by_grid else ""
-    sql = (f"SELECT {outer_key}SUM(CASE WHEN {days} / d.every_days < 1 THEN 1 "
-           f"ELSE {days} / d.every_days END) AS visits_due FROM ({inner}) d"
-           + (" GROUP BY d.grid_id" if by_grid else ""))
+    sql = (f"SELECT {_GRID_OF} AS grid_id, p.id AS person_id, p.created_at AS registered, "
+           f"MIN(v.every_days) AS every_days, "
+           f"(SELECT MAX(e.occurred_at) FROM event_person ep JOIN event e ON e.id = ep.event_id "
+           f"WHERE ep.person_id = p.id AND e.kind = 'visit' AND e.deleted_at IS NULL AND e.occurred_at < {before}) "
+           f"AS last_visit "
+           f"FROM person p JOIN region r ON r.id = p.region_id JOIN person_tag t ON t.person_id = p.id "
+           f"JOIN visit_rule v ON (t.tag = v.tag OR t.tag LIKE v.tag || '/%') "
+           f"WHERE {where} GROUP BY grid_id, p.id, p.created_at")
     return sql, params.values
+
+
+def visits_due(last: datetime, every_days: int, since: datetime, until: datetime) -> int:
+    """The visits a key person's rule calls for in [since, until), the last one before
+    `since` (or its registration) given: the next falls due `every_days` after it, and once
+    due (in the period, or overdue at its start) one every `every_days` from then on."""
+    due = last + timedelta(days=every_days)
+    if due >= until:
+        return 0
+    start = max(due, since)
+    return 1 + int(((until - start).total_seconds() - 1e-6) // (every_days * 86400))
+
+
+def _as_datetime(value: Any) -> datetime:
+    """A timestamp as the driver returns it (SQLite: text)."""
+    return as_utc(value if isinstance(value, datetime) else datetime.fromisoformat(value))
 
 
 def _score(row: dict, **key) -> Score:
@@ -118,15 +139,17 @@ async def grid_scorecard(scope: Scope, region_path: str, since: datetime, until:
         raise Forbidden("you may not read the scorecards of this region")
     dialect = sql_dialect()
     connection = connections.get("default")
-    days = max(1, (until - since).days)
     group = ("grid", "worker") if by_worker else ("grid",)
     rows = [_score(r, grid_id=r["grid_id"], worker=r.get("worker") if by_worker else None)
             for r in await connection.execute_query_dict(*_event_sql(dialect, scope, region_path, since, until, group))]
     total_rows = await connection.execute_query_dict(*_event_sql(dialect, scope, region_path, since, until, ()))
     total = _score(total_rows[0] if total_rows else {})
-    due = _visits_due_sql(dialect, scope, region_path, days, by_grid=True)
-    if due is not None:
-        per_grid = {r["grid_id"]: int(r["visits_due"] or 0) for r in await connection.execute_query_dict(*due)}
+    key_persons = _key_persons_sql(dialect, scope, region_path, since)
+    if key_persons is not None:
+        per_grid: dict[int, int] = defaultdict(int)
+        for r in await connection.execute_query_dict(*key_persons):
+            last = _as_datetime(r["last_visit"] or r["registered"])
+            per_grid[r["grid_id"]] += visits_due(last, int(r["every_days"]), since, until)
         by_grid = {r.grid_id: r for r in rows if not by_worker}
         for grid_id, count in per_grid.items():
             if not by_worker and grid_id not in by_grid:  # a grid with key persons and no events
@@ -134,8 +157,11 @@ async def grid_scorecard(scope: Scope, region_path: str, since: datetime, until:
                 rows.append(by_grid[grid_id])
             if not by_worker:
                 by_grid[grid_id].visits_due = count
-        total_due = await connection.execute_query_dict(*_visits_due_sql(dialect, scope, region_path, days, False))
-        total.visits_due = int(total_due[0]["visits_due"] or 0) if total_due else 0
+        total.visits_due = sum(per_grid.values())
+    if not by_worker:  # every grid has its row, a grid with nothing to show too
+        listed = {r.grid_id for r in rows}
+        grids = await rows_of(scope, "region", and_(path_prefix(region_path), Compare("tier", "eq", Tier.GRID.value)))
+        rows += [Score(grid_id=g.id) for g in grids if g.id not in listed]
     return Scorecard(region_path, since, until, total, sorted(rows, key=lambda r: (r.grid_id or 0, r.worker or "")))
 
 
@@ -166,8 +192,9 @@ async def bulletin(scope: Scope, region_path: str, week: str) -> dict[str, Any]:
     card = await grid_scorecard(scope, region_path, since, until)
     names = {r.id: (r.name, r.region_path) for r in await models.Region.filter(
         id__in=[r.grid_id for r in card.rows if r.grid_id])}
-    grids = [{"grid": names.get(r.grid_id, ("", ""))[0], "path": names.get(r.grid_id, ("", ""))[1],
-              **{k: x for k, x in asdict(r).items() if k not in ("grid_id", "worker")}} for r in card.rows]
+    grids = sorted(({"grid": names.get(r.grid_id, ("", ""))[0], "path": names.get(r.grid_id, ("", ""))[1],
+                     **{k: x for k, x in asdict(r).items() if k not in ("grid_id", "worker")}} for r in card.rows),
+                   key=lambda g: g["path"])
     total = {k: x for k, x in asdict(card.total).items() if k not in ("grid_id", "worker")}
     return {"region": region.name, "path": region_path, "week": week.upper(), "from": since.isoformat(),
             "to": until.isoformat(), "total": total, "grids": grids}

@@ -6,7 +6,7 @@ current on a day when it started on or before it and has not ended before it. A 
 with no current WORKER is a staffing gap.
 
 Address codes: the region's code and a six-digit serial (`341823100001001000042`), unique;
-a place created without one gets the next serial of its region, in its own transaction.
+a place created without one gets the next serial of its region, drawn under a lock on it.
 """
 
 from __future__ import annotations
@@ -147,8 +147,11 @@ def check_address_code(value: str | None) -> str | None:
 
 async def next_address_code(region_id: int, connection=None) -> str:
     """The region's code and the next six-digit serial among its places' codes (deleted
-    places keep theirs: a code is never handed out twice)."""
-    region = await models.Region.get(id=region_id).using_db(connection)
+    places keep theirs: a code is never handed out twice). Called inside the creating
+    transaction: the region's row stays locked until it commits, so places registered at
+    once in one region draw their serials one after the other (NO KEY: rows referencing
+    the region are not held up; SQLite serialises its writers anyway)."""
+    region = await models.Region.filter(id=region_id).select_for_update(no_key=True).using_db(connection).get()
     prefix, width = region.code, len(region.code) + SERIAL_DIGITS
     taken = await models.Place.filter(address_code__startswith=prefix).using_db(connection).values_list(
         "address_code", flat=True)

@@ -26,7 +26,7 @@ from policies.predicate import FALSE, Compare, IsNull, Pred, and_, or_
 from policies.scope import Scope
 
 from . import deadlines
-from .errors import BadInput, Forbidden, NotFound
+from .errors import BadInput, Conflict, Forbidden, NotFound
 from .query import rows
 from .staffing import who_serves
 
@@ -125,25 +125,47 @@ async def record_visit(scope: Scope, actor: str, person_id: int, occurred_at: da
     return await models.Event.get(id=event.id)
 
 
+async def _may_update(scope: Scope, person_id: int) -> None:
+    if not await rows(scope, "person", Compare("id", "eq", person_id), action="update").exists():
+        raise Forbidden("you may not update this person")
+
+
 async def assign_responsibility(scope: Scope, actor: str, person_id: int, role: ResponsibleRole, name: str,
                                 started_on: date, username: str | None = None,
                                 staff_person_id: int | None = None) -> models.KeyPersonResponsibility:
     """One of the 1+3+N of a key person: a user, a person of the registers, or a name."""
+    from .mutations import record_change
+
     person = await _key_person(scope, person_id)
-    if not await rows(scope, "person", Compare("id", "eq", person_id), action="update").exists():
-        raise Forbidden("you may not update this person")
+    await _may_update(scope, person_id)
     name, user = await who_serves(scope, name, username, staff_person_id, person_field="staffPerson")
-    return await models.KeyPersonResponsibility.create(
-        key_person_id=person.id, role=role, name=name, user_id=user and user.id, person_id=staff_person_id,
-        started_on=started_on, region_id=person.region_id, region_path=person.region_path)
+    async with in_transaction():
+        row = await models.KeyPersonResponsibility.create(
+            key_person_id=person.id, role=role, name=name, user_id=user and user.id, person_id=staff_person_id,
+            started_on=started_on, region_id=person.region_id, region_path=person.region_path)
+        await record_change(actor, "create", "responsibility", row, {
+            "key_person_id": person.id, "role": role, "name": name, "user_id": user,
+            "person_id": staff_person_id, "started_on": started_on})
+    return row
 
 
-async def end_responsibility(scope: Scope, responsibility_id: int, ended_on: date) -> models.KeyPersonResponsibility:
-    found = await models.KeyPersonResponsibility.get_or_none(id=responsibility_id, deleted_at=None)
-    if found is None:
-        raise NotFound("no responsibility with this id")
-    await _key_person(scope, found.key_person_id)
-    if ended_on < found.started_on:
-        raise BadInput("it ends after it started", field="endedOn")
-    await models.KeyPersonResponsibility.filter(id=found.id).update(ended_on=ended_on, version=found.version + 1)
-    return await models.KeyPersonResponsibility.get(id=found.id)
+async def end_responsibility(scope: Scope, actor: str, responsibility_id: int,
+                             ended_on: date) -> models.KeyPersonResponsibility:
+    """The responsibility ends on `ended_on`; its history stays. Unknown and invisible alike
+    are NOT_FOUND: the id of someone's key-person work tells nothing to those who may not see it."""
+    from .mutations import record_change
+
+    async with in_transaction():
+        found = await models.KeyPersonResponsibility.get_or_none(id=responsibility_id, deleted_at=None)
+        person = found and await rows(scope, "person", Compare("id", "eq", found.key_person_id)).first()
+        if person is None or not scope.sees_unmasked("person", "key_tags", person):
+            raise NotFound("no responsibility with this id", field="id")
+        await _may_update(scope, person.id)
+        if ended_on < found.started_on:
+            raise BadInput("it ends after it started", field="endedOn")
+        if not await models.KeyPersonResponsibility.filter(id=found.id, version=found.version).update(
+                ended_on=ended_on, version=found.version + 1):
+            raise Conflict("the responsibility changed meanwhile; read it again")
+        row = await models.KeyPersonResponsibility.get(id=found.id)
+        await record_change(actor, "update", "responsibility", row, {"ended_on": ended_on})
+    return row

@@ -10,7 +10,7 @@ from strawberry.relay import GlobalID
 from strawberry.types import Info
 
 import models
-from resolvers import visits
+from resolvers import staffing, visits
 
 from .enums import ResponsibleRole
 from .ids import decode_id
@@ -20,6 +20,10 @@ from .refs import PersonRef
 
 @strawberry.type(description="A staff member responsible for a key person, from `startedOn` (to `endedOn`).")
 class Responsibility:
+    @strawberry.field(description="Its id, for `endResponsibility` (not a node: it is reached through its person).")
+    def id(self: models.KeyPersonResponsibility) -> GlobalID:
+        return GlobalID("Responsibility", str(self.id))
+
     role: ResponsibleRole
     name: str
     started_on: date
@@ -69,10 +73,14 @@ def _visits_loader(info: Info):
     return info.context.loaders._get(("visits",), make)
 
 
-async def responsible_staff(root: models.Person, info: Info) -> list[Responsibility]:
+async def responsible_staff(root: models.Person, info: Info, current: bool = True) -> list[Responsibility]:
     if not sees_key_work(info, root):
         return []
-    return await load_by(info, "responsibility", "key_person_id", root.id)
+    found = await load_by(info, "responsibility", "key_person_id", root.id)
+    if not current:
+        return found
+    on = staffing.today()
+    return [r for r in found if r.started_on <= on and (r.ended_on is None or r.ended_on >= on)]
 
 
 async def person_visits(root: models.Person, info: Info) -> list[Visit]:
@@ -97,7 +105,8 @@ def visit_overdue(root: models.Person, info: Info) -> Optional[bool]:
 
 PERSON_FIELDS = {
     "responsible_staff": strawberry.field(resolver=responsible_staff, description=(
-        "1+3+N: who is responsible for this key person; empty where you may not see key tags.")),
+        "1+3+N: who is responsible for this key person, by default those current today (`current: false` for "
+        "the whole history); empty where you may not see key tags.")),
     "visits": strawberry.field(resolver=person_visits, description=(
         "Visits (走访), newest first; empty where you may not see key tags.")),
     "last_visited_at": strawberry.field(resolver=last_visited_at, description=(
@@ -125,3 +134,9 @@ class KeyPersonMutation:
         return await visits.assign_responsibility(
             info.context.scope, info.context.username, decode_id(person, "Person", "person"), role, name,
             started_on, username, decode_id(staff_person, "Person", "staffPerson") if staff_person else None)
+
+    @strawberry.mutation(description="End a key person's responsibility on `endedOn` (not before it started); "
+                                     "the history keeps it.")
+    async def end_responsibility(self, info: Info, id: GlobalID, ended_on: date) -> Responsibility:
+        return await visits.end_responsibility(info.context.scope, info.context.username,
+                                               decode_id(id, "Responsibility"), ended_on)

@@ -45,6 +45,23 @@ async def test_created_places_get_the_next_serial_or_their_own(worker, anchors):
     assert bad.codes == ["BAD_USER_INPUT"]
 
 
+async def test_concurrent_creates_in_one_region_get_distinct_serials(worker, anchors):
+    """Eight grid workers' apps registering places in one grid at once: each gets its own
+    serial, none a CONFLICT (the serial is drawn under a lock on the region)."""
+    import asyncio
+
+    grid = (await worker.query("query($p: String) { regions(first: 1, filter: {regionPath: $p}) "
+                               "{ nodes { id } } }", p=anchors["grid"]))["regions"]["nodes"][0]
+    answers = await asyncio.gather(*(
+        worker.post(CREATE, {"input": {"code": f"T-ADDR-RACE-{i}", "name": f"并发地址{i}", "kind": "HOUSE",
+                                       "regionId": grid["id"]}}) for i in range(8)))
+    assert [a.codes for a in answers] == [[]] * 8
+    codes = [a.data["createPlace"]["addressCode"] for a in answers]
+    assert len(set(codes)) == 8
+    serials = sorted(int(c[-6:]) for c in codes)
+    assert serials == list(range(serials[0], serials[0] + 8))
+
+
 async def test_qr_code_of_a_place(http, worker, grid_places):
     from strawberry.relay import GlobalID
 

@@ -74,3 +74,68 @@ async def test_overdue_visits_are_listed(worker, key_person):
     rest = await worker.query("""{ persons(first: 500, filter: {visitOverdue: false}) { nodes { id visitOverdue } } }""")
     assert key_person in {n["id"] for n in rest["persons"]["nodes"]}
     assert not any(n["visitOverdue"] for n in rest["persons"]["nodes"])
+
+
+# who ends a responsibility of the key person of the anchor grid -> the answer
+ENDING = [
+    ("worker", None),           # its grid: ends it
+    ("leader", None),           # inherits the worker's grants
+    ("sibling", "NOT_FOUND"),   # the worker of the sibling grid reads nothing of this grid
+    ("police", "FORBIDDEN"),    # sees the key work, may not change persons
+    ("civil", "NOT_FOUND"),     # reads the person for its care tag; its key work does not exist for it
+    ("county", "NOT_FOUND"),    # key tags masked: the same
+]
+ASSIGN = """mutation($p: ID!) { assignResponsibility(person: $p, role: FAMILY, name: "家属", startedOn: "2026-03-01")
+    { id endedOn } }"""
+END = "mutation($id: ID!, $on: Date!) { endResponsibility(id: $id, endedOn: $on) { id role endedOn } }"
+STAFF = """query($id: ID!) { node(id: $id) { ... on Person { now: responsibleStaff { id }
+    all: responsibleStaff(current: false) { id endedOn } } } }"""
+
+
+@pytest.fixture(scope="module")
+async def sibling_worker(sign_in, anchors):
+    """A grid worker of the sibling grid, granted by the county admin."""
+    from resolvers.auth import DEMO_PASSWORD, hash_password
+    import models
+
+    admin = await sign_in("admin")
+    await models.User.get_or_create(username="kp_sibling", defaults={"password_hash": hash_password(DEMO_PASSWORD)})
+    region = (await admin.query("query($p: String) { regions(first: 1, filter: {regionPath: $p}) { nodes { id } } }",
+                                p=anchors["sibling_grid"]))["regions"]["nodes"][0]["id"]
+    await admin.query('mutation($r: ID!) { grantRole(username: "kp_sibling", role: "grid_worker", region: $r) '
+                      "{ domain } }", r=region)
+    return await sign_in("kp_sibling")
+
+
+@pytest.mark.parametrize("who,code", ENDING, ids=[e[0] for e in ENDING])
+async def test_who_ends_a_responsibility(sign_in, worker, sibling_worker, key_person, who, code):
+    made = (await worker.query(ASSIGN, p=key_person))["assignResponsibility"]
+    client = sibling_worker if who == "sibling" else await sign_in(who)
+    response = await client.post(END, {"id": made["id"], "on": "2026-10-31"})
+    if code is None:
+        assert not response.errors, response.errors
+        assert response.data["endResponsibility"] == {"id": made["id"], "role": "FAMILY", "endedOn": "2026-10-31"}
+    else:
+        assert response.codes == [code]
+    staff = (await worker.query(STAFF, id=key_person))["node"]
+    assert made["id"] not in {r["id"] for r in staff["now"]} if code is None else made["id"] in {
+        r["id"] for r in staff["now"]}
+    ended = {r["id"]: r["endedOn"] for r in staff["all"]}
+    assert ended[made["id"]] == ("2026-10-31" if code is None else None)  # the history keeps it
+
+
+async def test_ending_is_checked_and_audited(worker, sign_in, key_person):
+    made = (await worker.query(ASSIGN, p=key_person))["assignResponsibility"]
+    early = await worker.post(END, {"id": made["id"], "on": "2026-02-28"})
+    assert early.codes == ["BAD_USER_INPUT"] and early.errors[0]["extensions"]["field"] == "endedOn"
+    wrong_kind = await worker.post(END, {"id": key_person, "on": "2026-10-31"})
+    assert wrong_kind.codes == ["BAD_USER_INPUT"]
+    await worker.query(END, id=made["id"], on="2026-10-31")
+    from strawberry.relay import from_base64
+
+    row_id = from_base64(made["id"])[1]
+    trail = await (await sign_in("auditor")).query(
+        '{ auditTrail(first: 50, filter: {actor: "worker", objectKind: "responsibility"}) '
+        "{ nodes { action objectId detail } } }")
+    mine = [(n["action"], n["detail"]) for n in trail["auditTrail"]["nodes"] if n["objectId"] == row_id]
+    assert ("update", {"fields": ["endedOn"]}) in mine and any(action == "create" for action, _ in mine)

@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,41 @@ CARD = """query($r: ID!, $from: DateTime!, $to: DateTime!, $w: Boolean!) {
 fragment s on GridScore { discovered accepted resolvedOnTime verified rated meanSatisfaction visitsDone visitsDue }"""
 PERIOD = {"from": "2026-07-01T00:00:00Z", "to": "2026-11-02T00:00:00Z"}
 COUNTS = ("discovered", "accepted", "resolvedOnTime", "verified", "rated", "visitsDone", "visitsDue")
+
+
+# last visit, interval (days), period -> visits due in it
+D = datetime(2026, 10, 5, tzinfo=timezone.utc)  # a Monday
+WEEK, MONTH = (D, D + timedelta(days=7)), (D, D + timedelta(days=28))
+VISITS_DUE = [
+    ("due in the week", D - timedelta(days=27), 30, WEEK, 1),
+    ("due the week after", D - timedelta(days=20), 30, WEEK, 0),
+    ("due exactly at its end: the next week's", D - timedelta(days=23), 30, WEEK, 0),
+    ("due exactly at its start", D - timedelta(days=30), 30, WEEK, 1),
+    ("overdue since long: still one", D - timedelta(days=200), 30, WEEK, 1),
+    ("monthly over four weeks, due on day 2", D - timedelta(days=28), 30, MONTH, 1),
+    ("weekly rule over four weeks, overdue", D - timedelta(days=10), 7, MONTH, 4),
+    ("quarterly, visited last month", D - timedelta(days=30), 90, MONTH, 0),
+]
+
+
+@pytest.mark.parametrize("last,every,period,due", [c[1:] for c in VISITS_DUE], ids=[c[0] for c in VISITS_DUE])
+def test_visits_due_in_a_period(last, every, period, due):
+    from resolvers.scorecard import visits_due
+
+    assert visits_due(last, every, *period) == due
+
+
+async def test_visits_due_agree_with_the_persons_due_times(worker, anchors):
+    """Over the coming week, the grid worker's scorecard asks a visit of exactly those of its
+    key persons whose visit (as the person shows it) falls due before the week ends."""
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    week = {"from": now.isoformat(), "to": (now + timedelta(days=7)).isoformat()}
+    grid = await region_id(worker, anchors["grid"])
+    score = (await worker.query(CARD, r=grid, w=False, **week))["gridScorecard"]["total"]
+    persons = (await worker.query("""query($p: String) { persons(first: 500, filter: {regionPath: $p, tags: ["key"]})
+        { nodes { visitDueAt } } }""", p=anchors["grid"]))["persons"]["nodes"]
+    due = [n for n in persons if n["visitDueAt"] and datetime.fromisoformat(n["visitDueAt"]) < now + timedelta(days=7)]
+    assert due and score["visitsDue"] == len(due)
 
 
 async def region_id(client, path: str) -> str:
@@ -28,8 +64,13 @@ async def card(client, region: str, by_worker: bool = False) -> dict:
 
 
 async def test_a_town_is_the_sum_of_its_grids(gql, anchors):
+    import models
+
     town = await card(gql, await region_id(gql, anchors["town"]))
     assert town["total"]["discovered"] > 0 and len(town["grids"]) > 1
+    # every grid of the town has its row, those with nothing to show too
+    assert sorted(g["grid"]["path"] for g in town["grids"]) == sorted(await models.Region.filter(
+        region_path__startswith=anchors["town"], tier="grid", deleted_at=None).values_list("region_path", flat=True))
     for name in COUNTS:
         assert town["total"][name] == sum(g[name] for g in town["grids"]), name
     weighted = sum(g["rated"] * g["meanSatisfaction"] for g in town["grids"] if g["rated"])
