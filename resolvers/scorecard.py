@@ -23,7 +23,7 @@ from typing import Any
 
 from tortoise import connections
 
-from models.enums import Tier
+from models.enums import StaffRole, Tier
 from policies.predicate import FALSE, Compare, SqlParams, and_, path_prefix
 from policies.scope import Scope
 
@@ -182,7 +182,8 @@ def iso_week(text: str) -> tuple[datetime, datetime]:
 
 
 async def bulletin(scope: Scope, region_path: str, week: str) -> dict[str, Any]:
-    """The weekly bulletin (周通报) of a region: its grids' scorecards for an ISO week."""
+    """The weekly bulletin (周通报) of a region for an ISO week: its grids' scorecards, then
+    what each grid worker did."""
     import models
 
     region = await models.Region.get_or_none(region_path=region_path, deleted_at=None)
@@ -197,16 +198,51 @@ async def bulletin(scope: Scope, region_path: str, week: str) -> dict[str, Any]:
                    key=lambda g: g["path"])
     total = {k: x for k, x in asdict(card.total).items() if k not in ("grid_id", "worker")}
     return {"region": region.name, "path": region_path, "week": week.upper(), "from": since.isoformat(),
-            "to": until.isoformat(), "total": total, "grids": grids}
+            "to": until.isoformat(), "total": total, "grids": grids,
+            "workers": await _workers(scope, region_path, since, until)}
+
+
+async def _workers(scope: Scope, region_path: str, since: datetime, until: datetime) -> list[dict[str, Any]]:
+    """Each grid's workers serving in the period (staff rows of role WORKER) with what they
+    did themselves: the events they reported and the visits they recorded, matched by the
+    name or the user name they go by (a visit recorded in the hub carries the user name,
+    one reported from a worker's app the name it gives)."""
+    import models
+
+    from .staffing import overlap_predicate
+
+    staff = await rows_of(scope, "staff", and_(path_prefix(region_path), Compare("role", "eq", StaffRole.WORKER.value),
+                                               overlap_predicate(since.date(), (until - timedelta(days=1)).date())))
+    if not staff:
+        return []
+    usernames = dict(await models.User.filter(id__in={s.user_id for s in staff if s.user_id}).values_list(
+        "id", "username"))
+    grids = {r.id: r for r in await models.Region.filter(id__in={s.region_id for s in staff})}
+    card = await grid_scorecard(scope, region_path, since, until, by_worker=True)
+    done = {(r.grid_id, r.worker): r for r in card.rows}
+    found = []
+    for member in staff:
+        names = {member.name, usernames.get(member.user_id)} - {None, ""}
+        mine = [done[member.region_id, n] for n in names if (member.region_id, n) in done]
+        grid = grids[member.region_id]
+        found.append({"grid": grid.name, "path": grid.region_path, "worker": member.name,
+                      "username": usernames.get(member.user_id),
+                      **{k: sum(getattr(r, k) for r in mine) for k in WORKER_COUNTS}})
+    return sorted(found, key=lambda w: (w["path"], w["worker"]))
 
 
 COLUMNS = (("discovered", "发现"), ("accepted", "受理"), ("resolved_on_time", "按期办结"), ("verified", "核查"),
            ("mean_satisfaction", "满意度"), ("visits_done", "走访"), ("visits_due", "应走访"))
 
 
+# what a worker did in person: no satisfaction (the residents rate the grid's handling) and
+# no visits due (a key person is due a visit, from whoever of its responsible staff)
+WORKER_COUNTS = ("discovered", "accepted", "resolved_on_time", "verified", "visits_done")
+
+
 def bulletin_markdown(data: dict[str, Any]) -> str:
-    def cells(row: dict) -> str:
-        return " | ".join("" if row[k] is None else str(row[k]) for k, _ in COLUMNS)
+    def cells(row: dict, columns=COLUMNS) -> str:
+        return " | ".join("" if row[k] is None else str(row[k]) for k, _ in columns)
 
     lines = [f"# {data['region']} 网格工作周通报 {data['week']}", "",
              f"{data['from'][:10]} – {data['to'][:10]}（{data['path']}）", "",
@@ -214,6 +250,11 @@ def bulletin_markdown(data: dict[str, Any]) -> str:
              "|---|" + "---|" * len(COLUMNS)]
     lines += [f"| {g['grid']} | {cells(g)} |" for g in data["grids"]]
     lines.append(f"| **合计** | {cells(data['total'])} |")
+    if data["workers"]:
+        columns = [(k, label) for k, label in COLUMNS if k in WORKER_COUNTS]
+        lines += ["", "## 网格员", "", "| 网格 | 网格员 | " + " | ".join(label for _, label in columns) + " |",
+                  "|---|---|" + "---|" * len(columns)]
+        lines += [f"| {w['grid']} | {w['worker']} | {cells(w, columns)} |" for w in data["workers"]]
     return "\n".join(lines) + "\n"
 
 

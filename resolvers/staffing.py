@@ -32,8 +32,13 @@ def today() -> date:
     return date.today()
 
 
+def overlap_predicate(first: date, last: date) -> Pred:
+    """Serving on some day from `first` to `last`: started by `last`, not ended before `first`."""
+    return and_(Compare("started_on", "lte", last), or_(IsNull("ended_on"), Compare("ended_on", "gte", first)))
+
+
 def current_predicate(on: date) -> Pred:
-    return and_(Compare("started_on", "lte", on), or_(IsNull("ended_on"), Compare("ended_on", "gte", on)))
+    return overlap_predicate(on, on)
 
 
 def staff_loader(loaders, current: bool):

@@ -117,7 +117,7 @@ async def record_visit(scope: Scope, actor: str, person_id: int, occurred_at: da
             "category": VISIT_CATEGORY, "source": EventSource.PATROL, "occurred_at": occurred_at,
             "region_id": person.region_id, "place_id": person.residence_id,  # 入户: at home
             "reporter_name": actor, "person_ids": [person.id],
-            "status": EventStatus.CLOSED}, action="report", announce=False)
+            "status": EventStatus.CLOSED}, action="report", announce=False, actor=actor)
         await models.Event.filter(id=event.id).update(closed_at=occurred_at, **deadlines.due_columns(None))
         await models.EventLog.create(event_id=event.id, actor=actor, action="visit", from_status=None,
                                      to_status=EventStatus.CLOSED, note=note[:200])

@@ -124,7 +124,7 @@ async def test_who_ends_a_responsibility(sign_in, worker, sibling_worker, key_pe
     assert ended[made["id"]] == ("2026-10-31" if code is None else None)  # the history keeps it
 
 
-async def test_ending_is_checked_and_audited(worker, sign_in, key_person):
+async def test_key_work_is_checked_and_audited(worker, sign_in, key_person):
     made = (await worker.query(ASSIGN, p=key_person))["assignResponsibility"]
     early = await worker.post(END, {"id": made["id"], "on": "2026-02-28"})
     assert early.codes == ["BAD_USER_INPUT"] and early.errors[0]["extensions"]["field"] == "endedOn"
@@ -139,3 +139,12 @@ async def test_ending_is_checked_and_audited(worker, sign_in, key_person):
         "{ nodes { action objectId detail } } }")
     mine = [(n["action"], n["detail"]) for n in trail["auditTrail"]["nodes"] if n["objectId"] == row_id]
     assert ("update", {"fields": ["endedOn"]}) in mine and any(action == "create" for action, _ in mine)
+    # the visit the fixture recorded is the worker's report of a VISIT event
+    import models
+
+    visited = await models.EventPerson.filter(person_id=int(from_base64(key_person)[1])).values_list(
+        "event_id", flat=True)
+    reports = await (await sign_in("auditor")).query(
+        '{ auditTrail(first: 50, filter: {actor: "worker", objectKind: "event"}) { nodes { action objectId } } }')
+    assert {("report", str(i)) for i in visited} <= {(n["action"], n["objectId"])
+                                                      for n in reports["auditTrail"]["nodes"]}

@@ -115,3 +115,39 @@ async def test_the_bulletin_cli(settings, gql, anchors, form):
         assert len(data["grids"]) >= len(town["grids"])
     else:
         assert done.stdout.startswith("# ") and "2026-W40" in done.stdout and "| **合计** |" in done.stdout
+
+
+async def test_the_bulletin_tells_each_workers_own_work(settings, worker, anchors):
+    """A visit the demo user `worker` records in week 40 is its own in the bulletin's worker
+    rows, beside the visits recorded under the worker's name in the demo."""
+    from datetime import date
+
+    from tortoise.expressions import Q
+
+    import models
+
+    key = (await worker.query("""query($p: String) { persons(first: 1, filter: {regionPath: $p, tags: ["key"]})
+        { nodes { id } } }""", p=anchors["grid"]))["persons"]["nodes"][0]["id"]
+    await worker.query('mutation($p: ID!) { recordVisit(person: $p, occurredAt: "2026-09-30T09:00:00Z") { visitor } }',
+                       p=key)
+    env = {**os.environ, "DATABASE_URL": settings.database_url, "CACHE_URL": "memory://"}
+    done = subprocess.run([sys.executable, "app.py", "bulletin", "--region", anchors["town"], "--week", "2026-W40",
+                           "--format", "json"], cwd=Path(__file__).parent.parent, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    rows = [w for w in data["workers"] if w["username"] == "worker"]
+    assert len(rows) == 1 and rows[0]["path"] == anchors["grid"]
+    names = {rows[0]["worker"], "worker"}
+    expected = await models.Event.filter(
+        kind="visit", reporter_name__in=names, region_path__startswith=anchors["grid"], deleted_at=None,
+        occurred_at__gte=datetime(2026, 9, 28, tzinfo=timezone.utc),
+        occurred_at__lt=datetime(2026, 10, 5, tzinfo=timezone.utc)).count()
+    assert rows[0]["visits_done"] == expected >= 1
+    # every grid of the town with a worker that week has a row; no one's counts exceed the town's
+    staffed = set(await models.StaffAssignment.filter(
+        Q(ended_on=None) | Q(ended_on__gte=date(2026, 9, 28)), region_path__startswith=anchors["town"],
+        role="worker", started_on__lte=date(2026, 10, 4), deleted_at=None).values_list("region_path", flat=True))
+    assert {w["path"] for w in data["workers"]} == staffed
+    for name in ("discovered", "accepted", "resolved_on_time", "verified", "visits_done"):
+        assert sum(w[name] for w in data["workers"]) <= data["total"][name], name
