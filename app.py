@@ -49,9 +49,8 @@ from resolvers.login_throttle import LoginThrottle
 from resolvers.rate_limit import SlidingWindow, make_counters
 from resolvers.request_id import request_id
 from resolvers.session import ScopeCache, build_context
-from resolvers.unavailable import RETRY_AFTER_SECONDS, database_unavailable
+from resolvers.unavailable import database_unavailable
 from schema import schema
-from schema.errors import UNAVAILABLE_MESSAGE
 from settings import Settings, tortoise_config
 
 log = logging.getLogger("gridhub")
@@ -99,10 +98,7 @@ class GridhubGraphQL(GraphQL):
             response = gateway.refusal_response(gateway.http_refusal(e), media_type)
         except Exception as error:
             if database_unavailable(error):  # signing in needs the database too
-                log.warning("database unavailable [request %s]: %s", request_id(), error)
-                response = gateway.refusal_response(gateway.Refusal(
-                    503, "SERVICE_UNAVAILABLE", UNAVAILABLE_MESSAGE, headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-                    requestId=request_id(), retryAfter=RETRY_AFTER_SECONDS), media_type)
+                response = gateway.refusal_response(gateway.unavailable_refusal(), media_type)
             else:
                 log.exception("internal error [request %s] on /graphql", request_id())
                 response = gateway.internal_error_response(media_type)
@@ -259,8 +255,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
             Route("/healthz", healthz),
             Route("/metrics", observability.metrics_endpoint(store)),
             Route("/graphql", graphql),  # every method: the view answers others with a GraphQL 405
-            Route("/export/{kind}", export_endpoint(settings, store, graphql.scopes), methods=["GET"]),
-            Route("/places/{id:path}/qr.svg", place_qr_endpoint(settings, store, graphql.scopes), methods=["GET"]),
+            Route("/export/{kind}", export_endpoint(graphql), methods=["GET"]),
+            Route("/places/{id:path}/qr.svg", place_qr_endpoint(graphql), methods=["GET"]),
             WebSocketRoute("/graphql", graphql),
             Mount("/admin", StaticFiles(directory=ADMIN_DIR, html=True, check_dir=False)),  # the policy console
         ],

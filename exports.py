@@ -1,9 +1,9 @@
 """`GET /export/{kind}`: a department's bulk pull over HTTP, streamed; and
 `GET /places/{id}/qr.svg`, a place's address code as a QR image, signed in the same way. The logic is in
 resolvers/export.py and resolvers/sync.py; this is the starlette glue: sign-in (the same
-`Authorization: Bearer` as /graphql, JWT or `ghs_…` service token), refusals as
-GraphQL-style errors with an HTTP status, and the streamed body, audited when it ends
-however it ends.
+`Authorization: Bearer` as /graphql, JWT or `ghs_…` service token) and the same per-user
+rate limit, refusals as GraphQL-style errors with an HTTP status, and the streamed body,
+audited when it ends however it ends.
 
     GET /export/person?format=ndjson|csv&filter={"tags":["care"]}&updated_since=2026-11-01T00:00:00Z
     GET /export/person?cursor=…   (with the same filter and format: resume a pull)
@@ -20,16 +20,17 @@ import segno
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
+from gateway import Refusal, refusal_response, unavailable_refusal
 from policies.predicate import Compare
-from policies.store import PolicyStore
 from resolvers.auth import SERVICE_TOKEN_PREFIX
-from resolvers.errors import GridhubError, NotFound, Unauthenticated
+from resolvers.errors import GridhubError, NotFound, Unauthenticated, Unavailable
 from resolvers.export import Export, ExportRequest, audit_root
 from resolvers.query import rows
-from resolvers.session import ScopeCache, build_context
+from resolvers.context import RequestContext
+from resolvers.session import build_context
+from resolvers.unavailable import database_unavailable
 from schema import schema
 from schema.ids import decode_id
-from settings import Settings
 
 log = logging.getLogger("gridhub.export")
 
@@ -65,50 +66,76 @@ class ExportResponse(StreamingResponse):
                     log.exception("could not audit an export of %s", self.export.request.kind)
 
 
-def export_endpoint(settings: Settings, store: PolicyStore, scopes: ScopeCache):
-    async def endpoint(request: Request):
-        authorization = request.headers.get("authorization")
+async def signed_in(graphql: Any, request: Request) -> RequestContext:
+    """The caller of a plain HTTP route: signed in as on /graphql, and counted against the
+    same per-user rate limit (a 429 Refusal past it), so a pull loop cannot outrun it.
+    `graphql` is the /graphql app (app.py), whose settings, policy and limits these share."""
+    context = await build_context(graphql.settings, graphql.store, graphql.scopes,
+                                  request.headers.get("authorization"), request)
+    if context.user is None:
+        raise context.auth_error or Unauthenticated("send `Authorization: Bearer <token>`")
+    await graphql.check_rate(context)
+    return context
+
+
+def refusing(handler):
+    """A plain HTTP route whose refusals are GraphQL-style errors with an HTTP status, as on
+    /graphql: the caller's (4xx), the rate limit's (429), the database's absence (503)."""
+
+    async def endpoint(request: Request) -> Response:
         try:
-            context = await build_context(settings, store, scopes, authorization, request)
-            if context.user is None:
-                raise context.auth_error or Unauthenticated("send `Authorization: Bearer <token>`")
-            token = authorization.partition(" ")[2]
-            export = Export(
-                ExportRequest.from_params(request.path_params["kind"], request.query_params),
-                scope=context.scope, user=context.user, settings=settings, store=store,
-                gql_schema=schema._schema, execute=execute,
-                audit_path=audit_root([d for _, d in store.grants_of(context.user.username)]),
-                token=token[:12] if token.startswith(SERVICE_TOKEN_PREFIX) else None)
-            await export.start()
+            return await handler(request)
+        except Unavailable:  # its batch's GraphQL said so
+            return refusal_response(unavailable_refusal())
         except GridhubError as problem:
             return refusal(problem)
+        except Refusal as refused:
+            return refusal_response(refused)
+        except Exception as error:
+            if not database_unavailable(error):
+                raise
+            return refusal_response(unavailable_refusal())
+
+    return endpoint
+
+
+def export_endpoint(graphql: Any):
+    settings, store = graphql.settings, graphql.store
+
+    @refusing
+    async def endpoint(request: Request) -> Response:
+        context = await signed_in(graphql, request)
+        token = request.headers["authorization"].partition(" ")[2]
+        export = Export(
+            ExportRequest.from_params(request.path_params["kind"], request.query_params),
+            scope=context.scope, user=context.user, settings=settings, store=store,
+            gql_schema=schema._schema, execute=execute,
+            audit_path=audit_root([d for _, d in store.grants_of(context.user.username)]),
+            token=token[:12] if token.startswith(SERVICE_TOKEN_PREFIX) else None)
+        await export.start()
         return ExportResponse(export)
 
     return endpoint
 
 
-def place_qr_endpoint(settings: Settings, store: PolicyStore, scopes: ScopeCache):
+def place_qr_endpoint(graphql: Any):
     """`GET /places/{id}/qr.svg`: the QR code of a place's standard address code (一标), as
     SVG. `id` is the place's GraphQL global id or its integer id. Signed in like /export;
     a place that is missing, not readable to the caller or without an address code is
     404 NOT_FOUND, alike, so the answer tells nothing of places outside the scope."""
-    async def endpoint(request: Request):
+    @refusing
+    async def endpoint(request: Request) -> Response:
+        context = await signed_in(graphql, request)
+        raw = request.path_params["id"]
         try:
-            context = await build_context(settings, store, scopes, request.headers.get("authorization"), request)
-            if context.user is None:
-                raise context.auth_error or Unauthenticated("send `Authorization: Bearer <token>`")
-            raw = request.path_params["id"]
-            try:
-                place_id = int(raw) if raw.isdigit() else decode_id(raw, "Place")
-            except GridhubError:
-                raise NotFound("no place with this id") from None
-            if not 0 < place_id < 2 ** 63:
-                raise NotFound("no place with this id")
-            place = await rows(context.scope, "place", Compare("id", "eq", place_id)).first()
-            if place is None or not place.address_code:
-                raise NotFound("no place with this id and an address code")
-        except GridhubError as problem:
-            return refusal(problem)
+            place_id = int(raw) if raw.isdigit() else decode_id(raw, "Place")
+        except GridhubError:
+            raise NotFound("no place with this id") from None
+        if not 0 < place_id < 2 ** 63:
+            raise NotFound("no place with this id")
+        place = await rows(context.scope, "place", Compare("id", "eq", place_id)).first()
+        if place is None or not place.address_code:
+            raise NotFound("no place with this id and an address code")
         buffer = io.BytesIO()
         segno.make(place.address_code, error="m").save(buffer, kind="svg", xmldecl=False, scale=4,
                                                        title=place.address_code)

@@ -16,6 +16,8 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 
 from resolvers.metrics import count_error
 from resolvers.request_id import HEADER, accept_or_new, current, request_id
+from resolvers.unavailable import RETRY_AFTER_SECONDS
+from schema.errors import UNAVAILABLE_MESSAGE
 
 log = logging.getLogger("gridhub.http")
 
@@ -42,6 +44,13 @@ def refusal_response(refusal: Refusal, media_type: str = JSON) -> Response:
     count_error(refusal.code)
     return Response(error_body(refusal.message, {"code": refusal.code, **refusal.extensions}),
                     status_code=refusal.status, media_type=media_type, headers=refusal.headers)
+
+
+def unavailable_refusal() -> Refusal:
+    """503 while the database is away: retry shortly (resolvers/unavailable.py tells it)."""
+    log.warning("database unavailable [request %s]", request_id())
+    return Refusal(503, "SERVICE_UNAVAILABLE", UNAVAILABLE_MESSAGE, headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+                   requestId=request_id(), retryAfter=RETRY_AFTER_SECONDS)
 
 
 def internal_error_response(media_type: str = JSON) -> Response:

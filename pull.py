@@ -144,6 +144,11 @@ def pull(kind: str, out: Path, *, url: str, token: str, since: str | None = None
             message = json.loads(body)["errors"][0]["message"]
         except (ValueError, KeyError, IndexError, TypeError):
             message = body[:300]
+        if refused.code in (429, 503):  # busy (rate limit) or its database away: later, not never
+            wait = refused.headers.get("Retry-After") or "a few"
+            print(f"the hub is busy ({refused.code}): {message}; run the same command again in {wait} s",
+                  file=sys.stderr)
+            return EXIT_INTERRUPTED
         print(f"refused ({refused.code}): {message}", file=sys.stderr)
         return 1
     except OSError as e:

@@ -48,6 +48,12 @@ class Conflict(GridhubError):
     code = "CONFLICT"
 
 
+class Unavailable(GridhubError):
+    """The database is away for a moment (resolvers.unavailable): retry shortly."""
+
+    code = "SERVICE_UNAVAILABLE"
+
+
 class RateLimited(GridhubError):
     """Too many requests (or failed sign-ins) in a window; `retryAfter` says when to retry."""
 

@@ -39,12 +39,13 @@ from policies.scope import Scope
 
 from . import errors
 from .context import RequestContext
-from .errors import BadInput, GridhubError
+from .errors import BadInput, GridhubError, Unavailable
 from .filters import as_utc
 from .sync import (
     DONE, PULL_KINDS, ROWS, TOMBSTONES, PullCursor, check_kind, count_tombstones, fingerprint, pull_scope,
     pull_until, tombstone_position, tombstones,
 )
+from .unavailable import database_unavailable
 
 log = logging.getLogger("gridhub.export")
 
@@ -158,7 +159,7 @@ def raise_first_error(result: Any) -> None:
     error = result.errors[0]
     code = (error.extensions or {}).get("code", "INTERNAL_SERVER_ERROR")
     kinds = {c.code: c for c in (errors.BadInput, errors.Forbidden, errors.Unauthenticated, errors.NotFound,
-                                 errors.Conflict)}
+                                 errors.Conflict, errors.Unavailable)}
     problem = kinds.get(code, GridhubError)(error.message)
     problem.extra = {k: v for k, v in (error.extensions or {}).items() if k not in ("code", "field")}
     problem.field = (error.extensions or {}).get("field")
@@ -330,10 +331,14 @@ class Export:
             self.complete = True
         except GridhubError as problem:
             yield self._error(problem)
-        except Exception:
+        except Exception as error:
             # the status is sent already: the stream says it failed (no @end) and the log why
-            log.exception("export of %s failed", self.request.kind)
-            yield self._error(GridhubError("the export failed; resume it from the last cursor"))
+            if database_unavailable(error):
+                log.warning("export of %s cut: the database is away", self.request.kind)
+                yield self._error(Unavailable("the database went away; resume from the last cursor shortly"))
+            else:
+                log.exception("export of %s failed", self.request.kind)
+                yield self._error(GridhubError("the export failed; resume it from the last cursor"))
         finally:
             if ahead is not None:  # the client went away: the batch read ahead is not wanted
                 ahead.add_done_callback(lambda f: f.cancelled() or f.exception())

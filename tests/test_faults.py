@@ -20,6 +20,7 @@ import threading
 import time
 import urllib.error
 import urllib.parse
+import urllib.request
 
 import pytest
 
@@ -62,6 +63,21 @@ def ask(server: Server, query: str, token: str, **variables) -> tuple[int, list[
     return status, codes, time.monotonic() - started
 
 
+def export(server: Server, token: str) -> tuple[int, list[str], float]:
+    """A whole `/export/person` as (HTTP status, error codes, seconds): refused before it
+    starts (a status), or cut while it streams (its `@error` line)."""
+    started = time.monotonic()
+    request = urllib.request.Request(f"{server.base}/export/person", headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=PROMPT * 2) as response:
+            status, last = response.status, json.loads(response.read().splitlines()[-1])
+            codes = [last["@error"]["extensions"]["code"]] if "@error" in last else []
+    except urllib.error.HTTPError as e:
+        status = e.code
+        codes = [(err.get("extensions") or {}).get("code") for err in json.loads(e.read() or b"{}")["errors"]]
+    return status, codes, time.monotonic() - started
+
+
 def test_postgres_outage_fails_cleanly_and_recovers(database_url, tmp_path):
     target = urllib.parse.urlsplit(database_url)
     with TcpProxy(target.hostname, target.port or 5432) as proxy:
@@ -69,7 +85,7 @@ def test_postgres_outage_fails_cleanly_and_recovers(database_url, tmp_path):
         server = Server("pg-outage", base_env(proxied), tmp_path)
         try:
             server.wait_healthy()
-            worker = server.login("worker")
+            worker, county = server.login("worker"), server.login("county")
             grid = server.data("{ me { roles { region { id } } } }", worker)["me"]["roles"][0]["region"]["id"]
             pid = server.process.pid
 
@@ -102,7 +118,13 @@ def test_postgres_outage_fails_cleanly_and_recovers(database_url, tmp_path):
                     at = time.monotonic()
                     answers.append(("read", at, *ask(server, READ, worker)))
 
-            threads = [threading.Thread(target=write, args=(n,)) for n in range(2)] + [threading.Thread(target=read)]
+            def pull() -> None:
+                while not stop.is_set():
+                    at = time.monotonic()
+                    answers.append(("export", at, *export(server, county)))
+
+            threads = [threading.Thread(target=write, args=(n,)) for n in range(2)] + [
+                threading.Thread(target=read), threading.Thread(target=pull)]
             for thread in threads:
                 thread.start()
             try:
@@ -126,6 +148,7 @@ def test_postgres_outage_fails_cleanly_and_recovers(database_url, tmp_path):
             assert failures, "the outage was not seen"
             for kind, at, status, codes, _ in failures:
                 assert codes == ["SERVICE_UNAVAILABLE"] and status in (200, 503), (kind, status, codes)
+            assert {a[0] for a in failures} == {"write", "read", "export"}, "each kind of caller saw the outage"
             assert all(not a[3] for a in answers if a[1] > outage[1] + 1.0), "not recovered a second after"
             assert any(not a[3] for a in answers if a[1] > outage[1]), "no answer after the database came back"
         finally:

@@ -277,3 +277,21 @@ async def test_anonymous_callers_are_limited_per_client_ip(app_with):
         (await there.post("{ __typename }")).ok()
     finally:
         await other_ip.aclose()
+
+
+async def test_plain_http_routes_share_the_rate_limit(app_with, sign_in, anchors):
+    """/export and /places/{id}/qr.svg count against the caller's limit like /graphql: a pull
+    loop or a QR printer cannot outrun it."""
+    http = await app_with(rate_limit_requests=3)
+    county = GraphQLClient(http, (await sign_in("county")).token)
+    headers = {"Authorization": f"Bearer {county.token}"}
+    place = (await county.query("query($p: String) { places(first: 1, filter: {regionPath: $p}) { nodes { id } } }",
+                                p=anchors["grid"]))["places"]["nodes"][0]["id"]
+    assert (await http.get(f"/places/{place}/qr.svg", headers=headers)).status_code == 200
+    assert (await http.get("/export/person?format=ndjson", headers=headers)).status_code == 200
+    for path in (f"/places/{place}/qr.svg", "/export/person?format=ndjson"):
+        refused = await http.get(path, headers=headers)
+        assert refused.status_code == 429, path
+        assert refused.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+        assert 1 <= int(refused.headers["retry-after"]) <= 120
+    assert (await county.post("{ __typename }")).status_code == 429

@@ -10,7 +10,6 @@ import socket
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
 import pytest
 
@@ -144,6 +143,40 @@ def test_refusals_are_reported(hub, tmp_path):
     assert refused.returncode == 1 and "refused (403): you may not export place" in refused.stderr
     missing = gridhub_pull("place", "--out", str(out), env=env)
     assert missing.returncode == 2
+
+
+@pytest.mark.parametrize("status, code", [(429, "RATE_LIMITED"), (503, "SERVICE_UNAVAILABLE")])
+def test_a_busy_hub_means_run_again_later(tmp_path, capsys, status, code):
+    """Past the rate limit (429) or while its database is away (503) the hub says "later":
+    the pull exits 3 (run it again) with the wait, not 1 (refused). The hub's side of both
+    answers is tested in test_limits and test_faults; here a stand-in sends their shape."""
+    import http.server
+    import threading
+
+    from pull import EXIT_INTERRUPTED, pull
+
+    class Busy(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = json.dumps({"errors": [{"message": "try later", "extensions": {"code": code}}]}).encode()
+            self.send_response(status)
+            for name, value in (("Retry-After", "7"), ("Content-Type", "application/json"),
+                                ("Content-Length", str(len(body)))):
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Busy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        done = pull("person", tmp_path / "persons.ndjson", url=f"http://127.0.0.1:{server.server_port}",
+                    token="ghs_test", show_progress=False)
+    finally:
+        server.shutdown()
+    assert done == EXIT_INTERRUPTED
+    assert f"busy ({status}): try later; run the same command again in 7 s" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("content, kept, last", [
