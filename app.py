@@ -31,6 +31,7 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from tortoise import Tortoise, connections
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api.migrate import migrate as run_migrations
 
 import accounts
@@ -41,7 +42,7 @@ from exports import export_endpoint, place_qr_endpoint
 from policies.store import PolicyStore, seed_default_policy
 from policies.watcher import PolicyWatcher
 from resolvers.categories import seed_event_categories
-from resolvers.visits import seed_visit_rules
+from resolvers.visits import refresh_missing_visit_due, seed_visit_rules
 from resolvers.cache import AnswerCache, make_backend
 from resolvers.context import RequestContext
 from resolvers.event_bus import EventBus
@@ -66,6 +67,30 @@ async def init_database(settings: Settings, *, migrate: bool = True) -> None:
     # Tortoise keeps connections in a ContextVar; the global fallback lets request tasks
     # (started outside the lifespan's context) see them.
     await Tortoise.init(config=config, _enable_global_fallback=True)
+
+
+def is_postgres(database_url: str) -> bool:
+    return database_url.startswith(("postgres://", "postgresql://", "asyncpg://"))
+
+
+def remove_sqlite_file(database_url: str) -> None:
+    path = expand_db_url(database_url)["credentials"]["file_path"]
+    for suffix in ("", "-wal", "-shm"):
+        Path(path + suffix).unlink(missing_ok=True)
+
+
+async def reset_database(settings: Settings) -> None:
+    """An empty, migrated database, for `gridhub demo --reset` and `bench/generate --reset`.
+    Rows are not deleted one by one: the audit trail refuses that (its append-only row
+    triggers), as it should. SQLite: the file goes and is made again. PostgreSQL: every
+    table is truncated, as an operator's retention would (row triggers do not fire)."""
+    if not is_postgres(settings.database_url):
+        await Tortoise.close_connections()
+        remove_sqlite_file(settings.database_url)
+        await init_database(settings)
+        return
+    tables = ", ".join(m._meta.db_table for m in Tortoise.apps["gridhub"].values())
+    await connections.get("default").execute_script(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
 
 
 class GridhubGraphQL(GraphQL):
@@ -213,6 +238,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         await seed_default_policy()
         await seed_event_categories()
         await seed_visit_rules()
+        await refresh_missing_visit_due()
         await store.load()
         redis_url = settings.cache_url if settings.cache_url.startswith("redis://") else None
         watcher = PolicyWatcher(store, redis_url)
@@ -285,16 +311,7 @@ async def _demo(settings: Settings, reset: bool, scale: float, seed: int) -> Non
             if not reset:
                 print("the database already holds data; `gridhub demo --reset` rebuilds it")
                 return
-            connection = connections.get("default")
-            for table in ("service_token", "app_user", "casbin_rule", "policy_state", "audit_entry",
-                          "event_thing", "event_person", "event_log", "membership", "person_tag",
-                          "residence", "event", "event_category", "thing", "organisation", "household", "person",
-                          "place", "department"):
-                await connection.execute_script(f"DELETE FROM {table}")
-            # regions reference their parent (RESTRICT): the deepest go first
-            depths = await models.Region.all().values_list("depth", flat=True)
-            for depth in sorted(set(depths), reverse=True):
-                await models.Region.filter(depth=depth).delete()
+            await reset_database(settings)  # build_demo and create_demo_users seed what they need
         counts = await build_demo(scale=scale, seed=seed)
         users = await create_demo_users()
         print("demo county built:", ", ".join(f"{k} {v}" for k, v in counts.items()))
@@ -303,17 +320,23 @@ async def _demo(settings: Settings, reset: bool, scale: float, seed: int) -> Non
         await Tortoise.close_connections()
 
 
-async def _bulletin(settings: Settings, region_path: str, week: str, form: str) -> None:
-    """The weekly bulletin from the resolver `gridScorecard` uses, over everything (an operator's tool)."""
+async def _bulletin(settings: Settings, region_path: str, week: str, form: str) -> int:
+    """The weekly bulletin from the resolver `gridScorecard` uses, over everything (an operator's tool).
+    Returns the exit status: 2, as argparse's, for an unknown region or a malformed week."""
     from policies.scope import Scope
     from resolvers import scorecard
+    from resolvers.errors import BadInput, NotFound
 
     await init_database(settings, migrate=False)
     try:
         data = await scorecard.bulletin(Scope.everything(), region_path, week)
-        print(scorecard.bulletin_json(data) if form == "json" else scorecard.bulletin_markdown(data), end="")
+    except (NotFound, BadInput) as refused:  # the operator's arguments are wrong: the reason, no traceback
+        print(f"{refused.code}: {refused.message}", file=sys.stderr)
+        return 2
     finally:
         await Tortoise.close_connections()
+    print(scorecard.bulletin_json(data) if form == "json" else scorecard.bulletin_markdown(data), end="")
+    return 0
 
 
 async def _migrate(settings: Settings) -> None:
@@ -362,7 +385,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "user":
         raise SystemExit(accounts.main(args, init_database, settings))
     elif args.command == "bulletin":
-        asyncio.run(_bulletin(settings, args.region, args.week, args.format))
+        raise SystemExit(asyncio.run(_bulletin(settings, args.region, args.week, args.format)))
     elif args.command == "export-schema":
         export_schema()
         print(f"wrote {SCHEMA_FILE}")

@@ -45,7 +45,7 @@ from .categories_seed import SEED_BY_PATH, SeedCategory
 from .deadlines import FINISHED, SOON, SOON_SHARE, Light, due_columns
 from .regrid import SplitPart, split_region
 from .validation import credit_code_check_char, id_number_check_digit
-from .visits import DEFAULT_RULES, VISIT_CATEGORY, refresh_visit_due, rule_days, seed_visit_rules
+from .visits import DEFAULT_RULES, KEY_VISIT_CATEGORY, refresh_visit_due, rule_days, seed_visit_rules
 from .workflow import STEPS
 
 DEMO_COUNTY_CODE = "341823"
@@ -1130,7 +1130,7 @@ class _DemoCounty:
         note = self.rng.choice(_VISIT_NOTES)
         event = self._regional(
             models.Event, leaf, id=next(self._ids[models.Event]), title=f"入户走访{person.name}", description=note,
-            kind=EventKind.VISIT, category=VISIT_CATEGORY, source=EventSource.PATROL, reporter_name=visitor,
+            kind=EventKind.VISIT, category=KEY_VISIT_CATEGORY, source=EventSource.PATROL, reporter_name=visitor,
             occurred_at=at, place_id=place and place.id, longitude=lon, latitude=lat, status=EventStatus.CLOSED,
             closed_at=at, created_at=at, reported_region_id=leaf.id, **due_columns(None))
         self._new(models.EventPerson, event_id=event.id, person_id=person.id)

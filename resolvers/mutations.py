@@ -178,10 +178,13 @@ async def _write_links(scope: Scope, kind: str, row: Any, links: dict) -> None:
                 raise Forbidden("setting key-person tags needs the person.key_tags grant", field="tags")
             kept = await models.PersonTag.filter(person_id=row.id).values_list("tag", flat=True)
             tags |= {t for t in kept if is_key_tag(t)}
-        await models.PersonTag.filter(person_id=row.id).delete()
+        # tags kept keep their rows: when a person got a tag is history (a first visit is
+        # due from it, resolvers.visits), and an incremental pull sees only what changed
+        had = set(await models.PersonTag.filter(person_id=row.id).values_list("tag", flat=True))
+        await models.PersonTag.filter(person_id=row.id, tag__in=had - tags).delete()
         await models.PersonTag.bulk_create([
             models.PersonTag(person_id=row.id, tag=t, region_id=row.region_id, region_path=row.region_path)
-            for t in sorted(tags)
+            for t in sorted(tags - had)
         ])
         # the visit rules follow the tags
         row.last_visited_at, row.visit_due_at = (await refresh_visit_due([row.id]))[row.id]

@@ -14,10 +14,19 @@ What moves, in one transaction:
 - history: an event keeps the grid it was reported in (`Event.reported_region`); a region
   split or merged away is retired (soft-deleted), stays in the table with its path, and is
   still shown as an event's reporting grid.
+- work in hand: events a retired region was handling (`Event.handling_region`, set by a
+  dispatch or an escalation) are handled by its successor (a merge's `into`; for a split
+  the part the event lies in, else the first part), or no one could take their next step.
 - the audit trail gets one entry per operation, with the counts.
 
 `dry_run` runs the very same statements and rolls them back: the counts it answers are
-those the real run would have, and nothing changes (not even the audit trail).
+those the real run would have, and nothing changes (not even the audit trail). The regions
+it would make are left out of its answer: their ids were only ever in the rolled-back
+transaction, and the next region made may well get one of them.
+
+Codes nest as statistical codes do: a region's code is its parent's code and digits of its
+own (a town the county's plus 3, a community the town's plus 3, a grid the community's plus
+3, a micro-grid the grid's plus 3), checked wherever a code is given.
 
 Who may: the `region` kind's actions, compiled like any other (`create` at the parent for
 new regions, `update` on what is changed and where it goes, `delete` on what is retired).
@@ -27,6 +36,7 @@ the tree's business, not a read of persons.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -56,13 +66,19 @@ COUNTED = ("region", "person", "household", "place", "event", "thing", "organisa
 
 @dataclass
 class RegridResult:
-    """What an operation moved (or, dry, would move): rows per kind and the grants and
-    rules rewritten; `regions` are the regions it made or changed."""
+    """What an operation moved (or, dry, would move): rows per kind, the grants and rules
+    rewritten and the events handed to a retired region's successor (`handling`);
+    `regions` are the regions it made or changed (dry: only those it changed)."""
 
     operation: str
     dry_run: bool
     counts: Counter = field(default_factory=Counter)
     regions: list[models.Region] = field(default_factory=list)
+    made_ids: set[int] = field(default_factory=set)  # regions the operation created
+
+    def made(self, regions: list[models.Region]) -> None:
+        self.made_ids.update(r.id for r in regions)
+        self.counts["created"] += len(regions)
 
 
 class _DryRun(Exception):
@@ -230,7 +246,9 @@ class _Operation:
                 if self.result.dry_run:
                     raise _DryRun
         except _DryRun:
-            self.result.regions = [r for r in self.result.regions if r.id is not None]
+            # regions it made were rolled back: their ids name nothing (and SQLite hands the
+            # same ids to the next regions made), so only the existing regions it changed stay
+            self.result.regions = [r for r in self.result.regions if r.id not in self.result.made_ids]
             return self.result
         except IntegrityError as e:
             raise Conflict(f"the regions would collide with existing ones ({_which(e)})") from None
@@ -244,9 +262,23 @@ def _which(error: IntegrityError) -> str:
     return "code" if "code" in text else "path" if "region_path" in text else "a unique value"
 
 
-def _check_code(code: str) -> str:
-    if not (code or "").isdigit():
-        raise BadInput("a region code is digits", field="code")
+# what the `code` column holds (models.Region)
+MAX_CODE_LENGTH = 32
+
+
+def _check_code(code: str, parent: models.Region, field: str = "code", what: str = "a region code") -> str:
+    """Codes nest: a region's code is its parent's and digits of its own. Anything else
+    would give a path segment that is not its digits (models.Region.child_path): "006"
+    under a community is stored as a code no statistical code matches, another
+    community's grid code spells that whole code into this community's path."""
+    code = code or ""
+    # ASCII digits only: str.isdigit() also takes full-width and superscript digits
+    if not re.fullmatch(r"[0-9]+", code):
+        raise BadInput(f"{what} is digits", field=field)
+    if not code.startswith(parent.code) or len(code) <= len(parent.code):
+        raise BadInput(f"{what} is its parent's code ({parent.code}) and digits of its own", field=field)
+    if len(code) > MAX_CODE_LENGTH:
+        raise BadInput(f"{what} has at most {MAX_CODE_LENGTH} digits", field=field)
     return code
 
 
@@ -261,14 +293,14 @@ async def create_region(scope: Scope, store: Any, actor: str, parent_id: int, co
     _require(scope, "create", parent, "here")
     if parent.tier not in PARENT_TIER.get(tier, ()):
         raise BadInput(f"a {tier.value} does not belong under a {parent.tier.value}", field="tier")
-    code, name = _check_code(code), _check_name(name)
+    code, name = _check_code(code, parent), _check_name(name)
 
     async def body(connection, mover: _Mover) -> None:
         region = await models.Region.create(
             code=code, name=name, tier=tier, parent_id=parent.id, depth=parent.depth + 1,
             region_path=models.Region.child_path(parent.region_path, parent.code, code), using_db=connection)
         mover.result.regions.append(region)
-        mover.result.counts["created"] += 1
+        mover.result.made([region])
         await _audit(mover, actor, region.region_path, {"name": name, "code": code})
 
     return await _Operation(store, "create_region", dry_run).run(body)
@@ -309,7 +341,7 @@ async def move_region(scope: Scope, store: Any, actor: str, region_id: int, pare
     # the new parent's code; statistical divisions keep theirs
     local = old_parent is not None and len(region.code) > 12 and region.code.startswith(old_parent.code)
     if code is not None:
-        code = _check_code(code)
+        code = _check_code(code, parent)
     else:
         code = parent.code + region.code[len(old_parent.code):] if local else region.code
     old, new = region.region_path, models.Region.child_path(parent.region_path, parent.code, code)
@@ -368,10 +400,17 @@ async def split_region(scope: Scope, store: Any, actor: str, region_id: int, par
     users = [u for part in parts for u in part.usernames]
     if len(users) != len(set(users)):
         raise BadInput("a user is listed in two parts", field="parts")
-    for part in parts:
-        _check_code(part.code), _check_name(part.name)
+    for number, part in enumerate(parts, 1):
+        _check_code(part.code, parent, "parts", f"the code of part {number}")
+        _check_name(part.name)
     if listed and await models.Place.filter(id__in=listed, region_id=region.id, deleted_at=None).count() != len(listed):
         raise BadInput("a listed place is not in the region being split", field="parts")
+    known = set(await models.User.filter(username__in=users, deleted_at=None).values_list("username", flat=True)
+                ) if users else set()
+    unknown = [u for u in users if u not in known]
+    if unknown:
+        # a misspelt name would otherwise leave that user's grant with the first part, unseen
+        raise BadInput(f"no user named {', '.join(unknown)}", field="parts")
 
     async def body(connection, mover: _Mover) -> None:
         made = []
@@ -380,7 +419,7 @@ async def split_region(scope: Scope, store: Any, actor: str, region_id: int, par
                 code=part.code, name=part.name.strip(), tier=region.tier, parent_id=parent.id, depth=region.depth,
                 region_path=models.Region.child_path(parent.region_path, parent.code, part.code),
                 using_db=connection))
-        mover.result.counts["created"] += len(made)
+        mover.result.made(made)
         # the history keeps the grid events were reported in
         await models.Event.filter(region_id=region.id, reported_region_id=None).using_db(connection).update(
             reported_region_id=region.id)
@@ -388,6 +427,7 @@ async def split_region(scope: Scope, store: Any, actor: str, region_id: int, par
             await _split_part(mover, region, target, part)
         for model in regional_models():  # the rest: the first part
             await mover.reassign(model, region.id, made[0])
+        await _hand_over(mover, region, made)
         grants_to = {u: target for part, target in zip(parts, made) for u in part.usernames}
 
         def new_for(line: models.CasbinRule) -> str:
@@ -425,6 +465,25 @@ async def _split_part(mover: _Mover, region: models.Region, target: models.Regio
         await mover.reassign(models.StaffAssignment, region.id, target,
                              f"t.user_id IN (SELECT id FROM app_user WHERE username IN "
                              f"({', '.join('{}' for _ in names)}))", names)
+
+
+async def _hand_over(mover: _Mover, region: models.Region, successors: list[models.Region]) -> None:
+    """Events `region` was handling (dispatched or escalated to it) are handled by its
+    successor: the one of `successors` they now lie in, else the first. Left pointing at
+    the retired region, they would show no handler and no one could take their next step.
+    Call it once the rows have moved: where an event lies decides. The reporting grid
+    (`reported_region`) is history and stays."""
+    connection, stamp = mover.connection, mover.stamp
+    handled = models.Event.filter(handling_region_id=region.id)
+    # the version and stamp change as for any other change of the row: editors' optimistic
+    # checks and departments' incremental pulls see it
+    changed = {"version": F("version") + 1, "updated_at": stamp}
+    count = 0
+    if len(successors) > 1:
+        count += await handled.filter(region_id__in=[r.id for r in successors[1:]]).using_db(connection).update(
+            handling_region_id=F("region_id"), **changed)
+    count += await handled.using_db(connection).update(handling_region_id=successors[0].id, **changed)
+    mover.result.counts["handling"] += count
 
 
 async def _retire(connection: Any, mover: _Mover, region: models.Region) -> None:
@@ -465,6 +524,7 @@ async def merge_regions(scope: Scope, store: Any, actor: str, region_ids: list[i
                 await mover._run(f"UPDATE {model._meta.db_table} SET region_id = {p.add(into.id)} "
                                  f"WHERE region_id = {p.add(region.id)}", p)
             await _rewrite_rules(connection, region.region_path, lambda line: into.region_path, mover.result)
+            await _hand_over(mover, region, [into])
             await _retire(connection, mover, region)
         mover.result.regions.append(await models.Region.get(id=into.id).using_db(connection))
         await _audit(mover, actor, into.region_path,

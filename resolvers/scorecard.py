@@ -10,7 +10,11 @@ and visits (走访): done (every visit recorded in the period, to key persons or
 (resolvers.visits) call for in the period: a key person whose next visit falls due in it,
 or was overdue at its start, is due one, and one more every interval after that (so a
 weekly bulletin asks a monthly visit only in the week it falls due, and asks again each
-week it is still not done). Key persons are counted only where the caller may see key tags.
+week it is still not done). Key persons are counted only where the caller may see key tags;
+where it may not, visits due are unknown (None), not zero, in every row and the total.
+
+Rows come by the grid's region path (then worker), as the bulletin lists them. Weeks are
+civil weeks of the hub's time zone (CIVIL_TIME_ZONE), Monday 00:00 to Monday 00:00.
 """
 
 from __future__ import annotations
@@ -33,6 +37,10 @@ from .query import rows as rows_of
 from .query import sql_dialect, visible
 
 GROUPS = ("grid", "worker")
+# The hub's civil time: the counties it serves keep China Standard Time (UTC+8, no daylight
+# saving), so a bulletin's week begins at their Monday midnight, not at UTC's (08:00 there).
+# A fixed offset rather than a zone database entry: it has not changed since 1991.
+CIVIL_TIME_ZONE = timezone(timedelta(hours=8), "CST")
 # the grid of a row placed in a micro-grid is the micro-grid's parent
 _GRID_OF = "CASE WHEN r.tier = 'micro_grid' THEN r.parent_id ELSE r.id END"
 
@@ -48,7 +56,9 @@ class Score:
     rated: int = 0
     mean_satisfaction: float | None = None
     visits_done: int = 0
-    visits_due: int = 0
+    # None where the caller may not see key persons: 0 would read as nothing due, beside
+    # visits done, as if over-fulfilled
+    visits_due: int | None = 0
 
 
 @dataclass
@@ -87,27 +97,33 @@ def _event_sql(dialect: str, scope: Scope, region_path: str, since: datetime, un
 
 def _key_persons_sql(dialect: str, scope: Scope, region_path: str, since: datetime) -> tuple[str, list] | None:
     """Per key person with a visit rule: its grid, the shortest interval of its tags' rules,
-    when it was registered and its last visit before `since`."""
+    when it got the earliest of the tags a rule matches and its last visit before `since`.
+    None where the caller may not see key tags."""
     key_tags = scope.where("person.key_tags")
     if key_tags == FALSE:
         return None
     params = SqlParams(dialect)
     before = params.add(since)
     where = and_(visible(scope, "person"), key_tags, path_prefix(region_path)).to_sql(params, "p")
-    sql = (f"SELECT {_GRID_OF} AS grid_id, p.id AS person_id, p.created_at AS registered, "
+    # A person never visited is due the rule's interval after it became a key person: when
+    # it got its first tag a rule matches (as resolvers.visits keeps `visit_due_at`), not
+    # when it was registered, or one registered long ago would be overdue the day it is
+    # tagged. The join keeps only matching tags (`t`), so one is always there: the
+    # fallback to the registration time resolvers.visits needs has nothing to do here.
+    sql = (f"SELECT {_GRID_OF} AS grid_id, p.id AS person_id, MIN(t.created_at) AS tagged, "
            f"MIN(v.every_days) AS every_days, "
            f"(SELECT MAX(e.occurred_at) FROM event_person ep JOIN event e ON e.id = ep.event_id "
            f"WHERE ep.person_id = p.id AND e.kind = 'visit' AND e.deleted_at IS NULL AND e.occurred_at < {before}) "
            f"AS last_visit "
            f"FROM person p JOIN region r ON r.id = p.region_id JOIN person_tag t ON t.person_id = p.id "
            f"JOIN visit_rule v ON (t.tag = v.tag OR t.tag LIKE v.tag || '/%') "
-           f"WHERE {where} GROUP BY grid_id, p.id, p.created_at")
+           f"WHERE {where} GROUP BY grid_id, p.id")
     return sql, params.values
 
 
 def visits_due(last: datetime, every_days: int, since: datetime, until: datetime) -> int:
     """The visits a key person's rule calls for in [since, until), the last one before
-    `since` (or its registration) given: the next falls due `every_days` after it, and once
+    `since` (or when it was tagged) given: the next falls due `every_days` after it, and once
     due (in the period, or overdue at its start) one every `every_days` from then on."""
     due = last + timedelta(days=every_days)
     if due >= until:
@@ -148,7 +164,7 @@ async def grid_scorecard(scope: Scope, region_path: str, since: datetime, until:
     if key_persons is not None:
         per_grid: dict[int, int] = defaultdict(int)
         for r in await connection.execute_query_dict(*key_persons):
-            last = _as_datetime(r["last_visit"] or r["registered"])
+            last = _as_datetime(r["last_visit"] or r["tagged"])
             per_grid[r["grid_id"]] += visits_due(last, int(r["every_days"]), since, until)
         by_grid = {r.grid_id: r for r in rows if not by_worker}
         for grid_id, count in per_grid.items():
@@ -162,7 +178,21 @@ async def grid_scorecard(scope: Scope, region_path: str, since: datetime, until:
         listed = {r.grid_id for r in rows}
         grids = await rows_of(scope, "region", and_(path_prefix(region_path), Compare("tier", "eq", Tier.GRID.value)))
         rows += [Score(grid_id=g.id) for g in grids if g.id not in listed]
-    return Scorecard(region_path, since, until, total, sorted(rows, key=lambda r: (r.grid_id or 0, r.worker or "")))
+    if key_persons is None:  # unknown, so the total (their sum) is unknown too
+        for score in (total, *rows):
+            score.visits_due = None
+    return Scorecard(region_path, since, until, total, await _by_path(rows))
+
+
+async def _by_path(rows: list[Score]) -> list[Score]:
+    """The rows by their grid's region path, then worker: the tree's order, the bulletin's.
+    One read for all paths, of retired grids too (split or merged away, still in the table
+    with their path), whose rows keep their place."""
+    import models
+
+    ids = {r.grid_id for r in rows if r.grid_id}
+    paths = dict(await models.Region.filter(id__in=ids).values_list("id", "region_path")) if ids else {}
+    return sorted(rows, key=lambda r: (paths.get(r.grid_id, ""), r.worker or "", r.grid_id or 0))
 
 
 class _At:
@@ -171,13 +201,13 @@ class _At:
 
 
 def iso_week(text: str) -> tuple[datetime, datetime]:
-    """`2026-W47` -> [Monday 00:00 UTC, next Monday)."""
+    """`2026-W47` -> [Monday 00:00, next Monday 00:00) in the hub's civil time."""
     try:
         year, week = text.upper().split("-W")
         monday = date.fromisocalendar(int(year), int(week), 1)
     except ValueError:
         raise BadInput("a week is written 2026-W47", field="week") from None
-    start = datetime.combine(monday, time(), tzinfo=timezone.utc)
+    start = datetime.combine(monday, time(), tzinfo=CIVIL_TIME_ZONE)
     return start, start + timedelta(days=7)
 
 
@@ -193,9 +223,9 @@ async def bulletin(scope: Scope, region_path: str, week: str) -> dict[str, Any]:
     card = await grid_scorecard(scope, region_path, since, until)
     names = {r.id: (r.name, r.region_path) for r in await models.Region.filter(
         id__in=[r.grid_id for r in card.rows if r.grid_id])}
-    grids = sorted(({"grid": names.get(r.grid_id, ("", ""))[0], "path": names.get(r.grid_id, ("", ""))[1],
-                     **{k: x for k, x in asdict(r).items() if k not in ("grid_id", "worker")}} for r in card.rows),
-                   key=lambda g: g["path"])
+    # in the scorecard's order, by path
+    grids = [{"grid": names.get(r.grid_id, ("", ""))[0], "path": names.get(r.grid_id, ("", ""))[1],
+              **{k: x for k, x in asdict(r).items() if k not in ("grid_id", "worker")}} for r in card.rows]
     total = {k: x for k, x in asdict(card.total).items() if k not in ("grid_id", "worker")}
     return {"region": region.name, "path": region_path, "week": week.upper(), "from": since.isoformat(),
             "to": until.isoformat(), "total": total, "grids": grids,
@@ -244,8 +274,10 @@ def bulletin_markdown(data: dict[str, Any]) -> str:
     def cells(row: dict, columns=COLUMNS) -> str:
         return " | ".join("" if row[k] is None else str(row[k]) for k, _ in columns)
 
+    # the week's first and last day: `to` is the next Monday, excluded
+    last_day = datetime.fromisoformat(data["to"]).date() - timedelta(days=1)
     lines = [f"# {data['region']} 网格工作周通报 {data['week']}", "",
-             f"{data['from'][:10]} – {data['to'][:10]}（{data['path']}）", "",
+             f"{data['from'][:10]} – {last_day.isoformat()}（{data['path']}）", "",
              "| 网格 | " + " | ".join(label for _, label in COLUMNS) + " |",
              "|---|" + "---|" * len(COLUMNS)]
     lines += [f"| {g['grid']} | {cells(g)} |" for g in data["grids"]]

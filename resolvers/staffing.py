@@ -69,16 +69,20 @@ def staff_loader(loaders, current: bool):
 async def who_serves(scope: Scope, name: str | None, username: str | None, person_id: int | None, *,
                      person_field: str) -> tuple[str, models.User | None]:
     """The name and user of a staff member or a key person's responsible one: a user, a
-    person of the registers (readable to the caller), or only a name; at least one."""
+    person of the registers (readable to the caller), or only a name; at least one. Without
+    a name it goes by the user's, else the person's."""
     user = None
     if username:
         user = await models.User.get_or_none(username=username, deleted_at=None)
         if user is None:
             raise BadInput(f"no user {username}", field="username")
-    if person_id is not None and not await rows(scope, "person", Compare("id", "eq", person_id)).exists():
-        raise BadInput("no person with this id", field=person_field)
-    name = (name or (user.display_name or user.username if user else "")).strip()
-    if not name and person_id is None:
+    person = None
+    if person_id is not None:
+        person = await rows(scope, "person", Compare("id", "eq", person_id)).first()
+        if person is None:
+            raise BadInput("no person with this id", field=person_field)
+    name = (name or (user.display_name or user.username if user else "") or (person.name if person else "")).strip()
+    if not name:
         raise BadInput("give a name, a username or a person", field="name")
     if len(name) > 64:
         raise BadInput("name is longer than 64 characters", field="name")

@@ -18,6 +18,7 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import Any, Iterable
 
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 import models
@@ -37,6 +38,7 @@ DEFAULT_RULES = (
     ("key/aids_risk", 90), ("key/dangerous_goods", 90),
 )
 VISIT_CATEGORY = "service/visit"
+KEY_VISIT_CATEGORY = "service/key_visit"  # shown where key tags are (policies/default_policy.csv)
 
 
 async def seed_visit_rules() -> bool:
@@ -57,14 +59,20 @@ def rule_days(tags: Iterable[str], rules: dict[str, int]) -> int | None:
 
 async def refresh_visit_due(person_ids: list[int], connection: Any = None) -> dict[int, tuple]:
     """Recompute last visit and next due time of a few persons (one mutation's): four reads
-    for all of them, then one update each. Returns them: id -> (last visit, due)."""
+    for all of them, then one update each. Returns them: id -> (last visit, due). Never
+    visited, the first visit is due an interval after the person got the first tag a rule
+    matches (else after it was registered): one registered long ago and tagged today is
+    not overdue today."""
     if not person_ids:
         return {}
     rules = dict(await models.VisitRule.all().using_db(connection).values_list("tag", "every_days"))
     tags: dict[int, list[str]] = defaultdict(list)
-    for person_id, tag in await models.PersonTag.filter(person_id__in=person_ids).using_db(
-            connection).values_list("person_id", "tag"):
+    tagged: dict[int, datetime] = {}  # person id -> when it got its first tag a rule matches
+    for person_id, tag, at in await models.PersonTag.filter(person_id__in=person_ids).using_db(
+            connection).values_list("person_id", "tag", "created_at"):
         tags[person_id].append(tag)
+        if rule_days([tag], rules) is not None and (person_id not in tagged or at < tagged[person_id]):
+            tagged[person_id] = at
     visited = await models.EventPerson.filter(person_id__in=person_ids).using_db(connection).values_list(
         "person_id", "event_id")
     times = dict(await models.Event.filter(id__in=[e for _, e in visited], kind=EventKind.VISIT,
@@ -77,12 +85,27 @@ async def refresh_visit_due(person_ids: list[int], connection: Any = None) -> di
     found = {}
     for person_id in person_ids:
         days = rule_days(tags[person_id], rules)
-        base = last.get(person_id) or created.get(person_id)
+        base = last.get(person_id) or tagged.get(person_id) or created.get(person_id)
         due = base + timedelta(days=days) if days is not None and base is not None else None
         await models.Person.filter(id=person_id).using_db(connection).update(
             last_visited_at=last.get(person_id), visit_due_at=due)
         found[person_id] = (last.get(person_id), due)
     return found
+
+
+async def refresh_missing_visit_due() -> int:
+    """Due times for persons a rule applies to that have none: tagged before the hub kept
+    them (a database from before migration 0008) or by a writer other than the hub. Run at
+    start; an index probe when there is nothing to do."""
+    rules = await models.VisitRule.all().values_list("tag", flat=True)
+    if not rules:
+        return 0
+    ruled = Q(tag__in=rules) | Q(*(Q(tag__startswith=rule + "/") for rule in rules), join_type=Q.OR)
+    ids = list(set(await models.PersonTag.filter(ruled, person__visit_due_at=None, person__deleted_at=None)
+                   .values_list("person_id", flat=True)))
+    for i in range(0, len(ids), 500):
+        await refresh_visit_due(ids[i:i + 500])
+    return len(ids)
 
 
 def overdue_predicate(overdue: bool, now: datetime, scope: Scope) -> Pred:
@@ -105,20 +128,27 @@ async def _key_person(scope: Scope, person_id: int) -> models.Person:
 
 async def record_visit(scope: Scope, actor: str, person_id: int, occurred_at: datetime, note: str = "") -> models.Event:
     """走访: a closed VISIT event in the person's region, naming the person, and the
-    person's next due time moved on. Reporting events where the person lives is needed."""
+    person's next due time moved on. It needs `report` on events of its category there: a
+    key person's visit is of KEY_VISIT_CATEGORY, which the police may report too and the
+    centres may not read. It is at the person's home, whether or not the visitor may read
+    places (a police officer reads key persons, not their houses)."""
     from .mutations import create_row, now
 
     person = await _key_person(scope, person_id)
     if occurred_at > now() + timedelta(minutes=5):
         raise BadInput("a visit is recorded after it took place", field="occurredAt")
+    key = any(t.startswith("key/") for t in await models.PersonTag.filter(person_id=person.id).values_list(
+        "tag", flat=True))
     async with in_transaction():
         event = await create_row(scope, "event", {
             "title": f"入户走访{person.name}", "description": note, "kind": EventKind.VISIT,
-            "category": VISIT_CATEGORY, "source": EventSource.PATROL, "occurred_at": occurred_at,
-            "region_id": person.region_id, "place_id": person.residence_id,  # 入户: at home
-            "reporter_name": actor, "person_ids": [person.id],
-            "status": EventStatus.CLOSED}, action="report", announce=False, actor=actor)
-        await models.Event.filter(id=event.id).update(closed_at=occurred_at, **deadlines.due_columns(None))
+            "category": KEY_VISIT_CATEGORY if key else VISIT_CATEGORY, "source": EventSource.PATROL,
+            "occurred_at": occurred_at, "region_id": person.region_id, "reporter_name": actor,
+            "person_ids": [person.id], "status": EventStatus.CLOSED}, action="report", announce=False, actor=actor)
+        # done when recorded: no deadline ever ran (the report's accept window is dropped)
+        await models.Event.filter(id=event.id).update(place_id=person.residence_id,  # 入户: at home
+                                                      closed_at=occurred_at, **deadlines.due_columns(None),
+                                                      due_at=None)
         await models.EventLog.create(event_id=event.id, actor=actor, action="visit", from_status=None,
                                      to_status=EventStatus.CLOSED, note=note[:200])
         await refresh_visit_due([person.id])

@@ -121,7 +121,11 @@ async def take_step(scope: Scope, actor: str, event_id: int, name: str, note: st
 
 
 async def report_event(scope: Scope, actor: str, data: dict) -> models.Event:
-    """上报: a new event in the reporter's grid, with its first log entry."""
+    """上报: a new event in the reporter's grid, with its first log entry. Reported by no one
+    named (no reporter, no reporter name), it is the signed-in user's own: its user name is
+    the reporter name, which the scorecards count per worker by."""
+    if not data.get("reporter_id") and not (data.get("reporter_name") or "").strip():
+        data = {**data, "reporter_name": actor}
     async with in_transaction():
         event = await create_row(scope, "event", {**data, "status": S.REPORTED}, action="report", announce=False,
                                  actor=actor)

@@ -62,19 +62,28 @@ class RegridCounts:
     def retired(self) -> int:
         return self._counts.get("retired", 0)
 
+    @strawberry.field(description="Events a retired region was handling, now handled by its successor: the "
+                                  "region merged into, or the part of a split the event lies in (else the "
+                                  "first part).")
+    def handling(self) -> int:
+        return self._counts.get("handling", 0)
+
 
 @strawberry.type(description="What a re-gridding did, or with dryRun would do (then nothing changed).")
 class RegridResult:
     operation: str
     dry_run: bool
     moved: RegridCounts
-    regions: list[Region] = strawberry.field(description="The regions made or changed.")
+    regions: list[Region] = strawberry.field(
+        description="The regions made or changed. With dryRun only the existing regions it would change: the "
+                    "regions it would make are not made, so they have no id (a split or a create answers none).")
 
 
 @strawberry.input(description="One region a split makes.")
 class SplitPartInput:
     name: str
-    code: str = strawberry.field(description="Digits: a grid's code is its community's plus its own.")
+    code: str = strawberry.field(description="Digits: the parent's code and the part's own digits (a grid's code "
+                                             "is its community's plus 3).")
     place_ids: list[GlobalID] = strawberry.field(
         default_factory=list, description="Places this part takes; the first part takes every place no part "
                                           "lists. Persons follow their residence (else household), events, "
@@ -95,7 +104,8 @@ def _region_id(id: GlobalID, field: str = "region") -> int:
 
 @strawberry.type
 class RegridMutation:
-    @strawberry.mutation(description="Add a region under a parent of the tier above.")
+    @strawberry.mutation(description="Add a region under a parent of the tier above. Its code is the parent's "
+                                     "code and digits of its own (a grid: its community's plus 3).")
     async def create_region(self, info: Info, parent: GlobalID, code: str, name: str, tier: Tier,
                             dry_run: bool = False) -> RegridResult:
         c = info.context

@@ -196,15 +196,17 @@ class GridScore:
     def visits_done(self) -> int:
         return self._score.visits_done
 
-    @strawberry.field(description="Visits due in the period by the visit rules (key persons you may see).")
-    def visits_due(self) -> int:
+    @strawberry.field(description="Visits due in the period by the visit rules; null where you may not "
+                                  "see key persons (their visits due are unknown to you, not none).")
+    def visits_due(self) -> Optional[int]:
         return self._score.visits_due
 
 
 @strawberry.type
 class GridScorecard:
     total: GridScore
-    grids: list[GridScore] = strawberry.field(description="Per grid (and per worker when asked), by grid.")
+    grids: list[GridScore] = strawberry.field(
+        description="Per grid (and per worker when asked), by the grid's region path, then worker.")
 
 
 @strawberry.type

@@ -6,7 +6,7 @@ import pytest
 
 import models
 from resolvers.categories import seed_event_categories
-from resolvers.categories_seed import SEED
+from resolvers.categories_seed import HUB_ITEMS, SEED
 from resolvers.demo import _CATEGORIES
 
 TREE = """query($deleted: Boolean) { eventCategories(includeDeleted: $deleted) {
@@ -26,7 +26,7 @@ async def test_the_seeded_tree(worker):
     tree = (await worker.query(TREE))["eventCategories"]
     assert [c["path"] for c in tree] == [*TOKSUN, *CITY]
     classes = {c["path"]: c for c in tree}
-    assert sum(len(classes[p]["children"]) for p in TOKSUN) == 48
+    assert sum(len(classes[p]["children"]) for p in TOKSUN) == 48 + len(HUB_ITEMS)  # Toksun's, and ours
     assert all(len(classes[p]["children"]) >= 3 for p in CITY)
     assert classes["safety"]["name"] == "安全隐患" and classes["works"]["name"] == "施工管理"
     for c in tree:

@@ -115,3 +115,45 @@ def test_operator_accounts_outside_demo_mode(tmp_path):
     audited = sqlite3.connect(database).execute(
         "SELECT action FROM audit_entry WHERE object_id = 'ops1' AND object_kind = 'user' ORDER BY id").fetchall()
     assert [a for (a,) in audited] == ["create_user", "disable_user"]
+
+
+def test_demo_reset_rebuilds_a_used_database(tmp_path_factory):
+    """`gridhub demo --reset` on a database that has been used (an audit trail, which refuses
+    row deletes): everything goes, the same county comes back. On the suite's database
+    server: SQLite, or PostgreSQL (a scratch database)."""
+    from .servers import base_env, gridhub as run, scratch_demo_database
+
+    for url in scratch_demo_database(tmp_path_factory, f"gh_cli_reset_{os.getpid()}"):
+        env = base_env(url)
+        first = run("demo", "--scale", "0.02", env=env)
+        assert "already holds data" in first.stdout
+        audited = audit_rows(url)
+        assert audited  # the demo's own re-gridding, at least
+        reset = run("demo", "--reset", "--scale", "0.02", env=env)
+        assert reset.returncode == 0, reset.stderr
+        assert "demo county built" in reset.stdout
+        assert audit_rows(url) == audited  # the same county: its own entries again, nothing older
+        assert reset.stdout.split("demo county built:")[1] == run(
+            "demo", "--reset", "--scale", "0.02", env=env).stdout.split("demo county built:")[1]
+
+
+def audit_rows(url: str) -> list[tuple]:
+    """The audit trail's (actor, action, object) rows, read with the database's own driver."""
+    sql = "SELECT actor, action, object_id FROM audit_entry ORDER BY id"
+    if url.startswith("postgres"):
+        import asyncio
+
+        import asyncpg
+
+        async def read():
+            conn = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+            try:
+                return [tuple(r) for r in await conn.fetch(sql)]
+            finally:
+                await conn.close()
+
+        return asyncio.run(read())
+    import sqlite3
+
+    with sqlite3.connect(url.removeprefix("sqlite://")) as conn:
+        return [tuple(r) for r in conn.execute(sql)]

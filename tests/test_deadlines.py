@@ -15,6 +15,7 @@ from models.enums import EventStatus
 from models.event import NO_DUE
 from policies.predicate import SqlParams
 from resolvers import deadlines
+from resolvers.visits import KEY_VISIT_CATEGORY
 from resolvers.deadlines import Light, due_columns, light_at, light_predicate
 from resolvers.demo import DEMO_NOW
 
@@ -210,8 +211,9 @@ EVENTS = """query($first: Int, $after: String, $filter: EventFilter, $orderBy: [
 
 
 def visible_events(anchors):
-    """What the county centre sees."""
-    return models.Event.filter(region_path__startswith=anchors["county"], deleted_at=None)
+    """What the county centre sees: all but the visits to key persons."""
+    return models.Event.filter(region_path__startswith=anchors["county"], deleted_at=None).exclude(
+        category=KEY_VISIT_CATEGORY)
 
 
 async def test_light_filter_counts_like_sql(gql, worker, anchors):

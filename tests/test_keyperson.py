@@ -2,8 +2,11 @@
 tags are (a data table), visits move the due time, and overdue visits can be listed."""
 
 from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
 
 import pytest
+from strawberry.relay import from_base64, to_base64
+from tortoise.expressions import F
 
 from resolvers.validation import id_number_check_digit
 
@@ -131,8 +134,6 @@ async def test_key_work_is_checked_and_audited(worker, sign_in, key_person):
     wrong_kind = await worker.post(END, {"id": key_person, "on": "2026-10-31"})
     assert wrong_kind.codes == ["BAD_USER_INPUT"]
     await worker.query(END, id=made["id"], on="2026-10-31")
-    from strawberry.relay import from_base64
-
     row_id = from_base64(made["id"])[1]
     trail = await (await sign_in("auditor")).query(
         '{ auditTrail(first: 50, filter: {actor: "worker", objectKind: "responsibility"}) '
@@ -148,3 +149,98 @@ async def test_key_work_is_checked_and_audited(worker, sign_in, key_person):
         '{ auditTrail(first: 50, filter: {actor: "worker", objectKind: "event"}) { nodes { action objectId } } }')
     assert {("report", str(i)) for i in visited} <= {(n["action"], n["objectId"])
                                                       for n in reports["auditTrail"]["nodes"]}
+
+
+async def test_migration_0010_brings_an_older_database_along(app, sign_in, key_person):
+    """What a database from before 0010 lacks (the key-visit category, the policy's three
+    lines, its key persons' visits categorised) the migration adds, once, and the policy in
+    force follows: the county centre stops reading key persons' visits."""
+    import importlib
+
+    from tortoise import connections
+
+    import models
+    from resolvers.visits import KEY_VISIT_CATEGORY
+
+    migration = importlib.import_module("models.migrations.0010_key_visits")
+    visits = set(await models.EventPerson.filter(person_id=int(from_base64(key_person)[1])).values_list(
+        "event_id", flat=True))
+    county = await sign_in("county")
+    query = "query($ids: [ID!]!) { nodes(ids: $ids) { id } }"
+    ids = [to_base64("Event", i) for i in sorted(visits)]
+    assert (await county.query(query, ids=ids))["nodes"] == [None] * len(ids)
+    lines = await models.CasbinRule.filter(v2=f"event:category/{KEY_VISIT_CATEGORY}").values_list(
+        "v0", "v1", "v2", "v3", "v4")
+    assert sorted(lines) == sorted((role, "*", obj, action, effect) for role, obj, action, effect in migration.LINES)
+    # as it was before 0010
+    await models.CasbinRule.filter(v2=f"event:category/{KEY_VISIT_CATEGORY}").delete()
+    await models.EventCategory.filter(path=KEY_VISIT_CATEGORY).delete()
+    await models.Event.filter(id__in=visits).update(category="service/visit")
+    await models.PolicyState.filter(id=1).update(version=F("version") + 1)
+    await wait_for(lambda: county.query(query, ids=ids), lambda d: None not in d["nodes"])
+
+    editor = SimpleNamespace(client=connections.get("default"))
+    for _ in range(2):  # twice: the second run finds everything there
+        await migration.forward(None, editor)
+    assert await models.EventCategory.filter(path=KEY_VISIT_CATEGORY).count() == 1
+    assert await models.CasbinRule.filter(v2=f"event:category/{KEY_VISIT_CATEGORY}").count() == len(migration.LINES)
+    assert set(await models.Event.filter(id__in=visits).values_list("category", flat=True)) == {KEY_VISIT_CATEGORY}
+    await wait_for(lambda: county.query(query, ids=ids), lambda d: d["nodes"] == [None] * len(ids))
+
+
+async def wait_for(ask, done, seconds: float = 5.0):
+    """Ask until `done(answer)`: the policy reloads within a poll interval of its version bump."""
+    import asyncio
+
+    for _ in range(int(seconds / 0.1)):
+        answer = await ask()
+        if done(answer):
+            return answer
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"not so after {seconds} s: {answer}")
+
+
+# who records a visit to the key person of the anchor grid -> the answer
+RECORDING = [
+    ("worker", None),           # its grid
+    ("police", None),           # the community police officer of 1+3+N; it reads no places, the visit is at home all the same
+    ("sibling", "NOT_FOUND"),   # the worker of the sibling grid reads nothing of this grid
+    ("civil", "FORBIDDEN"),     # reads the person for its care tag, not its key work
+    ("county", "FORBIDDEN"),    # key tags masked
+]
+RECORD = """mutation($p: ID!, $at: DateTime!) { recordVisit(person: $p, occurredAt: $at) { visitor occurredAt } }"""
+
+
+@pytest.mark.parametrize("who,code", RECORDING, ids=[r[0] for r in RECORDING])
+async def test_who_records_a_visit(sign_in, sibling_worker, key_person, who, code):
+    import models
+    from resolvers.visits import KEY_VISIT_CATEGORY
+
+    client = sibling_worker if who == "sibling" else await sign_in(who)
+    person_id = int(from_base64(key_person)[1])
+    before = set(await models.EventPerson.filter(person_id=person_id).values_list("event_id", flat=True))
+    at = (datetime.now(timezone.utc) - timedelta(days=2)).replace(microsecond=0)
+    response = await client.post(RECORD, {"p": key_person, "at": at.isoformat()})
+    made = set(await models.EventPerson.filter(person_id=person_id).values_list("event_id", flat=True)) - before
+    if code is not None:
+        assert response.codes == [code] and not made  # refused, nothing written
+        return
+    assert not response.errors, response.errors
+    assert response.data["recordVisit"]["visitor"] == who  # the recording user
+    event = await models.Event.get(id=made.pop())
+    person = await models.Person.get(id=person_id)
+    assert event.category == KEY_VISIT_CATEGORY and event.place_id == person.residence_id and event.due_at is None
+    # the police reads the visit it recorded as an event; the county centre does not
+    ids = [to_base64("Event", event.id)]
+    for reader, sees in (("police", True), ("worker", True), ("county", False), ("civil", False)):
+        node = (await (await sign_in(reader)).query("query($ids: [ID!]!) { nodes(ids: $ids) { id } }", ids=ids))
+        assert (node["nodes"] != [None]) == sees, reader
+
+
+async def test_a_person_of_the_registers_goes_by_its_name(worker, key_person, anchors):
+    """Named by `staffPerson` alone, a responsible one shows that person's name, never ''."""
+    other = (await worker.query("""query($p: String) { persons(first: 2, filter: {regionPath: $p}) {
+        nodes { id name } } }""", p=anchors["grid"]))["persons"]["nodes"][-1]
+    made = (await worker.query("""mutation($p: ID!, $s: ID!) { assignResponsibility(person: $p, role: VOLUNTEER,
+        staffPerson: $s, startedOn: "2026-05-01") { name person { id } } }""", p=key_person, s=other["id"]))
+    assert made["assignResponsibility"] == {"name": other["name"], "person": {"id": other["id"]}}

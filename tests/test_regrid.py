@@ -3,7 +3,7 @@ grants, tombstones, history, audit and dry runs. Each test works in a town of it
 last towns of the demo county), away from the anchors other tests read."""
 
 import pytest
-from strawberry.relay import to_base64
+from strawberry.relay import from_base64, to_base64
 
 import models
 from models.enums import Tier
@@ -52,10 +52,11 @@ async def leaf_grids(town_index: int) -> list[models.Region]:
     return [g for g in grids if g.id not in with_children]
 
 
-async def new_worker(sign_in, admin: GraphQLClient, username: str, grid: models.Region) -> GraphQLClient:
+async def new_worker(sign_in, admin: GraphQLClient, username: str, grid: models.Region,
+                     role: str = "grid_worker") -> GraphQLClient:
     await models.User.get_or_create(username=username, defaults={"password_hash": hash_password(DEMO_PASSWORD)})
-    await admin.query("mutation($u: String!, $r: ID!) { grantRole(username: $u, role: \"grid_worker\", "
-                      "region: $r) { domain } }", u=username, r=gid("Region", grid.id))
+    await admin.query("mutation($u: String!, $role: String!, $r: ID!) { grantRole(username: $u, role: $role, "
+                      "region: $r) { domain } }", u=username, role=role, r=gid("Region", grid.id))
     return await sign_in(username)
 
 
@@ -187,3 +188,232 @@ async def test_create_and_rename(sign_in):
         createRegion(parent: $p, code: $c, name: "重复", tier: GRID) { dryRun } }""",
                              {"p": gid("Region", community.id), "c": community.code + "777"})
     assert again.codes == ["CONFLICT"]
+
+
+# ---- events in hand follow the region handling them ------------------------------------
+
+REPORT = """mutation($input: EventCreateInput!) { reportEvent(input: $input) { id } }"""
+HANDLED = """query($id: ID!) { node(id: $id) { ... on Event { status handlingRegion { path }
+    reportedRegion { path } } } }"""
+
+
+async def in_hand(leader: GraphQLClient, region: models.Region, handler: models.Region,
+                  place: int | None = None) -> str:
+    """An event reported in `region` (at `place`), dispatched to `handler` and being handled
+    there (status HANDLING), as a grid leader over both drives it. It occurred months ago, so
+    as not to crowd the newest events other tests page through."""
+    event = (await leader.query(REPORT, input={
+        "title": "井盖缺失", "kind": "HAZARD", "category": "safety/fire", "source": "PATROL",
+        "occurredAt": "2026-05-20T08:00:00Z", "regionId": gid("Region", region.id),
+        **({"placeId": gid("Place", place)} if place else {})}))["reportEvent"]["id"]
+    await leader.query("mutation($id: ID!) { acceptEvent(id: $id) { status } }", id=event)
+    await leader.query("mutation($id: ID!, $r: ID!) { dispatchEvent(id: $id, region: $r) { status } }",
+                       id=event, r=gid("Region", handler.id))
+    started = await leader.query("mutation($id: ID!) { startHandling(id: $id) { status } }", id=event)
+    assert started["startHandling"]["status"] == "HANDLING"
+    return event
+
+
+def row_id(global_id: str) -> int:
+    return int(from_base64(global_id)[1])
+
+
+async def resolves(worker: GraphQLClient, event: str) -> None:
+    response = await worker.post("mutation($id: ID!) { resolveEvent(id: $id, feedback: \"已处理\") { status } }",
+                                 {"id": event})
+    assert not response.errors, response.errors
+    assert response.data["resolveEvent"]["status"] == "RESOLVED"
+
+
+async def test_split_hands_the_events_in_hand_to_the_parts(sign_in):
+    admin = await sign_in("admin")
+    grid = [g for g in await leaf_grids(-1)
+            if await models.Place.filter(region_id=g.id, deleted_at=None).count() >= 2][0]
+    community = await models.Region.get(id=grid.parent_id)
+    sibling = next(g for g in await models.Region.filter(parent_id=community.id, tier=Tier.GRID, deleted_at=None)
+                   .order_by("code") if g.id != grid.id)
+    leader = await new_worker(sign_in, admin, "hand_lead", community, role="grid_leader")
+    w1 = await new_worker(sign_in, admin, "hand_w1", grid)
+    w2 = await new_worker(sign_in, admin, "hand_w2", grid)
+    place = (await models.Place.filter(region_id=grid.id, deleted_at=None).order_by("-id").first()).id
+    at_place = await in_hand(leader, grid, grid, place)    # will lie in the second part
+    plain = await in_hand(leader, grid, grid)              # lies where nothing takes it: the first part
+    from_sibling = await in_hand(leader, sibling, grid)    # lies in no part: the first part
+    handled = await models.Event.filter(handling_region_id=grid.id).count()  # the demo's too
+    assert handled >= 3
+    parts = [{"name": grid.name + "甲", "code": community.code + "931", "usernames": ["hand_w1"]},
+             {"name": grid.name + "乙", "code": community.code + "932", "usernames": ["hand_w2"],
+              "placeIds": [gid("Place", place)]}]
+    split = """mutation($r: ID!, $parts: [SplitPartInput!]!, $dry: Boolean!) {
+      splitRegion(region: $r, parts: $parts, dryRun: $dry) { moved { handling } regions { id path } } }"""
+
+    dry = (await admin.query(split, r=gid("Region", grid.id), parts=parts, dry=True))["splitRegion"]
+    assert dry["moved"]["handling"] == handled
+    assert await models.Event.filter(handling_region_id=grid.id).count() == handled  # nothing changed
+    done = (await admin.query(split, r=gid("Region", grid.id), parts=parts, dry=False))["splitRegion"]
+    assert done["moved"]["handling"] == handled
+    first, second = done["regions"]
+    assert not await models.Event.filter(handling_region_id=grid.id).exists()
+    for event, part in ((at_place, second), (plain, first), (from_sibling, first)):
+        row = await models.Event.get(id=row_id(event))
+        assert row.handling_region_id == row_id(part["id"]), event
+    # the history stays: each still shows the grid it was reported in
+    assert [(await models.Event.get(id=row_id(e))).reported_region_id for e in (at_place, plain, from_sibling)] \
+        == [grid.id, grid.id, sibling.id]
+    # the part's worker sees who handles it and takes its next step
+    node = (await w2.query(HANDLED, id=at_place))["node"]
+    assert node["handlingRegion"]["path"] == second["path"] and node["reportedRegion"]["path"] == grid.region_path
+    await resolves(w2, at_place)
+    await resolves(w1, plain)
+    audit = await models.AuditEntry.filter(action="split_region", object_id=grid.region_path).first()
+    assert audit.detail["counts"]["handling"] == handled
+
+
+async def test_merge_hands_the_events_in_hand_to_the_region_merged_into(sign_in):
+    admin = await sign_in("admin")
+    into = (await leaf_grids(-1))[-1]
+    community = await models.Region.get(id=into.parent_id)
+    made = await admin.query("""mutation($p: ID!, $c: String!) { createRegion(parent: $p, code: $c,
+        name: "待并网格", tier: GRID) { regions { id } } }""", p=gid("Region", community.id), c=community.code + "961")
+    merged = await models.Region.get(id=row_id(made["createRegion"]["regions"][0]["id"]))
+    leader = await new_worker(sign_in, admin, "merge_lead", merged, role="grid_leader")
+    worker = await new_worker(sign_in, admin, "merge_into_w", into)
+    event = await in_hand(leader, merged, merged)
+    handled = await models.Event.filter(handling_region_id=into.id).count()
+
+    done = (await admin.query("""mutation($rs: [ID!]!, $into: ID!) { mergeRegions(regions: $rs, into: $into) {
+        moved { handling retired } } }""", rs=[gid("Region", merged.id)], into=gid("Region", into.id)))
+    assert done["mergeRegions"]["moved"] == {"handling": 1, "retired": 1}
+    row = await models.Event.get(id=row_id(event))
+    assert (row.handling_region_id, row.region_id, row.reported_region_id) == (into.id, into.id, merged.id)
+    assert await models.Event.filter(handling_region_id=into.id).count() == handled + 1
+    node = (await worker.query(HANDLED, id=event))["node"]
+    assert node["handlingRegion"]["path"] == into.region_path and node["reportedRegion"]["path"] == merged.region_path
+    await resolves(worker, event)
+
+
+# ---- codes nest: the parent's code and digits of its own --------------------------------
+
+# (parent, code, tier of the new region, expected error code or "" for accepted); in a code,
+# {county}, {town}, {community}, {grid} are the parent's codes and {other} another town's
+# first community's.
+CODES = [
+    ("community", "{community}989", "GRID", ""),
+    ("community", "{community}9", "GRID", ""),
+    ("community", "006", "GRID", "BAD_USER_INPUT"),                   # the grid's own digits alone
+    ("community", "{other}009", "GRID", "BAD_USER_INPUT"),            # another community's prefix
+    ("community", "{community}", "GRID", "BAD_USER_INPUT"),           # the parent's own code
+    ("community", "{community}9a9", "GRID", "BAD_USER_INPUT"),        # not digits
+    ("community", "{community}９８９", "GRID", "BAD_USER_INPUT"),     # full-width digits
+    ("community", "", "GRID", "BAD_USER_INPUT"),
+    ("community", "{community}" + "9" * 21, "GRID", "BAD_USER_INPUT"),  # longer than a code is stored
+    ("community", "{town}989", "GRID", "BAD_USER_INPUT"),             # the grandparent's prefix
+    ("grid", "{grid}989", "MICRO_GRID", ""),
+    ("grid", "{community}989", "MICRO_GRID", "BAD_USER_INPUT"),
+    ("town", "{town}389", "COMMUNITY", ""),
+    ("town", "389", "COMMUNITY", "BAD_USER_INPUT"),
+    ("county", "{county}189", "TOWN", ""),
+    ("county", "341824100", "TOWN", "BAD_USER_INPUT"),                # another county's
+]
+
+
+async def code_parents() -> dict[str, models.Region]:
+    grid = (await leaf_grids(-1))[0]
+    community = await models.Region.get(id=grid.parent_id)
+    town = await models.Region.get(id=community.parent_id)
+    county = await models.Region.get(id=town.parent_id)
+    other_town = (await models.Region.filter(tier=Tier.TOWN, deleted_at=None).order_by("code"))[0]
+    other = await models.Region.filter(parent_id=other_town.id, deleted_at=None).order_by("code").first()
+    assert other_town.id != town.id
+    return {"county": county, "town": town, "community": community, "grid": grid, "other": other}
+
+
+@pytest.mark.parametrize("parent,code,tier,expected", CODES, ids=[f"{p}-{c}-{e or 'ok'}" for p, c, _, e in CODES])
+async def test_a_new_region_code_is_its_parents_and_its_own_digits(sign_in, parent, code, tier, expected):
+    admin = await sign_in("admin")
+    regions = await code_parents()
+    code = code.format(**{k: r.code for k, r in regions.items()})
+    response = await admin.post("""mutation($p: ID!, $c: String!, $t: Tier!) {
+        createRegion(parent: $p, code: $c, name: "编码网格", tier: $t, dryRun: true) { moved { created } } }""",
+                                {"p": gid("Region", regions[parent].id), "c": code, "t": tier})
+    assert (response.codes[0] if response.errors else "") == expected, response.errors
+    if expected:
+        assert response.errors[0]["extensions"]["field"] == "code"
+
+
+# (operation, code given for a split's second part or a move, expected error code)
+GIVEN_CODES = [
+    ("split", "{community}982", ""),
+    ("split", "006", "BAD_USER_INPUT"),
+    ("split", "{other}009", "BAD_USER_INPUT"),
+    ("split", "{community}", "BAD_USER_INPUT"),
+    ("split", "{community}x", "BAD_USER_INPUT"),
+    ("move", "{to}951", ""),
+    ("move", "006", "BAD_USER_INPUT"),
+    ("move", "{community}951", "BAD_USER_INPUT"),  # the community it leaves
+    ("move", "{to}", "BAD_USER_INPUT"),
+    ("move", "{to}95x", "BAD_USER_INPUT"),
+]
+
+
+@pytest.mark.parametrize("operation,code,expected", GIVEN_CODES,
+                         ids=[f"{o}-{c}-{e or 'ok'}" for o, c, e in GIVEN_CODES])
+async def test_split_and_move_check_the_codes_given(sign_in, operation, code, expected):
+    admin = await sign_in("admin")
+    regions = await code_parents()
+    grid, community = regions["grid"], regions["community"]
+    to = await models.Region.filter(parent_id=community.parent_id, tier=Tier.COMMUNITY, deleted_at=None) \
+        .exclude(id=community.id).order_by("code").first()
+    code = code.format(to=to.code, **{k: r.code for k, r in regions.items()})
+    if operation == "split":
+        response = await admin.post(SPLIT, {"r": gid("Region", grid.id), "dry": True, "parts": [
+            {"name": "甲", "code": community.code + "981"}, {"name": "乙", "code": code}]})
+        field = "parts"
+    else:
+        response = await admin.post(MOVE, {"r": gid("Region", grid.id), "p": gid("Region", to.id), "code": code,
+                                           "dry": True})
+        field = "code"
+    assert (response.codes[0] if response.errors else "") == expected, response.errors
+    if expected:
+        assert response.errors[0]["extensions"]["field"] == field
+        assert operation == "move" or "part 2" in response.errors[0]["message"]
+
+
+async def test_a_split_part_naming_an_unknown_user_is_refused(sign_in):
+    admin = await sign_in("admin")
+    grid = (await leaf_grids(-1))[0]
+    community = await models.Region.get(id=grid.parent_id)
+    audited = await models.AuditEntry.filter(action="split_region").count()
+    response = await admin.post(SPLIT, {"r": gid("Region", grid.id), "dry": False, "parts": [
+        {"name": "甲", "code": community.code + "971", "usernames": ["worker"]},
+        {"name": "乙", "code": community.code + "972", "usernames": ["nobody"]}]})
+    assert response.codes == ["BAD_USER_INPUT"]
+    assert response.errors[0]["extensions"]["field"] == "parts" and "nobody" in response.errors[0]["message"]
+    # nothing changed
+    assert await models.Region.filter(id=grid.id, deleted_at=None).exists()
+    assert not await models.Region.filter(code__in=[community.code + "971", community.code + "972"]).exists()
+    assert await models.AuditEntry.filter(action="split_region").count() == audited
+
+
+async def test_a_dry_run_answers_no_region_it_would_make(sign_in):
+    """A made region's id exists only in the rolled-back transaction (and SQLite hands it to
+    the next region made); the existing regions a dry run changes keep their real ids."""
+    admin = await sign_in("admin")
+    grid = (await leaf_grids(-1))[0]
+    community = await models.Region.get(id=grid.parent_id)
+    to = await models.Region.filter(parent_id=community.parent_id, tier=Tier.COMMUNITY, deleted_at=None) \
+        .exclude(id=community.id).order_by("code").first()
+    created = (await admin.query("""mutation($p: ID!, $c: String!) { createRegion(parent: $p, code: $c,
+        name: "试建网格", tier: GRID, dryRun: true) { dryRun moved { created } regions { id } } }""",
+                                 p=gid("Region", community.id), c=community.code + "941"))["createRegion"]
+    assert created["dryRun"] and created["moved"]["created"] == 1 and created["regions"] == []
+    split = (await admin.query(SPLIT, r=gid("Region", grid.id), dry=True, parts=[
+        {"name": "甲", "code": community.code + "942"}, {"name": "乙", "code": community.code + "943"}]))["splitRegion"]
+    assert split["moved"]["created"] == 2 and split["regions"] == []
+    moved = (await admin.query(MOVE, r=gid("Region", grid.id), p=gid("Region", to.id), code=to.code + "944",
+                               dry=True))["moveRegion"]
+    assert [(r["id"], r["path"]) for r in moved["regions"]] == [(gid("Region", grid.id), to.region_path + "944/")]
+    renamed = (await admin.query("""mutation($r: ID!) { renameRegion(region: $r, name: "试改名", dryRun: true) {
+        regions { id name } } }""", r=gid("Region", grid.id)))["renameRegion"]
+    assert renamed["regions"] == [{"id": gid("Region", grid.id), "name": "试改名"}]
+    assert (await models.Region.get(id=grid.id)).name == grid.name  # nothing changed

@@ -5,7 +5,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -16,6 +16,8 @@ CARD = """query($r: ID!, $from: DateTime!, $to: DateTime!, $w: Boolean!) {
 fragment s on GridScore { discovered accepted resolvedOnTime verified rated meanSatisfaction visitsDone visitsDue }"""
 PERIOD = {"from": "2026-07-01T00:00:00Z", "to": "2026-11-02T00:00:00Z"}
 COUNTS = ("discovered", "accepted", "resolvedOnTime", "verified", "rated", "visitsDone", "visitsDue")
+# ISO week 2026-W40 in the hub's civil time (China Standard Time), as the bulletin takes it
+W40 = {"from": "2026-09-28T00:00:00+08:00", "to": "2026-10-05T00:00:00+08:00"}
 
 
 # last visit, interval (days), period -> visits due in it
@@ -38,6 +40,17 @@ def test_visits_due_in_a_period(last, every, period, due):
     from resolvers.scorecard import visits_due
 
     assert visits_due(last, every, *period) == due
+
+
+def test_a_week_runs_monday_to_monday_in_china_standard_time():
+    """Monday 00:00 in the counties is Sunday 16:00 UTC: a week taken at UTC midnight would
+    start at 08:00 there, and count Monday morning's events in the week before."""
+    from resolvers.scorecard import iso_week
+
+    since, until = iso_week("2026-w40")
+    assert (since, until) == (datetime(2026, 9, 27, 16, tzinfo=timezone.utc),
+                              datetime(2026, 10, 4, 16, tzinfo=timezone.utc))
+    assert (since.isoformat(), until.isoformat()) == (W40["from"], W40["to"])
 
 
 async def test_visits_due_agree_with_the_persons_due_times(worker, anchors):
@@ -71,8 +84,10 @@ async def test_a_town_is_the_sum_of_its_grids(gql, anchors):
     # every grid of the town has its row, those with nothing to show too
     assert sorted(g["grid"]["path"] for g in town["grids"]) == sorted(await models.Region.filter(
         region_path__startswith=anchors["town"], tier="grid", deleted_at=None).values_list("region_path", flat=True))
-    for name in COUNTS:
+    for name in COUNTS[:-1]:
         assert town["total"][name] == sum(g[name] for g in town["grids"]), name
+    # the county centre may not see key persons: visits due are unknown in every row and the total
+    assert town["total"]["visitsDue"] is None and {g["visitsDue"] for g in town["grids"]} == {None}
     weighted = sum(g["rated"] * g["meanSatisfaction"] for g in town["grids"] if g["rated"])
     assert round(weighted / town["total"]["rated"], 2) == town["total"]["meanSatisfaction"]
     for row in town["grids"][:3]:  # each row is that grid's own scorecard
@@ -83,12 +98,85 @@ async def test_a_town_is_the_sum_of_its_grids(gql, anchors):
         assert sum(g[name] for g in by_worker["grids"]) == town["total"][name], name
 
 
+async def test_visits_due_add_up_where_key_persons_are_seen(anchors):
+    """Seeing every key person (as the bulletin does), a town's visits due over the coming
+    month are its grids'."""
+    from policies.scope import Scope
+    from resolvers.scorecard import grid_scorecard
+
+    now = datetime.now(timezone.utc)
+    town = await grid_scorecard(Scope.everything(), anchors["town"], now, now + timedelta(days=28))
+    assert town.total.visits_due and town.total.visits_due == sum(r.visits_due for r in town.rows)
+
+
+async def test_rows_come_by_region_path_then_worker(gql, anchors, count_sql):
+    """As the bulletin lists them, not by id: a grid made later (a split's parts, here a new
+    grid 000) stands beside its siblings. One read for the paths of all rows, however many."""
+    import models
+    from policies.scope import Scope
+    from resolvers.scorecard import grid_scorecard
+
+    community = await models.Region.get(region_path=anchors["community"], deleted_at=None)
+    made = await models.Region.create(
+        code=community.code + "000", name="新设网格", tier="grid", parent_id=community.id, depth=community.depth + 1,
+        region_path=models.Region.child_path(community.region_path, community.code, community.code + "000"))
+    try:
+        town = await region_id(gql, anchors["town"])
+        paths = [g["grid"]["path"] for g in (await card(gql, town))["grids"]]
+        assert made.region_path in paths[:-1] and paths == sorted(paths)
+    finally:
+        await models.Region.filter(id=made.id).delete()
+    rows = [(g["grid"]["path"], g["worker"] or "") for g in (await card(gql, town, by_worker=True))["grids"]]
+    assert len({w for _, w in rows}) > 1 and rows == sorted(rows)
+    since, until = datetime.fromisoformat(PERIOD["from"]), datetime.fromisoformat(PERIOD["to"])
+    statements = []
+    for path in (anchors["grid"], anchors["town"]):
+        with count_sql() as counter:
+            await grid_scorecard(Scope.everything(), path, since, until)
+        statements.append(counter.count)
+    assert statements[0] == statements[1]
+
+
+async def test_a_key_person_is_due_from_when_it_was_tagged(anchors):
+    """A person registered years ago and never visited is due its first visit an interval
+    after it got the first of its tags a visit rule matches, not overdue the day it is
+    tagged; tags no rule matches (care/…) do not count."""
+    import models
+    from policies.scope import Scope
+    from resolvers.scorecard import grid_scorecard
+
+    grid = await models.Region.get(region_path=anchors["grid"], deleted_at=None)
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    week = (now, now + timedelta(days=7))
+    before = (await grid_scorecard(Scope.everything(), grid.region_path, *week)).total.visits_due
+    person = await models.Person.create(id_number="990000195001010019", name="新列管", gender="male",
+                                        birth_date=date(1950, 1, 1), region_id=grid.id, region_path=grid.region_path)
+    await models.Person.filter(id=person.id).update(created_at=datetime(2015, 3, 1, tzinfo=timezone.utc))
+
+    async def tag(name: str, days_ago: int) -> None:
+        row = await models.PersonTag.create(person_id=person.id, tag=name, region_id=grid.id,
+                                            region_path=grid.region_path)
+        await models.PersonTag.filter(id=row.id).update(created_at=now - timedelta(days=days_ago))
+
+    try:
+        await tag("care/low_income", 3000)  # no rule: not when it became a key person
+        await tag("key/drug", 3)  # monthly: due in 27 days
+        assert (await grid_scorecard(Scope.everything(), grid.region_path, *week)).total.visits_due == before
+        await tag("key/petitioner", 25)  # monthly too, and earlier: due in 5 days, within the week
+        assert (await grid_scorecard(Scope.everything(), grid.region_path, *week)).total.visits_due == before + 1
+    finally:
+        await models.PersonTag.filter(person_id=person.id).delete()
+        await models.Person.filter(id=person.id).delete()
+
+
 async def test_the_scorecard_stays_in_scope(sign_in, anchors, gql):
     worker = await sign_in("worker")
     mine = await card(worker, await region_id(worker, anchors["grid"]))
     county_view = await card(gql, await region_id(gql, anchors["grid"]))
     assert mine["total"]["discovered"] == county_view["total"]["discovered"]
-    assert county_view["total"]["visitsDue"] == 0  # the county centre may not see key persons
+    # the county centre may not see key persons: its visits due are unknown, not none
+    assert county_view["total"]["visitsDue"] is None and {g["visitsDue"] for g in county_view["grids"]} == {None}
+    assert isinstance(mine["total"]["visitsDue"], int) and mine["grids"][0]["visitsDue"] is not None
     civil = await sign_in("civil")
     response = await civil.post(CARD, {"r": await region_id(gql, anchors["grid"]), "w": False, **PERIOD})
     assert response.codes == ["FORBIDDEN"]
@@ -97,31 +185,56 @@ async def test_the_scorecard_stays_in_scope(sign_in, anchors, gql):
     assert backwards.codes == ["BAD_USER_INPUT"]
 
 
+def run_bulletin(settings, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DATABASE_URL": settings.database_url, "CACHE_URL": "memory://"}
+    return subprocess.run([sys.executable, "app.py", "bulletin", *args], cwd=Path(__file__).parent.parent, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
 @pytest.mark.parametrize("form", ["json", "md"])
 async def test_the_bulletin_cli(settings, gql, anchors, form):
-    env = {**os.environ, "DATABASE_URL": settings.database_url, "CACHE_URL": "memory://"}
-    done = subprocess.run([sys.executable, "app.py", "bulletin", "--region", anchors["town"], "--week", "2026-W40",
-                           "--format", form], cwd=Path(__file__).parent.parent, env=env, capture_output=True,
-                          text=True, timeout=120)
+    done = run_bulletin(settings, "--region", anchors["town"], "--week", "2026-W40", "--format", form)
     assert done.returncode == 0, done.stderr
-    week = {"from": "2026-09-28T00:00:00Z", "to": "2026-10-05T00:00:00Z"}
-    town = (await gql.query(CARD, r=await region_id(gql, anchors["town"]), w=False, **week))["gridScorecard"]
+    town = (await gql.query(CARD, r=await region_id(gql, anchors["town"]), w=False, **W40))["gridScorecard"]
     if form == "json":
         data = json.loads(done.stdout)
-        assert data["week"] == "2026-W40" and data["from"].startswith("2026-09-28")
+        assert data["week"] == "2026-W40" and (data["from"], data["to"]) == (W40["from"], W40["to"])
         for name, key in (("discovered", "discovered"), ("accepted", "accepted"),
                           ("resolvedOnTime", "resolved_on_time"), ("verified", "verified")):
             assert data["total"][key] == town["total"][name]
         assert len(data["grids"]) >= len(town["grids"])
     else:
         assert done.stdout.startswith("# ") and "2026-W40" in done.stdout and "| **合计** |" in done.stdout
+        # the week's first and last day (its end, the next Monday, is excluded)
+        assert f"\n2026-09-28 – 2026-10-04（{anchors['town']}）\n" in done.stdout
+
+
+@pytest.mark.parametrize("region,week,reason", [
+    ("/999999/", "2026-W40", "no region with this path"),
+    (None, "2026-40", "a week is written 2026-W47"),
+    (None, "2026-W54", "a week is written 2026-W47"),
+], ids=["unknown region", "malformed week", "no such week"])
+async def test_the_bulletin_cli_refuses_wrong_arguments(settings, anchors, region, week, reason):
+    """The operator's mistake, said as one line on stderr with argparse's exit status 2."""
+    done = run_bulletin(settings, "--region", region or anchors["town"], "--week", week)
+    assert done.returncode == 2 and done.stdout == ""
+    assert reason in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
+def test_the_bulletin_leaves_unknown_visits_due_empty():
+    """Visits due unknown (null) is an empty cell, like a mean satisfaction of none rated."""
+    from resolvers.scorecard import bulletin_markdown
+
+    counts = {"discovered": 2, "accepted": 1, "resolved_on_time": 0, "verified": 1, "rated": 0,
+              "mean_satisfaction": None, "visits_done": 3, "visits_due": None}
+    text = bulletin_markdown({"region": "黄墓社区", "path": "/1/2/", "week": "2026-W40", **W40, "total": counts,
+                              "grids": [{"grid": "第一网格", "path": "/1/2/3/", **counts}], "workers": []})
+    assert "| 第一网格 | 2 | 1 | 0 | 1 |  | 3 |  |\n" in text and "| **合计** | 2 | 1 | 0 | 1 |  | 3 |  |\n" in text
 
 
 async def test_the_bulletin_tells_each_workers_own_work(settings, worker, anchors):
     """A visit the demo user `worker` records in week 40 is its own in the bulletin's worker
     rows, beside the visits recorded under the worker's name in the demo."""
-    from datetime import date
-
     from tortoise.expressions import Q
 
     import models
@@ -130,10 +243,7 @@ async def test_the_bulletin_tells_each_workers_own_work(settings, worker, anchor
         { nodes { id } } }""", p=anchors["grid"]))["persons"]["nodes"][0]["id"]
     await worker.query('mutation($p: ID!) { recordVisit(person: $p, occurredAt: "2026-09-30T09:00:00Z") { visitor } }',
                        p=key)
-    env = {**os.environ, "DATABASE_URL": settings.database_url, "CACHE_URL": "memory://"}
-    done = subprocess.run([sys.executable, "app.py", "bulletin", "--region", anchors["town"], "--week", "2026-W40",
-                           "--format", "json"], cwd=Path(__file__).parent.parent, env=env, capture_output=True,
-                          text=True, timeout=120)
+    done = run_bulletin(settings, "--region", anchors["town"], "--week", "2026-W40", "--format", "json")
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     rows = [w for w in data["workers"] if w["username"] == "worker"]
@@ -141,8 +251,7 @@ async def test_the_bulletin_tells_each_workers_own_work(settings, worker, anchor
     names = {rows[0]["worker"], "worker"}
     expected = await models.Event.filter(
         kind="visit", reporter_name__in=names, region_path__startswith=anchors["grid"], deleted_at=None,
-        occurred_at__gte=datetime(2026, 9, 28, tzinfo=timezone.utc),
-        occurred_at__lt=datetime(2026, 10, 5, tzinfo=timezone.utc)).count()
+        occurred_at__gte=datetime.fromisoformat(W40["from"]), occurred_at__lt=datetime.fromisoformat(W40["to"])).count()
     assert rows[0]["visits_done"] == expected >= 1
     # every grid of the town with a worker that week has a row; no one's counts exceed the town's
     staffed = set(await models.StaffAssignment.filter(

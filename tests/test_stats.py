@@ -5,6 +5,7 @@ from collections import Counter
 from statistics import mean
 
 import models
+from resolvers.visits import KEY_VISIT_CATEGORY
 
 EVENT_STATS = """query($r: ID!, $g: [EventGroup!], $from: DateTime, $to: DateTime) {
   eventStats(region: $r, groupBy: $g, from: $from, to: $to) {
@@ -39,9 +40,14 @@ async def test_county_by_town_equals_each_towns_own(gql, sign_in, anchors):
     assert other.codes == ["NOT_FOUND"] and other.data is None
 
 
+def county_events():
+    """The events the centres count: all but the visits to key persons, which they may not read."""
+    return models.Event.filter(deleted_at=None).exclude(category=KEY_VISIT_CATEGORY)
+
+
 async def test_figures_match_the_rows(gql, anchors):
     data = await gql.query(EVENT_STATS, r=await region_id(gql, anchors["county"]), g=["STATUS"])
-    events = await models.Event.filter(deleted_at=None)
+    events = await county_events()
     assert {g["key"]["status"].lower(): g["count"] for g in data["eventStats"]["groups"]} == \
         Counter(e.status.value for e in events)
     closed = [e for e in events if e.status.value == "closed"]
@@ -57,7 +63,7 @@ async def test_figures_match_the_rows(gql, anchors):
 
 async def test_groups_combine(gql, anchors):
     data = await gql.query(EVENT_STATS, r=await region_id(gql, anchors["county"]), g=["SOURCE", "DEPARTMENT"])
-    rows = await models.Event.filter(deleted_at=None).values_list("source", "handling_department_id")
+    rows = await county_events().values_list("source", "handling_department_id")
     assert sum(g["count"] for g in data["eventStats"]["groups"]) == len(rows)
     departments = {d.id: d.code for d in await models.Department.all()}
     expected = Counter((s.value.upper(), departments.get(d)) for s, d in rows)
@@ -97,7 +103,7 @@ async def test_group_by_light(gql, anchors):
     data = await gql.query("""query($r: ID!) { eventStats(region: $r, groupBy: [LIGHT]) { total
         groups { key { light } count } } }""", r=await region_id(gql, anchors["county"]))
     by_light = {g["key"]["light"]: g["count"] for g in data["eventStats"]["groups"]}
-    closed_or_rejected = await models.Event.filter(deleted_at=None, status__in=["closed", "rejected"]).count()
+    closed_or_rejected = await county_events().filter(status__in=["closed", "rejected"]).count()
     assert by_light.pop(None) == closed_or_rejected
     assert set(by_light) <= {"RED", "YELLOW", "GREEN"} and by_light
     assert sum(by_light.values()) + closed_or_rejected == data["eventStats"]["total"]
@@ -110,10 +116,9 @@ async def test_a_cached_answer_never_reaches_another_scope(gql, sign_in, worker,
     everything = (await community.query(query, r=community_id))["eventStats"]["total"]
     again = (await community.query(query, r=community_id))["eventStats"]["total"]  # served from the cache
     own_grid = (await worker.query(query, r=community_id))["eventStats"]["total"]
-    assert everything == again == await models.Event.filter(
-        region_path__startswith=anchors["community"], deleted_at=None).count()
+    assert everything == again == await county_events().filter(region_path__startswith=anchors["community"]).count()
     assert own_grid == await models.Event.filter(region_path__startswith=anchors["grid"], deleted_at=None).count()
-    assert own_grid < everything
+    assert own_grid != everything  # different scopes, different answers: one cached would show here
 
 
 async def test_a_write_shows_on_the_next_read(gql, worker, anchors):

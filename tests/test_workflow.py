@@ -25,11 +25,23 @@ async def step(client, name: str, event_id: str, extra: str = "", **variables):
 async def report(worker, gql, anchors) -> str:
     region = (await gql.query("query($p: String) { regions(first: 1, filter: {regionPath: $p}) { nodes { id } } }",
                               p=anchors["grid"]))["regions"]["nodes"][0]["id"]
-    data = await worker.query("""mutation($input: EventCreateInput!) { reportEvent(input: $input) { id status } }""",
+    data = await worker.query("""mutation($input: EventCreateInput!) { reportEvent(input: $input) {
+                              id status reporterName } }""",
                               input={"title": "楼道堆放杂物", "kind": "HAZARD", "category": "safety/fire",
                                      "source": "PATROL", "occurredAt": "2026-11-20T08:00:00Z", "regionId": region})
     assert data["reportEvent"]["status"] == "REPORTED"
+    assert data["reportEvent"]["reporterName"] == "worker"  # no one else named: the worker's own report
     return data["reportEvent"]["id"]
+
+
+async def test_a_named_reporter_is_kept(worker, gql, anchors):
+    region = (await gql.query("query($p: String) { regions(first: 1, filter: {regionPath: $p}) { nodes { id } } }",
+                              p=anchors["grid"]))["regions"]["nodes"][0]["id"]
+    data = await worker.query("""mutation($input: EventCreateInput!) { reportEvent(input: $input) { reporterName } }""",
+                              input={"title": "热线转来", "kind": "REQUEST", "category": "works/noise", "source": "HOTLINE",
+                                     "occurredAt": "2026-11-20T08:00:00Z", "regionId": region,
+                                     "reporterName": "张先生"})
+    assert data["reportEvent"]["reporterName"] == "张先生"
 
 
 async def expect(client, name, event_id, code, **variables):
