@@ -5,6 +5,11 @@ from .base import Row
 from .enums import Tier
 
 
+# the statistical division code (GB/T 2260 lineage: 6 county + 3 town + 3 village digits);
+# grids and micro-grids add digits of their own to their parent's
+STATISTICAL_CODE_LENGTH = 12
+
+
 class Region(Row):
     """A node of the administrative tree: county > town > community/village > grid > micro-grid.
 
@@ -29,7 +34,7 @@ class Region(Row):
     def child_path(parent_path: str | None, parent_code: str | None, code: str) -> str:
         """Statistical divisions (county, town, village: codes of up to 12 digits) are named
         by their whole code, grids and micro-grids by the digits they add to their parent's."""
-        local = len(code) > 12 and parent_code and code.startswith(parent_code)
+        local = len(code) > STATISTICAL_CODE_LENGTH and parent_code and code.startswith(parent_code)
         return f"{parent_path or '/'}{code[len(parent_code):] if local else code}/"
 
 

@@ -9,8 +9,10 @@ What moves, in one transaction:
 - rows of the kinds departments pull get a `RegionMove` each (from, to), written by an
   INSERT … SELECT with the same condition before the UPDATE, so incremental pulls send
   tombstones to those who no longer cover them (resolvers.sync).
-- grants and rules: every Casbin line naming a path in the subtree is rewritten, and the
-  policy version is bumped, so every cached scope, plan and answer is dropped.
+- grants and rules: every Casbin line naming a path in the subtree is rewritten (a split
+  sends a grant with its user and copies a rule to every part: a deny left on one part
+  would open the others), and the policy version is bumped, so every cached scope, plan
+  and answer is dropped.
 - history: an event keeps the grid it was reported in (`Event.reported_region`); a region
   split or merged away is retired (soft-deleted), stays in the table with its path, and is
   still shown as an event's reporting grid.
@@ -26,7 +28,9 @@ transaction, and the next region made may well get one of them.
 
 Codes nest as statistical codes do: a region's code is its parent's code and digits of its
 own (a town the county's plus 3, a community the town's plus 3, a grid the community's plus
-3, a micro-grid the grid's plus 3), checked wherever a code is given.
+3, a micro-grid the grid's plus 3), checked wherever a code is given and kept wherever a
+subtree goes: a region moved (or a child of a merged region) takes its new parent's code
+and its own digits, and the codes below it follow.
 
 Who may: the `region` kind's actions, compiled like any other (`create` at the parent for
 new regions, `update` on what is changed and where it goes, `delete` on what is retired).
@@ -149,7 +153,7 @@ class _Mover:
             self.result.counts[kind] += count
         return count
 
-    async def rewrite_prefix(self, old: str, new: str, *, except_region_id: int | None = None) -> None:
+    async def rewrite_prefix(self, old: str, new: str) -> None:
         """Every row whose path starts with `old` gets `new` instead: a subtree moves."""
         start = len(old) + 1
 
@@ -158,17 +162,10 @@ class _Mover:
                 return f"{p.add(new)} || substr(t.region_path, {start})"
             if part == "set":
                 return f"region_path = {p.add(new)} || substr(region_path, {start})"
-            cond = f"t.region_path LIKE {p.add(like_escape(old) + '%')} ESCAPE '\\'"
-            return cond
-
-        def region_params(p: SqlParams, part: str) -> str:
-            sql = params_of(p, part)
-            if part == "where" and except_region_id is not None:
-                sql += f" AND t.id <> {p.add(except_region_id)}"
-            return sql
+            return f"t.region_path LIKE {p.add(like_escape(old) + '%')} ESCAPE '\\'"
 
         # regions are recorded too: a department pulling regions hears of those it lost
-        await self._moved("region", "region", region_params)
+        await self._moved("region", "region", params_of)
         for model in regional_models():
             await self._moved(model._meta.db_table, _kind_name(model), params_of)
 
@@ -203,21 +200,32 @@ def _require(scope: Scope, action: str, region: models.Region, why: str) -> None
 
 
 async def _rewrite_rules(connection: Any, old: str, new_for: Any, result: RegridResult) -> None:
-    """Casbin lines naming a path under `old` name it under `new_for(line)` instead. A
-    rewritten line that exists already is dropped (one grant at two merged grids)."""
+    """Casbin lines naming a path under `old` name it under each path of `new_for(line)`
+    instead. A rewritten line that exists already is dropped (one grant at two merged grids)."""
     lines = await models.CasbinRule.filter(
         Q(v1__startswith=old) | Q(v2__startswith=old) | Q(v3__startswith=old)).using_db(connection)
     if not lines:
         return
     await models.CasbinRule.filter(id__in=[line.id for line in lines]).using_db(connection).delete()
     for line in lines:
-        new = new_for(line)
-        values = {f"v{i}": getattr(line, f"v{i}") for i in range(6)}
-        for column in ("v1", "v2", "v3"):
-            if values[column].startswith(old):
-                values[column] = new + values[column][len(old):]
-        await models.CasbinRule.get_or_create(ptype=line.ptype, **values, using_db=connection)
+        for new in new_for(line):
+            values = {f"v{i}": getattr(line, f"v{i}") for i in range(6)}
+            for column in ("v1", "v2", "v3"):
+                if values[column].startswith(old):
+                    values[column] = new + values[column][len(old):]
+            await models.CasbinRule.get_or_create(ptype=line.ptype, **values, using_db=connection)
         result.counts["grants" if line.ptype == "g" else "rules"] += 1
+
+
+async def _renumber(mover: _Mover, under_path: str, old_code: str, new_code: str) -> None:
+    """Regions under `under_path` coded by `old_code` and digits of their own are coded by
+    `new_code` and those digits: codes keep nesting as paths do (a grid moved to another
+    community, the micro-grids of a grid merged into another)."""
+    p = SqlParams(mover.dialect)
+    await mover._run(
+        f"UPDATE region SET code = {p.add(new_code)} || substr(code, {len(old_code) + 1}) "
+        f"WHERE region_path LIKE {p.add(like_escape(under_path) + '%')} ESCAPE '\\' "
+        f"AND code LIKE {p.add(like_escape(old_code) + '%')} ESCAPE '\\'", p)
 
 
 async def _audit(mover: _Mover, actor: str, region_path: str, detail: dict) -> None:
@@ -337,31 +345,41 @@ async def move_region(scope: Scope, store: Any, actor: str, region_id: int, pare
         raise BadInput("a region cannot move into its own subtree", field="parent")
     if old_parent is not None and old_parent.id == parent.id:
         raise BadInput("the region is there already", field="parent")
-    # grids and micro-grids are coded by their parent's code plus their own digits: they take
-    # the new parent's code; statistical divisions keep theirs
-    local = old_parent is not None and len(region.code) > 12 and region.code.startswith(old_parent.code)
-    if code is not None:
-        code = _check_code(code, parent)
-    else:
-        code = parent.code + region.code[len(old_parent.code):] if local else region.code
-    old, new = region.region_path, models.Region.child_path(parent.region_path, parent.code, code)
+    code = _check_code(code, parent) if code is not None else _code_under(region, old_parent, parent)
 
     async def body(connection, mover: _Mover) -> None:
-        await mover.rewrite_prefix(old, new)
-        if code != region.code:
-            p = SqlParams(mover.dialect)
-            await mover._run(
-                f"UPDATE region SET code = {p.add(code)} || substr(code, {len(region.code) + 1}) "
-                f"WHERE region_path LIKE {p.add(like_escape(new) + '%')} ESCAPE '\\' "
-                f"AND code LIKE {p.add(like_escape(region.code) + '%')} ESCAPE '\\'", p)
-        await models.Region.filter(id=region.id).using_db(connection).update(
-            parent_id=parent.id, depth=parent.depth + 1)
-        await _rewrite_rules(connection, old, lambda line: new, mover.result)
+        old, new = region.region_path, await _move_subtree(mover, region, parent, code)
         mover.result.regions.append(await models.Region.get(id=region.id).using_db(connection))
-        await _audit(mover, actor, new,
-                     {"from": old, "to": new, "parent": parent.region_path})
+        await _audit(mover, actor, new, {"from": old, "to": new, "parent": parent.region_path})
 
     return await _Operation(store, "move_region", dry_run).run(body)
+
+
+def _code_under(region: models.Region, old_parent: models.Region | None, parent: models.Region) -> str:
+    """The code a region takes under another parent when none is given: the new parent's
+    code and the digits it had of its own (a grid 006 of one community becomes grid 006 of
+    the other); a code that did not nest under its parent is kept as it is."""
+    if old_parent is not None and region.code.startswith(old_parent.code):
+        return parent.code + region.code[len(old_parent.code):]
+    return region.code
+
+
+async def _move_subtree(mover: _Mover, region: models.Region, parent: models.Region, code: str) -> str:
+    """`region` and everything under it go under `parent` with `code`: paths, codes and
+    depths of the subtree, its rows, and the grants and rules naming it. Returns its new path."""
+    old, new = region.region_path, models.Region.child_path(parent.region_path, parent.code, code)
+    await mover.rewrite_prefix(old, new)
+    if code != region.code:
+        await _renumber(mover, new, region.code, code)
+    # a grid moved from a total grid to a community rises one level, its micro-grids with it
+    shift = parent.depth + 1 - region.depth
+    if shift:
+        p = SqlParams(mover.dialect)
+        await mover._run(f"UPDATE region SET depth = depth + {p.add(shift)} "
+                         f"WHERE region_path LIKE {p.add(like_escape(new) + '%')} ESCAPE '\\'", p)
+    await models.Region.filter(id=region.id).using_db(mover.connection).update(parent_id=parent.id)
+    await _rewrite_rules(mover.connection, old, lambda line: [new], mover.result)
+    return new
 
 
 @dataclass
@@ -430,8 +448,12 @@ async def split_region(scope: Scope, store: Any, actor: str, region_id: int, par
         await _hand_over(mover, region, made)
         grants_to = {u: target for part, target in zip(parts, made) for u in part.usernames}
 
-        def new_for(line: models.CasbinRule) -> str:
-            return (grants_to.get(line.v0) or made[0]).region_path if line.ptype == "g" else made[0].region_path
+        def new_for(line: models.CasbinRule) -> list[str]:
+            # a grant goes with its user; a rule about the grid is about each of its parts
+            # (a deny kept on one part only would open the others)
+            if line.ptype == "g":
+                return [(grants_to.get(line.v0) or made[0]).region_path]
+            return [r.region_path for r in made]
 
         await _rewrite_rules(connection, region.region_path, new_for, mover.result)
         await _retire(connection, mover, region)
@@ -515,15 +537,13 @@ async def merge_regions(scope: Scope, store: Any, actor: str, region_ids: list[i
         for region in merged:
             await models.Event.filter(region_id=region.id, reported_region_id=None).using_db(connection).update(
                 reported_region_id=region.id)
-            # child regions and everything under them move under `into`; then the rows placed
-            # in the merged region itself (their path is `into`'s already) take its id
-            await mover.rewrite_prefix(region.region_path, into.region_path, except_region_id=region.id)
-            await models.Region.filter(parent_id=region.id).using_db(connection).update(parent_id=into.id)
+            # child regions go under `into` as a move takes them there (paths, codes, grants);
+            # then the rows placed in the merged region itself
+            for child in await models.Region.filter(parent_id=region.id, deleted_at=None).using_db(connection):
+                await _move_subtree(mover, child, into, _code_under(child, region, into))
             for model in regional_models():
-                p = SqlParams(mover.dialect)
-                await mover._run(f"UPDATE {model._meta.db_table} SET region_id = {p.add(into.id)} "
-                                 f"WHERE region_id = {p.add(region.id)}", p)
-            await _rewrite_rules(connection, region.region_path, lambda line: into.region_path, mover.result)
+                await mover.reassign(model, region.id, into)
+            await _rewrite_rules(connection, region.region_path, lambda line: [into.region_path], mover.result)
             await _hand_over(mover, region, [into])
             await _retire(connection, mover, region)
         mover.result.regions.append(await models.Region.get(id=into.id).using_db(connection))

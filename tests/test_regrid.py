@@ -417,3 +417,95 @@ async def test_a_dry_run_answers_no_region_it_would_make(sign_in):
         regions { id name } } }""", r=gid("Region", grid.id)))["renameRegion"]
     assert renamed["regions"] == [{"id": gid("Region", grid.id), "name": "试改名"}]
     assert (await models.Region.get(id=grid.id)).name == grid.name  # nothing changed
+
+
+# ---- rules and codes follow the regions they name ----------------------------------------
+
+RULE = "mutation($r: PolicyRuleInput!) { %s(rule: $r) { domain } }"
+
+
+async def test_rules_and_codes_follow_a_split_a_merge_and_a_move(sign_in):
+    """A rule about a grid is about each of its parts after a split (a deny kept on one part
+    only would open the others), about `into` after a merge, about its new path after a
+    move; the codes of regions under a merged grid nest under the grid merged into."""
+    admin = await sign_in("admin")
+    grid = [g for g in (await leaf_grids(-1))[:-1]  # the last is the merge test's
+            if await models.Place.filter(region_id=g.id, deleted_at=None).count() >= 4][-1]
+    community = await models.Region.get(id=grid.parent_id)
+    centre = await new_worker(sign_in, admin, "rule_centre", community, role="community_centre")
+    persons = set(await models.Person.filter(region_id=grid.id, deleted_at=None).values_list("id", flat=True))
+    assert persons <= await listed(centre, "person")
+    deny = {"role": "community_centre", "domain": grid.region_path + "*", "object": "person", "action": "read",
+            "effect": "deny"}
+    await admin.query(RULE % "addPolicyRule", r=deny)
+    assert not persons & await listed(centre, "person")
+
+    places = sorted(await models.Place.filter(region_id=grid.id, deleted_at=None).values_list("id", flat=True))
+    parts = [{"name": grid.name + "南", "code": community.code + "921"},
+             {"name": grid.name + "北", "code": community.code + "922",
+              "placeIds": [gid("Place", i) for i in places[len(places) // 2:]]}]
+    split = (await admin.query(SPLIT, r=gid("Region", grid.id), parts=parts, dry=False))["splitRegion"]
+    south, north = split["regions"]
+    for half in (south, north):  # both halves hold persons, and the deny covers each
+        assert await models.Person.filter(region_path=half["path"], deleted_at=None).exists()
+    assert not persons & await listed(centre, "person")
+    denies = models.CasbinRule.filter(ptype="p", v0="community_centre", v2="person", v3="read", v4="deny")
+    assert {south["path"] + "*", north["path"] + "*"} <= set(await denies.values_list("v1", flat=True))
+    assert not await denies.filter(v1=grid.region_path + "*").exists()
+
+    micro = (await admin.query("""mutation($p: ID!, $c: String!) { createRegion(parent: $p, code: $c,
+        name: "北区一号微网格", tier: MICRO_GRID) { regions { id } } }""",
+                               p=north["id"], c=community.code + "922" + "001"))["createRegion"]["regions"][0]
+    merged = (await admin.post("""mutation($rs: [ID!]!, $into: ID!) { mergeRegions(regions: $rs, into: $into) {
+        moved { regions rules retired } } }""", {"rs": [north["id"]], "into": south["id"]}))
+    assert merged.data["mergeRegions"]["moved"] == {"regions": 1, "rules": 1, "retired": 1}, merged.errors
+    assert await denies.filter(v1__startswith=community.region_path).values_list("v1", flat=True) \
+        == [south["path"] + "*"]  # the two lines became one
+    assert not persons & await listed(centre, "person")
+    micro_row = await models.Region.get(id=row_id(micro["id"]))
+    assert (micro_row.code, micro_row.region_path) == (community.code + "921001", south["path"] + "001/")
+
+    other = await models.Region.filter(parent_id=community.parent_id, tier=Tier.COMMUNITY, deleted_at=None) \
+        .exclude(id=community.id).order_by("code").first()
+    moved = (await admin.query(MOVE, r=south["id"], p=gid("Region", other.id), code=other.code + "923",
+                               dry=False))["moveRegion"]
+    new_path = moved["regions"][0]["path"]
+    assert new_path == other.region_path + "923/"
+    assert await denies.filter(v1__startswith=new_path).values_list("v1", flat=True) == [new_path + "*"]
+    micro_row = await models.Region.get(id=row_id(micro["id"]))
+    assert (micro_row.code, micro_row.region_path) == (other.code + "923001", new_path + "001/")
+    await admin.query(RULE % "removePolicyRule", r={**deny, "domain": new_path + "*"})
+
+
+CREATE = """mutation($p: ID!, $c: String!, $t: Tier!) { createRegion(parent: $p, code: $c, name: "新建", tier: $t) {
+    regions { id code path } } }"""
+
+
+async def test_a_moved_region_takes_its_new_parents_code_and_depth(sign_in):
+    """Codes nest and depths count levels wherever a subtree goes: a community moved to
+    another town takes that town's code and its own digits (its grids with it); a grid moved
+    from a total grid up to its community rises a level, its micro-grids with it."""
+    admin = await sign_in("admin")
+    towns = await models.Region.filter(tier=Tier.TOWN, deleted_at=None).order_by("code")
+    town, other_town = towns[-1], towns[0]
+
+    async def create(parent_id: str, code: str, tier: str) -> dict:
+        return (await admin.query(CREATE, p=parent_id, c=code, t=tier))["createRegion"]["regions"][0]
+
+    community = await create(gid("Region", town.id), town.code + "907", "COMMUNITY")
+    grid = await create(community["id"], town.code + "907" + "001", "GRID")
+    moved = (await admin.query(MOVE, r=community["id"], p=gid("Region", other_town.id), dry=False))["moveRegion"]
+    assert [(r["code"], r["path"]) for r in moved["regions"]] == [
+        (other_town.code + "907", f"{other_town.region_path}{other_town.code}907/")]
+    grid_row = await models.Region.get(id=row_id(grid["id"]))
+    assert (grid_row.code, grid_row.region_path) == (other_town.code + "907001", moved["regions"][0]["path"] + "001/")
+
+    total = await create(community["id"], other_town.code + "907" + "8", "TOTAL_GRID")
+    under_total = await create(total["id"], other_town.code + "9078" + "001", "GRID")
+    micro = await create(under_total["id"], other_town.code + "9078001" + "001", "MICRO_GRID")
+    depths = {r.id: r.depth for r in await models.Region.filter(id__in=[row_id(under_total["id"]), row_id(micro["id"])])}
+    await admin.query(MOVE, r=under_total["id"], p=community["id"], code=other_town.code + "907" + "002", dry=False)
+    for region, level in ((under_total, grid_row.depth), (micro, grid_row.depth + 1)):
+        row = await models.Region.get(id=row_id(region["id"]))
+        assert row.depth == level == depths[row.id] - 1
+    assert (await models.Region.get(id=row_id(micro["id"]))).code == other_town.code + "907002001"
