@@ -328,13 +328,16 @@ async def _bulletin(settings: Settings, region_path: str, week: str, form: str) 
     from resolvers.errors import BadInput, NotFound
 
     await init_database(settings, migrate=False)
+    data, refused = None, None
     try:
         data = await scorecard.bulletin(Scope.everything(), region_path, week)
-    except (NotFound, BadInput) as refused:  # the operator's arguments are wrong: the reason, no traceback
-        print(f"{refused.code}: {refused.message}", file=sys.stderr)
-        return 2
+    except (NotFound, BadInput) as e:  # the operator's arguments are wrong: the reason, no traceback
+        refused = e
     finally:
         await Tortoise.close_connections()
+    if refused is not None:  # said last, after what closing the database logs
+        print(f"{refused.code}: {refused.message}", file=sys.stderr)
+        return 2
     print(scorecard.bulletin_json(data) if form == "json" else scorecard.bulletin_markdown(data), end="")
     return 0
 

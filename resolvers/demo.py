@@ -45,7 +45,7 @@ from .categories_seed import SEED_BY_PATH, SeedCategory
 from .deadlines import FINISHED, SOON, SOON_SHARE, Light, due_columns
 from .regrid import SplitPart, split_region
 from .validation import credit_code_check_char, id_number_check_digit
-from .visits import DEFAULT_RULES, KEY_VISIT_CATEGORY, refresh_visit_due, rule_days, seed_visit_rules
+from .visits import DEFAULT_RULES, KEY_VISIT_CATEGORY, refresh_visit_due, rule_days, seed_visit_rules, visit_category
 from .workflow import STEPS
 
 DEMO_COUNTY_CODE = "341823"
@@ -1190,6 +1190,10 @@ class _DemoCounty:
             lon, lat = (place.longitude, place.latitude) if place else self._near(self.centre[leaf.id], 0.001)
         adults = self._grid_adults(grid)
         title, persons = self._subject(grid, category, pattern, place, thing_kind, adults)
+        if category.kind is _VISIT:  # as the hub files a visit (a key person's apart)
+            category_path = visit_category(t for p in persons for t in self.tags.get(p.id, ()))
+        else:
+            category_path = category.path
 
         source = EventSource.PATROL if category.kind is _VISIT else self._pick(_SOURCE_WEIGHTS)
         reporter = self.rng.choice(adults) if source in (EventSource.SNAPSHOT, EventSource.HOTLINE) else None
@@ -1203,7 +1207,7 @@ class _DemoCounty:
         handler = self._handler(grid, category, handled_by) if EventStatus.DISPATCHED in path else None
         event_id = next(self._ids[models.Event])
         event = self._regional(
-            models.Event, leaf, id=event_id, title=title, kind=category.kind, category=category.path,
+            models.Event, leaf, id=event_id, title=title, kind=category.kind, category=category_path,
             reported_region_id=leaf.id,
             description=f"{_SOURCE_PHRASES[source]}：{title}。{self.rng.choice(_DETAILS)}",
             source=source, reporter_id=reporter and reporter.id, reporter_name=reporter_name,

@@ -10,11 +10,13 @@ and visits (走访): done (every visit recorded in the period, to key persons or
 (resolvers.visits) call for in the period: a key person whose next visit falls due in it,
 or was overdue at its start, is due one, and one more every interval after that (so a
 weekly bulletin asks a monthly visit only in the week it falls due, and asks again each
-week it is still not done). Key persons are counted only where the caller may see key tags;
+week it is still not done). Per worker, each one responsible for a key person (1+3+N,
+known by its user name, as the visits it records are reported, or else by name) is due that
+person's visits. Key persons are counted only where the caller may see key tags;
 where it may not, visits due are unknown (None), not zero, in every row and the total.
 
 Rows come by the grid's region path (then worker), as the bulletin lists them. Weeks are
-civil weeks of the hub's time zone (CIVIL_TIME_ZONE), Monday 00:00 to Monday 00:00.
+civil weeks (resolvers.civil_time), Monday 00:00 to Monday 00:00.
 """
 
 from __future__ import annotations
@@ -22,25 +24,23 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from tortoise import connections
+from tortoise.expressions import Q
 
 from models.enums import StaffRole, Tier
 from policies.predicate import FALSE, Compare, SqlParams, and_, path_prefix
 from policies.scope import Scope
 
+from .civil_time import CIVIL_TIME_ZONE, civil_days
 from .errors import BadInput, Forbidden, NotFound
 from .filters import as_utc
 from .query import rows as rows_of
 from .query import sql_dialect, visible
 
 GROUPS = ("grid", "worker")
-# The hub's civil time: the counties it serves keep China Standard Time (UTC+8, no daylight
-# saving), so a bulletin's week begins at their Monday midnight, not at UTC's (08:00 there).
-# A fixed offset rather than a zone database entry: it has not changed since 1991.
-CIVIL_TIME_ZONE = timezone(timedelta(hours=8), "CST")
 # the grid of a row placed in a micro-grid is the micro-grid's parent
 _GRID_OF = "CASE WHEN r.tier = 'micro_grid' THEN r.parent_id ELSE r.id END"
 
@@ -162,18 +162,28 @@ async def grid_scorecard(scope: Scope, region_path: str, since: datetime, until:
     total = _score(total_rows[0] if total_rows else {})
     key_persons = _key_persons_sql(dialect, scope, region_path, since)
     if key_persons is not None:
-        per_grid: dict[int, int] = defaultdict(int)
+        due: dict[int, int] = {}  # key person -> the visits due in the period
+        grid_of: dict[int, int] = {}
         for r in await connection.execute_query_dict(*key_persons):
             last = _as_datetime(r["last_visit"] or r["tagged"])
-            per_grid[r["grid_id"]] += visits_due(last, int(r["every_days"]), since, until)
-        by_grid = {r.grid_id: r for r in rows if not by_worker}
-        for grid_id, count in per_grid.items():
-            if not by_worker and grid_id not in by_grid:  # a grid with key persons and no events
-                by_grid[grid_id] = Score(grid_id=grid_id)
-                rows.append(by_grid[grid_id])
-            if not by_worker:
-                by_grid[grid_id].visits_due = count
-        total.visits_due = sum(per_grid.values())
+            due[r["person_id"]] = visits_due(last, int(r["every_days"]), since, until)
+            grid_of[r["person_id"]] = r["grid_id"]
+        # per grid, or per grid and worker: those responsible for a key person (1+3+N) are
+        # each due its visits
+        owed: dict[tuple, int] = defaultdict(int)
+        if by_worker:
+            for person_id, worker in await _responsible(due, since, until):
+                owed[grid_of[person_id], worker] += due[person_id]
+        else:
+            for person_id, count in due.items():
+                owed[grid_of[person_id], None] += count
+        keyed = {(r.grid_id, r.worker): r for r in rows}
+        for key, count in owed.items():
+            if key not in keyed:  # due visits, and no events
+                keyed[key] = Score(grid_id=key[0], worker=key[1])
+                rows.append(keyed[key])
+            keyed[key].visits_due = count
+        total.visits_due = sum(due.values())
     if not by_worker:  # every grid has its row, a grid with nothing to show too
         listed = {r.grid_id for r in rows}
         grids = await rows_of(scope, "region", and_(path_prefix(region_path), Compare("tier", "eq", Tier.GRID.value)))
@@ -182,6 +192,22 @@ async def grid_scorecard(scope: Scope, region_path: str, since: datetime, until:
         for score in (total, *rows):
             score.visits_due = None
     return Scorecard(region_path, since, until, total, await _by_path(rows))
+
+
+async def _responsible(due: dict[int, int], since: datetime, until: datetime) -> list[tuple[int, str]]:
+    """(key person, worker) for each one responsible for a key person with visits due, at
+    some time in the period: a user by its user name (as the visits it records are
+    reported), anyone else by name. Once each, whatever roles they hold for that person."""
+    import models
+
+    owing = [person_id for person_id, count in due.items() if count]
+    if not owing:
+        return []
+    first, last = civil_days(since, until)
+    found = await models.KeyPersonResponsibility.filter(
+        Q(ended_on=None) | Q(ended_on__gte=first), key_person_id__in=owing, started_on__lte=last,
+        deleted_at=None).values_list("key_person_id", "user__username", "name")
+    return sorted({(person_id, username or name) for person_id, username, name in found if username or name})
 
 
 async def _by_path(rows: list[Score]) -> list[Score]:
@@ -242,7 +268,7 @@ async def _workers(scope: Scope, region_path: str, since: datetime, until: datet
     from .staffing import overlap_predicate
 
     staff = await rows_of(scope, "staff", and_(path_prefix(region_path), Compare("role", "eq", StaffRole.WORKER.value),
-                                               overlap_predicate(since.date(), (until - timedelta(days=1)).date())))
+                                               overlap_predicate(*civil_days(since, until))))
     if not staff:
         return []
     usernames = dict(await models.User.filter(id__in={s.user_id for s in staff if s.user_id}).values_list(
@@ -257,17 +283,23 @@ async def _workers(scope: Scope, region_path: str, since: datetime, until: datet
         grid = grids[member.region_id]
         found.append({"grid": grid.name, "path": grid.region_path, "worker": member.name,
                       "username": usernames.get(member.user_id),
-                      **{k: sum(getattr(r, k) for r in mine) for k in WORKER_COUNTS}})
+                      **{k: _sum(getattr(r, k) for r in mine) for k in WORKER_COUNTS}})
     return sorted(found, key=lambda w: (w["path"], w["worker"]))
+
+
+def _sum(values) -> int | None:
+    """A sum that is unknown where a part is (visits due, to one who may not see key persons)."""
+    values = list(values)
+    return None if None in values else sum(values)
 
 
 COLUMNS = (("discovered", "发现"), ("accepted", "受理"), ("resolved_on_time", "按期办结"), ("verified", "核查"),
            ("mean_satisfaction", "满意度"), ("visits_done", "走访"), ("visits_due", "应走访"))
 
 
-# what a worker did in person: no satisfaction (the residents rate the grid's handling) and
-# no visits due (a key person is due a visit, from whoever of its responsible staff)
-WORKER_COUNTS = ("discovered", "accepted", "resolved_on_time", "verified", "visits_done")
+# what a worker did in person, and the visits due from it as one responsible for key
+# persons; no satisfaction (the residents rate the grid's handling, not one worker)
+WORKER_COUNTS = ("discovered", "accepted", "resolved_on_time", "verified", "visits_done", "visits_due")
 
 
 def bulletin_markdown(data: dict[str, Any]) -> str:

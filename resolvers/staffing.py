@@ -21,15 +21,12 @@ from models.enums import StaffRole, Tier
 from policies.predicate import FALSE, Compare, In, IsNull, Pred, StartsWith, and_, or_
 from policies.scope import Scope
 
+from .civil_time import today
 from .errors import BadInput, Forbidden, NotFound
 from .query import rows
 
 ADDRESS_CODE = re.compile(r"^[0-9A-Z]{1,40}$")
 SERIAL_DIGITS = 6
-
-
-def today() -> date:
-    return date.today()
 
 
 def overlap_predicate(first: date, last: date) -> Pred:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from .civil_time import today
 from .errors import BadInput
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -32,7 +33,7 @@ def check_id_number(value: str, field: str = "idNumber") -> str:
         born = birth_date_of(value)
     except ValueError:
         raise BadInput("the identity number holds no valid birth date", field=field) from None
-    if born > date.today() or born.year < 1880:
+    if born > today() or born.year < 1880:
         raise BadInput("the identity number's birth date is out of range", field=field)
     if id_number_check_digit(value[:17]) != value[17]:
         raise BadInput("the identity number's check digit is wrong", field=field)

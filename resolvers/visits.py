@@ -41,6 +41,12 @@ VISIT_CATEGORY = "service/visit"
 KEY_VISIT_CATEGORY = "service/key_visit"  # shown where key tags are (policies/default_policy.csv)
 
 
+def visit_category(tags: Iterable[str]) -> str:
+    """The category of a visit to a person with these tags: a key person's visit is of its
+    own, hidden from those who may not know who is a key person."""
+    return KEY_VISIT_CATEGORY if any(t.startswith("key/") for t in tags) else VISIT_CATEGORY
+
+
 async def seed_visit_rules() -> bool:
     if await models.VisitRule.exists():
         return False
@@ -137,12 +143,11 @@ async def record_visit(scope: Scope, actor: str, person_id: int, occurred_at: da
     person = await _key_person(scope, person_id)
     if occurred_at > now() + timedelta(minutes=5):
         raise BadInput("a visit is recorded after it took place", field="occurredAt")
-    key = any(t.startswith("key/") for t in await models.PersonTag.filter(person_id=person.id).values_list(
-        "tag", flat=True))
+    category = visit_category(await models.PersonTag.filter(person_id=person.id).values_list("tag", flat=True))
     async with in_transaction():
         event = await create_row(scope, "event", {
             "title": f"入户走访{person.name}", "description": note, "kind": EventKind.VISIT,
-            "category": KEY_VISIT_CATEGORY if key else VISIT_CATEGORY, "source": EventSource.PATROL,
+            "category": category, "source": EventSource.PATROL,
             "occurred_at": occurred_at, "region_id": person.region_id, "reporter_name": actor,
             "person_ids": [person.id], "status": EventStatus.CLOSED}, action="report", announce=False, actor=actor)
         # done when recorded: no deadline ever ran (the report's accept window is dropped)

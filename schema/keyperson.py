@@ -10,7 +10,7 @@ from strawberry.relay import GlobalID
 from strawberry.types import Info
 
 import models
-from resolvers import staffing, visits
+from resolvers import civil_time, visits
 
 from .enums import ResponsibleRole
 from .ids import decode_id
@@ -79,7 +79,7 @@ async def responsible_staff(root: models.Person, info: Info, current: bool = Tru
     found = await load_by(info, "responsibility", "key_person_id", root.id)
     if not current:
         return found
-    on = staffing.today()
+    on = civil_time.today()
     return [r for r in found if r.started_on <= on and (r.ended_on is None or r.ended_on >= on)]
 
 

@@ -196,8 +196,9 @@ class GridScore:
     def visits_done(self) -> int:
         return self._score.visits_done
 
-    @strawberry.field(description="Visits due in the period by the visit rules; null where you may not "
-                                  "see key persons (their visits due are unknown to you, not none).")
+    @strawberry.field(description="Visits due in the period by the visit rules; per worker, those of the key "
+                                  "persons it is responsible for (1+3+N); null where you may not see key persons "
+                                  "(their visits due are unknown to you, not none).")
     def visits_due(self) -> Optional[int]:
         return self._score.visits_due
 
@@ -206,7 +207,8 @@ class GridScore:
 class GridScorecard:
     total: GridScore
     grids: list[GridScore] = strawberry.field(
-        description="Per grid (and per worker when asked), by the grid's region path, then worker.")
+        description="Per grid, or with `byWorker` per grid and worker (the reporter of events and visits, "
+                    "or one responsible for key persons), by the grid's region path, then worker.")
 
 
 @strawberry.type

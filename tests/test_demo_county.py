@@ -97,3 +97,18 @@ async def test_the_worker_is_responsible_for_its_grids_key_persons(worker, ancho
     rows = await models.KeyPersonResponsibility.filter(region_path__startswith=anchors["grid"], role="grid_worker")
     user = await models.User.get(username="worker")
     assert rows and {r.user_id for r in rows} == {user.id}
+
+
+async def test_every_visit_to_a_key_person_is_a_key_visit():
+    """The centres read `service/visit` events: one naming a key person would tell them who
+    is one. The demo files such visits as the hub does (resolvers.visits.record_visit)."""
+    key_persons = set(await models.PersonTag.filter(tag__startswith="key/").values_list("person_id", flat=True))
+    visits = await models.Event.filter(kind="visit").values_list("id", "category")
+    named = {}
+    for event_id, person_id in await models.EventPerson.filter(event_id__in=[i for i, _ in visits]).values_list(
+            "event_id", "person_id"):
+        named.setdefault(event_id, set()).add(person_id)
+    categories = {bool(named.get(i, set()) & key_persons): set() for i, _ in visits}
+    for event_id, category in visits:
+        categories[bool(named.get(event_id, set()) & key_persons)].add(category)
+    assert categories == {True: {KEY_VISIT_CATEGORY}, False: {"service/visit"}}

@@ -1,9 +1,11 @@
 """Grid staffing (1+1+N) as data: who reads and assigns staff where (a table), staffing gaps,
 ending a worker makes a gap, and `regions { staff }` is one batched statement."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
+
+from resolvers.civil_time import today
 
 REGION = "query($p: String) { regions(first: 1, filter: {regionPath: $p}) { nodes { id } } }"
 STAFF = """query($id: ID!) { node(id: $id) { ... on Region { staff { id role name startedOn endedOn username } } } }"""
@@ -59,7 +61,7 @@ async def test_demo_staff(gql, anchors, ids):
     workers = [s for s in staff if s["role"] == "WORKER"]
     assert len(workers) == 1 and workers[0]["username"] == "worker"
     for sibling in (await gql.query(STAFF, id=ids["sibling_grid"]))["node"]["staff"]:
-        assert sibling["startedOn"] <= date.today().isoformat()
+        assert sibling["startedOn"] <= today().isoformat()
 
 
 async def test_staffing_gaps_find_the_gap_grid(sign_in, gql, ids, anchors):
@@ -110,7 +112,7 @@ async def test_end_staff_makes_a_gap_and_is_audited(sign_in, ids, anchors):
                    if s["role"] == "WORKER"]:
         ended = (await community.query("mutation($id: ID!, $on: Date!) { endStaff(id: $id, endedOn: $on) "
                                        "{ endedOn } }", id=worker["id"],
-                                       on=(date.today() - timedelta(days=1)).isoformat()))["endStaff"]
+                                       on=(today() - timedelta(days=1)).isoformat()))["endStaff"]
         assert ended["endedOn"]
     gaps = (await community.query("query($t: ID!) { staffingGaps(town: $t) { id } }", t=ids["town"]))["staffingGaps"]
     assert ids["sibling_grid"] in {g["id"] for g in gaps}
@@ -119,7 +121,7 @@ async def test_end_staff_makes_a_gap_and_is_audited(sign_in, ids, anchors):
     assert any(s["role"] == "WORKER" and s["endedOn"] for s in history)
     assert await models.AuditEntry.filter(actor="community", object_kind="staff", action="update").exists()
     # the worker is back: no gap there any more
-    await community.query(ASSIGN, r=ids["sibling_grid"], role="WORKER", on=date.today().isoformat(), n="新网格员")
+    await community.query(ASSIGN, r=ids["sibling_grid"], role="WORKER", on=today().isoformat(), n="新网格员")
     gaps = (await community.query("query($t: ID!) { staffingGaps(town: $t) { id } }", t=ids["town"]))["staffingGaps"]
     assert ids["sibling_grid"] not in {g["id"] for g in gaps}
 
