@@ -503,7 +503,8 @@ async def test_a_moved_region_takes_its_new_parents_code_and_depth(sign_in):
     total = await create(community["id"], other_town.code + "907" + "8", "TOTAL_GRID")
     under_total = await create(total["id"], other_town.code + "9078" + "001", "GRID")
     micro = await create(under_total["id"], other_town.code + "9078001" + "001", "MICRO_GRID")
-    depths = {r.id: r.depth for r in await models.Region.filter(id__in=[row_id(under_total["id"]), row_id(micro["id"])])}
+    ids = [row_id(under_total["id"]), row_id(micro["id"])]
+    depths = {r.id: r.depth for r in await models.Region.filter(id__in=ids)}
     await admin.query(MOVE, r=under_total["id"], p=community["id"], code=other_town.code + "907" + "002", dry=False)
     for region, level in ((under_total, grid_row.depth), (micro, grid_row.depth + 1)):
         row = await models.Region.get(id=row_id(region["id"]))
