@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from strawberry.relay import from_base64, to_base64
 
 CARD = """query($r: ID!, $from: DateTime!, $to: DateTime!, $w: Boolean!) {
   gridScorecard(region: $r, from: $from, to: $to, byWorker: $w) {
@@ -77,7 +78,7 @@ async def test_each_one_responsible_is_due_its_key_persons_visits(worker, anchor
     grid = await region_id(worker, anchors["grid"])
     persons = (await worker.query("""query($p: String) { persons(first: 500, filter: {regionPath: $p, tags: ["key"]})
         { nodes { id visitDueAt } } }""", p=anchors["grid"]))["persons"]["nodes"]
-    due = {int(from_global(n["id"])) for n in persons
+    due = {int(from_base64(n["id"])[1]) for n in persons
            if n["visitDueAt"] and datetime.fromisoformat(n["visitDueAt"]) < now + timedelta(days=7)}
     mine = set(await models.KeyPersonResponsibility.filter(
         key_person_id__in=due, user__username="worker", deleted_at=None).values_list("key_person_id", flat=True))
@@ -85,24 +86,12 @@ async def test_each_one_responsible_is_due_its_key_persons_visits(worker, anchor
     volunteer = "志愿者 周敏"
     await worker.query("""mutation($p: ID!, $n: String!, $on: Date!) { assignResponsibility(person: $p,
         role: VOLUNTEER, name: $n, startedOn: $on) { name } }""",
-                       p=to_global("Person", min(due)), n=volunteer, on=now.date().isoformat())
+                       p=to_base64("Person", min(due)), n=volunteer, on=now.date().isoformat())
 
     rows = (await worker.query(CARD, r=grid, w=True, **week))["gridScorecard"]["grids"]
     owed = {row["worker"]: row["visitsDue"] for row in rows}
     assert owed["worker"] == len(mine) and owed[volunteer] == 1
     assert [r for r in rows if r["worker"] == volunteer][0]["discovered"] == 0
-
-
-def from_global(global_id: str) -> str:
-    from strawberry.relay import from_base64
-
-    return from_base64(global_id)[1]
-
-
-def to_global(kind: str, row_id: int) -> str:
-    from strawberry.relay import to_base64
-
-    return to_base64(kind, row_id)
 
 
 async def region_id(client, path: str) -> str:
