@@ -71,7 +71,9 @@ def scratch_demo_database(tmp_path_factory, pg_database: str):
     suite_url = os.environ.get("DATABASE_URL", "")
     if suite_url.startswith("postgres"):
         parts = urllib.parse.urlsplit(suite_url)
-        assert parts.path.lstrip("/") != pg_database, "the suite's database must not be the scratch one"
+        # named after the suite's database too, so suites on other databases of one server
+        # (developers' worktrees, side by side) never drop each other's scratch databases
+        pg_database = f"{parts.path.lstrip('/')}_{pg_database}"
         url = urllib.parse.urlunsplit(parts._replace(path=f"/{pg_database}"))
         drop = f'DROP DATABASE IF EXISTS "{pg_database}" WITH (FORCE)'
         _pg_admin(suite_url, drop, f'CREATE DATABASE "{pg_database}"')
