@@ -56,6 +56,10 @@ def tortoise_config(database_url: str) -> dict:
     """The Tortoise config for one database; migrations live in models/migrations."""
     if database_url.startswith(("postgres://", "postgresql://")) and "maxsize=" not in database_url:
         database_url += ("&" if "?" in database_url else "?") + f"maxsize={PG_POOL_SIZE}"
+    if database_url.startswith("sqlite://") and "case_sensitive_like=" not in database_url:
+        # SQLite's LIKE ignores ASCII case, PostgreSQL's does not: prefixes of region paths,
+        # tags and categories compare exactly on both (and SQLite still uses the index)
+        database_url += ("&" if "?" in database_url else "?") + "case_sensitive_like=ON"
     return {
         "connections": {"default": database_url},
         "apps": {

@@ -87,7 +87,7 @@ async def create_category(store: PolicyStore, actor: str, data: dict) -> models.
     """A new class or item (its class must exist); a deleted path comes back with `data`."""
     root = await _require_edit(store, actor)
     path = data.get("path") or ""
-    v.check_tag(path, "path")
+    v.check_path(path, "path")
     if len(path) > 64:
         raise BadInput("a category path is at most 64 characters", field="path")
     for name in ("name", *HOURS):

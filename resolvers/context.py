@@ -10,7 +10,7 @@ from typing import Any
 
 from tortoise import connections
 
-from policies.masking import MASKS
+from policies.sensitivity import governing
 from policies.scope import Scope
 from settings import Settings
 
@@ -39,13 +39,16 @@ class RequestContext:
         return self.user.username if self.user else "anonymous"
 
     def reveal(self, kind: str, field_name: str, row: Any, value: Any) -> Any:
-        """The value of a sensitive field as this caller may see it: whole (and audited) where
-        granted on this row's region, masked elsewhere."""
-        if value is None:
-            return None
-        if not self.scope.sees_unmasked(kind, field_name, row):
-            return MASKS[(kind, field_name)](value)
-        self.note_sensitive_read(kind, field_name, row)
+        """A field's value as this caller may see it (policies.sensitivity): a sensitive value,
+        or one derived from it, whole (and audited) where granted on this row's region, masked
+        elsewhere; a plain field as it is. The audit names the sensitive value (a birth date
+        read is a read of the identity number it comes from)."""
+        sensitive = governing(kind, field_name)
+        if value is None or sensitive is None:
+            return value
+        if not self.scope.sees_unmasked(kind, sensitive.name, row):
+            return sensitive.fields[field_name].python(value)
+        self.note_sensitive_read(kind, sensitive.name, row)
         return value
 
     def note_sensitive_read(self, kind: str, field_name: str, row: Any) -> None:

@@ -10,16 +10,17 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 import models
-from policies.masking import is_key_tag
 from policies.predicate import (
-    FALSE, TRUE, Compare, Contains, In, InSubquery, Pred, StartsWith, and_, or_, path_prefix,
+    TRUE, Compare, Contains, In, InSubquery, Pred, StartsWith, and_, or_, path_prefix,
 )
+from policies.sensitivity import NotRevealed, comparable_where, is_key_tag
 
 from policies.scope import Scope
 
 from . import deadlines
 from .errors import BadInput, Forbidden
 from .kinds import kind_of
+from .validation import check_region_path, check_tag_filter
 from .visits import overdue_predicate
 
 # kind -> filter key -> (column, how): "in" takes a list of values, "prefix" a path
@@ -60,28 +61,60 @@ def as_utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
+def revealed_for_comparing(scope: Scope, kind: str, field_name: str, asked_as: str) -> Pred:
+    """The rows among which a filter, an ordering or a grouping on `field_name` may look:
+    where the caller sees it whole (policies.sensitivity). Comparing on a masked value would
+    narrow it down (bisection), so it is FORBIDDEN where the caller is granted it nowhere."""
+    try:
+        where = comparable_where(scope, kind, field_name)
+    except NotRevealed as refused:
+        how = "ordering" if asked_as == "orderBy" else "grouping" if asked_as == "groupBy" else "filtering"
+        raise Forbidden(f"{how} by {field_name} needs the {refused.sensitive.grant} grant",
+                        field=asked_as) from None
+    return TRUE if where is None else where
+
+
 def tag_predicate(tags: list[str], scope: Scope) -> Pred:
-    """Persons carrying any of `tags`; a tag names itself and everything under it
+    """Persons carrying any of `tags`, each a path of the vocabulary or a group of it
     (`care` matches `care/low_income`). Key-person tags can be filtered on only where the
     caller may see them, or the filter would tell what the masking hides."""
-    for t in tags:
-        if not t or t.startswith("/") or t.endswith("/"):
-            raise BadInput(f"not a tag path: {t!r}", field="tags")
     parts = []
     for t in tags:
+        check_tag_filter(t)
         has_tag = InSubquery("id", models.PersonTag, "person_id",
                              or_(Compare("tag", "eq", t), StartsWith("tag", t + "/")))
         if is_key_tag(t):
-            where_visible = scope.where("person.key_tags")
-            if where_visible == FALSE:
-                raise Forbidden("filtering by key-person tags needs the person.key_tags grant", field="tags")
-            has_tag = and_(has_tag, where_visible)
+            has_tag = and_(has_tag, revealed_for_comparing(scope, "person", "tags", "tags"))
         parts.append(has_tag)
     return or_(*parts)
 
 
-def compile_filter(kind: str, spec: dict[str, Any] | None, scope: Scope, now: datetime | None = None) -> Pred:
-    """`now` is the moment lights are judged at (by default, the time of the call)."""
+def text_predicate(kind: str, text: str, scope: Scope) -> Pred:
+    """A case-insensitive match on any of the kind's text columns (filters and search). A
+    sensitive column is searched only where the caller sees it whole, nowhere without the
+    grant, so a search never matches on masked characters."""
+    parts = []
+    for column in kind_of(kind).text_columns:
+        try:
+            where = comparable_where(scope, kind, column)
+        except NotRevealed:
+            continue
+        parts.append(and_(Contains(column, text), TRUE if where is None else where))
+    return or_(*parts)
+
+
+def order_predicate(kind: str, order, scope: Scope) -> Pred:
+    """An ordering on a sensitive or derived column looks only among the rows where the
+    caller sees it: the order of masked values would tell them apart."""
+    return and_(*(revealed_for_comparing(scope, kind, column, "orderBy") for column, _ in order or ()))
+
+
+def compile_filter(kind: str, spec: dict[str, Any] | None, scope: Scope, now: datetime | None = None,
+                   order=None) -> Pred:
+    """`now` is the moment lights are judged at (by default, the time of the call); `order`
+    the list's ordering, which may restrict the rows too (`order_predicate`)."""
+    if order:
+        return and_(compile_filter(kind, spec, scope, now), order_predicate(kind, order, scope))
     if not spec:
         return TRUE
     k = kind_of(kind)
@@ -92,9 +125,7 @@ def compile_filter(kind: str, spec: dict[str, Any] | None, scope: Scope, now: da
         if value is None:
             continue
         if key == "region_path":
-            if not (isinstance(value, str) and value.startswith("/") and value.endswith("/")):
-                raise BadInput("a region path starts and ends with '/'", field="region")
-            parts.append(path_prefix(value))
+            parts.append(path_prefix(check_region_path(value, field="region")))
         elif key == "since" and kind == "audit":
             parts.append(Compare("at", "gte", as_utc(value)))
         elif key == "updated_since":
@@ -103,7 +134,7 @@ def compile_filter(kind: str, spec: dict[str, Any] | None, scope: Scope, now: da
             parts.append(Compare("updated_at", "lte", as_utc(value)))
         elif key == "text":
             if value.strip():
-                parts.append(or_(*(Contains(c, value.strip()) for c in k.text_columns)))
+                parts.append(text_predicate(kind, value.strip(), scope))
         elif key == "ids":
             parts.append(In("id", tuple(value)))
         elif key == "visit_overdue" and kind == "person":
@@ -116,6 +147,7 @@ def compile_filter(kind: str, spec: dict[str, Any] | None, scope: Scope, now: da
         elif key in columns:
             column, how = columns[key]
             values = [getattr(v, "value", v) for v in (value if isinstance(value, list) else [value])]
+            parts.append(revealed_for_comparing(scope, kind, column, key))
             if how == "in":
                 parts.append(In(column, tuple(values)))
             else:

@@ -15,7 +15,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 import models
-from policies.masking import is_key_tag
+from policies.sensitivity import is_key_tag
 from policies.predicate import Compare, In
 from policies.scope import Scope
 
@@ -102,7 +102,7 @@ async def _check_event(data: dict, existing: Any) -> None:
     if data.get("satisfaction") is not None and not 1 <= data["satisfaction"] <= 5:
         raise BadInput("satisfaction is from 1 to 5", field="satisfaction")
     if "category" in data:
-        v.check_tag(data["category"], "category")
+        v.check_path(data["category"], "category")
         if not await models.EventCategory.exists(path=data["category"], deleted_at=None):
             raise BadInput(f"no event category {data['category']!r}", field="category")
     if existing is None:  # a new event is reported: its category's accept window starts

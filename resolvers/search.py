@@ -3,11 +3,11 @@ scoped like every other read. One statement per kind asked for."""
 
 from __future__ import annotations
 
-from policies.predicate import Contains, or_
 from policies.scope import Scope
 
 from .errors import BadInput
-from .kinds import SEARCHABLE, kind_of
+from .filters import text_predicate
+from .kinds import SEARCHABLE
 from .query import rows
 
 
@@ -19,7 +19,6 @@ async def search(scope: Scope, text: str, kinds: list[str] | None, first: int) -
     for name in kinds or SEARCHABLE:
         if len(found) >= first:
             break
-        kind = kind_of(name)
-        match = or_(*(Contains(c, text) for c in kind.text_columns))
+        match = text_predicate(name, text, scope)
         found.extend(await rows(scope, name, match).order_by("id").limit(first - len(found)))
     return found

@@ -7,6 +7,7 @@ from datetime import date
 
 from .civil_time import today
 from .errors import BadInput
+from .vocabulary import TAG_GROUPS, TAGS
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
@@ -91,7 +92,34 @@ def check_text(value: str | None, field: str, *, required: bool = False, max_len
         raise BadInput(f"{field} is longer than {max_length} characters", field=field)
 
 
+def check_path(path: str, field: str) -> str:
+    """A category path: lower-case words joined by `/` (safety/fire)."""
+    if not re.fullmatch(r"[a-z][a-z0-9_]*(/[a-z0-9_]+)*", path or ""):
+        raise BadInput(f"not a path: {path!r} (like safety/fire)", field=field)
+    return path
+
+
 def check_tag(tag: str, field: str = "tags") -> str:
-    if not re.fullmatch(r"[a-z][a-z0-9_]*(/[a-z0-9_]+)*", tag or ""):
-        raise BadInput(f"not a tag path: {tag!r} (like care/low_income)", field=field)
+    """A tag a person may carry: a path of the vocabulary, exactly as written there."""
+    if tag not in TAGS:
+        raise BadInput(f"not a tag of the vocabulary: {tag!r} (like care/low_income)", field=field)
     return tag
+
+
+def check_tag_filter(tag: str, field: str = "tags") -> str:
+    """A tag to filter by: a path of the vocabulary or a group of them (`care`)."""
+    if tag not in TAGS and tag not in TAG_GROUPS:
+        raise BadInput(f"not a tag or tag group of the vocabulary: {tag!r} (like care or care/low_income)",
+                       field=field)
+    return tag
+
+
+# /341823/341823100/341823100001/001/: the digits of each tier's code between slashes
+_REGION_PATH = re.compile(r"(/[0-9]+)+/")
+
+
+def check_region_path(path, field: str = "regionPath") -> str:
+    """Region paths are compared exactly: no wildcard, letter, empty segment or look-alike."""
+    if not (isinstance(path, str) and _REGION_PATH.fullmatch(path) and path.isascii()):
+        raise BadInput("a region path is /code/code/…/ with the digits of each tier's code", field=field)
+    return path

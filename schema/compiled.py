@@ -68,9 +68,9 @@ async def root_request(root: RootField, variables: VariableValues, context) -> R
     raw_filter = args.get("filter")
     value = None if raw_filter is None else SimpleNamespace(**{_snake(k): v for k, v in raw_filter.items()})
     spec = await filter_spec(SimpleNamespace(context=context), value)
-    where = compile_filter(root.kind, spec, context.scope, now=context.loaders.answered_at)
     order = tuple((o["field"].value, getattr(o["direction"], "value", o["direction"]) == "desc")
                   for o in args.get("orderBy") or ()) or None
+    where = compile_filter(root.kind, spec, context.scope, now=context.loaders.answered_at, order=order)
     kind = kind_of(root.kind)
     order = normalise_order(kind, order)
     after = args.get("after")

@@ -99,9 +99,9 @@ def connection_field(kind: str, node_type: type, filter_type: type, *, subtree: 
     ) -> Connection[node_type]:
         settings = info.context.settings
         size = clamp_first(first, settings.default_page_size, settings.max_page_size)
-        where = compile_filter(kind, await filter_spec(info, filter), info.context.scope,
-                               now=info.context.loaders.answered_at)
         order = tuple((o.field.value, o.direction is OrderDirection.DESC) for o in order_by or ()) or None
+        where = compile_filter(kind, await filter_spec(info, filter), info.context.scope,
+                               now=info.context.loaders.answered_at, order=order)
         if subtree:
             loader = info.context.loaders.subtree_pages(kind, where, order, size, after)
             page = await loader.load(root.region_path)

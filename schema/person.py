@@ -6,7 +6,7 @@ from strawberry.relay import NodeID
 from strawberry.types import Info
 
 import models
-from policies.masking import is_key_tag
+from policies.sensitivity import is_key_tag
 
 from . import keyperson
 from .enums import Gender, HouseholdRelation, PopulationType
@@ -36,17 +36,30 @@ class Person(ModelNode, Versioned):
     row_kind = "person"
     id: NodeID[int]
     name: str
-    gender: Gender
-    birth_date: date
     ethnicity: str
     registered_address: str
     population_type: PopulationType
     relation_to_head: Optional[HouseholdRelation]
 
-    @strawberry.field(description="GB 11643 identity number; masked (`341823********1234`) "
-                                  "where you were not granted it.")
+    @strawberry.field(description="GB 11643 identity number; masked (`341823***********6`: the area "
+                                  "and the check digit) where you were not granted it.")
     def id_number(self: models.Person, info: Info) -> str:
         return info.context.reveal("person", "id_number", self, self.id_number)
+
+    @strawberry.field(description="Carried by the identity number: null where you were not granted it "
+                                  "(it would give back the masked digits). `birthYear` is always shown.")
+    def birth_date(self: models.Person, info: Info) -> Optional[date]:
+        return info.context.reveal("person", "birth_date", self, self.birth_date)
+
+    @strawberry.field(description="Carried by the identity number (the parity of its 17th digit): null "
+                                  "where you were not granted it.")
+    def gender(self: models.Person, info: Info) -> Optional[Gender]:
+        return info.context.reveal("person", "gender", self, self.gender)
+
+    @strawberry.field(description="The year of birth, shown to everyone who may read the person: with "
+                                  "the masked identity number it leaves over 30,000 candidates.")
+    def birth_year(self: models.Person) -> int:
+        return self.birth_date.year
 
     @strawberry.field(description="Masked (`138****5678`) where you were not granted it.")
     def phone(self: models.Person, info: Info) -> Optional[str]:
@@ -56,11 +69,9 @@ class Person(ModelNode, Versioned):
                                   "appear only where you were granted them.")
     async def tags(self: models.Person, info: Info) -> list[str]:
         tags = [t.tag for t in await load_by(info, "person_tag", "person_id", self.id)]
-        if any(is_key_tag(t) for t in tags):
-            if not info.context.scope.sees_unmasked("person", "key_tags", self):
-                return [t for t in tags if not is_key_tag(t)]
-            info.context.note_sensitive_read("person", "key_tags", self)
-        return tags
+        if not any(is_key_tag(t) for t in tags):
+            return tags
+        return info.context.reveal("person", "tags", self, tags)
 
     @strawberry.field
     async def region(self: models.Person, info: Info) -> Optional[RegionRef]:

@@ -165,7 +165,7 @@ async def test_what_is_not_compiled_falls_back(settings, gql, count_sql, query):
 
 
 async def test_pages_and_filters_with_variables(settings, sign_in, anchors):
-    client = await sign_in("county")
+    client = await sign_in("police")  # granted the identity number (and so birth dates) county-wide
     with read_path(settings, False):
         first = await client.post(PERSONS, {"first": 5, "orderBy": [{"field": "BIRTH_DATE", "direction": "DESC"}]})
     after = first.data["persons"]["pageInfo"]["endCursor"]

@@ -15,7 +15,7 @@ SEED = 20261123
 QUERIES = 60
 
 FIELDS = {
-    "Person": ["id", "name", "gender", "birthDate", "ethnicity", "registeredAddress", "populationType",
+    "Person": ["id", "name", "gender", "birthDate", "birthYear", "ethnicity", "registeredAddress", "populationType",
                "relationToHead", "idNumber", "phone", "tags", "createdAt", "updatedAt", "deletedAt", "version",
                "__typename"],
     "Household": ["id", "code", "createdAt", "version", "__typename"],

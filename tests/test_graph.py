@@ -57,9 +57,11 @@ async def test_pages_cover_every_row_once(gql, anchors):
     assert len(seen) == len(set(seen)) == expected
 
 
-async def test_order_by_with_cursor(gql, anchors):
+async def test_order_by_with_cursor(worker, anchors):
+    """By birth date: as the grid worker, who sees its residents' birth dates."""
+    gql = worker
     order = [{"field": "BIRTH_DATE", "direction": "DESC"}]
-    filter_ = {"regionPath": anchors["community"]}
+    filter_ = {"regionPath": anchors["grid"]}
     whole = (await gql.query(PERSON_PAGE, first=200, filter=filter_, orderBy=order))["persons"]["edges"]
     births = [e["node"]["birthDate"] for e in whole]
     assert births == sorted(births, reverse=True)

@@ -11,7 +11,7 @@ from strawberry.relay import from_base64
 
 import models
 from policies.compiler import ancestor_paths, compile_scope
-from policies.masking import is_key_tag, mask_id_number, mask_phone
+from policies.sensitivity import is_key_tag, mask_of
 from policies.scope import ACTIONS, KINDS
 
 ANCHORS = ("county", "town", "town2", "community", "grid", "sibling_grid")
@@ -78,7 +78,7 @@ async def test_enforcer(app, anchors, case):
 
 
 async def fetch(client, kind: str, path: str) -> dict:
-    fields = "id idNumber phone tags" if kind == "person" else "id"
+    fields = "id idNumber birthDate gender phone tags" if kind == "person" else "id"
     data = await client.query(f"""query($path: String) {{
       list: {kind}s(first: 500, filter: {{regionPath: $path}}) {{ totalCount nodes {{ {fields} }} }}
     }}""", path=path)
@@ -133,18 +133,23 @@ async def test_over_http(app, anchors, sign_in, case):
     field = case["object"].partition(".")[2]
     for row in (r for r in rows if r.id in nodes):
         node, all_tags = nodes[row.id], tags.get(row.id, [])
-        got = {"id_number": node["idNumber"], "phone": node["phone"], "key_tags": sorted(node["tags"])}
-        whole_or_masked = {"id_number": (row.id_number, mask_id_number(row.id_number)),
-                           "phone": (row.phone, mask_phone(row.phone)),
-                           "key_tags": (sorted(all_tags), sorted(t for t in all_tags if not is_key_tag(t)))}
+        # the identity number carries the birth date and the gender: they follow its grant
+        got = {"id_number": (node["idNumber"], node["birthDate"], node["gender"]), "phone": node["phone"],
+               "key_tags": sorted(node["tags"])}
+        whole_or_masked = {
+            "id_number": ((row.id_number, row.birth_date.isoformat(), row.gender.name),
+                          (mask_of("person", "id_number").python(row.id_number), None, None)),
+            "phone": (row.phone, mask_of("person", "phone").python(row.phone)),
+            "key_tags": (sorted(all_tags), sorted(t for t in all_tags if not is_key_tag(t)))}
         for f in PERSON_FIELDS:
             whole = store.allows(who, row.region_path, f"person.{f}", "read")
             assert got[f] == whole_or_masked[f][0 if whole else 1], (f, row.id)
         if field and expect != "deny":
             assert got[field] == whole_or_masked[field][0 if expect == "allow" else 1], (field, row.id)
     shown = list(nodes.values())
-    if expect == "mask":  # what a masked field looks like: 341823********1234, 138****5678, no key/…
-        assert {"id_number": all(re.fullmatch(r"\d{6}\*{8}\d{3}[\dX]", n["idNumber"]) for n in shown),
+    if expect == "mask":  # what a masked field looks like: 341823***********6, 138****5678, no key/…
+        assert {"id_number": all(re.fullmatch(r"\d{6}\*{11}[\dX]", n["idNumber"]) and n["birthDate"] is None
+                                 and n["gender"] is None for n in shown),
                 "phone": all(n["phone"] is None or "****" in n["phone"] for n in shown),
                 "key_tags": not any(is_key_tag(t) for n in shown for t in n["tags"])}[field]
     elif expect == "allow" and field == "id_number":

@@ -95,8 +95,12 @@ class Sql:
             return f"repeat('*', greatest({count}, 0))"
         return f"replace(hex(zeroblob(max({count}, 0))), '00', '*')"
 
+    def year(self, column: str) -> str:
+        """The year of a date column, as an integer."""
+        return f"EXTRACT(YEAR FROM {column})::int" if self.pg else f"CAST(substr({column}, 1, 4) AS INTEGER)"
+
     def keep_ends(self, column: str, head: int, tail: int) -> str:
-        """policies.masking: the first `head` and last `tail` characters, stars between."""
+        """policies.sensitivity.KeepEnds: the first `head` and last `tail` characters, stars between."""
         if self.pg:
             return (f"left({column}, {head}) || {self.stars(f'length({column}) - {head + tail}')} "
                     f"|| right({column}, {tail})")

@@ -16,6 +16,8 @@ from graphql import (
     OperationDefinitionNode, OperationType,
 )
 
+from policies.sensitivity import governing
+
 from ..kinds import kind_of
 
 
@@ -72,7 +74,8 @@ SUB_ROW_KINDS = {"event_log", "residence", "membership"}
 
 # fields with a resolver that still read one column as it is
 RENAMED_COLUMNS = {("region", "path"): "region_path", ("event_log", "at"): "created_at"}
-MASKED = {("person", "id_number"), ("person", "phone")}
+# fields with a resolver that compute a plain value from one column: (column, how)
+COMPUTED_COLUMNS = {("person", "birth_year"): ("birth_date", "year")}
 SCALAR_HOW = {"String": "text", "Int": "int", "DateTime": "datetime", "Date": "date"}
 MAX_DEPTH = 3  # relation levels below a root node
 
@@ -80,7 +83,7 @@ MAX_DEPTH = 3  # relation levels below a root node
 @dataclass
 class Column:
     column: str
-    how: str  # text | int | datetime | date | enum
+    how: str  # text | int | datetime | date | enum | year (of a date)
     enum_names: tuple[tuple[str, str], ...] = ()  # (stored value, GraphQL NAME)
 
 
@@ -96,7 +99,11 @@ class Typename:
 
 @dataclass
 class Masked:
-    field: str  # id_number | phone
+    """A sensitive field or one derived from it (policies.sensitivity), shown as `value`
+    where granted and masked elsewhere."""
+
+    field: str
+    value: Column
 
 
 @dataclass
@@ -260,10 +267,10 @@ def _node(gtype: GraphQLObjectType, node: FieldNode, depth: int, sub_kind: str |
         gfield = gtype.fields[name]
         python_name = gfield.extensions["strawberry-definition"].python_name
         has_resolver = gfield.extensions["strawberry-definition"].base_resolver is not None
-        if (kind, python_name) in MASKED:
-            sel.entries.append((key, Masked(python_name)))
-        elif (kind, python_name) == ("person", "tags"):
+        if (kind, python_name) == ("person", "tags"):
             sel.entries.append((key, Tags()))
+        elif governing(kind, python_name) and python_name in model_fields:
+            sel.entries.append((key, Masked(python_name, _column(model_fields[python_name], _unwrap(gfield.type)))))
         elif (kind, python_name) in TO_ONE:
             if depth >= MAX_DEPTH:
                 raise Unsupported("relations nested too deep")
@@ -276,6 +283,8 @@ def _node(gtype: GraphQLObjectType, node: FieldNode, depth: int, sub_kind: str |
             target = _unwrap(_unwrap(gfield.type).of_type)
             sub_kind = how[1] if how[1] in SUB_ROW_KINDS else None
             sel.entries.append((key, ListRel(how, _node(target, f, depth + 1, sub_kind))))
+        elif (kind, python_name) in COMPUTED_COLUMNS:
+            sel.entries.append((key, Column(*COMPUTED_COLUMNS[(kind, python_name)])))
         elif (kind, python_name) in RENAMED_COLUMNS:
             sel.entries.append((key, _column(RENAMED_COLUMNS[(kind, python_name)], _unwrap(gfield.type))))
         elif not has_resolver and python_name in model_fields and not f.selection_set:

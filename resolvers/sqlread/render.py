@@ -1,9 +1,10 @@
 """A planned root field as one SQL statement whose single row holds the response JSON of
 that field and, beside it, the sensitive values it revealed unmasked (for the audit).
 
-Scope and masking are the same predicates the resolver path uses, rendered with `to_sql`:
-rows by `visible(scope, kind)`, unmasked values by `scope.where("person.id_number")`, key
-tags by `scope.where("person.key_tags")`. Text is rendered with `?` placeholders and
+Scope and masking are the same predicates and masks the resolver path uses, rendered to
+SQL: rows by `visible(scope, kind)`, unmasked values by the grant of the sensitive value
+they are or derive from (policies.sensitivity), key tags by `KEY_TAG` and
+`scope.where("person.key_tags")`. Text is rendered with `?` placeholders and
 numbered for PostgreSQL at the end, so fragments can be cached and concatenated."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 
 from policies.predicate import Pred, SqlParams
 from policies.scope import Scope
+from policies.sensitivity import KEY_TAG, governing
 
 from ..kinds import kind_of
 from ..query import visible
@@ -21,8 +23,6 @@ from .plan import (
     Column, ConnectionSel, GlobalId, ListRel, Masked, NodeSel, Relation, RootField, Tags, Typename,
 )
 
-MASK_ENDS = {"id_number": (6, 4), "phone": (3, 4)}  # policies.masking.mask_id_number / mask_phone
-KEY_TAG = "({a}.tag = 'key' OR {a}.tag LIKE 'key/%')"  # policies.masking.is_key_tag
 
 
 @dataclass
@@ -61,16 +61,17 @@ class Renderer:
         if isinstance(e, Column):
             return self.column(e, a)
         if isinstance(e, Masked):
-            head, tail = MASK_ENDS[e.field]
-            value = f"{a}.{e.field}"
-            sees = self.pred(self.scope.where(f"{kind}.{e.field}"), a)
-            return (f"CASE WHEN {value} IS NULL THEN NULL WHEN {sees} THEN {value} "
-                    f"ELSE {d.keep_ends(value, head, tail)} END")
+            sensitive = governing(kind, e.field)
+            raw = f"{a}.{e.value.column}"
+            sees = self.pred(self.scope.where(sensitive.grant), a)
+            return (f"CASE WHEN {raw} IS NULL THEN NULL WHEN {sees} THEN {self.column(e.value, a)} "
+                    f"ELSE {sensitive.fields[e.field].sql(d, raw)} END")
         if isinstance(e, Tags):
             t = self.alias("g")
             sees = self.pred(self.scope.where("person.key_tags"), a)
+            key_tag = self.pred(KEY_TAG, t)
             source = (f"FROM person_tag {t} WHERE {t}.person_id = {a}.id AND {t}.deleted_at IS NULL "
-                      f"AND ({sees} OR NOT {KEY_TAG.format(a=t)})")
+                      f"AND ({sees} OR NOT {key_tag})")
             return d.agg_text(f"{t}.tag", f"{t}.id", source)
         if isinstance(e, Relation):
             r = self.alias("r")
@@ -116,6 +117,8 @@ class Renderer:
             return self.d.datetime(value)
         if c.how == "date":
             return self.d.date(value)
+        if c.how == "year":
+            return self.d.year(value)
         return value
 
     # -- the audit of what a node tree revealed ---------------------------------------
@@ -125,16 +128,19 @@ class Renderer:
         the joins from the page row: (table, alias, parent alias, fk, kind)."""
         for _, e in sel.entries:
             if isinstance(e, Masked):
-                def cond(e=e):
-                    sees = self.pred(self.scope.where(f"{sel.kind}.{e.field}"), a)
-                    return f"{a}.{e.field} IS NOT NULL AND {sees}"
-                out.append(self._revealed_row(sel.kind, e.field, path, a, cond, first))
+                sensitive = governing(sel.kind, e.field)
+
+                def cond(e=e, sensitive=sensitive):
+                    sees = self.pred(self.scope.where(sensitive.grant), a)
+                    return f"{a}.{e.value.column} IS NOT NULL AND {sees}"
+                out.append(self._revealed_row(sel.kind, sensitive.name, path, a, cond, first))
             elif isinstance(e, Tags):
                 def cond():
                     t = self.alias("g")
+                    key_tag = self.pred(KEY_TAG, t)
                     sees = self.pred(self.scope.where("person.key_tags"), a)
                     return (f"EXISTS (SELECT 1 FROM person_tag {t} WHERE {t}.person_id = {a}.id AND "
-                            f"{t}.deleted_at IS NULL AND {KEY_TAG.format(a=t)}) AND {sees}")
+                            f"{t}.deleted_at IS NULL AND {key_tag}) AND {sees}")
                 out.append(self._revealed_row(sel.kind, "key_tags", path, a, cond, first))
             elif isinstance(e, Relation):
                 r = self.alias("r")

@@ -1,0 +1,139 @@
+"""The sensitivity model: each sensitive value declared once, with the fields derived from it
+and how each looks to a caller who was not granted the value.
+
+A grant of `person.id_number` on a row's region shows that row's identity number whole, and
+with it what the number carries: the birth date and the gender. Elsewhere each field shows its
+mask, and comparing, ordering or grouping on it is refused (no bisection). Every output asks
+this module: the resolver path through `Mask.python`, the compiled path through `Mask.sql`,
+filters, orderings and statistics through `comparable_where`, the audit under the field's own name.
+
+Masks are chosen so that what a caller can read never narrows a masked value to fewer than
+10,000 candidates (tests/test_inference.py counts them for every demo role):
+- an identity number keeps its area (6 digits) and its check digit: birth date (8 digits) and
+  sequence (3) stay hidden; with the birth year, which everyone reads, ~33,000 numbers remain;
+- a phone keeps 3 + 4 digits: 10,000 remain;
+- the birth date and the gender are withheld: the birth date would give back the 8 hidden
+  digits, the gender the parity of digit 17.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+from .predicate import FALSE, Compare, Pred, StartsWith, or_
+
+
+class Mask:
+    """How a value looks where it is not granted: in Python (resolver path) and in SQL
+    (compiled path), from one definition."""
+
+    def python(self, value: Any) -> Any:
+        raise NotImplementedError
+
+    def sql(self, d, column: str) -> str:
+        """`d` is the dialect (resolvers.sqlread.dialect.Sql); `column` an SQL expression."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class KeepEnds(Mask):
+    """`341823***********6`: the first `head` and last `tail` characters, stars between."""
+
+    head: int
+    tail: int
+
+    def python(self, value):
+        if not value:
+            return value
+        return value[: self.head] + "*" * max(len(value) - self.head - self.tail, 0) + value[-self.tail:]
+
+    def sql(self, d, column):
+        return d.keep_ends(column, self.head, self.tail)
+
+
+@dataclass(frozen=True)
+class Withheld(Mask):
+    """Not shown at all (null): a derived field that would rebuild the hidden part."""
+
+    def python(self, value):
+        return None
+
+    def sql(self, d, column):
+        return "NULL"
+
+
+# A key-person tag (重点人员): `key` or anything under `key/`. A predicate on the tag column,
+# so it renders to SQL (compiled path, statistics) and tests a tag in Python from one text.
+KEY_TAG: Pred = or_(Compare("tag", "eq", "key"), StartsWith("tag", "key/"))
+
+
+def is_key_tag(tag: str) -> bool:
+    return KEY_TAG.matches(SimpleNamespace(tag=tag))
+
+
+@dataclass(frozen=True)
+class WithoutKeyTags(Mask):
+    """A person's tags with the key-person tags left out."""
+
+    def python(self, tags):
+        return [t for t in tags if not is_key_tag(t)]
+
+    def sql(self, d, column):  # the compiled path filters tag rows with KEY_TAG instead
+        raise TypeError("tags are masked row by row (KEY_TAG)")
+
+
+@dataclass(frozen=True)
+class Sensitive:
+    """One sensitive value: `kind.name` is the object a policy grants (`person.id_number`);
+    `fields` maps the value's own field and each field derived from it to its mask."""
+
+    kind: str
+    name: str
+    fields: dict[str, Mask]
+
+    @property
+    def grant(self) -> str:
+        return f"{self.kind}.{self.name}"
+
+
+SENSITIVE: tuple[Sensitive, ...] = (
+    Sensitive("person", "id_number", {"id_number": KeepEnds(6, 1), "birth_date": Withheld(), "gender": Withheld()}),
+    Sensitive("person", "phone", {"phone": KeepEnds(3, 4)}),
+    Sensitive("person", "key_tags", {"tags": WithoutKeyTags()}),
+)
+
+_BY_FIELD: dict[tuple[str, str], Sensitive] = {
+    (s.kind, f): s for s in SENSITIVE for f in s.fields
+}
+
+
+def governing(kind: str, field_name: str) -> Sensitive | None:
+    """The sensitive value a field is (or derives from), or None for a plain field."""
+    return _BY_FIELD.get((kind, field_name))
+
+
+def mask_of(kind: str, field_name: str) -> Mask:
+    return _BY_FIELD[(kind, field_name)].fields[field_name]
+
+
+class NotRevealed(Exception):
+    """Comparing on a field the caller is granted nowhere: the caller maps it to FORBIDDEN."""
+
+    def __init__(self, sensitive: Sensitive, field_name: str):
+        super().__init__(f"comparing on {field_name} needs the {sensitive.grant} grant")
+        self.sensitive, self.field_name = sensitive, field_name
+
+
+def comparable_where(scope, kind: str, field_name: str) -> Pred | None:
+    """Filtering, ordering or grouping on `field_name` narrows a value, so it is done only
+    among the rows where the caller sees it whole: the predicate to AND in, None for a plain
+    field; raises NotRevealed where the caller is granted it nowhere."""
+    sensitive = governing(kind, field_name)
+    if sensitive is None:
+        return None
+    where = scope.where(sensitive.grant)
+    if where == FALSE:
+        raise NotRevealed(sensitive, field_name)
+    return where
