@@ -41,12 +41,14 @@ import pull
 from exports import export_endpoint, place_qr_endpoint
 from policies.store import PolicyStore, seed_default_policy
 from policies.watcher import PolicyWatcher
+from resolvers.access import broken_grants_in_force
 from resolvers.categories import seed_event_categories
 from resolvers.visits import refresh_missing_visit_due, seed_visit_rules
 from resolvers.cache import AnswerCache, make_backend
 from resolvers.context import RequestContext
 from resolvers.event_bus import EventBus
 from resolvers.login_throttle import LoginThrottle
+from resolvers.registered_elsewhere import RegisterLookups
 from resolvers.rate_limit import SlidingWindow, make_counters
 from resolvers.request_id import request_id
 from resolvers.session import ScopeCache, build_context
@@ -107,6 +109,7 @@ class GridhubGraphQL(GraphQL):
         self.anonymous_limit = SlidingWindow(self.counters, "anonymous", settings.rate_limit_anonymous_requests,
                                              window)
         self.login_throttle = LoginThrottle(self.counters, settings)
+        self.register_lookups = RegisterLookups(self.counters, settings)
 
     async def __call__(self, scope, receive, send) -> None:
         """HTTP: the body capped, and every refusal a GraphQL error with a 4xx status
@@ -151,6 +154,7 @@ class GridhubGraphQL(GraphQL):
                                       request.headers.get("authorization"), request, response)
         context.answers = self.answers
         context.login_throttle = self.login_throttle
+        context.register_lookups = self.register_lookups
         context.client_ip = gateway.client_ip(request.scope)
         if isinstance(request, WebSocket):
             context.connection_params = None  # strawberry puts the connection_init payload here
@@ -346,6 +350,14 @@ async def _migrate(settings: Settings) -> None:
     await run_migrations(config=tortoise_config(settings.database_url))
     await Tortoise.close_connections()
     print("migrations applied")
+    await init_database(settings, migrate=False)
+    try:
+        broken = await broken_grants_in_force()
+    finally:
+        await Tortoise.close_connections()
+    # listed, never dropped: an admin decides what becomes of each
+    for line in broken:
+        print(f"breaks the delegation rules: {line}")
 
 
 def main(argv: list[str] | None = None) -> None:

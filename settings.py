@@ -41,6 +41,10 @@ class Settings(BaseSettings):
                                                                  "then `login` answers RATE_LIMITED")
     login_failures_per_ip: int = Field(50, ge=1, description="failed sign-ins from one client IP per window")
     login_failure_window_seconds: int = Field(900, ge=1)
+    registered_elsewhere_per_user: int = Field(
+        10, ge=1, description="writes per window whose identity number or credit code is registered outside "
+                              "the writer's scope; past it such writes answer RATE_LIMITED (no register oracle)")
+    registered_elsewhere_window_seconds: int = Field(3600, ge=1)
     log_format: Literal["json", "text"] = Field("json", description="log lines as JSON objects (with the "
                                                      "request id and user) or as plain text")
     host: str = "127.0.0.1"

@@ -12,6 +12,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from models import AuditEntry, Region, ServiceToken, User
+from policies.delegation import broken_grants, grant_refusals, rule_refusals
 from policies.predicate import FALSE, Compare
 from policies.scope import ACTIONS, Scope
 from policies.store import PolicyStore
@@ -20,7 +21,7 @@ from .auth import create_service_token as make
 from .errors import BadInput, Forbidden, NotFound
 from .query import rows
 
-RULE_ACTIONS = (*ACTIONS, "grant")
+RULE_ACTIONS = (*ACTIONS, "grant", "delegate")
 WORKFLOW_ACTIONS = ("report", "accept", "dispatch", "escalate", "handle", "resolve", "verify", "close",
                     "reject", "supervise")
 _OBJECT = re.compile(r"^([a-z_]+(\.[a-z_]+)?(:[a-z0-9_*./]+)?|role:[a-z_.*]+)$")
@@ -179,11 +180,15 @@ async def grant_role(store: PolicyStore, actor: str, username: str, role: str, r
         raise NotFound(f"no user {username}")
     if not _ROLE.match(role or ""):
         raise BadInput("not a role name", field="role")
-    if not await Region.exists(region_path=region_path, deleted_at=None):
+    region = await Region.get_or_none(region_path=region_path, deleted_at=None)
+    if region is None:
         raise NotFound("no region with this path")
-    # Delegation: an admin grants only at nodes inside its own subtree, and only roles the
-    # policy lets it grant (role:<name> / grant), so never one it could not hold there.
-    _require(store, actor, region_path, f"role:{role}", "grant")
+    if revoke:  # taking away needs only the right to grant it there
+        _require(store, actor, region_path, f"role:{role}", "grant")
+    else:
+        refusals = grant_refusals(store, actor, username, role, region_path, region.tier.value)
+        if refusals:
+            raise Forbidden("; ".join(refusals), reasons=refusals)
     grant = RoleGrant(username, role, region_path + "*")
     changed = await store.edit("g", [username, role, grant.domain], add=not revoke, actor=actor,
                                region_path=region_path)
@@ -206,13 +211,14 @@ async def edit_rule(store: PolicyStore, actor: str, rule: PolicyRule, *, remove:
     county_wide = all(store.allows(actor, root, "policy", "update") for root in roots)
     for path in paths:
         _require(store, actor, path, "policy", "update")
-        # A subtree admin may shape only roles it may grant there, and may not give them a
-        # permission it does not hold itself (or it could grant itself anything). Denies only
-        # take away, so they need no such check. County-wide admins are the trust root.
-        if not county_wide:
+        # A subtree admin shapes only roles it may grant there, with rights it may hand out
+        # there; no admin makes a role that both administers and reads data (delegation.py).
+        refusals = [] if remove else rule_refusals(store, actor, rule.role, rule.object, rule.action,
+                                                   rule.effect, path, county_wide)
+        if refusals:
+            raise Forbidden("; ".join(refusals), reasons=refusals)
+        if remove and not county_wide:
             _require(store, actor, path, f"role:{rule.role}", "grant")
-            if rule.effect == "allow":
-                _require(store, actor, path, rule.object, rule.action)
     # audited where the rule applies: a `*` rule at the root (with one root), so the trail of
     # the county shows it (an empty path would be in no one's scope of `audit`)
     audited_at = paths[0] if rule.domain == "*" and len(paths) == 1 else rule.domain.rstrip("*")
@@ -224,11 +230,20 @@ async def edit_rule(store: PolicyStore, actor: str, rule: PolicyRule, *, remove:
 
 
 async def explain_access(store: PolicyStore, actor: str, username: str, action: str, obj: str,
-                         region_path: str) -> tuple[bool, list[str]]:
+                         region_path: str, grantee: str | None = None) -> tuple[bool, list[str], list[str]]:
+    """Whether `username` may take `action` on `obj` at the node, the rule that decided, and
+    the reasons it may not. A grant (`grant`, `role:<name>`) with a `grantee` is explained
+    as `grantRole` decides it: every bound of delegation that refuses it."""
     _require(store, actor, region_path, "policy", "read")
     if not await User.exists(username=username, deleted_at=None):
         raise NotFound(f"no user {username}")
-    return store.explain(username, region_path, obj, action)
+    allowed, rule = store.explain(username, region_path, obj, action)
+    if action == "grant" and obj.startswith("role:") and grantee is not None:
+        region = await Region.get_or_none(region_path=region_path, deleted_at=None)
+        reasons = grant_refusals(store, username, grantee, obj[len("role:"):], region_path,
+                                 region.tier.value if region else "")
+        return not reasons, rule, reasons
+    return allowed, rule, [] if allowed else [f"no rule allows {username} to {action} {obj} at {region_path}"]
 
 
 async def _user_for_admin(store: PolicyStore, actor: str, username: str) -> User:
@@ -270,3 +285,17 @@ async def revoke_service_token(store: PolicyStore, actor: str, token_id: int) ->
             await AuditEntry.create(actor=actor, action="revoke_token", object_kind="user",
                                     object_id=user.username, detail={"token": token.prefix})
     return await ServiceToken.get(id=token_id)
+
+
+async def broken_grants_in_force() -> list[str]:
+    """For `gridhub migrate`: grants and roles in the database that the delegation rules
+    would refuse today (policies.delegation.broken_grants), each as one line."""
+    store = PolicyStore()
+    await store.load()
+    tier_at = {r.region_path: r.tier.value for r in await Region.filter(deleted_at=None)}
+    granted_by = {}
+    for entry in await AuditEntry.filter(action="grant", object_kind="policy").order_by("id"):
+        ptype, *values = [v.strip() for v in entry.object_id.split(",")]
+        if ptype == "g" and len(values) == 3:
+            granted_by[tuple(values)] = entry.actor
+    return broken_grants(store, tier_at, granted_by)

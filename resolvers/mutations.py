@@ -15,9 +15,9 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 import models
-from policies.sensitivity import is_key_tag
 from policies.predicate import Compare, In
 from policies.scope import Scope
+from policies.sensitivity import is_key_tag
 
 from . import deadlines
 from . import validation as v
@@ -25,6 +25,7 @@ from .errors import BadInput, Conflict, Forbidden, NotFound
 from .event_bus import announce_event_change
 from .kinds import kind_of
 from .query import rows
+from .registered_elsewhere import RegisterLookups, unique_conflict
 from .staffing import check_address_code, next_address_code
 from .visits import refresh_visit_due
 
@@ -209,18 +210,13 @@ async def _ensure_in_scope(scope: Scope, kind: str, action: str, row_id: int) ->
         raise Forbidden(f"this {kind} is outside what you may {action}")
 
 
-def _unique_conflict(kind: str, error: IntegrityError) -> Conflict:
-    text = str(error).lower()
-    for column in ("id_number", "credit_code", "address_code", "code"):
-        if column in text:
-            return Conflict(f"another {kind} has this {camel(column)}", field=camel(column))
-    return Conflict(f"this {kind} conflicts with an existing one")
-
-
 async def create_row(scope: Scope, kind: str, data: dict, action: str = "create", *,
-                     announce: bool = True, actor: str = "system") -> Any:
-    """`announce=False` when the caller's own transaction goes on and announces at its end."""
+                     announce: bool = True, actor: str = "system", lookups: RegisterLookups | None = None) -> Any:
+    """`announce=False` when the caller's own transaction goes on and announces at its end;
+    `lookups`, the caller's budget of conflicts on registers held elsewhere."""
     spec = WRITABLE[kind]
+    if lookups is not None:
+        await lookups.check(actor, kind, data)
     for name in spec.required:
         if data.get(name) is None:
             raise BadInput(f"{camel(name)} is required", field=camel(name))
@@ -237,13 +233,15 @@ async def create_row(scope: Scope, kind: str, data: dict, action: str = "create"
             await _ensure_in_scope(scope, kind, action, row.id)
             await record_change(actor, action, kind, row, data)
     except IntegrityError as e:
-        raise _unique_conflict(kind, e) from None
+        raise await unique_conflict(scope, kind, data, str(e), actor, lookups) from None
     return await _announced(kind, row, action) if announce else row
 
 
 async def update_row(scope: Scope, kind: str, row_id: int, version: int, data: dict, *,
-                     actor: str = "system") -> Any:
+                     actor: str = "system", lookups: RegisterLookups | None = None) -> Any:
     spec = WRITABLE[kind]
+    if lookups is not None:
+        await lookups.check(actor, kind, data)
     for name in spec.immutable:
         if name in data:
             raise BadInput(f"{camel(name)} cannot be changed here", field=camel(name))
@@ -281,7 +279,7 @@ async def update_row(scope: Scope, kind: str, row_id: int, version: int, data: d
             await _ensure_in_scope(scope, kind, "update", row_id)
             await record_change(actor, "update", kind, row, data)
     except IntegrityError as e:
-        raise _unique_conflict(kind, e) from None
+        raise await unique_conflict(scope, kind, data, str(e), actor, lookups) from None
     return await _announced(kind, row, "update")
 
 

@@ -11,9 +11,10 @@ from tortoise import connections
 
 from policies.predicate import FALSE, TRUE, Compare, SqlParams, and_, path_prefix
 from policies.scope import Scope
+from policies.sensitivity import KEY_TAG
 
 from .errors import BadInput
-from .filters import as_utc
+from .filters import as_utc, revealed_for_comparing
 from .query import sql_dialect, visible
 
 
@@ -116,20 +117,23 @@ async def person_stats(scope: Scope, region_path: str, group_by: list[str]) -> S
     dialect = sql_dialect()
     params = SqlParams(dialect)
     columns, joins, tag_visible = [], "", None
+    # grouping on a sensitive or derived column counts only where the caller sees it
+    where = and_(visible(scope, "person"), path_prefix(region_path),
+                 *(revealed_for_comparing(scope, "person", name, "groupBy") for name in group_by))
     for name in group_by:
         if name == "child_region":
             columns.append((name, child_region_sql(dialect, params, region_path)))
-        elif name == "population_type":
-            columns.append((name, "x.population_type"))
+        elif name in ("population_type", "gender"):
+            columns.append((name, f"x.{name}"))
         elif name == "tag":
             columns.append((name, "t.tag"))
             joins = " JOIN person_tag t ON t.person_id = x.id"
             tag_visible = scope.where("person.key_tags")
-    condition = and_(visible(scope, "person"), path_prefix(region_path)).to_sql(params, "x")
+    condition = where.to_sql(params, "x")
     if tag_visible is not None:
-        hidden = params.add("key/%")
+        key_tag = KEY_TAG.to_sql(params, "t")
         shown = "1=0" if tag_visible == FALSE else tag_visible.to_sql(params, "x")
-        condition += f" AND (t.tag NOT LIKE {hidden} OR {shown})"
+        condition += f" AND (NOT {key_tag} OR {shown})"
     selected = ", ".join(f"{sql} AS g_{name}" for name, sql in columns)
     grouped = ", ".join(f"g_{name}" for name, _ in columns)
     sql = (f"SELECT {selected + ', ' if selected else ''}COUNT(DISTINCT x.id) AS n FROM person x{joins} "

@@ -84,6 +84,10 @@ class PolicyRuleInput:
 class Explanation:
     allowed: bool
     rule: Optional[list[str]] = strawberry.field(description="The rule that decided, if one did.")
+    reasons: list[str] = strawberry.field(
+        default_factory=list, description="Why it is refused: for a grant with a grantee, every bound of "
+                                          "delegation it breaks (self-grant, tier, a right the admin may not "
+                                          "hand out, separation of duties).")
 
 
 @strawberry.type(description="An entry of the append-only audit trail.")
@@ -160,10 +164,11 @@ class AccessQuery:
     @strawberry.field(description="Would `username` be allowed `action` on `object` at `region`, "
                                   "and by which rule?")
     async def explain_access(self, info: Info, username: str, action: str, object: str,
-                             region: GlobalID) -> Explanation:
-        allowed, rule = await access.explain_access(info.context.store, info.context.username, username,
-                                                    action, object, await _region_path(info, region))
-        return Explanation(allowed=allowed, rule=rule or None)
+                             region: GlobalID, grantee: Optional[str] = None) -> Explanation:
+        allowed, rule, reasons = await access.explain_access(
+            info.context.store, info.context.username, username, action, object, await _region_path(info, region),
+            grantee)
+        return Explanation(allowed=allowed, rule=rule or None, reasons=reasons)
 
     @strawberry.field
     async def service_tokens(self, info: Info, username: str) -> list[ServiceToken]:

@@ -31,12 +31,14 @@ def crud_fields(kind: str, node_type: type) -> dict:
     create_input, update_input = input_types(kind, type_name)
 
     async def create(info: Info, input: create_input) -> node_type:
-        return await mutations.create_row(info.context.scope, kind, to_data(input), actor=info.context.username)
+        return await mutations.create_row(info.context.scope, kind, to_data(input), actor=info.context.username,
+                                          lookups=getattr(info.context, "register_lookups", None))
 
     async def update(info: Info, id: GlobalID, version: int, input: update_input) -> node_type:
         row_id = decode_id(id, type_name)
         return await mutations.update_row(info.context.scope, kind, row_id, version, to_data(input),
-                                          actor=info.context.username)
+                                          actor=info.context.username,
+                                          lookups=getattr(info.context, "register_lookups", None))
 
     async def delete(info: Info, id: GlobalID, version: Optional[int] = None) -> node_type:
         return await mutations.delete_row(info.context.scope, kind, decode_id(id, type_name), version,

@@ -14,7 +14,7 @@ from resolvers import deadlines
 from resolvers.deadlines import light_sql
 from resolvers.errors import NotFound
 
-from .enums import EventSource, EventStatus, PopulationType
+from .enums import EventSource, EventStatus, Gender, PopulationType
 from .event import Light
 from .ids import decode_id
 from .refs import DepartmentRef, RegionRef
@@ -35,6 +35,8 @@ class PersonGroup(Enum):
     TAG = "tag"
     POPULATION_TYPE = "population_type"
     CHILD_REGION = "child_region"
+    GENDER = strawberry.enum_value("gender", description="Carried by the identity number: counted only among "
+                                   "the persons whose identity number you may read, FORBIDDEN where none.")
 
 
 @strawberry.type(description="What a group has in common; only the fields grouped by are set.")
@@ -60,6 +62,10 @@ class StatsKey:
     @strawberry.field
     def tag(self) -> Optional[str]:
         return self._key.get("tag")
+
+    @strawberry.field
+    def gender(self) -> Optional[Gender]:
+        return enums.Gender(self._key["gender"]) if self._key.get("gender") else None
 
     @strawberry.field
     def population_type(self) -> Optional[PopulationType]:

@@ -46,7 +46,8 @@ def settings() -> Settings:
                     # the suite sends many requests from one client: its own tests (test_limits,
                     # test_security) run tight limits on apps of their own
                     rate_limit_requests=1_000_000, rate_limit_anonymous_requests=1_000_000,
-                    login_failures_per_user=1_000_000, login_failures_per_ip=1_000_000)
+                    login_failures_per_user=1_000_000, login_failures_per_ip=1_000_000,
+                    registered_elsewhere_per_user=1_000_000)
 
 
 @pytest.fixture(scope="session")
@@ -56,7 +57,8 @@ async def app(settings):
     from resolvers.demo_users import create_demo_users
 
     application = create_app(settings)
-    async with LifespanManager(application):
+    # the default 5 s start-up timeout fails on a loaded 2-core machine (migrations, seeds)
+    async with LifespanManager(application, startup_timeout=120, shutdown_timeout=60):
         await build_demo(scale=DEMO_SCALE)
         await create_demo_users()
         await application.state.store.load()
