@@ -59,7 +59,8 @@ def administers(rights: list[tuple[str, str]]) -> bool:
 
 
 def touches_data(rights: list[tuple[str, str]]) -> bool:
-    return any(_matches_any(obj, DATA_OBJECTS) for obj, _ in rights)
+    """Rights over the data itself; handing a right out (`delegate`) is not using it."""
+    return any(_matches_any(obj, DATA_OBJECTS) and action != "delegate" for obj, action in rights)
 
 
 def grant_refusals(store: PolicyStore, actor: str, grantee: str, role: str, region_path: str,

@@ -157,3 +157,33 @@ def audit_rows(url: str) -> list[tuple]:
 
     with sqlite3.connect(url.removeprefix("sqlite://")) as conn:
         return [tuple(r) for r in conn.execute(sql)]
+
+
+def test_migrate_lists_grants_that_break_the_delegation_rules(tmp_path):
+    """Grants made before the bounds (or by hand) are listed by `gridhub migrate`, not dropped."""
+    import sqlite3
+
+    database = tmp_path / "grants.sqlite3"
+    env = {**os.environ, "DATABASE_URL": f"sqlite://{database}", "CACHE_URL": "memory://", "DEMO_MODE": "1",
+           "JWT_SECRET": "delegation-test-secret-0123456789abcdef"}
+    assert gridhub("demo", "--scale", "0.02", env=env).returncode == 0
+    clean = gridhub("migrate", env=env)
+    assert clean.returncode == 0 and "breaks the delegation rules" not in clean.stdout, clean.stdout
+    db = sqlite3.connect(database)
+    town = db.execute("SELECT region_path FROM region WHERE tier = 'town' ORDER BY code LIMIT 1").fetchone()[0]
+    with db:
+        db.execute("INSERT INTO casbin_rule (ptype, v0, v1, v2, v3, v4, v5) "
+                   "VALUES ('g', 'townadmin', 'grid_worker', ?, '', '', '')",
+                   (town + "*",))
+        db.execute("INSERT INTO audit_entry (at, actor, action, object_kind, object_id, field, region_path, detail) "
+                   "VALUES ('2026-01-01 00:00:00+00:00', 'townadmin', 'grant', 'policy', ?, '', ?, '{}')",
+                   (f"g, townadmin, grid_worker, {town}*", town))
+    listed = gridhub("migrate", env=env)
+    assert listed.returncode == 0
+    lines = [line for line in listed.stdout.splitlines() if line.startswith("breaks the delegation rules")]
+    assert lines == [
+        f"breaks the delegation rules: townadmin holds grid_worker at {town}, a town: grid_worker is held at "
+        "grid or micro_grid",
+        f"breaks the delegation rules: townadmin granted itself grid_worker at {town}",
+    ]
+    assert db.execute("SELECT COUNT(*) FROM casbin_rule WHERE v0 = 'townadmin' AND v1 = 'grid_worker'").fetchone() == (1,)

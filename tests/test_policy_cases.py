@@ -85,6 +85,23 @@ async def test_enforcer(app, anchors, case):
     assert in_scope == allowed
 
 
+def enforcer_reads(store, who: str, kind: str, row, tags: list[str], facts: dict) -> bool:
+    """The oracle: the enforcer asked about one row, at the row's own region."""
+    at = row.region_path
+    return ((store.allows(who, at, kind, "read") and not (kind == "event" and category_denied(store, who, row, at)))
+            or any(store.allows(who, at, f"person:{t}", "read") for t in tags)
+            or (kind == "event" and store.allows(who, at, f"event:category/{row.category}", "read"))
+            or (kind == "event" and row.handling_department_id is not None
+                and row.handling_department_id == facts["department_id"]
+                and store.allows(who, at, "event:assigned", "read")))
+
+
+def category_denied(store, who: str, row, at: str) -> bool:
+    """A deny rule on the event's category facet (event:category/service/key_visit)."""
+    allowed, rule = store.explain(who, at, f"event:category/{row.category}", "read")
+    return not allowed and bool(rule) and rule[-1] == "deny"
+
+
 async def fetch(client, kind: str, path: str) -> dict:
     fields = "id idNumber birthDate gender phone tags" if kind == "person" else "id"
     data = await client.query(f"""query($path: String) {{
@@ -104,21 +121,11 @@ async def test_over_http(app, anchors, sign_in, case):
                 person_id__in=[r.id for r in rows], deleted_at=None).values_list("person_id", "tag"):
             tags.setdefault(person_id, []).append(tag)
 
-    def readable(row) -> bool:  # the oracle: the enforcer asked row by row, at the row's own region
-        at = row.region_path
-        return ((store.allows(who, at, kind, "read") and not denied_category(row, at))
-                or any(store.allows(who, at, f"person:{t}", "read") for t in tags.get(row.id, []))
-                or (kind == "event" and store.allows(who, at, f"event:category/{row.category}", "read"))
-                or (kind == "event" and row.handling_department_id is not None
-                    and row.handling_department_id == facts["department_id"]
-                    and store.allows(who, at, "event:assigned", "read")))
+    def readable(row) -> bool:
+        return enforcer_reads(store, who, kind, row, tags.get(row.id, []), facts)
 
     def denied_category(row, at: str) -> bool:
-        """A deny rule on the event's category facet (event:category/service/key_visit)."""
-        if kind != "event":
-            return False
-        allowed, rule = store.explain(who, at, f"event:category/{row.category}", "read")
-        return not allowed and bool(rule) and rule[-1] == "deny"
+        return kind == "event" and category_denied(store, who, row, at)
 
     listed = await fetch(await sign_in(who), kind, path)
     nodes = {int(from_base64(n["id"])[1]): n for n in listed["nodes"]}
