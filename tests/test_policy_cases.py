@@ -244,31 +244,39 @@ async def test_delegation(app, anchors, sign_in, case):
     assert app.state.store.version == version, "a refused grant changes nothing"
 
 
-async def _holder(kind: str, column: str, at: str):
+async def _holder(kind: str, column: str, at: str, outside: str | None):
+    """A row under `at` (and not under `outside`) holding a value of `column`."""
     model = DATA_KINDS[kind]
-    return await model.filter(region_path__startswith=at, deleted_at=None, **{f"{column}__isnull": False}).first()
+    found = model.filter(region_path__startswith=at, deleted_at=None, **{f"{column}__isnull": False})
+    if outside:
+        found = found.exclude(region_path__startswith=outside)
+    holder = await found.first()
+    assert holder is not None, f"the demo holds a {kind} with a {column} under {at}"
+    return holder
 
 
 @pytest.mark.parametrize("case", REGISTER_CASES, ids=[c["id"] for c in REGISTER_CASES])
 async def test_the_register_is_no_oracle(app, anchors, sign_in, case):
     """Registering a person whose identity number is held at `where`, in the caller's own grid."""
     client, (kind, _, column) = await sign_in(case["who"]), case["object"].partition(".")
-    holder = await _holder(kind, column, anchors[case["where"]])
+    holder = await _holder(kind, column, anchors[case["where"]],
+                           anchors["grid"] if case["expect"] == "elsewhere" else None)
     own_grid = (await client.query("query($p: String) { regions(first: 1, filter: {regionPath: $p}) "
                                    "{ nodes { id } } }", p=anchors["grid"]))["regions"]["nodes"][0]["id"]
     mark = (await models.AuditEntry.all().order_by("-id").first()).id
-    people = await models.Person.all().count()
-    response = await client.post("mutation($i: PersonCreateInput!) { createPerson(input: $i) { id } }", {"i": {
-        "idNumber": holder.id_number, "name": "测试迁入", "regionId": own_grid}})
+    before = await DATA_KINDS[kind].all().count()
+    new = {"person": {"name": "测试迁入"}, "organisation": {"name": "测试单位", "kind": "ENTERPRISE"}}[kind]
+    response = await client.post(f"mutation($i: {kind.title()}CreateInput!) {{ create{kind.title()}(input: $i) {{ id }} }}",
+                                 {"i": {**new, camel(column): getattr(holder, column), "regionId": own_grid}})
     assert response.codes == ["CONFLICT"], response.errors
     extensions = response.errors[0]["extensions"]
     lookups = await models.AuditEntry.filter(id__gt=mark, action="lookup_sensitive", actor=case["who"])
     if case["expect"] == "conflict":
-        assert "reason" not in extensions and extensions["field"] == "idNumber" and not lookups
+        assert "reason" not in extensions and extensions["field"] == camel(column) and not lookups
     else:
-        assert extensions == {"code": "CONFLICT", "field": "idNumber", "reason": "REGISTERED_ELSEWHERE"}
+        assert extensions == {"code": "CONFLICT", "field": camel(column), "reason": "REGISTERED_ELSEWHERE"}
         message = response.errors[0]["message"]
         assert holder.name not in message and holder.region_path not in message and "registered elsewhere" in message
         assert [(e.object_id, e.field, e.region_path, e.detail["tried"]) for e in lookups] == [
-            (str(holder.id), "id_number", holder.region_path, holder.id_number)]
-    assert await models.Person.all().count() == people
+            (str(holder.id), column, holder.region_path, getattr(holder, column))]
+    assert await DATA_KINDS[kind].all().count() == before
