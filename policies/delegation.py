@@ -75,6 +75,7 @@ def grant_refusals(store: PolicyStore, actor: str, grantee: str, role: str, regi
         reasons.append(f"{role} is held at {' or '.join(tiers) or 'no declared tier'}, not at a {tier}")
     if not store.allows(actor, region_path, f"role:{role}", "grant"):
         reasons.append(f"no rule lets {actor} grant role:{role} at {region_path}")
+        return reasons  # what it may hand out matters only where it may grant the role at all
     missing = sorted({f"{obj} {action}" for obj, action in rights_of(store, role)
                       if not store.allows(actor, region_path, obj, "delegate")})
     if missing:

@@ -13,7 +13,8 @@ Masks are chosen so that what a caller can read never narrows a masked value to 
   sequence (3) stay hidden; with the birth year, which everyone reads, ~33,000 numbers remain;
 - a phone keeps 3 + 4 digits: 10,000 remain;
 - the birth date and the gender are withheld: the birth date would give back the 8 hidden
-  digits, the gender the parity of digit 17.
+  digits, the gender the parity of digit 17;
+- a house's exact address shows its compound and building: unit, floor and room are withheld.
 """
 
 from __future__ import annotations
@@ -29,11 +30,13 @@ class Mask:
     """How a value looks where it is not granted: in Python (resolver path) and in SQL
     (compiled path), from one definition."""
 
-    def python(self, value: Any) -> Any:
+    def python(self, value: Any, row: Any = None) -> Any:
+        """`row`: the row the value belongs to, for masks made from its other columns."""
         raise NotImplementedError
 
-    def sql(self, d, column: str) -> str:
-        """`d` is the dialect (resolvers.sqlread.dialect.Sql); `column` an SQL expression."""
+    def sql(self, d, column: str, a: str) -> str:
+        """`d` is the dialect (resolvers.sqlread.dialect.Sql); `column` an SQL expression of
+        the row aliased `a`."""
         raise NotImplementedError
 
 
@@ -44,12 +47,12 @@ class KeepEnds(Mask):
     head: int
     tail: int
 
-    def python(self, value):
+    def python(self, value, row=None):
         if not value:
             return value
         return value[: self.head] + "*" * max(len(value) - self.head - self.tail, 0) + value[-self.tail:]
 
-    def sql(self, d, column):
+    def sql(self, d, column, a):
         return d.keep_ends(column, self.head, self.tail)
 
 
@@ -57,11 +60,27 @@ class KeepEnds(Mask):
 class Withheld(Mask):
     """Not shown at all (null): a derived field that would rebuild the hidden part."""
 
-    def python(self, value):
+    def python(self, value, row=None):
         return None
 
-    def sql(self, d, column):
+    def sql(self, d, column, a):
         return "NULL"
+
+
+@dataclass(frozen=True)
+class UpToBuilding(Mask):
+    """An exact address (a flat: unit, floor, room) shown as its compound and building only
+    (`梅林雅居1幢`), made from the structured columns, so no spelling of the free text can
+    leave the room in; a place without unit, floor or room is not an exact address."""
+
+    def python(self, value, row=None):
+        if not (row.unit or row.floor or row.room):
+            return value
+        return row.compound + (f"{row.building}幢" if row.building else "")
+
+    def sql(self, d, column, a):
+        return (f"CASE WHEN {a}.unit = '' AND {a}.floor = '' AND {a}.room = '' THEN {column} "
+                f"ELSE {a}.compound || CASE WHEN {a}.building = '' THEN '' ELSE {a}.building || '幢' END END")
 
 
 # A key-person tag (重点人员): `key` or anything under `key/`. A predicate on the tag column,
@@ -77,10 +96,10 @@ def is_key_tag(tag: str) -> bool:
 class WithoutKeyTags(Mask):
     """A person's tags with the key-person tags left out."""
 
-    def python(self, tags):
+    def python(self, tags, row=None):
         return [t for t in tags if not is_key_tag(t)]
 
-    def sql(self, d, column):  # the compiled path filters tag rows with KEY_TAG instead
+    def sql(self, d, column, a):  # the compiled path filters tag rows with KEY_TAG instead
         raise TypeError("tags are masked row by row (KEY_TAG)")
 
 
@@ -102,6 +121,9 @@ SENSITIVE: tuple[Sensitive, ...] = (
     Sensitive("person", "id_number", {"id_number": KeepEnds(6, 1), "birth_date": Withheld(), "gender": Withheld()}),
     Sensitive("person", "phone", {"phone": KeepEnds(3, 4)}),
     Sensitive("person", "key_tags", {"tags": WithoutKeyTags()}),
+    # a house's exact address: its unit, floor and room, which its name and address spell out
+    Sensitive("place", "address", {"address": UpToBuilding(), "name": UpToBuilding(), "unit": Withheld(),
+                                   "floor": Withheld(), "room": Withheld()}),
 )
 
 _BY_FIELD: dict[tuple[str, str], Sensitive] = {

@@ -47,7 +47,7 @@ class RequestContext:
         if value is None or sensitive is None:
             return value
         if not self.scope.sees_unmasked(kind, sensitive.name, row):
-            return sensitive.fields[field_name].python(value)
+            return sensitive.fields[field_name].python(value, row)
         self.note_sensitive_read(kind, sensitive.name, row)
         return value
 

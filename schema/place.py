@@ -22,21 +22,37 @@ class Place(ModelNode, Versioned):
     row_kind = "place"
     id: NodeID[int]
     code: str = strawberry.field(description="Standard address code.")
-    name: str
     kind: PlaceKind
     usage: str
-    address: str
     compound: str
     building: str
-    unit: str
-    floor: str
-    room: str
     owner_name: str
     longitude: Optional[float]
     latitude: Optional[float]
     address_code: Optional[str] = strawberry.field(description=(
         "一标: the standard address code, the content of the place's QR code (`GET /places/{id}/qr.svg`): "
         "the region's code and a six-digit serial unless given on create; digits and upper-case letters."))
+
+    @strawberry.field(description="A house's exact address shows only its compound and building (`梅林雅居1幢`) "
+                                  "where you were not granted `place.address`.")
+    def name(self: models.Place, info: Info) -> str:
+        return info.context.reveal("place", "name", self, self.name)
+
+    @strawberry.field(description="As `name`: up to the building where you were not granted `place.address`.")
+    def address(self: models.Place, info: Info) -> str:
+        return info.context.reveal("place", "address", self, self.address)
+
+    @strawberry.field(description="Part of the exact address: null where you were not granted `place.address`.")
+    def unit(self: models.Place, info: Info) -> Optional[str]:
+        return info.context.reveal("place", "unit", self, self.unit)
+
+    @strawberry.field(description="Part of the exact address: null where you were not granted `place.address`.")
+    def floor(self: models.Place, info: Info) -> Optional[str]:
+        return info.context.reveal("place", "floor", self, self.floor)
+
+    @strawberry.field(description="Part of the exact address: null where you were not granted `place.address`.")
+    def room(self: models.Place, info: Info) -> Optional[str]:
+        return info.context.reveal("place", "room", self, self.room)
 
     @strawberry.field
     async def region(self: models.Place, info: Info) -> Optional[RegionRef]:

@@ -332,3 +332,37 @@ async def test_an_edit_keeps_the_key_tags_the_editor_cannot_see(sign_in, anchors
         assert stored == key_tags | {"role/volunteer"}
     finally:
         await admin.query(UNRULE, r=rule)
+
+
+async def test_an_admin_grants_a_role_only_if_it_may_hand_out_every_right_of_it(sign_in, gql, anchors):
+    """The chief admin lets the town admin grant public security's role in its town, but not
+    hand out identity numbers there: the grant is refused, naming the right it may not give."""
+    admin, townadmin = await sign_in("admin"), await sign_in("townadmin")
+    town = anchors["town"]
+    rules = [{"role": "policy_admin", "domain": town + "*", "object": "role:dept.public_security",
+              "action": "grant", "effect": "allow"},
+             {"role": "policy_admin", "domain": town + "*", "object": "person.id_number",
+              "action": "delegate", "effect": "deny"}]
+    for rule in rules:
+        await admin.query(RULE, r=rule)
+    try:
+        response = await townadmin.post(GRANT, {"u": "leader", "r": "dept.public_security",
+                                                "g": await region_id(gql, town)})
+        assert response.codes == ["FORBIDDEN"]
+        assert response.errors[0]["extensions"]["reasons"] == [
+            f"townadmin may not hand out at {town}: person.id_number read"]
+    finally:
+        for rule in rules:
+            await admin.query(UNRULE, r=rule)
+    assert await models.CasbinRule.filter(v0="policy_admin", v1=town + "*").count() == 0
+
+
+@pytest.mark.parametrize("who", ["townadmin", "admin"])
+async def test_no_admin_gives_an_admin_role_the_data(sign_in, anchors, who):
+    """Separation of duties binds the chief admin too: policy admins read no person by being admins."""
+    rule = {"role": "policy_admin", "domain": anchors["town"] + "*", "object": "person", "action": "read",
+            "effect": "allow"}
+    response = await (await sign_in(who)).post(RULE, {"r": rule})
+    assert response.codes == ["FORBIDDEN"]
+    assert any("separation of duties" in r for r in response.errors[0]["extensions"]["reasons"])
+    assert (await (await sign_in("townadmin")).query("{ persons { totalCount } }"))["persons"]["totalCount"] == 0

@@ -396,7 +396,7 @@ def test_townadmin_sees_and_edits_only_its_town(console, hub, places):
         console.type("#grant-username", "worker")
         console.type("#grant-role", "grid_worker")
         console.submit("#grant-form")
-        code, text = console.refusal("you may not grant role:grid_worker")
+        code, text = console.refusal("no rule lets townadmin grant role:grid_worker")
         assert code == "FORBIDDEN" and "FORBIDDEN" in text
         console.screenshot("admin-console-forbidden.png")
         roles = hub.data("{ me { roles { domain } } }", places["tokens"]["worker"])["me"]["roles"]

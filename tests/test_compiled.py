@@ -33,7 +33,7 @@ MANY_ROOTS = """{ a: regions(first: 3) { nodes { name parent { name } } }
 Q1 = """query($grid: ID!) { persons(first: 50, filter: {region: $grid}) { nodes {
   name idNumber tags household { code members { name relationToHead } } residence { name address } } } }"""
 
-LISTS = """{ places(first: 6, orderBy: [{field: NAME, direction: DESC}]) { nodes { name
+LISTS = """{ places(first: 6, orderBy: [{field: CODE, direction: DESC}]) { nodes { name
     residents { name idNumber tags events { title occurredAt } }
     households { code members { name phone } } things { code events { title place { name } } }
     events { title status occurredAt persons { name idNumber } things { name owner { name } } }

@@ -13,6 +13,7 @@ import pytest
 
 import models
 from resolvers.auth import hash_password
+from resolvers.users import bootstrap_grant
 from resolvers.validation import id_number_check_digit
 
 from .client import GraphQLClient
@@ -242,18 +243,24 @@ REVOKE = "mutation($u: String!, $r: String!, $g: ID!) { revokeRole(username: $u,
 
 
 @pytest.fixture
-async def scratch(sign_in):
+async def scratch(app, sign_in):
     """Users and persons of one test, removed afterwards (rows, tags, moves, grants), so the
     suite's other tests count the demo county as it was."""
     admin = await sign_in("admin")
     made = {"persons": [], "grants": []}
 
-    async def user(username: str, role: str, region: str, department: str | None = None) -> GraphQLClient:
-        """A user holding `role` at `region`, granted by the chief admin as an admin would."""
+    async def user(username: str, role: str, region: str, department: str | None = None, *,
+                   operator: bool = False) -> GraphQLClient:
+        """A user holding `role` at `region`, granted by the chief admin as an admin would
+        (or by the operator, `gridhub user grant`, for a grant no admin may make)."""
         department_id = (await models.Department.get(code=department)).id if department else None
         await models.User.get_or_create(username=username, defaults={
             "password_hash": hash_password("demo"), "department_id": department_id})
-        await admin.query(GRANT, u=username, r=role, g=region)
+        if operator:
+            path = (await models.Region.get(id=_row_id(region))).region_path
+            await bootstrap_grant(app.state.store, "operator", username, role, path)
+        else:
+            await admin.query(GRANT, u=username, r=role, g=region)
         made["grants"].append((username, role, region))
         return await sign_in(username)
 
@@ -285,7 +292,8 @@ async def test_incremental_pulls_carry_updates_deletions_moves_and_facet_exits(h
     town_id = (await region_ids(admin, anchors["town"], "TOWN"))[0]
     grid = (await region_ids(admin, anchors["grid"], "GRID"))[0]
     elsewhere = await region_ids(admin, anchors["town2"], "GRID")
-    editor = await new_user("sync_editor", "grid_worker", county_id)
+    # a county-wide writer: no admin grants a grid worker at the county (delegation's tiers)
+    editor = await new_user("sync_editor", "grid_worker", county_id, operator=True)
     town_civil = await new_user("town_civil", "dept.civil_affairs", town_id, "civil_affairs")
     civil = await sign_in("civil")
 

@@ -232,7 +232,9 @@ async def test_split_hands_the_events_in_hand_to_the_parts(sign_in):
     community = await models.Region.get(id=grid.parent_id)
     sibling = next(g for g in await models.Region.filter(parent_id=community.id, tier=Tier.GRID, deleted_at=None)
                    .order_by("code") if g.id != grid.id)
-    leader = await new_worker(sign_in, admin, "hand_lead", community, role="grid_leader")
+    # a grid leader over both grids (held at grids, as delegation requires), granted at each
+    await new_worker(sign_in, admin, "hand_lead", sibling, role="grid_leader")
+    leader = await new_worker(sign_in, admin, "hand_lead", grid, role="grid_leader")
     w1 = await new_worker(sign_in, admin, "hand_w1", grid)
     w2 = await new_worker(sign_in, admin, "hand_w2", grid)
     place = (await models.Place.filter(region_id=grid.id, deleted_at=None).order_by("-id").first()).id

@@ -65,7 +65,7 @@ class Renderer:
             raw = f"{a}.{e.value.column}"
             sees = self.pred(self.scope.where(sensitive.grant), a)
             return (f"CASE WHEN {raw} IS NULL THEN NULL WHEN {sees} THEN {self.column(e.value, a)} "
-                    f"ELSE {sensitive.fields[e.field].sql(d, raw)} END")
+                    f"ELSE {sensitive.fields[e.field].sql(d, raw, a)} END")
         if isinstance(e, Tags):
             t = self.alias("g")
             sees = self.pred(self.scope.where("person.key_tags"), a)
