@@ -13,6 +13,8 @@ and read. A database made before gets what a new one is seeded with:
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 
+from ._policy_lines import add_default_lines, runner
+
 KEY_VISIT = "service/key_visit"
 LINES = (
     ("community_centre", "event:category/service/key_visit", "read", "deny"),
@@ -22,13 +24,7 @@ LINES = (
 
 
 async def forward(apps, schema_editor) -> None:
-    client = schema_editor.client
-    postgres = client.capabilities.dialect == "postgres"
-
-    async def run(sql: str, *values) -> list:
-        """`sql` with `%s` for each value in order, in the dialect's placeholders."""
-        marks = iter(f"${i}" if postgres else "?" for i in range(1, len(values) + 1))
-        return (await client.execute_query(sql.replace("%s", "{}").format(*marks), list(values)))[1]
+    run = runner(schema_editor)
 
     if (await run("SELECT COUNT(*) AS n FROM event_category"))[0]["n"]:
         await run("INSERT INTO event_category (path, name, parent_path, accept_hours, handle_hours, verify_hours, "
@@ -37,16 +33,7 @@ async def forward(apps, schema_editor) -> None:
                   "COALESCE((SELECT sort_order FROM event_category WHERE path = 'service/visit'), 0), "
                   "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1 "
                   "WHERE NOT EXISTS (SELECT 1 FROM event_category WHERE path = %s)", KEY_VISIT, KEY_VISIT)
-    changed = False
-    for role, obj, action, effect in LINES:
-        if (await run("SELECT COUNT(*) AS n FROM casbin_rule WHERE ptype = 'p' AND v0 = %s", role))[0]["n"]:
-            await run("INSERT INTO casbin_rule (ptype, v0, v1, v2, v3, v4, v5) SELECT 'p', %s, '*', %s, %s, %s, '' "
-                      "WHERE NOT EXISTS (SELECT 1 FROM casbin_rule WHERE ptype = 'p' AND v0 = %s AND v1 = '*' "
-                      "AND v2 = %s AND v3 = %s AND v4 = %s AND v5 = '')",
-                      role, obj, action, effect, role, obj, action, effect)
-            changed = True
-    if changed:
-        await run("UPDATE policy_state SET version = version + 1")
+    await add_default_lines(run, LINES)
     await run("UPDATE event SET category = %s WHERE kind = 'visit' AND category = 'service/visit' "
               "AND id IN (SELECT ep.event_id FROM event_person ep JOIN person_tag t ON t.person_id = ep.person_id "
               "WHERE t.tag LIKE 'key/%')", KEY_VISIT)

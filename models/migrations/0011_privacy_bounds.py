@@ -12,6 +12,8 @@ dropped here.
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 
+from ._policy_lines import add_default_lines, runner
+
 LINES = (
     *(("policy_admin", obj, "delegate", "allow")
       for obj in ("region", "person*", "household*", "place*", "event*", "thing*", "organisation*", "staff",
@@ -23,24 +25,7 @@ LINES = (
 
 
 async def forward(apps, schema_editor) -> None:
-    client = schema_editor.client
-    postgres = client.capabilities.dialect == "postgres"
-
-    async def run(sql: str, *values) -> list:
-        """`sql` with `%s` for each value in order, in the dialect's placeholders."""
-        marks = iter(f"${i}" if postgres else "?" for i in range(1, len(values) + 1))
-        return (await client.execute_query(sql.replace("%s", "{}").format(*marks), list(values)))[1]
-
-    changed = False
-    for role, obj, action, effect in LINES:
-        if (await run("SELECT COUNT(*) AS n FROM casbin_rule WHERE ptype = 'p' AND v0 = %s", role))[0]["n"]:
-            await run("INSERT INTO casbin_rule (ptype, v0, v1, v2, v3, v4, v5) SELECT 'p', %s, '*', %s, %s, %s, '' "
-                      "WHERE NOT EXISTS (SELECT 1 FROM casbin_rule WHERE ptype = 'p' AND v0 = %s AND v1 = '*' "
-                      "AND v2 = %s AND v3 = %s AND v4 = %s AND v5 = '')",
-                      role, obj, action, effect, role, obj, action, effect)
-            changed = True
-    if changed:
-        await run("UPDATE policy_state SET version = version + 1")
+    await add_default_lines(runner(schema_editor), LINES)
 
 
 async def backward(apps, schema_editor) -> None:
