@@ -54,7 +54,8 @@ def rights_of(store: PolicyStore, role: str) -> list[tuple[str, str]]:
 
 
 def administers(rights: list[tuple[str, str]]) -> bool:
-    return any(_matches_any(obj, ADMIN_OBJECTS) and action != "read" or obj.startswith("role:")
+    """Changing the policy, users or categories, or granting roles (reading them is not)."""
+    return any(obj.startswith("role:") or (_matches_any(obj, ADMIN_OBJECTS) and action != "read")
                for obj, action in rights)
 
 

@@ -5,7 +5,8 @@ A grant of `person.id_number` on a row's region shows that row's identity number
 with it what the number carries: the birth date and the gender. Elsewhere each field shows its
 mask, and comparing, ordering or grouping on it is refused (no bisection). Every output asks
 this module: the resolver path through `Mask.python`, the compiled path through `Mask.sql`,
-filters, orderings and statistics through `comparable_where`, the audit under the field's own name.
+filters, orderings and statistics through `comparable_where`; the audit records a read under
+the sensitive value's name (a birth date read is a read of the identity number).
 
 Masks are chosen so that what a caller can read never narrows a masked value to fewer than
 10,000 candidates (tests/test_inference.py counts them for every demo role):
