@@ -94,6 +94,8 @@ async def reset_database(settings: Settings) -> None:
 
 
 class GridhubGraphQL(GraphQL):
+    websocket_adapter_class = gateway.TextFrames
+
     def __init__(self, settings: Settings, store: PolicyStore):
         super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True,
                          subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,))

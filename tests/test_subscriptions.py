@@ -75,7 +75,7 @@ class Listener:
 
     async def read(self) -> None:
         async for raw in self.socket:
-            await self.received.put((json.loads(raw), time.monotonic()))
+            await self.received.put((text_frame(raw), time.monotonic()))
 
 
 async def open_socket(url: str, payload: dict | None = None) -> ClientConnection:
@@ -85,8 +85,15 @@ async def open_socket(url: str, payload: dict | None = None) -> ClientConnection
     return ws
 
 
+def text_frame(raw: str | bytes) -> dict:
+    """A message of the protocol: JSON in a text frame (the websockets client gives a text
+    frame as str, a binary one as bytes, which browsers' clients cannot read)."""
+    assert isinstance(raw, str), f"a binary frame: {raw[:80]!r}"
+    return json.loads(raw)
+
+
 async def answer(ws: ClientConnection) -> dict:
-    return json.loads(await asyncio.wait_for(ws.recv(), WAIT))
+    return text_frame(await asyncio.wait_for(ws.recv(), WAIT))
 
 
 async def signed_in_socket(url: str, token: str | None) -> ClientConnection:
