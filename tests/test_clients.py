@@ -3,8 +3,8 @@ and Apollo Client examples of docs/frontend.md as written, run by Node from test
 (`npm ci` there; .ci/run does it). Signed in as the demo `worker`, each client hears the
 changes of its grid and never one of the sibling grid, and runs its queries and mutations.
 
-The hub is a real `gridhub serve` on a scratch demo database (on PostgreSQL the database
-`<suite's>_gh_clients_scratch`). Without node or tests/js/node_modules the tests skip, except
+The hub is a real `gridhub serve` on a scratch demo database (conftest's `served_hub`).
+Without node or tests/js/node_modules the tests skip, except
 in CI (`CI` set), where they fail: CI must run them."""
 
 from __future__ import annotations
@@ -19,11 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from .servers import ROOT, Server, base_env, scratch_demo_database
+from .servers import ROOT, Server
 
 JS = ROOT / "tests" / "js"
 FRONTEND_DOC = ROOT / "docs" / "frontend.md"
-PG_DATABASE = "gh_clients_scratch"
 DOCS_ORIGIN = "hub.example.org"
 GRANT = """mutation($u: String!, $g: ID!) { grantRole(username: $u, role: "grid_worker", region: $g) { role } }"""
 
@@ -43,19 +42,8 @@ def node_command() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def clients_database(tmp_path_factory):
-    yield from scratch_demo_database(tmp_path_factory, PG_DATABASE)
-
-
-@pytest.fixture(scope="module")
-def hub(clients_database, tmp_path_factory):
-    env = {**base_env(clients_database), "RATE_LIMIT_ANONYMOUS_REQUESTS": "100000"}
-    server = Server("clients", env, tmp_path_factory.mktemp("clients-logs"))
-    try:
-        server.wait_healthy()
-        yield server
-    finally:
-        server.stop()
+def hub(served_hub):
+    return served_hub
 
 
 @pytest.fixture(scope="module")

@@ -268,6 +268,13 @@ async def test_signing_in_over_the_socket(ws_url, tokens, gql, anchors):
     await ws.close()
 
 
+async def test_a_subscription_over_http_is_refused(worker):
+    """A client that sends a subscription over HTTP is told where it runs, not given a 500."""
+    response = await worker.post(CHANGES)
+    assert response.codes == ["BAD_REQUEST"] and response.data is None
+    assert "over WebSocket" in response.errors[0]["message"]
+
+
 def test_a_slow_subscriber_loses_its_oldest_changes(caplog):
     subscriber = Subscriber(2)
     with caplog.at_level(logging.WARNING, logger="gridhub.events"):
