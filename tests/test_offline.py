@@ -16,7 +16,7 @@ import time
 import pytest
 
 import graphiql
-from tests.browser import OFFLINE, browser, chromium, internet_unreachable, loaded_from
+from .browser import OFFLINE, browser, chromium, internet_unreachable, loaded_from
 
 from .test_admin_console import Console
 
