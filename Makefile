@@ -22,7 +22,13 @@ demo: install
 serve: demo
 	DEMO_MODE=1 $(BIN)/gridhub serve
 
-test: install-test
+# the JavaScript clients of tests/test_clients.py, when npm is there (they skip without it)
+JS_CLIENTS := tests/js/node_modules/.package-lock.json
+$(JS_CLIENTS): tests/js/package-lock.json
+	@if command -v npm >/dev/null; then npm ci --prefix tests/js --no-audit --no-fund --loglevel=error; \
+	else echo "no npm: the JavaScript client tests (tests/test_clients.py) will skip"; fi
+
+test: install-test $(JS_CLIENTS)
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 schema: install

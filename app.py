@@ -36,8 +36,10 @@ from tortoise.migrations.api.migrate import migrate as run_migrations
 
 import accounts
 import gateway
+import graphiql
 import observability
 import pull
+import web_clients
 from exports import export_endpoint, place_qr_endpoint
 from policies.store import PolicyStore, seed_default_policy
 from policies.watcher import PolicyWatcher
@@ -96,6 +98,12 @@ async def reset_database(settings: Settings) -> None:
 
 
 class GridhubGraphQL(GraphQL):
+    websocket_adapter_class = gateway.TextFrames
+
+    @property
+    def graphql_ide_html(self) -> str:
+        return graphiql.page()  # its assets served by the hub (/static/graphiql/), not a CDN
+
     def __init__(self, settings: Settings, store: PolicyStore):
         super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True,
                          subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,))
@@ -289,8 +297,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
             Route("/places/{id:path}/qr.svg", place_qr_endpoint(graphql), methods=["GET"]),
             WebSocketRoute("/graphql", graphql),
             Mount("/admin", StaticFiles(directory=ADMIN_DIR, html=True, check_dir=False)),  # the policy console
+            Mount("/static", StaticFiles(directory=graphiql.STATIC_DIR, check_dir=False)),  # GraphiQL's assets
         ],
-        middleware=[Middleware(gateway.RequestIds), Middleware(observability.RequestMetrics)],
+        middleware=[Middleware(gateway.RequestIds), *web_clients.middleware(settings),
+                    Middleware(observability.RequestMetrics)],
         lifespan=lifespan,
     )
     application.state.graphql = graphql  # its rate limits, for operators' tools and tests

@@ -12,6 +12,9 @@ from typing import Any
 from cross_web import HTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.websockets import WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.schema.exceptions import InvalidOperationTypeError
 
 from resolvers.metrics import count_error
@@ -167,3 +170,17 @@ class RequestIds:
             await internal_error_response()(scope, receive, send_with_id)
         finally:
             current.reset(token)
+
+
+class TextFrames(ASGIWebSocketAdapter):
+    """graphql-transport-ws messages as text frames. The view's JSON encoder (orjson) makes
+    bytes, which strawberry sends as binary frames: the `graphql-ws` client of browsers
+    (urql, Apollo, GraphiQL) then reads a Blob and fails with "Message is missing the 'type'
+    property". The protocol is JSON text, so the bytes (UTF-8) go out as text."""
+
+    async def send_json(self, message) -> None:
+        encoded = self.view.encode_json(message)
+        try:
+            await self.ws.send_text(encoded.decode() if isinstance(encoded, bytes) else encoded)
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -47,8 +47,24 @@ class Settings(BaseSettings):
     registered_elsewhere_window_seconds: int = Field(3600, ge=1)
     log_format: Literal["json", "text"] = Field("json", description="log lines as JSON objects (with the "
                                                      "request id and user) or as plain text")
+    # Browsers on other origins (web_clients.py): none is allowed unless listed.
+    cors_allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list, description=(
+        "origins whose browser pages may call the hub, comma-separated "
+        "(`https://app.example.org,https://screen.example.org`; `*` for any); none by default"))
+    cors_allow_credentials: bool = Field(False, description="let those pages send cookies and TLS "
+                                                            "client certificates (the Authorization header needs no "
+                                                            "credentials: it is always allowed to a listed origin)")
+    gzip_minimum_bytes: int = Field(1000, ge=1, description="responses from this size on are gzip-compressed "
+                                                            "for clients that send `Accept-Encoding: gzip`")
     host: str = "127.0.0.1"
     port: int = 8000
+
+    @field_validator("cors_allowed_origins", mode="before")
+    @classmethod
+    def comma_separated(cls, value):
+        if isinstance(value, str):
+            return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
+        return value
 
 
 # Tortoise's asyncpg pool holds 5 connections unless told otherwise: at 8 or 32 concurrent

@@ -57,13 +57,19 @@ class EventSubscription:
 class SubscriptionsOnlyOverWebSocket(SchemaExtension):
     """A WebSocket's context lives as long as the connection: right for a subscription, which
     takes the current scope and fresh loaders at each change, wrong for a query or mutation,
-    which would run under the scope of sign-in and read rows cached since. Those go over HTTP."""
+    which would run under the scope of sign-in and read rows cached since. Those go over HTTP,
+    and subscriptions only over WebSocket (a client that sends one over HTTP is told so)."""
 
     def on_execute(self):
         context = self.execution_context
-        if context.operation_type is not OperationType.SUBSCRIPTION and isinstance(
-                getattr(context.context, "request", None), WebSocket):
-            context.result = ExecutionResult(None, [GraphQLError(
-                "over WebSocket only subscriptions run: send queries and mutations over HTTP",
-                extensions={"code": "BAD_REQUEST"})])
+        over_websocket = isinstance(getattr(context.context, "request", None), WebSocket)
+        subscription = context.operation_type is OperationType.SUBSCRIPTION
+        if over_websocket and not subscription:
+            context.result = refusal("over WebSocket only subscriptions run: send queries and mutations over HTTP")
+        elif subscription and not over_websocket:  # over HTTP it would run as a query and fail
+            context.result = refusal("subscriptions run over WebSocket (graphql-transport-ws at /graphql)")
         yield
+
+
+def refusal(message: str) -> ExecutionResult:
+    return ExecutionResult(None, [GraphQLError(message, extensions={"code": "BAD_REQUEST"})])

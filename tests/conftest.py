@@ -184,3 +184,19 @@ def count_sql():
             logger.setLevel(level)
 
     return counting
+
+
+@pytest.fixture(scope="session")
+def served_hub(tmp_path_factory):
+    """A real `gridhub serve` on a scratch demo database of its own (on PostgreSQL
+    `<suite's>_gh_served_scratch`), for clients that need a socket: Node's, Chromium."""
+    from .servers import Server, base_env, scratch_demo_database
+
+    for url in scratch_demo_database(tmp_path_factory, "gh_served_scratch"):
+        server = Server("served", {**base_env(url), "RATE_LIMIT_ANONYMOUS_REQUESTS": "100000"},
+                        tmp_path_factory.mktemp("served-logs"))
+        try:
+            server.wait_healthy()
+            yield server
+        finally:
+            server.stop()

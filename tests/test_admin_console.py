@@ -17,17 +17,13 @@ from pathlib import Path
 
 import pytest
 
+from .browser import browser, chromium
 from .servers import ROOT, Server, base_env, scratch_demo_database
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 ADMIN_DIR = ROOT / "admin"
 DOCS_IMG = ROOT / "docs" / "img"
 PG_DATABASE = "gh_admin_scratch"
 
-browser = pytest.mark.skipif(not CHROMIUM.exists(),
-                             reason="no /usr/bin/chromium: `apt-get install -y chromium chromium-driver` "
-                                    "to run the browser tests of the policy console")
 
 
 async def region_id(client, path: str) -> str:
@@ -174,21 +170,8 @@ def hub(console_database, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def driver():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                     "--window-size=1400,900", "--lang=zh-CN"):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    chrome = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    chrome.implicitly_wait(0)
-    try:
+    with chromium() as chrome:
         yield chrome
-    finally:
-        chrome.quit()
 
 
 @pytest.fixture(scope="module")

@@ -75,7 +75,7 @@ class Listener:
 
     async def read(self) -> None:
         async for raw in self.socket:
-            await self.received.put((json.loads(raw), time.monotonic()))
+            await self.received.put((text_frame(raw), time.monotonic()))
 
 
 async def open_socket(url: str, payload: dict | None = None) -> ClientConnection:
@@ -85,8 +85,15 @@ async def open_socket(url: str, payload: dict | None = None) -> ClientConnection
     return ws
 
 
+def text_frame(raw: str | bytes) -> dict:
+    """A message of the protocol: JSON in a text frame (the websockets client gives a text
+    frame as str, a binary one as bytes, which browsers' clients cannot read)."""
+    assert isinstance(raw, str), f"a binary frame: {raw[:80]!r}"
+    return json.loads(raw)
+
+
 async def answer(ws: ClientConnection) -> dict:
-    return json.loads(await asyncio.wait_for(ws.recv(), WAIT))
+    return text_frame(await asyncio.wait_for(ws.recv(), WAIT))
 
 
 async def signed_in_socket(url: str, token: str | None) -> ClientConnection:
@@ -259,6 +266,13 @@ async def test_signing_in_over_the_socket(ws_url, tokens, gql, anchors):
     await subscribe(ws, region=await region_of(gql, anchors["town2"]))
     assert error_codes(await answer(ws)) == ["BAD_USER_INPUT"]
     await ws.close()
+
+
+async def test_a_subscription_over_http_is_refused(worker):
+    """A client that sends a subscription over HTTP is told where it runs, not given a 500."""
+    response = await worker.post(CHANGES)
+    assert response.codes == ["BAD_REQUEST"] and response.data is None
+    assert "over WebSocket" in response.errors[0]["message"]
 
 
 def test_a_slow_subscriber_loses_its_oldest_changes(caplog):
