@@ -7,7 +7,8 @@
   admin may hand out there (`<object>` / `delegate`).
 - Separation of duties: a role that administers (policy, users, grants) carries no rights
   over the register's data, so an admin cannot read persons by being an admin, nor give its
-  own role what it may hand out to others.
+  own role what it may hand out to others; and no user holds both kinds of role, so an admin
+  cannot make a puppet admin that grants it a data role back.
 Each check returns the reasons it refuses, so `grantRole` and `explainAccess` say the same.
 """
 
@@ -74,10 +75,14 @@ def grant_refusals(store: PolicyStore, actor: str, grantee: str, role: str, regi
     tiers = tiers_of(role)
     if tier not in tiers:
         reasons.append(f"{role} is held at {' or '.join(tiers) or 'no declared tier'}, not at a {tier}")
+    new, held = rights_of(store, role), [r for held_role, _ in store.grants_of(grantee)
+                                           for r in rights_of(store, held_role)]
+    if (administers(new) and touches_data(held)) or (touches_data(new) and administers(held)):
+        reasons.append(f"separation of duties: {grantee} would both administer and read the register's data")
     if not store.allows(actor, region_path, f"role:{role}", "grant"):
         reasons.append(f"no rule lets {actor} grant role:{role} at {region_path}")
         return reasons  # what it may hand out matters only where it may grant the role at all
-    missing = sorted({f"{obj} {action}" for obj, action in rights_of(store, role)
+    missing = sorted({f"{obj} {action}" for obj, action in new
                       if not store.allows(actor, region_path, obj, "delegate")})
     if missing:
         reasons.append(f"{actor} may not hand out at {region_path}: {', '.join(missing)}")
@@ -121,4 +126,8 @@ def broken_grants(store: PolicyStore, tier_at: dict[str, str], granted_by: dict[
         rights = rights_of(store, role)
         if administers(rights) and touches_data(rights):
             found.append(f"{role} both administers and reads the register's data")
+    for user in sorted({g[0] for g in store.enforcer.get_named_grouping_policy("g") if g[2] != "*"}):
+        rights = [r for role, _ in store.grants_of(user) for r in rights_of(store, role)]
+        if administers(rights) and touches_data(rights):
+            found.append(f"{user} both administers and reads the register's data")
     return found

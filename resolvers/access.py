@@ -20,6 +20,7 @@ from policies.store import PolicyStore
 from .auth import create_service_token as make
 from .errors import BadInput, Forbidden, NotFound
 from .query import rows
+from .validation import check_region_path
 
 RULE_ACTIONS = (*ACTIONS, "grant", "delegate")
 WORKFLOW_ACTIONS = ("report", "accept", "dispatch", "escalate", "handle", "resolve", "verify", "close",
@@ -62,9 +63,9 @@ async def _check_domain_pattern(domain: str) -> list[str]:
     if domain == "*":
         return await _root_paths()
     path = domain[:-1] if domain.endswith("*") else domain
-    if not (path.startswith("/") and path.endswith("/")) or "*" in path:
+    if "*" in path:
         raise BadInput("a domain is *, a region path, or a region path followed by *", field="domain")
-    return [path]
+    return [check_region_path(path, field="domain")]
 
 
 def _policy_roots(store: PolicyStore, actor: str) -> list[str]:
@@ -200,7 +201,7 @@ async def grant_role(store: PolicyStore, actor: str, username: str, role: str, r
 async def edit_rule(store: PolicyStore, actor: str, rule: PolicyRule, *, remove: bool = False) -> PolicyRule:
     if not _ROLE.match(rule.role or ""):
         raise BadInput("not a role name", field="role")
-    if not _OBJECT.match(rule.object or ""):
+    if not _OBJECT.match(rule.object or "") or "//" in rule.object or rule.object.endswith("/"):
         raise BadInput("an object is a kind, kind:facet, kind.field or role:name", field="object")
     if rule.action not in (*RULE_ACTIONS, *WORKFLOW_ACTIONS):
         raise BadInput(f"unknown action {rule.action}", field="action")
