@@ -103,10 +103,13 @@ class PolicyStore:
 
     # -- editing --------------------------------------------------------------------
     async def edit(self, ptype: str, values: list[str], *, add: bool, actor: str, region_path: str,
-                   detail: dict | None = None) -> bool:
-        """Add or remove one rule, audited, bumping the version; False if nothing changed."""
+                   detail: dict | None = None, also=None) -> bool:
+        """Add or remove one rule, audited, bumping the version; False if nothing changed.
+        `also()`, if given, runs first in the same transaction (a row the rule goes with)."""
         columns = {f"v{i}": v for i, v in enumerate(values)}
         async with in_transaction():
+            if also is not None:
+                await also()
             if add:
                 _, changed = await CasbinRule.get_or_create(ptype=ptype, **columns)
             else:

@@ -124,7 +124,7 @@ _MOBILE_PREFIXES = ("130", "133", "135", "136", "138", "139", "150", "151", "155
                     "166", "177", "180", "186", "187", "189", "191", "199")
 
 # (code, name) of the default set of departments.
-_DEPARTMENTS = (
+DEPARTMENTS = (
     ("public_security", "公安局"), ("civil_affairs", "民政局"), ("housing", "住建局"),
     ("health", "卫健委"), ("medical_insurance", "医保局"), ("disabled_federation", "残联"),
     ("agriculture", "农业农村局"), ("urban_management", "城管局"), ("fire", "消防救援大队"),
@@ -639,7 +639,7 @@ class _DemoCounty:
         return self._compounds[i] + (f"{_numeral(phase + 1)}期" if phase else "")
 
     def _departments(self) -> None:
-        for code, name in _DEPARTMENTS:
+        for code, name in DEPARTMENTS:
             self.departments[code] = self._new(models.Department, code=code, name=name)
 
     # ---- people and their homes -------------------------------------------------------

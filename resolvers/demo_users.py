@@ -10,7 +10,7 @@ from models.enums import ResponsibleRole, StaffRole
 from policies.store import seed_default_policy
 
 from .auth import DEMO_PASSWORD, hash_password
-from .demo import demo_anchors
+from .demo import DEPARTMENTS, demo_anchors
 
 
 # username, display name, role, anchor (a key of demo_anchors()), department code
@@ -25,6 +25,9 @@ DEMO_USERS = (
     ("police", "县公安局", "dept.public_security", "county", "public_security"),
     ("civil", "县民政局", "dept.civil_affairs", "county", "civil_affairs"),
     ("auditor", "审计员", "auditor", "county", None),
+    # every other department, by its code: each acts through the template role `department`
+    *((code, f"县{name}", f"dept.{code}", "county", code) for code, name in DEPARTMENTS
+      if code not in ("public_security", "civil_affairs")),
 )
 
 

@@ -8,13 +8,14 @@ from strawberry.relay import GlobalID, NodeID
 from strawberry.types import Info
 
 import models
-from resolvers import access, auth
+from resolvers import access, auth, departments
 from resolvers.errors import BadInput
 
 from .connection import connection_field
 from .ids import decode_id
 from .node import ModelNode
 from .refs import DepartmentRef, RegionRef
+from .region import Department
 
 
 @strawberry.type
@@ -210,6 +211,12 @@ class AccessMutation:
     async def revoke_role(self, info: Info, username: str, role: str, region: GlobalID) -> RoleGrant:
         return await access.grant_role(info.context.store, info.context.username, username, role,
                                        await _region_path(info, region), revoke=True)
+
+    @strawberry.mutation(description="Add a functional department (county-wide policy admins): events can be "
+                                     "dispatched to it, and its role `dept.<code>` holds the standard department "
+                                     "rights (the template role `department`) from its first grant.")
+    async def create_department(self, info: Info, code: str, name: str) -> Department:
+        return await departments.create_department(info.context.store, info.context.username, code, name)
 
     @strawberry.mutation
     async def create_service_token(self, info: Info, username: str, name: str) -> NewServiceToken:

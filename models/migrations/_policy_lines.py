@@ -14,13 +14,15 @@ def runner(schema_editor):
     return run
 
 
-async def add_default_lines(run, lines) -> None:
+async def add_default_lines(run, lines, when_in_use: str | None = None) -> None:
     """Add (role, object, action, effect) lines at domain `*` where the role is in use (an admin
-    who removed a default role has a policy of their own, and is left to it), then bump the
-    policy version so that every process reloads."""
+    who removed a default role has a policy of their own, and is left to it), or where the
+    role `when_in_use` is, for roles new to the policy; then bump the policy version so that
+    every process reloads."""
     changed = False
     for role, obj, action, effect in lines:
-        if (await run("SELECT COUNT(*) AS n FROM casbin_rule WHERE ptype = 'p' AND v0 = %s", role))[0]["n"]:
+        in_use = when_in_use or role
+        if (await run("SELECT COUNT(*) AS n FROM casbin_rule WHERE ptype = 'p' AND v0 = %s", in_use))[0]["n"]:
             await run("INSERT INTO casbin_rule (ptype, v0, v1, v2, v3, v4, v5) SELECT 'p', %s, '*', %s, %s, %s, '' "
                       "WHERE NOT EXISTS (SELECT 1 FROM casbin_rule WHERE ptype = 'p' AND v0 = %s AND v1 = '*' "
                       "AND v2 = %s AND v3 = %s AND v4 = %s AND v5 = '')",
