@@ -41,10 +41,47 @@ class Settings(BaseSettings):
                                                                  "then `login` answers RATE_LIMITED")
     login_failures_per_ip: int = Field(50, ge=1, description="failed sign-ins from one client IP per window")
     login_failure_window_seconds: int = Field(900, ge=1)
-    log_format: Literal["json", "text"] = Field("json", description="log lines as JSON objects (with the "
-                                                     "request id and user) or as plain text")
+    log_format: Literal["json", "text"] | None = Field(None, description=(
+        "log lines as JSON objects (with the request id and user) or as readable text; by default "
+        "text on a terminal, JSON otherwise (a service's journal, a log shipper)"))
+    introspection: bool = Field(True, description=(
+        "answer introspection (__schema, __type) to anyone; off, only to signed-in callers"))
     host: str = "127.0.0.1"
     port: int = 8000
+
+
+DATABASE_SCHEMES = ("sqlite", "postgres", "postgresql", "asyncpg")
+
+
+def database_problem(database_url: str) -> str | None:
+    """What is wrong with DATABASE_URL, said before anything waits on it: a scheme the hub
+    has no driver for, or a SQLite file that cannot be opened (a missing directory, no
+    permission); None when it looks usable. An unreachable PostgreSQL is told by its driver."""
+    import sqlite3
+
+    from tortoise.backends.base.config_generator import expand_db_url
+
+    scheme, separator, _ = database_url.partition("://")
+    if not separator or scheme not in DATABASE_SCHEMES:
+        return (f"DATABASE_URL: unsupported database {scheme or database_url!r}; Gridhub runs on "
+                "sqlite://PATH or postgres://user:password@host:5432/database")
+    if scheme != "sqlite":
+        return None
+    try:
+        path = expand_db_url(database_url)["credentials"]["file_path"]
+    except Exception as error:  # tortoise's own message for a malformed URL
+        return f"DATABASE_URL: {error}"
+    if path == ":memory:":
+        return None
+    try:
+        connection = sqlite3.connect(path)
+        try:
+            connection.execute("PRAGMA schema_version")
+        finally:
+            connection.close()
+    except sqlite3.Error as error:
+        return f"DATABASE_URL: cannot open the SQLite database {path}: {error}"
+    return None
 
 
 # Tortoise's asyncpg pool holds 5 connections unless told otherwise: at 8 or 32 concurrent

@@ -157,3 +157,25 @@ def audit_rows(url: str) -> list[tuple]:
 
     with sqlite3.connect(url.removeprefix("sqlite://")) as conn:
         return [tuple(r) for r in conn.execute(sql)]
+
+
+def test_demo_now_sets_the_demos_clock(tmp_path):
+    """`gridhub demo --now T` tells the story as of T (a time without an offset is China
+    time): nothing happens after it, something in its week, and the split is two months
+    before it."""
+    import sqlite3
+    from datetime import datetime, timedelta, timezone
+
+    database = tmp_path / "then.sqlite3"
+    env = {**os.environ, "DATABASE_URL": f"sqlite://{database}", "CACHE_URL": "memory://", "DEMO_MODE": "1"}
+    built = gridhub("demo", "--scale", "0.02", "--now", "2026-11-04T08:00", env=env)
+    assert built.returncode == 0, built.stderr
+    clock = datetime(2026, 11, 4, tzinfo=timezone.utc)  # Wednesday 08:00 in China
+    week_began = datetime(2026, 11, 1, 16, tzinfo=timezone.utc)  # Monday 00:00 in China
+    rows = sqlite3.connect(database)
+    occurred = [datetime.fromisoformat(t) for (t,) in rows.execute("SELECT occurred_at FROM event")]
+    assert max(occurred) <= clock and any(week_began <= t for t in occurred)
+    (split,) = rows.execute("SELECT deleted_at FROM region WHERE deleted_at IS NOT NULL").fetchone()
+    assert datetime.fromisoformat(split) == clock - timedelta(days=61)
+    wrong = gridhub("demo", "--now", "yesterday", env=env)
+    assert wrong.returncode == 2 and "--now" in wrong.stderr
