@@ -180,10 +180,11 @@ async def test_this_weeks_bulletin_tells_of_this_week(settings, anchors, demo_no
     assert total["discovered"] > 0 and total["visits_done"] > 0, total
 
 
-def test_grids_hold_300_to_600_households_at_the_default_scale():
+async def test_grids_hold_300_to_600_households_at_the_default_scale(app):
     """Nanling's grids hold 300-600 households; the one split in the county's history twice
     that (two grids of that size after the split). Drawn, not written: the tree and the
-    households are all in memory before anything is stored."""
+    households are all in memory before anything is stored (the models need Tortoise
+    initialised, the session app's)."""
     from resolvers.demo import PROFILES, _DemoCounty, demo_clock
 
     async def nowhere(model, rows):
