@@ -64,7 +64,8 @@ async def app(settings, demo_now):
     from resolvers.demo_users import create_demo_users
 
     application = create_app(settings)
-    async with LifespanManager(application):
+    # migrating a fresh database takes more than asgi-lifespan's 5 s on a busy machine
+    async with LifespanManager(application, startup_timeout=120):
         await build_demo(scale=DEMO_SCALE, now=demo_now)
         await create_demo_users()
         await application.state.store.load()
