@@ -3,7 +3,7 @@
     gridhub user add NAME [--display-name 张三] [--department civil_affairs]
     gridhub user passwd NAME
     gridhub user disable NAME | enable NAME
-    gridhub user grant NAME ROLE REGION_PATH     # the first admin: chief_policy_admin /341823/
+    gridhub user grant NAME ROLE REGION_PATH     # the first admin: chief_policy_admin /340223/
 
 Passwords are read from the terminal without echo, or from stdin when it is not one
 (`printf '%s\\n' "$PASSWORD" | gridhub user add …`), never from the command line, where
@@ -43,7 +43,7 @@ def add_arguments(parser) -> None:
     grant = actions.add_parser("grant", help="grant a role at a region path (bootstrap)")
     grant.add_argument("username")
     grant.add_argument("role")
-    grant.add_argument("region_path", help="e.g. /341823/")
+    grant.add_argument("region_path", help="e.g. /340223/")
 
 
 async def run(args, init_database, settings) -> None:

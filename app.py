@@ -1,7 +1,7 @@
 """Gridhub: the ASGI app (`create_app`) and the `gridhub` command.
 
-    gridhub serve              serve /graphql (GraphiQL in a browser) and /healthz
-    gridhub demo [--reset]     build the deterministic demo county
+    gridhub serve [--workers N]  serve /graphql (GraphiQL in a browser) and /healthz
+    gridhub demo [--reset] [--now T]   build the deterministic demo county, as of now (or T)
     gridhub migrate            apply the schema migrations
     gridhub export-schema      write the SDL to schema.graphql
     gridhub pull KIND --out F  pull a kind from a hub into an NDJSON file (resumable)
@@ -14,7 +14,9 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLRequestData
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from tortoise import Tortoise, connections
 from tortoise.backends.base.config_generator import expand_db_url
@@ -49,14 +52,14 @@ from resolvers.visits import refresh_missing_visit_due, seed_visit_rules
 from resolvers.cache import AnswerCache, make_backend
 from resolvers.context import RequestContext
 from resolvers.event_bus import EventBus
-from resolvers.login_throttle import LoginThrottle
+from resolvers.login_throttle import LoginThrottle, only_signs_in
 from resolvers.registered_elsewhere import RegisterLookups
 from resolvers.rate_limit import SlidingWindow, make_counters
 from resolvers.request_id import request_id
 from resolvers.session import ScopeCache, build_context
 from resolvers.unavailable import database_unavailable
 from schema import schema
-from settings import Settings, tortoise_config
+from settings import Settings, database_problem, tortoise_config
 
 log = logging.getLogger("gridhub")
 SCHEMA_FILE = Path(__file__).with_name("schema.graphql")
@@ -166,9 +169,17 @@ class GridhubGraphQL(GraphQL):
         context.client_ip = gateway.client_ip(request.scope)
         if isinstance(request, WebSocket):
             context.connection_params = None  # strawberry puts the connection_init payload here
-        else:
-            await self.check_rate(context)
         return context
+
+    async def execute_operation(self, request, request_adapter, request_data, context, root_value, sub_response):
+        """The rate limit counts operations: not GraphiQL's page (served before this), and not
+        an anonymous caller's sign-in, which the login throttle governs (login_throttle.py)."""
+        signs_in = context.user is None and isinstance(request_data, GraphQLRequestData) and only_signs_in(
+            request_data.query, request_data.operation_name, self.settings.max_query_tokens)
+        if not signs_in:
+            await self.check_rate(context)
+        return await super().execute_operation(request, request_adapter, request_data, context, root_value,
+                                               sub_response)
 
     async def check_rate(self, context: RequestContext) -> None:
         """Per user when signed in, per client IP otherwise: 429 with Retry-After past it."""
@@ -227,16 +238,41 @@ def connection_authorization(payload: Any) -> str | None:
     return str(value) if value else None
 
 
+# HS256 wants a key at least as long as its hash (RFC 7518, 3.2)
+MIN_SECRET_BYTES = 32
+
+
+def check_database(settings: Settings) -> None:
+    problem = database_problem(settings.database_url)
+    if problem:
+        raise SystemExit(problem)
+
+
 def check_settings(settings: Settings) -> Settings:
-    """Outside demo mode a JWT secret is required; in demo mode a random one is made."""
+    """Refuse at start what would fail later or silently: a database that cannot be opened, no
+    JWT secret or a short one outside demo mode. In demo mode a random secret is made."""
+    check_database(settings)
     if not settings.jwt_secret:
         if not settings.demo_mode:
             raise SystemExit("JWT_SECRET is required (or DEMO_MODE=1 for a demo)")
         import secrets
 
-        log.warning("demo mode: signing tokens with a random per-process secret")
+        log.warning("demo mode: signing tokens with a random secret made at start")
         settings = settings.model_copy(update={"jwt_secret": secrets.token_hex(32)})
+    elif not settings.demo_mode and len(settings.jwt_secret.encode()) < MIN_SECRET_BYTES:
+        raise SystemExit(f"JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes; make one with "
+                         "python3 -c 'import secrets; print(secrets.token_hex(32))'")
     return settings
+
+
+async def prepare_database(settings: Settings, *, migrate: bool = True) -> None:
+    """Migrations, then what an empty database needs before the first request: the default
+    policy, the event categories and the visit rules (each written only where missing)."""
+    await init_database(settings, migrate=migrate)
+    await seed_default_policy()
+    await seed_event_categories()
+    await seed_visit_rules()
+    await refresh_missing_visit_due()
 
 
 def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Starlette:
@@ -246,11 +282,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
-        await init_database(settings, migrate=migrate)
-        await seed_default_policy()
-        await seed_event_categories()
-        await seed_visit_rules()
-        await refresh_missing_visit_due()
+        await prepare_database(settings, migrate=migrate)
         await store.load()
         redis_url = settings.cache_url if settings.cache_url.startswith("redis://") else None
         watcher = PolicyWatcher(store, redis_url)
@@ -307,13 +339,61 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
     return application
 
 
+def run_server(settings: Settings, host: str, port: int, workers: int = 1) -> None:
+    """uvicorn's loggers go through ours; the access line is written by
+    observability.RequestMetrics, inside the request, with its id and user. Several workers
+    are processes of their own, each making its app (`serve_worker`): the database is
+    migrated and seeded once before they start, and a demo's random signing secret is made
+    once and handed to them, so that a token from one is good on every other."""
+    import uvicorn
+
+    settings = check_settings(settings)
+    if settings.demo_mode:
+        log.info(demo_banner(host, port))
+    options = {"host": host, "port": port, "log_config": None, "access_log": False}
+    if workers <= 1:
+        uvicorn.run(create_app(settings), **options)
+        return
+    asyncio.run(_prepared(settings))
+    os.environ["JWT_SECRET"] = settings.jwt_secret
+    module = __spec__.name if __spec__ else "app"  # `python app.py` runs it as __main__
+    # a worker imports the whole hub before it answers the parent's health check: on a busy
+    # machine that takes longer than uvicorn's 5 s, and the parent would kill it as hung
+    uvicorn.run(f"{module}:serve_worker", factory=True, workers=workers, timeout_worker_healthcheck=60, **options)
+
+
+def serve_worker() -> Starlette:
+    """The app of one worker of `gridhub serve --workers N`, from the environment the parent
+    hands down, logging as the parent does."""
+    settings = Settings()
+    observability.configure_logging(settings.log_format)
+    return create_app(settings, migrate=False)
+
+
+async def _prepared(settings: Settings) -> None:
+    try:
+        await prepare_database(settings)
+    finally:
+        await Tortoise.close_connections()
+
+
+def demo_banner(host: str, port: int) -> str:
+    """The line a person trying the demo needs: where to go, and as whom."""
+    from resolvers.demo_users import DEMO_USERS
+
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else f"[{host}]" if ":" in host else host
+    base = f"http://{shown}:{port}"
+    return (f"Gridhub demo: GraphiQL at {base}/graphql, policy console at {base}/admin/; "
+            f"demo users (password demo): {', '.join(u[0] for u in DEMO_USERS)}")
+
+
 def export_schema(path: Path = SCHEMA_FILE) -> str:
     text = schema.as_str() + "\n"
     path.write_text(text, encoding="utf-8")
     return text
 
 
-async def _demo(settings: Settings, reset: bool, scale: float, seed: int) -> None:
+async def _demo(settings: Settings, reset: bool, scale: float, seed: int, now: datetime | None) -> None:
     from resolvers.demo import build_demo
     from resolvers.demo_users import create_demo_users
 
@@ -326,7 +406,7 @@ async def _demo(settings: Settings, reset: bool, scale: float, seed: int) -> Non
                 print("the database already holds data; `gridhub demo --reset` rebuilds it")
                 return
             await reset_database(settings)  # build_demo and create_demo_users seed what they need
-        counts = await build_demo(scale=scale, seed=seed)
+        counts = await build_demo(scale=scale, seed=seed, now=now)
         users = await create_demo_users()
         print("demo county built:", ", ".join(f"{k} {v}" for k, v in counts.items()))
         print("demo users (password demo):", ", ".join(users))
@@ -377,14 +457,20 @@ def main(argv: list[str] | None = None) -> None:
     serve = commands.add_parser("serve", help="serve the hub")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, default=1,
+                       help="worker processes on the one port (share DATABASE_URL, and CACHE_URL=redis://… for "
+                            "subscriptions and shared limits)")
     demo = commands.add_parser("demo", help="build the demo county")
     demo.add_argument("--reset", action="store_true", help="delete what the database holds first")
     demo.add_argument("--scale", type=float, default=1.0, help="1.0 is a Nanling-sized county")
     demo.add_argument("--seed", type=int, default=2026)
+    demo.add_argument("--now", type=datetime.fromisoformat, metavar="TIME",
+                      help="the demo's clock, e.g. 2026-11-01T08:00:00Z (China time without an offset); "
+                           "by default the moment it is built")
     commands.add_parser("migrate", help="apply migrations")
     commands.add_parser("export-schema", help="write schema.graphql")
     bulletin = commands.add_parser("bulletin", help="print a region's weekly grid bulletin (周通报)")
-    bulletin.add_argument("--region", required=True, help="a region path, e.g. /341823/341823100/")
+    bulletin.add_argument("--region", required=True, help="a region path, e.g. /340223/340223100/")
     bulletin.add_argument("--week", required=True, help="an ISO week, e.g. 2026-W47")
     bulletin.add_argument("--format", choices=("md", "json"), default="md")
     pull_parser = commands.add_parser("pull", help="pull a kind into an NDJSON file (resumable)")
@@ -395,16 +481,13 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(pull.main(args))
     settings = Settings()
     observability.configure_logging(settings.log_format)
+    if args.command != "export-schema":
+        check_database(settings)
 
     if args.command == "serve":
-        import uvicorn
-
-        # uvicorn's loggers go through ours (JSON); the access line is written by
-        # observability.RequestMetrics, inside the request, with its id and user
-        uvicorn.run(create_app(settings), host=args.host or settings.host, port=args.port or settings.port,
-                    log_config=None, access_log=False)
+        run_server(settings, args.host or settings.host, args.port or settings.port, args.workers)
     elif args.command == "demo":
-        asyncio.run(_demo(settings, args.reset, args.scale, args.seed))
+        asyncio.run(_demo(settings, args.reset, args.scale, args.seed, args.now))
     elif args.command == "migrate":
         asyncio.run(_migrate(settings))
     elif args.command == "user":

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 import time
 from datetime import datetime, timezone
 
@@ -75,8 +76,8 @@ def metrics_endpoint(store):
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message, request id, user, and the
-    traceback when there is one."""
+    """One JSON object per line: time, level, logger, message, request id, user, process id,
+    and the traceback when there is one."""
 
     def format(self, record: logging.LogRecord) -> str:
         line = {
@@ -86,14 +87,40 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             "requestId": current_request_id.get(),
             "user": current_user.get(),
+            "pid": record.process,  # which worker of `gridhub serve --workers N`
         }
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False)
 
 
-def configure_logging(log_format: str) -> None:
-    handler = logging.StreamHandler()
-    handler.setFormatter(JsonFormatter() if log_format == "json" else
-                         logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+class TextFormatter(logging.Formatter):
+    """A line for a person at a terminal: local time, level, logger, message, and the request
+    id and user in brackets when there are some."""
+
+    def __init__(self):
+        super().__init__("%(asctime)s %(levelname)-7s %(name)s: %(message)s", datefmt="%H:%M:%S")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        request, user = current_request_id.get(), current_user.get()
+        tail = " ".join(part for part in (request and f"request {request}", user and f"user {user}") if part)
+        if not tail:
+            return line
+        first, newline, rest = line.partition("\n")  # after the message, before a traceback
+        return f"{first} [{tail}]{newline}{rest}"
+
+
+def log_format_for(setting: str | None, stream=None) -> str:
+    """LOG_FORMAT when set; otherwise text where a person reads the stream (a terminal), JSON
+    where a program does (a service's journal, a log shipper)."""
+    if setting:
+        return setting
+    stream = stream or sys.stderr
+    return "text" if hasattr(stream, "isatty") and stream.isatty() else "json"
+
+
+def configure_logging(log_format: str | None) -> None:
+    handler = logging.StreamHandler()  # standard error
+    handler.setFormatter(JsonFormatter() if log_format_for(log_format, handler.stream) == "json" else TextFormatter())
     logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)

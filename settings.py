@@ -45,8 +45,11 @@ class Settings(BaseSettings):
         10, ge=1, description="writes per window whose identity number or credit code is registered outside "
                               "the writer's scope; past it such writes answer RATE_LIMITED (no register oracle)")
     registered_elsewhere_window_seconds: int = Field(3600, ge=1)
-    log_format: Literal["json", "text"] = Field("json", description="log lines as JSON objects (with the "
-                                                     "request id and user) or as plain text")
+    log_format: Literal["json", "text"] | None = Field(None, description=(
+        "log lines as JSON objects (with the request id and user) or as readable text; by default "
+        "text on a terminal, JSON otherwise (a service's journal, a log shipper)"))
+    introspection: bool = Field(True, description=(
+        "answer introspection (__schema, __type) to anyone; off, only to signed-in callers"))
     # Browsers on other origins (web_clients.py): none is allowed unless listed.
     cors_allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list, description=(
         "origins whose browser pages may call the hub, comma-separated "
@@ -65,6 +68,40 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
         return value
+
+
+DATABASE_SCHEMES = ("sqlite", "postgres", "postgresql", "asyncpg")
+
+
+def database_problem(database_url: str) -> str | None:
+    """What is wrong with DATABASE_URL, said before anything waits on it: a scheme the hub
+    has no driver for, or a SQLite file that cannot be opened (a missing directory, no
+    permission); None when it looks usable. An unreachable PostgreSQL is told by its driver."""
+    import sqlite3
+
+    from tortoise.backends.base.config_generator import expand_db_url
+
+    scheme, separator, _ = database_url.partition("://")
+    if not separator or scheme not in DATABASE_SCHEMES:
+        return (f"DATABASE_URL: unsupported database {scheme or database_url!r}; Gridhub runs on "
+                "sqlite://PATH or postgres://user:password@host:5432/database")
+    if scheme != "sqlite":
+        return None
+    try:
+        path = expand_db_url(database_url)["credentials"]["file_path"]
+    except Exception as error:  # tortoise's own message for a malformed URL
+        return f"DATABASE_URL: {error}"
+    if path == ":memory:":
+        return None
+    try:
+        connection = sqlite3.connect(path)
+        try:
+            connection.execute("PRAGMA schema_version")
+        finally:
+            connection.close()
+    except sqlite3.Error as error:
+        return f"DATABASE_URL: cannot open the SQLite database {path}: {error}"
+    return None
 
 
 # Tortoise's asyncpg pool holds 5 connections unless told otherwise: at 8 or 32 concurrent

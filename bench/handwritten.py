@@ -148,7 +148,7 @@ ORDER BY g.child, g.status"""
 
 async def q3(pool: asyncpg.Pool, f: Fixtures) -> bytes:
     async with pool.acquire() as c:
-        # '/341823/' splits into '', '341823', '': the town is the third segment
+        # '/340223/' splits into '', '340223', '': the town is the third segment
         town_segment = f.county_path.count("/") + 1
         groups = await c.fetch(Q3_STATS, f.county_path, town_segment, f.county_path + "%")
     return answer({"eventStats": {"total": sum(g["n"] for g in groups), "groups": [{

@@ -43,7 +43,7 @@ class Mask:
 
 @dataclass(frozen=True)
 class KeepEnds(Mask):
-    """`341823***********6`: the first `head` and last `tail` characters, stars between."""
+    """`340223***********2`: the first `head` and last `tail` characters, stars between."""
 
     head: int
     tail: int

@@ -1,20 +1,25 @@
 """A deterministic demo county for development, demos, tests and benchmarks.
 
-`build_demo` fills an empty database with a county shaped like Nanling (南陵县, Anhui) and
-sized from its figures (DOMAIN.md), scaled down so that a laptop builds it in seconds:
-six towns, forty communities and villages, two hundred grids (about a quarter of them split
-into micro-grids), about 20,000 persons in 6,500 households with their houses, rental
-houses, shops, schools and public places, facilities, organisations with their members,
-and 2,000 events of the seeded categories at every step of the workflow, the open ones on
-time, due soon and overdue at `DEMO_NOW` (every light); grid staff (1+1+N) with one gap;
-key persons with their responsible staff (1+3+N) and visits, some overdue; and one
-re-gridding in its history, a grid split in two on `SPLIT_AT` by the hub's own
-`split_region`, with events reported on both sides of it. That is the `nanling` profile; the
+`build_demo` fills an empty database with a slice of Nanling (南陵县, Anhui, division code
+340223) sized from its figures (DOMAIN.md) so that a laptop builds it in well under a
+minute: its eight towns, sixteen communities and villages, 36 grids of 300–600 households
+as Nanling's are (about a quarter of them split into micro-grids), about 50,000 persons in
+16,000 households with their houses, rental houses, shops, schools and public places,
+facilities, organisations with their members, and 3,000 events of the seeded categories at
+every step of the workflow, the open ones on time, due soon and overdue (every light);
+grid staff (1+1+N) with one gap; key persons with their responsible staff (1+3+N) and
+visits, some overdue; and one re-gridding in its history, a grid split in two `SPLIT_AGO`
+before the clock by the hub's own `split_region`, with events reported on both sides of it.
+
+The demo tells today's story: its clock (`now`) is the moment it is built unless the
+caller names another (`gridhub demo --now`), and every date is drawn back from it, so a
+fresh demo has events reported this week, open ones of every light and key persons due
+and overdue whenever it is built. That is the `nanling` profile; the
 `county` profile draws the same kind of county at the benchmarks' size (bench/generate):
 twelve towns, 150 communities, 1,000 grids, 3,000 micro-grids, 300,000 persons.
 
-Same seed and scale, same rows: everything is drawn from one `random.Random` and one seeded
-Faker, in a fixed order, and every date is relative to `DEMO_NOW`. Rows get their ids here,
+Same seed, scale and clock, same rows: everything is drawn from one `random.Random` and one
+seeded Faker, in a fixed order, and every date is relative to the clock. Rows get their ids here,
 so foreign keys need no round-trips and each phase's rows go to the database in bulk, by
 `bulk_create` or by a writer the caller passes (PostgreSQL's COPY, in bench/generate).
 """
@@ -25,7 +30,7 @@ import itertools
 import random
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Awaitable, Callable
 
 from faker import Faker
@@ -42,19 +47,19 @@ from policies.scope import Scope
 
 from .categories import seed_event_categories
 from .categories_seed import SEED_BY_PATH, SeedCategory
+from .civil_time import CIVIL_TIME_ZONE
 from .deadlines import FINISHED, SOON, SOON_SHARE, Light, due_columns
 from .regrid import SplitPart, split_region
 from .validation import credit_code_check_char, id_number_check_digit
 from .visits import DEFAULT_RULES, KEY_VISIT_CATEGORY, refresh_visit_due, rule_days, seed_visit_rules, visit_category
 from .workflow import STEPS
 
-DEMO_COUNTY_CODE = "341823"
+DEMO_COUNTY_CODE = "340223"  # GB/T 2260: 安徽省芜湖市南陵县
 DEMO_COUNTY_NAME = "南陵县"
-DEMO_NOW = datetime(2026, 11, 1, 8, 0, tzinfo=timezone.utc)
 
-_TODAY = DEMO_NOW.date()
-# The county's history has one re-gridding: a grid drawn too coarsely was split in two then.
-SPLIT_AT = DEMO_NOW - timedelta(days=61)
+# The county's history has one re-gridding: a grid drawn too coarsely (twice the households
+# of a grid) was split in two this long before the demo's clock.
+SPLIT_AGO = timedelta(days=61)
 # How far back key persons' visits (走访) go.
 _VISIT_HISTORY = timedelta(days=90)
 _VISIT_NOTES = ("入户走访，了解近况，情绪稳定。", "谈心谈话，宣讲政策。", "电话预约后上门，家属在场。",
@@ -62,7 +67,8 @@ _VISIT_NOTES = ("入户走访，了解近况，情绪稳定。", "谈心谈话�
 _CENTRE = (118.33, 30.92)  # longitude, latitude of the county seat
 _ADDRESS_PREFIX = "安徽省芜湖市南陵县"
 
-# (3-digit town code, name): Nanling's towns; the first is the county seat.
+# (3-digit town code, name): Nanling's eight towns with their statistical codes; the first is
+# the county seat.
 _TOWNS = (
     ("100", "籍山镇"), ("101", "弋江镇"), ("102", "许镇镇"), ("103", "三里镇"),
     ("104", "何湾镇"), ("105", "工山镇"), ("106", "烟墩镇"), ("107", "家发镇"),
@@ -84,13 +90,15 @@ class _Profile:
 
 
 PROFILES = {
-    # Towns, communities and grids of Nanling's order of magnitude, the rest a tenth of its
-    # registers (166,329 persons, 87,911 houses).
+    # A slice of Nanling: its eight towns, two communities or villages in each and grids of
+    # 300-600 households as its 211 are (one with twice that, split in the county's
+    # history), about a sixth of its registers (166,329 persons, 87,911 houses); the rest in
+    # proportion, and 3,000 events over four months.
     "nanling": _Profile(
-        {"towns": 6, "communities": 40, "grids": 200, "households": 6500, "shops": 450,
-         "schools": 30, "public_places": 110, "things": 1500, "enterprises": 45,
-         "self_employed": 50, "social": 10, "property_management": 15, "owners_committees": 12,
-         "events": 2000},
+        {"towns": 8, "communities": 16, "grids": 36, "households": 16_650, "shops": 1100,
+         "schools": 60, "public_places": 250, "things": 3600, "enterprises": 110,
+         "self_employed": 120, "social": 10, "property_management": 30, "owners_committees": 30,
+         "events": 3000},
         _TOWNS, (88, 10, 2)),
     # The benchmarks' county (bench/generate): 300,000 persons, 2.7 to a household and
     # tenants a tenth as many as the registered; 120,000 places (a house per household,
@@ -115,9 +123,11 @@ _ROOT_PREFIXES = ("", "新", "大", "小", "上", "下")
 _COMPOUND_SUFFIXES = ("花园", "家园", "新村", "小区", "名苑", "雅居", "华庭")
 _STREETS = ("春谷路", "籍山路", "漳河路", "南陵大道", "文化路", "建设路", "城东大道", "奎湖路",
             "工山路", "和平路", "人民路", "长乐路")
-_ORIGINS = ("安徽省宣城市泾县", "安徽省芜湖市繁昌区", "安徽省安庆市怀宁县", "江西省上饶市鄱阳县",
-            "河南省信阳市固始县", "江苏省盐城市阜宁县", "湖北省黄冈市蕲春县", "四川省达州市渠县",
-            "贵州省毕节市织金县", "浙江省湖州市长兴县")
+# Where the floating population comes from: (place, its GB/T 2260 county code), which their
+# identity numbers carry (issued where they were registered at birth).
+_ORIGINS = (("安徽省宣城市泾县", "341823"), ("安徽省六安市霍邱县", "341522"), ("安徽省安庆市怀宁县", "340822"),
+            ("江西省上饶市鄱阳县", "361128"), ("河南省信阳市固始县", "411525"), ("江苏省盐城市阜宁县", "320923"),
+            ("湖北省黄冈市蕲春县", "421126"), ("四川省达州市渠县", "511725"), ("浙江省湖州市长兴县", "330522"))
 _ABROAD = ("中国香港特别行政区", "中国台湾地区", "新加坡", "马来西亚", "美国", "日本", "韩国")
 _MINORITIES = ("回族", "满族", "壮族", "苗族", "土家族")
 _MOBILE_PREFIXES = ("130", "133", "135", "136", "138", "139", "150", "151", "155", "158",
@@ -291,9 +301,9 @@ _STATUS_WEIGHTS = {
     EventStatus.CLOSED: 80, EventStatus.REJECTED: 3, EventStatus.VERIFIED: 2, EventStatus.RESOLVED: 3,
     EventStatus.HANDLING: 4, EventStatus.DISPATCHED: 3, EventStatus.ACCEPTED: 3, EventStatus.REPORTED: 2,
 }
-# Open events at DEMO_NOW: how many are on time, due soon or overdue.
+# Open events at the clock: how many are on time, due soon or overdue.
 _LIGHT_WEIGHTS = {Light.GREEN: 45, Light.YELLOW: 20, Light.RED: 35}
-# The first events, one per state in the first grid: the light of the open ones at DEMO_NOW
+# The first events, one per state in the first grid: the light of the open ones at the clock
 # and where the dispatched ones went, so that every scale has each light and each kind of
 # handler to test against (GREEN where a window is longer than "soon": not an accept window).
 _FIRST_EVENTS = {
@@ -337,8 +347,8 @@ def _registered(person: models.Person) -> bool:
     return person.population_type is PopulationType.REGISTERED
 
 
-def _age(born: date) -> int:
-    return _TODAY.year - born.year - ((_TODAY.month, _TODAY.day) < (born.month, born.day))
+def _age(born: date, today: date) -> int:
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
 def _numeral(n: int) -> str:
@@ -359,12 +369,13 @@ async def bulk_create(model: type[Model], rows: list[Model]) -> None:
 
 
 async def build_demo(scale: float = 1.0, seed: int = 2026, profile: str = "nanling",
-                     write: Writer = bulk_create) -> dict[str, int]:
+                     write: Writer = bulk_create, now: datetime | None = None) -> dict[str, int]:
     """Fill an empty, initialised database with the demo county of `profile` (PROFILES)
-    times `scale`, its rows written by `write`; returns rows per table."""
+    times `scale`, its rows written by `write`, as of `now` (by default the moment it is
+    built); returns rows per table."""
     await seed_event_categories()
     async with in_transaction() as connection:
-        county = _DemoCounty(PROFILES[profile], scale, seed, write)
+        county = _DemoCounty(PROFILES[profile], scale, seed, write, demo_clock(now))
         await county.build()
         if connection.capabilities.dialect == "postgres":
             # explicit ids leave the serial sequences behind; later inserts would collide
@@ -378,6 +389,15 @@ async def build_demo(scale: float = 1.0, seed: int = 2026, profile: str = "nanli
             await refresh_visit_due(county.key_persons[i:i + 500])
         await county.split_history()
     return county.counts
+
+
+def demo_clock(now: datetime | None = None) -> datetime:
+    """The demo's clock: `now` (an aware time; a naive one is the hub's civil time, China
+    Standard Time) or the present, to the second, in UTC."""
+    now = now or datetime.now(timezone.utc)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=CIVIL_TIME_ZONE)
+    return now.astimezone(timezone.utc).replace(microsecond=0)
 
 
 async def demo_anchors() -> dict[str, str]:
@@ -432,7 +452,10 @@ class _Addresses:
 class _DemoCounty:
     """Draws the county phase by phase and inserts each phase's rows in foreign-key order."""
 
-    def __init__(self, profile: _Profile, scale: float, seed: int, write: Writer):
+    def __init__(self, profile: _Profile, scale: float, seed: int, write: Writer, now: datetime):
+        self.now = now
+        self.today = now.astimezone(CIVIL_TIME_ZONE).date()
+        self.split_at = now - SPLIT_AGO
         self.profile = profile
         self.scale = scale
         self.write = write
@@ -457,7 +480,7 @@ class _DemoCounty:
         self.addresses: dict[int, _Addresses] = {}  # grid id
         # what lives in each grid's subtree
         self.persons: list[models.Person] = []
-        self.age: dict[int, int] = {}  # person id -> age at DEMO_NOW
+        self.age: dict[int, int] = {}  # person id -> age at the clock
         self.households: list[tuple[models.Household, models.Person]] = []  # with its head
         self.people_in: dict[int, list[models.Person]] = defaultdict(list)
         self.heads_in: dict[int, list[models.Person]] = defaultdict(list)
@@ -530,6 +553,18 @@ class _DemoCounty:
         for _ in range(total - minimum * buckets):
             counts[self.rng.randrange(buckets)] += 1
         return counts
+
+    @staticmethod
+    def _apportion(total: int, weights: list[float], minimum: int) -> list[int]:
+        """`total` items over buckets in proportion to `weights` (largest remainders), each
+        getting at least `minimum`."""
+        spare = max(0, total - minimum * len(weights))
+        shares = [spare * w / sum(weights) for w in weights]
+        counts = [int(share) for share in shares]
+        by_remainder = sorted(range(len(weights)), key=lambda i: counts[i] - shares[i])
+        for i in by_remainder[:spare - sum(counts)]:
+            counts[i] += 1
+        return [minimum + c for c in counts]
 
     def _pick(self, weights: dict):
         return self.rng.choices(list(weights), list(weights.values()))[0]
@@ -658,11 +693,11 @@ class _DemoCounty:
         self.places_in[self.grid_of[leaf.id].id].append(place)
         return place
 
-    def _id_number(self, born: date, gender: Gender) -> str:
+    def _id_number(self, born: date, gender: Gender, area: str) -> str:
         """GB 11643: area, birth date, a sequence whose parity is the gender, check digit."""
         while True:
             sequence = self.rng.randrange(0, 1000, 2) + (gender is Gender.MALE)
-            first17 = f"{DEMO_COUNTY_CODE}{born:%Y%m%d}{sequence:03d}"
+            first17 = f"{area}{born:%Y%m%d}{sequence:03d}"
             if first17 not in self._id_numbers:
                 self._id_numbers.add(first17)
                 return first17 + id_number_check_digit(first17)
@@ -677,18 +712,19 @@ class _DemoCounty:
                 return phone
 
     def _birth_date(self, age: int) -> date:
-        return _TODAY - timedelta(days=age * 365 + self.rng.randint(1, 364))
+        return self.today - timedelta(days=age * 365 + self.rng.randint(1, 364))
 
     def _name(self, gender: Gender, surname: str | None = None) -> str:
         given = self.fake.first_name_male() if gender is Gender.MALE else self.fake.first_name_female()
         return (surname or self.fake.last_name()) + given
 
     def _person(self, leaf: models.Region, gender: Gender, age: int, population_type: PopulationType,
-                residence: models.Place, surname: str | None = None, **fields) -> models.Person:
+                residence: models.Place, surname: str | None = None, area: str = DEMO_COUNTY_CODE,
+                **fields) -> models.Person:
         born = self._birth_date(age)
-        age = _age(born)  # the drawn age, give or take the leap days
+        age = _age(born, self.today)  # the drawn age, give or take the leap days
         person = self._regional(
-            models.Person, leaf, id_number=self._id_number(born, gender), name=self._name(gender, surname),
+            models.Person, leaf, id_number=self._id_number(born, gender, area), name=self._name(gender, surname),
             gender=gender, birth_date=born, phone=self._phone(age),
             ethnicity="汉族" if self.rng.random() < 0.985 else self.rng.choice(_MINORITIES),
             population_type=population_type, residence_id=residence.id, **fields)
@@ -727,7 +763,10 @@ class _DemoCounty:
         return family
 
     def _households(self) -> None:
-        per_grid = self._spread(self._size("households"), len(self.grids), minimum=2)
+        # grids differ in size as Nanling's do (300-600 households at scale 1.0), the one to
+        # be split in the county's history twice as large
+        weights = [self.rng.uniform(320, 580) * (2 if grid is self.split_grid() else 1) for grid in self.grids]
+        per_grid = self._apportion(self._size("households"), weights, minimum=2)
         for grid, n in zip(self.grids, per_grid):
             for i in range(n):
                 # the first household lives in the grid itself, so every grid has residents
@@ -739,7 +778,7 @@ class _DemoCounty:
         household_id = next(self._ids[models.Household])
         household = self._regional(models.Household, leaf, id=household_id,
                                    code=f"{leaf.code}H{household_id:05d}", place_id=house.id)
-        moved_in = _TODAY - timedelta(days=self.rng.randint(30, 30 * 365))
+        moved_in = self.today - timedelta(days=self.rng.randint(30, 30 * 365))
         family = self._family()
         family_name = self.fake.last_name()
         for relation, gender, age in family:
@@ -778,12 +817,15 @@ class _DemoCounty:
         for i in range(floating + overseas):
             population_type = PopulationType.FLOATING if i < floating else PopulationType.OVERSEAS
             rental = self.rng.choice(rentals)
-            origin = (f"{self.rng.choice(_ORIGINS)}{self.fake.street_name()}{self.rng.randint(1, 200)}号"
-                      if population_type is PopulationType.FLOATING else self.rng.choice(_ABROAD))
+            if population_type is PopulationType.FLOATING:
+                place, area = self.rng.choice(_ORIGINS)
+                origin = f"{place}{self.fake.street_name()}{self.rng.randint(1, 200)}号"
+            else:  # their identity documents are not GB 11643 numbers; a local one stands in
+                origin, area = self.rng.choice(_ABROAD), DEMO_COUNTY_CODE
             gender = Gender.MALE if self.rng.random() < 0.55 else Gender.FEMALE
             person = self._person(self.region[rental.region_id], gender, self.rng.randint(22, 60),
-                                  population_type, rental, registered_address=origin)
-            arrived = _TODAY - timedelta(days=self.rng.randint(20, 900))
+                                  population_type, rental, registered_address=origin, area=area)
+            arrived = self.today - timedelta(days=self.rng.randint(20, 900))
             if population_type is PopulationType.FLOATING and self.rng.random() < 1 / 3:
                 self._earlier_stays(person, rental, rentals, arrived)
             self._stay(person, rental, arrived, note="流动人口登记")
@@ -816,7 +858,8 @@ class _DemoCounty:
         first_grid = self.grids[0]
         residents = [p for p in self.people_in[first_grid.id] if p.region_id == first_grid.id]
         self._ensure_tag(residents, "care/", "care/low_income")
-        self._ensure_tag(residents, "key/", "key/petitioner")
+        # three key persons: one visited this week, one due in days, one overdue (_key_work)
+        self._ensure_tag(residents, "key/", "key/petitioner", count=3)
         for grid in self.grids:
             self._ensure_party_members(grid)
         for person in self.persons:
@@ -827,9 +870,9 @@ class _DemoCounty:
     def _tagged(self, person: models.Person, prefix: str) -> bool:
         return any(t.startswith(prefix) for t in self.tags.get(person.id, ()))
 
-    def _ensure_tag(self, residents: list[models.Person], prefix: str, tag: str) -> None:
-        if not any(self._tagged(p, prefix) for p in residents):
-            adult = self._adults(residents)[0]
+    def _ensure_tag(self, residents: list[models.Person], prefix: str, tag: str, count: int = 1) -> None:
+        missing = count - sum(self._tagged(p, prefix) for p in residents)
+        for adult in [p for p in self._adults(residents) if not self._tagged(p, prefix)][:max(0, missing)]:
             self.tags[adult.id].append(tag)
 
     def _ensure_party_members(self, grid: models.Region) -> None:
@@ -880,10 +923,10 @@ class _DemoCounty:
 
     def _enrol(self, organisation: models.Organisation, people: list[models.Person], roles: list[str]) -> None:
         """Membership rows: the i-th person gets roles[i], or the last role once they run out."""
-        latest = _TODAY - timedelta(days=7)
+        latest = self.today - timedelta(days=7)
         for i, person in enumerate(people):
             # joined in the last ten years, at sixteen (volunteers) or older
-            earliest = max(person.birth_date + timedelta(days=16 * 366), _TODAY - timedelta(days=3650))
+            earliest = max(person.birth_date + timedelta(days=16 * 366), self.today - timedelta(days=3650))
             joined = self._date_between(min(earliest, latest), latest)
             self._new(models.Membership, organisation_id=organisation.id, person_id=person.id,
                       role=roles[min(i, len(roles) - 1)], started_on=joined)
@@ -1025,7 +1068,7 @@ class _DemoCounty:
         leaf = self.region[place.region_id] if place else self._leaf(grid)
         lon, lat = self._near((place.longitude, place.latitude) if place else self.centre[leaf.id], 0.0005)
         status = self.rng.choices(list(ThingStatus), (88, 8, 4))[0]
-        inspected = (DEMO_NOW - timedelta(minutes=self.rng.randint(60, 180 * 24 * 60))
+        inspected = (self.now - timedelta(minutes=self.rng.randint(60, 180 * 24 * 60))
                      if self.rng.random() < 0.9 else None)
         thing_id = next(self._ids[models.Thing])
         thing = self._regional(
@@ -1055,6 +1098,8 @@ class _DemoCounty:
             if i < len(statuses):
                 self._event(self.grids[0], statuses[i], _HYDRANT_REPORT if i == 0 else None,
                             *_FIRST_EVENTS[statuses[i]])
+                if i == len(statuses) - 1:  # and one reported this week, for this week's bulletin
+                    self._event(self.grids[0], EventStatus.REPORTED, reported_at=self._this_week())
             else:
                 grid = self.grid_of[self.rng.choice(self.persons).region_id]  # busier where more live
                 self._event(grid, self._pick(_STATUS_WEIGHTS))
@@ -1071,7 +1116,7 @@ class _DemoCounty:
         phases, so the rows drawn before are those of a county without staff."""
         gap = self.gap_grid()
         for i, grid in enumerate(sorted(self.grids, key=lambda g: g.code)):
-            started = date(2024, 1, 1) + timedelta(days=(i * 37) % 600)
+            started = self.today - timedelta(days=1000 - (i * 37) % 600)
             if grid is not gap:
                 self._regional(models.StaffAssignment, grid, role=StaffRole.WORKER, name=self._grid_worker(grid),
                                started_on=started)
@@ -1085,12 +1130,14 @@ class _DemoCounty:
         """Around every key person: its grid's worker (none in the staffing gap), the
         community's police officer and a cadre, and the head of its household where that is
         someone else; visits (走访) at the interval of its visit rule, the last one up to 1.3
-        intervals before DEMO_NOW, so that some are overdue then (and more as days pass).
+        intervals before the clock, so that some are overdue then (and more as days pass); in
+        the first grid, one was visited this week, one is due in days and one is overdue.
         After the staff, so the rows drawn before are those of a county without key work."""
         rules = dict(DEFAULT_RULES)
         head_of = {household.id: head for household, head in self.households}
         gap = self.gap_grid()
         officers: dict[int, tuple[str, str]] = {}  # community id -> (police officer, cadre)
+        first_grid_keys = 0
         for person in self.persons:
             keys = [t for t in self.tags[person.id] if t.startswith("key/")]
             if not keys:
@@ -1108,18 +1155,23 @@ class _DemoCounty:
             head = head_of.get(person.household_id)
             if head is not None and head is not person:
                 serving.append((ResponsibleRole.FAMILY, head.name, head.id))
-            since = _TODAY - timedelta(days=self.rng.randint(60, 720))
+            since = self.today - timedelta(days=self.rng.randint(60, 720))
             for role, name, person_id in serving:
                 self._regional(models.KeyPersonResponsibility, leaf, key_person_id=person.id, role=role,
                                name=name, person_id=person_id, started_on=since)
             days = rule_days(keys, rules) or 90
-            at = DEMO_NOW - timedelta(seconds=int(days * 86400 * self.rng.uniform(0.1, 1.3)))
+            at = self.now - timedelta(seconds=int(days * 86400 * self.rng.uniform(0.1, 1.3)))
+            if grid is self.grids[0] and first_grid_keys < 3:  # the demo users' grid, at every scale
+                at = (self._this_week(),  # visited this week
+                      self.now - timedelta(days=days) + timedelta(hours=self.rng.randint(24, 120)),  # due in days
+                      self.now - timedelta(days=days + self.rng.randint(3, 20)))[first_grid_keys]  # overdue
+                first_grid_keys += 1
             while True:  # the last visit, then those before it within the history
                 by_police = grid is gap or self.rng.random() < 0.2
                 self._visit(person, leaf, police if by_police else self._grid_worker(grid),
                             "police" if by_police else "worker", at)
                 at -= timedelta(seconds=int(days * 86400 * self.rng.uniform(0.8, 1.0)))
-                if at <= DEMO_NOW - _VISIT_HISTORY:
+                if at <= self.now - _VISIT_HISTORY:
                     break
 
     def _visit(self, person: models.Person, leaf: models.Region, visitor: str, actor: str, at: datetime) -> None:
@@ -1140,7 +1192,7 @@ class _DemoCounty:
     # ---- the re-gridding in the county's history ----------------------------------------
 
     def split_grid(self) -> models.Region:
-        """The grid split on SPLIT_AT: the first of the first town (else of the county) that
+        """The grid split on `split_at`: the first of the first town (else of the county) that
         has no micro-grids and is neither a demo user's nor the staffing gap."""
         town = min(self.towns, key=lambda t: t.code)
         first_community = min((c for c in self.communities if self.parent[c.id] is town), key=lambda c: c.code)
@@ -1151,7 +1203,7 @@ class _DemoCounty:
 
     async def split_history(self) -> None:
         """Split `split_grid()` into its west and east halves by the hub's own re-gridding, as
-        of SPLIT_AT: events before it keep the old grid as where they were reported, those
+        of `split_at`: events before it keep the old grid as where they were reported, those
         after it were reported in the halves. The east half got a worker of its own that day."""
         grid = self.split_grid()
         community = self._community_of(grid)
@@ -1161,12 +1213,12 @@ class _DemoCounty:
         parts = [SplitPart(f"{grid.name}西片", f"{community.code}{last + 1:03d}"),
                  SplitPart(f"{grid.name}东片", f"{community.code}{last + 2:03d}",
                            place_ids=[p.id for p in places if p.longitude >= middle])]
-        _, east = (await split_region(Scope.everything(), None, "admin", grid.id, parts, at=SPLIT_AT)).regions
-        await models.Event.filter(reported_region_id=grid.id, occurred_at__gte=SPLIT_AT).update(
+        _, east = (await split_region(Scope.everything(), None, "admin", grid.id, parts, at=self.split_at)).regions
+        await models.Event.filter(reported_region_id=grid.id, occurred_at__gte=self.split_at).update(
             reported_region_id=F("region_id"))
         await models.StaffAssignment.create(
             region_id=east.id, region_path=east.region_path, role=StaffRole.WORKER,
-            name=self._name(self.rng.choice((Gender.MALE, Gender.FEMALE))), started_on=SPLIT_AT.date())
+            name=self._name(self.rng.choice((Gender.MALE, Gender.FEMALE))), started_on=self.split_at.astimezone(CIVIL_TIME_ZONE).date())
         for table, added in (("region", 2), ("staff_assignment", 1)):
             self.counts[table] += added
 
@@ -1176,7 +1228,8 @@ class _DemoCounty:
         return self._grid_workers[grid.id]
 
     def _event(self, grid: models.Region, status: EventStatus, category: _Category | None = None,
-               light: Light | None = None, handled_by: str | None = None) -> None:
+               light: Light | None = None, handled_by: str | None = None,
+               reported_at: datetime | None = None) -> None:
         category = category or self.rng.choices(_CATEGORIES, [c.weight for c in _CATEGORIES])[0]
         pattern = self.rng.choice(category.titles)
         thing_kind = self.rng.choice(category.thing_kinds) if "{thing}" in pattern else None
@@ -1203,7 +1256,7 @@ class _DemoCounty:
         }.get(source) or self._grid_worker(grid)
 
         path = self._path(status)
-        occurred, times = self._timeline(path, category, light)
+        occurred, times = (reported_at, [reported_at]) if reported_at else self._timeline(path, category, light)
         handler = self._handler(grid, category, handled_by) if EventStatus.DISPATCHED in path else None
         event_id = next(self._ids[models.Event])
         event = self._regional(
@@ -1284,8 +1337,8 @@ class _DemoCounty:
         return "accept" if action == "report" else STEPS[action].deadline
 
     def _elapsed(self, category: _Category, deadline: str, light: Light | None) -> timedelta:
-        """How long before DEMO_NOW the current window started, for the event to show `light`
-        (or a light drawn by weight) at DEMO_NOW."""
+        """How long before the clock the current window started, for the event to show `light`
+        (or a light drawn by weight) then."""
         window = category.window(deadline)
         soon = min(max(window * SOON_SHARE, SOON), window)
         light = light or self._pick(_LIGHT_WEIGHTS)
@@ -1300,20 +1353,29 @@ class _DemoCounty:
             elapsed = window * (1 + share)
         return timedelta(seconds=int(elapsed.total_seconds()))
 
+    def _this_week(self) -> datetime:
+        """A moment of the clock's civil week (Monday 00:00 China time) before the clock:
+        something happens this week, however young the week is."""
+        civil = self.now.astimezone(CIVIL_TIME_ZONE)
+        monday = datetime.combine(civil.date() - timedelta(days=civil.weekday()), time(), CIVIL_TIME_ZONE)
+        return self.now - (self.now - monday) * self.rng.uniform(0.05, 0.5)
+
     def _timeline(self, path: list[EventStatus], category: _Category,
                   light: Light | None) -> tuple[datetime, list[datetime]]:
         """When the event occurred and when each step of `path` was taken. Closed and rejected
-        events spread over four months. An open one is placed by its light at DEMO_NOW: the
-        step that started its current window goes back from DEMO_NOW as `_elapsed` says, the
-        steps before it further back, the steps after it fit in between."""
+        events spread over four months, the last closed minutes ago. An open one is placed by
+        its light at the clock: the step that started its current window goes back from the
+        clock as `_elapsed` says, the steps before it further back, the steps after it fit in
+        between."""
         gaps = [timedelta(seconds=int(self.rng.uniform(*_STEPS[s][1]) * 3600)) for s in path]
         if path[-1] in FINISHED:
-            occurred = DEMO_NOW - timedelta(minutes=self.rng.randint(10 * 1440, 120 * 1440))
+            ended = self.now - timedelta(minutes=self.rng.randint(5, 110 * 1440))
+            occurred = ended - sum(gaps, timedelta())
             return occurred, list(itertools.accumulate(gaps, initial=occurred))[1:]
         current = max(i for i, status in enumerate(path) if self._deadline(status))
-        started = DEMO_NOW - self._elapsed(category, self._deadline(path[current]), light)
+        started = self.now - self._elapsed(category, self._deadline(path[current]), light)
         since = gaps[current + 1:]
-        squeeze = min(1.0, (DEMO_NOW - timedelta(minutes=5) - started) / sum(since, timedelta())) if since else 1
+        squeeze = min(1.0, (self.now - timedelta(minutes=5) - started) / sum(since, timedelta())) if since else 1
         after = itertools.accumulate((timedelta(seconds=max(1, int(g.total_seconds() * squeeze))) for g in since),
                                      initial=started)
         before = [started - sum(gaps[i + 1:current + 1], timedelta()) for i in range(current)]

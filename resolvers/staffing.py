@@ -5,7 +5,7 @@ through the `staff` kind of the scope and written with its `update` action. A me
 current on a day when it started on or before it and has not ended before it. A grid
 with no current WORKER is a staffing gap.
 
-Address codes: the region's code and a six-digit serial (`341823100001001000042`), unique;
+Address codes: the region's code and a six-digit serial (`340223100001001000042`), unique;
 a place created without one gets the next serial of its region, drawn under a lock on it.
 """
 

@@ -104,6 +104,18 @@ def shape_rule(max_depth: int, max_aliases: int) -> type[ValidationRule]:
     return OperationShape
 
 
+class IntrospectionNeedsSignIn(ValidationRule):
+    """With INTROSPECTION off, the schema is told only to callers who are signed in: a
+    frontend team's tools work with a token, the anonymous internet learns nothing of the
+    hub's shape (`__typename` stays open: clients use it to tell types apart)."""
+
+    def enter_field(self, node: FieldNode, *_):
+        if node.name.value in ("__schema", "__type"):
+            self.report_error(GraphQLError(
+                "introspection needs a signed-in caller on this hub (INTROSPECTION is off): "
+                "send `Authorization: Bearer <token>`", node, extensions={"code": "UNAUTHENTICATED"}))
+
+
 # -- NUL characters: no database keeps them (PostgreSQL's text refuses them) ----------------
 
 _NUL_MESSAGE = "text may not contain NUL characters (U+0000)"
@@ -305,6 +317,8 @@ class QueryLimits(SchemaExtension):
         context.parse_options["max_tokens"] = settings.max_query_tokens
         context.validation_rules = context.validation_rules + (
             shape_rule(settings.max_query_depth, settings.max_query_aliases), NoNulInLiterals)
+        if not settings.introspection and getattr(context.context, "user", None) is None:
+            context.validation_rules = context.validation_rules + (IntrospectionNeedsSignIn,)
         yield
 
     def on_validate(self):

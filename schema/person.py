@@ -41,7 +41,7 @@ class Person(ModelNode, Versioned):
     population_type: PopulationType
     relation_to_head: Optional[HouseholdRelation]
 
-    @strawberry.field(description="GB 11643 identity number; masked (`341823***********6`: the area "
+    @strawberry.field(description="GB 11643 identity number; masked (`340223***********2`: the area "
                                   "and the check digit) where you were not granted it.")
     def id_number(self: models.Person, info: Info) -> str:
         return info.context.reveal("person", "id_number", self, self.id_number)

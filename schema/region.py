@@ -34,7 +34,7 @@ class Region(ModelNode, Versioned):
     depth: int
     boundary: Optional[JSON]
 
-    @strawberry.field(description="Materialized path, e.g. `/341823/341823100/341823100001/001/`.")
+    @strawberry.field(description="Materialized path, e.g. `/340223/340223100/340223100001/001/`.")
     def path(self: models.Region) -> str:
         return self.region_path
 

@@ -51,15 +51,23 @@ def settings() -> Settings:
 
 
 @pytest.fixture(scope="session")
-async def app(settings):
+def demo_now():
+    """The demo's clock: the moment the session's demo county is built, as `gridhub demo`'s."""
+    from resolvers.demo import demo_clock
+
+    return demo_clock()
+
+
+@pytest.fixture(scope="session")
+async def app(settings, demo_now):
     from app import create_app
     from resolvers.demo import build_demo
     from resolvers.demo_users import create_demo_users
 
     application = create_app(settings)
-    # the default 5 s start-up timeout fails on a loaded 2-core machine (migrations, seeds)
+    # migrating a fresh database takes more than asgi-lifespan's 5 s on a busy machine
     async with LifespanManager(application, startup_timeout=120, shutdown_timeout=60):
-        await build_demo(scale=DEMO_SCALE)
+        await build_demo(scale=DEMO_SCALE, now=demo_now)
         await create_demo_users()
         await application.state.store.load()
         yield application

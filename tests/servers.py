@@ -90,14 +90,15 @@ def scratch_demo_database(tmp_path_factory, pg_database: str):
 
 
 class Server:
-    def __init__(self, name: str, env: dict[str, str], log_dir: Path):
+    def __init__(self, name: str, env: dict[str, str], log_dir: Path, *args: str):
+        """`args`: more of `gridhub serve`'s options (`--workers 2`)."""
         self.name = name
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = log_dir / f"server-{name}.log"
         self._log = open(self.log_path, "wb")  # a file, not a pipe nobody reads (it would fill up)
         self.process = subprocess.Popen(
-            [sys.executable, "app.py", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            [sys.executable, "app.py", "serve", "--host", "127.0.0.1", "--port", str(self.port), *args],
             cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
 
     def log_tail(self, chars: int = 3000) -> str:

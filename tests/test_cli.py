@@ -3,11 +3,15 @@
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.request
+from datetime import datetime, timezone
 from pathlib import Path
+
+from resolvers.demo import SPLIT_AGO
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,9 +32,14 @@ def test_demo_then_serve_answers_a_nested_query(tmp_path):
            "DEMO_MODE": "1"}
     env.pop("JWT_SECRET", None)
     assert gridhub("migrate", env=env).returncode == 0
+    began = datetime.now(timezone.utc).replace(microsecond=0)
     built = gridhub("demo", "--scale", "0.02", env=env)
     assert built.returncode == 0, built.stderr
     assert "demo county built" in built.stdout
+    # its clock is the moment it was built: the grid split in its history, two months before
+    (split,) = sqlite3.connect(tmp_path / "cli.sqlite3").execute(
+        "SELECT deleted_at FROM region WHERE deleted_at IS NOT NULL").fetchone()
+    assert began <= datetime.fromisoformat(split) + SPLIT_AGO <= datetime.now(timezone.utc)
     again = gridhub("demo", "--scale", "0.02", env=env)
     assert "already holds data" in again.stdout
 
@@ -75,8 +84,6 @@ def test_demo_then_serve_answers_a_nested_query(tmp_path):
 def test_operator_accounts_outside_demo_mode(tmp_path):
     """Production mode: the demo password opens nothing; the operator creates a user, grants
     the first admin role, and disables it again, each taking effect on the next request."""
-    import sqlite3
-
     from .servers import Server
 
     database = tmp_path / "ops.sqlite3"
@@ -188,3 +195,24 @@ def test_migrate_lists_grants_that_break_the_delegation_rules(tmp_path):
         "breaks the delegation rules: townadmin both administers and reads the register's data",
     ]
     assert db.execute("SELECT COUNT(*) FROM casbin_rule WHERE v0 = 'townadmin' AND v1 = 'grid_worker'").fetchone() == (1,)
+
+
+def test_demo_now_sets_the_demos_clock(tmp_path):
+    """`gridhub demo --now T` tells the story as of T (a time without an offset is China
+    time): nothing happens after it, something in its week, and the split is two months
+    before it."""
+    from datetime import timedelta
+
+    database = tmp_path / "then.sqlite3"
+    env = {**os.environ, "DATABASE_URL": f"sqlite://{database}", "CACHE_URL": "memory://", "DEMO_MODE": "1"}
+    built = gridhub("demo", "--scale", "0.02", "--now", "2026-11-04T08:00", env=env)
+    assert built.returncode == 0, built.stderr
+    clock = datetime(2026, 11, 4, tzinfo=timezone.utc)  # Wednesday 08:00 in China
+    week_began = datetime(2026, 11, 1, 16, tzinfo=timezone.utc)  # Monday 00:00 in China
+    rows = sqlite3.connect(database)
+    occurred = [datetime.fromisoformat(t) for (t,) in rows.execute("SELECT occurred_at FROM event")]
+    assert max(occurred) <= clock and any(week_began <= t for t in occurred)
+    (split,) = rows.execute("SELECT deleted_at FROM region WHERE deleted_at IS NOT NULL").fetchone()
+    assert datetime.fromisoformat(split) == clock - timedelta(days=61)
+    wrong = gridhub("demo", "--now", "yesterday", env=env)
+    assert wrong.returncode == 2 and "--now" in wrong.stderr

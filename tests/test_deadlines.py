@@ -1,5 +1,5 @@
 """Deadlines and the light: the rule at its boundaries, its two renderings (SQL and the row in
-hand) agreeing on the database, the demo's lights at DEMO_NOW, due times set step by step
+hand) agreeing on the database, the demo's lights at its clock, due times set step by step
 through the workflow, light and due filters, keyset order by due time, and overdue counts
 batched per request."""
 
@@ -17,7 +17,6 @@ from policies.predicate import SqlParams
 from resolvers import deadlines
 from resolvers.visits import KEY_VISIT_CATEGORY
 from resolvers.deadlines import Light, due_columns, light_at, light_predicate
-from resolvers.demo import DEMO_NOW
 
 START = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
 SECOND = timedelta(seconds=1)
@@ -64,13 +63,13 @@ async def test_hours_come_from_the_category_or_its_class(app):
     assert await deadlines.hours_for("nowhere/at_all") == deadlines.DEFAULT_HOURS
 
 
-async def test_sql_and_the_row_agree_on_every_light(app):
+async def test_sql_and_the_row_agree_on_every_light(app, demo_now):
     """At moments around the demo's due times, each light selects in SQL (Q and raw SQL)
     exactly the rows `light_at` gives it one by one."""
     conn = connections.get("default")
     dialect = "postgres" if conn.capabilities.dialect == "postgres" else "sqlite"
     events = await models.Event.all()
-    moments = [DEMO_NOW, DEMO_NOW - timedelta(days=3), DEMO_NOW + timedelta(hours=5), datetime.now(timezone.utc)]
+    moments = [demo_now, demo_now - timedelta(days=3), demo_now + timedelta(hours=5), datetime.now(timezone.utc)]
     due = [e for e in events if e.due_soon_at][:3]
     moments += [e.open_due_at for e in due] + [e.due_soon_at for e in due]  # right at the boundaries
     for at in moments:
@@ -98,15 +97,15 @@ def _count(values) -> dict:
     return counts
 
 
-async def test_the_demo_shows_every_state_and_every_light_at_demo_now(app):
-    demo = models.Event.filter(occurred_at__lt=DEMO_NOW)
+async def test_the_demo_shows_every_state_and_every_light_at_demo_now(app, demo_now):
+    demo = models.Event.filter(occurred_at__lte=demo_now)
     assert set(await demo.values_list("status", flat=True)) == set(EventStatus)
     for light in Light:
-        assert await demo.filter(light_predicate([light], DEMO_NOW).to_q()).count(), light
+        assert await demo.filter(light_predicate([light], demo_now).to_q()).count(), light
     recorded_visits = set(await models.EventLog.filter(action="visit").values_list("event_id", flat=True))
     assert recorded_visits
     for event in await demo.filter(status__in=[EventStatus.CLOSED, EventStatus.REJECTED]):
-        assert light_at(event, DEMO_NOW) is None
+        assert light_at(event, demo_now) is None
         # each ran against a deadline, but visits recorded once done (resolvers.visits): none ran
         assert (event.due_at is None) == (event.id in recorded_visits), event.id
 
@@ -231,8 +230,8 @@ async def test_light_filter_counts_like_sql(gql, worker, anchors):
         light_predicate([Light.RED, Light.YELLOW], now).to_q()).count()
 
 
-async def test_due_filters_count_like_sql(gql, anchors):
-    cut = DEMO_NOW
+async def test_due_filters_count_like_sql(gql, anchors, demo_now):
+    cut = demo_now
     before = await gql.query(EVENTS, first=1, filter={"dueBefore": cut.isoformat()})
     after = await gql.query(EVENTS, first=1, filter={"dueAfter": cut.isoformat()})
     rows = visible_events(anchors)

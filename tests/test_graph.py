@@ -62,11 +62,11 @@ async def test_order_by_with_cursor(worker, anchors):
     gql = worker
     order = [{"field": "BIRTH_DATE", "direction": "DESC"}]
     filter_ = {"regionPath": anchors["grid"]}
-    whole = (await gql.query(PERSON_PAGE, first=200, filter=filter_, orderBy=order))["persons"]["edges"]
+    whole = (await gql.query(PERSON_PAGE, first=500, filter=filter_, orderBy=order))["persons"]["edges"]
     births = [e["node"]["birthDate"] for e in whole]
     assert births == sorted(births, reverse=True)
     first = (await gql.query(PERSON_PAGE, first=5, filter=filter_, orderBy=order))["persons"]
-    rest = (await gql.query(PERSON_PAGE, first=200, after=first["pageInfo"]["endCursor"], filter=filter_,
+    rest = (await gql.query(PERSON_PAGE, first=500, after=first["pageInfo"]["endCursor"], filter=filter_,
                             orderBy=order))["persons"]["edges"]
     assert [e["node"]["id"] for e in first["edges"]] + [e["node"]["id"] for e in rest] == \
         [e["node"]["id"] for e in whole]

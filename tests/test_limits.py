@@ -295,3 +295,78 @@ async def test_plain_http_routes_share_the_rate_limit(app_with, sign_in, anchors
         assert refused.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
         assert 1 <= int(refused.headers["retry-after"]) <= 120
     assert (await county.post("{ __typename }")).status_code == 429
+
+
+# -- what the limits leave alone: pages, static files, sign-ins ------------------------------
+
+async def test_graphiql_and_static_files_are_not_rate_limited(app_with):
+    """The page and the console's files are no operations: reloading them spends nothing."""
+    http = await app_with(rate_limit_anonymous_requests=1)
+    for _ in range(5):
+        page = await http.get("/graphql", headers={"Accept": "text/html"})
+        assert page.status_code == 200 and "graphiql" in page.text.lower()
+        assert (await http.get("/admin/")).status_code == 200
+    anonymous = GraphQLClient(http)
+    (await anonymous.post("{ __typename }")).ok()  # the budget is whole
+    assert (await anonymous.post("{ __typename }")).status_code == 429
+
+
+LOGIN = 'mutation { login(username: "worker", password: "demo") { token } }'
+
+
+async def test_sign_ins_do_not_spend_the_anonymous_budget(app_with):
+    """An office behind one address signs in together: its sign-ins are the login throttle's
+    (failures per user and address), not the anonymous budget its colleagues browse on."""
+    http = await app_with(rate_limit_anonymous_requests=2, login_failures_per_user=2)
+    office = GraphQLClient(http)
+    for _ in range(5):
+        assert (await office.post(LOGIN)).ok()["login"]["token"]
+    for _ in range(2):
+        (await office.post("{ __typename }")).ok()
+    assert (await office.post("{ __typename }")).status_code == 429
+    # still signing in, past the anonymous budget; failures meet their own throttle
+    assert (await office.post(LOGIN)).ok()["login"]["token"]
+    wrong = 'mutation { login(username: "leader", password: "wrong") { token } }'
+    assert [(await office.post(wrong)).codes for _ in range(3)] == [["UNAUTHENTICATED"]] * 2 + [["RATE_LIMITED"]]
+    # many sign-ins in one document are a load, not a sign-in: counted (and refused here)
+    two = 'mutation { a: login(username: "worker", password: "demo") { token } ' \
+          'b: login(username: "worker", password: "demo") { token } }'
+    assert (await office.post(two)).status_code == 429
+
+
+@pytest.mark.parametrize("query, operation, signs_in", [
+    (LOGIN, None, True),
+    ('mutation SignIn { login(username: "u", password: "p") { token } }', "SignIn", True),
+    ('mutation SignIn { login(username: "u", password: "p") { token } } query Q { __typename }', "SignIn", True),
+    ('mutation SignIn { login(username: "u", password: "p") { token } } query Q { __typename }', "Q", False),
+    ('mutation SignIn { login(username: "u", password: "p") { token } } query Q { __typename }', None, False),
+    ('mutation { a: login(username: "u", password: "p") { token } b: login(username: "u", password: "p") '
+     '{ token } }', None, False),
+    ('mutation { ...F } fragment F on Mutation { login(username: "u", password: "p") { token } }', None, False),
+    ('{ login }', None, False),  # a query: no such field, but not a sign-in either
+    ("mutation { login(", None, False),
+    ("", None, False),
+])
+def test_what_counts_as_a_sign_in(query, operation, signs_in):
+    from resolvers.login_throttle import only_signs_in
+
+    assert only_signs_in(query, operation, 5000) is signs_in
+
+
+# -- introspection ---------------------------------------------------------------------------
+
+async def test_introspection_can_be_kept_to_signed_in_callers(app_with, sign_in):
+    http = await app_with(introspection=False)
+    anonymous = GraphQLClient(http)
+    for query in ("{ __schema { queryType { name } } }", '{ __type(name: "Person") { name } }',
+                  "query { ...F } fragment F on Query { __schema { types { name } } }"):
+        refused = await anonymous.post(query)
+        assert refused.codes == ["UNAUTHENTICATED"] and refused.data is None, query
+    (await anonymous.post("{ __typename }")).ok()  # clients tell types apart with it
+    assert (await anonymous.post(LOGIN)).ok()["login"]["token"]  # and signing in works
+    signed_in = GraphQLClient(http, (await sign_in("worker")).token)
+    full = get_introspection_query(descriptions=True)
+    assert (await signed_in.post(full)).ok()["__schema"]["queryType"]["name"] == "Query"
+    # on by default: GraphiQL works for anyone (the suite's app)
+    default = GraphQLClient(await app_with())
+    assert (await default.post(full)).ok()["__schema"]["queryType"]["name"] == "Query"

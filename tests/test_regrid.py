@@ -8,6 +8,7 @@ from strawberry.relay import from_base64, to_base64
 import models
 from models.enums import Tier
 from resolvers.auth import DEMO_PASSWORD, hash_password
+from resolvers.visits import KEY_VISIT_CATEGORY
 
 from .client import GraphQLClient
 
@@ -122,9 +123,11 @@ async def test_split_moves_rows_and_grants_and_keeps_history(sign_in, gql):
     for person in await models.Person.filter(region_path__in=[east["path"], west["path"]], residence_id__not_isnull=True):
         place = await models.Place.get(id=person.residence_id)
         assert place.region_path == person.region_path
-    # history: events reported before the split still show the old (retired) grid
+    # history: events reported before the split still show the old (retired) grid (visits
+    # to key persons apart: the county centre may not read them)
+    seen = await models.Event.filter(id__in=events).exclude(category=KEY_VISIT_CATEGORY).values_list("id", flat=True)
     data = await gql.query("""query($ids: [ID!]!) { nodes(ids: $ids) { ... on Event {
-        region { path } reportedRegion { path name deletedAt } } } }""", ids=[gid("Event", i) for i in events])
+        region { path } reportedRegion { path name deletedAt } } } }""", ids=[gid("Event", i) for i in seen])
     for node in data["nodes"]:
         assert node["reportedRegion"]["path"] == grid.region_path and node["reportedRegion"]["deletedAt"]
         assert node["region"]["path"] in (east["path"], west["path"])

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from strawberry.relay import from_base64, to_base64
@@ -15,10 +16,28 @@ CARD = """query($r: ID!, $from: DateTime!, $to: DateTime!, $w: Boolean!) {
   gridScorecard(region: $r, from: $from, to: $to, byWorker: $w) {
     total { ...s } grids { grid { id path } worker ...s } } }
 fragment s on GridScore { discovered accepted resolvedOnTime verified rated meanSatisfaction visitsDone visitsDue }"""
-PERIOD = {"from": "2026-07-01T00:00:00Z", "to": "2026-11-02T00:00:00Z"}
 COUNTS = ("discovered", "accepted", "resolvedOnTime", "verified", "rated", "visitsDone", "visitsDue")
 # ISO week 2026-W40 in the hub's civil time (China Standard Time), as the bulletin takes it
 W40 = {"from": "2026-09-28T00:00:00+08:00", "to": "2026-10-05T00:00:00+08:00"}
+
+
+@pytest.fixture(scope="module")
+def period(demo_now) -> dict:
+    """The demo's history: four months up to its clock."""
+    return {"from": (demo_now - timedelta(days=120)).isoformat(), "to": (demo_now + timedelta(days=1)).isoformat()}
+
+
+@pytest.fixture(scope="module")
+def past_week(demo_now) -> SimpleNamespace:
+    """An ISO week of the demo's history, three weeks before its clock, as the bulletin takes it."""
+    from resolvers.civil_time import CIVIL_TIME_ZONE
+    from resolvers.scorecard import iso_week
+
+    year, week, _ = (demo_now.astimezone(CIVIL_TIME_ZONE) - timedelta(weeks=3)).isocalendar()
+    name = f"{year}-W{week:02d}"
+    since, until = iso_week(name)
+    return SimpleNamespace(name=name, period={"from": since.isoformat(), "to": until.isoformat()},
+                           first=since.date(), last=(until - timedelta(days=1)).date(), middle=since + timedelta(days=2))
 
 
 # last visit, interval (days), period -> visits due in it
@@ -100,14 +119,14 @@ async def region_id(client, path: str) -> str:
     return data["regions"]["nodes"][0]["id"]
 
 
-async def card(client, region: str, by_worker: bool = False) -> dict:
-    return (await client.query(CARD, r=region, w=by_worker, **PERIOD))["gridScorecard"]
+async def card(client, region: str, period: dict, by_worker: bool = False) -> dict:
+    return (await client.query(CARD, r=region, w=by_worker, **period))["gridScorecard"]
 
 
-async def test_a_town_is_the_sum_of_its_grids(gql, anchors):
+async def test_a_town_is_the_sum_of_its_grids(gql, anchors, period):
     import models
 
-    town = await card(gql, await region_id(gql, anchors["town"]))
+    town = await card(gql, await region_id(gql, anchors["town"]), period)
     assert town["total"]["discovered"] > 0 and len(town["grids"]) > 1
     # every grid of the town has its row, those with nothing to show too
     assert sorted(g["grid"]["path"] for g in town["grids"]) == sorted(await models.Region.filter(
@@ -119,9 +138,9 @@ async def test_a_town_is_the_sum_of_its_grids(gql, anchors):
     weighted = sum(g["rated"] * g["meanSatisfaction"] for g in town["grids"] if g["rated"])
     assert round(weighted / town["total"]["rated"], 2) == town["total"]["meanSatisfaction"]
     for row in town["grids"][:3]:  # each row is that grid's own scorecard
-        assert (await card(gql, row["grid"]["id"]))["total"] == {k: v for k, v in row.items()
+        assert (await card(gql, row["grid"]["id"], period))["total"] == {k: v for k, v in row.items()
                                                                if k not in ("grid", "worker")}
-    by_worker = await card(gql, await region_id(gql, anchors["town"]), by_worker=True)
+    by_worker = await card(gql, await region_id(gql, anchors["town"]), period, by_worker=True)
     for name in COUNTS[:-1]:
         assert sum(g[name] for g in by_worker["grids"]) == town["total"][name], name
 
@@ -137,7 +156,7 @@ async def test_visits_due_add_up_where_key_persons_are_seen(anchors):
     assert town.total.visits_due and town.total.visits_due == sum(r.visits_due for r in town.rows)
 
 
-async def test_rows_come_by_region_path_then_worker(gql, anchors, count_sql):
+async def test_rows_come_by_region_path_then_worker(gql, anchors, count_sql, period):
     """As the bulletin lists them, not by id: a grid made later (a split's parts, here a new
     grid 000) stands beside its siblings. One read for the paths of all rows, however many."""
     import models
@@ -150,13 +169,13 @@ async def test_rows_come_by_region_path_then_worker(gql, anchors, count_sql):
         region_path=models.Region.child_path(community.region_path, community.code, community.code + "000"))
     try:
         town = await region_id(gql, anchors["town"])
-        paths = [g["grid"]["path"] for g in (await card(gql, town))["grids"]]
+        paths = [g["grid"]["path"] for g in (await card(gql, town, period))["grids"]]
         assert made.region_path in paths[:-1] and paths == sorted(paths)
     finally:
         await models.Region.filter(id=made.id).delete()
-    rows = [(g["grid"]["path"], g["worker"] or "") for g in (await card(gql, town, by_worker=True))["grids"]]
+    rows = [(g["grid"]["path"], g["worker"] or "") for g in (await card(gql, town, period, by_worker=True))["grids"]]
     assert len({w for _, w in rows}) > 1 and rows == sorted(rows)
-    since, until = datetime.fromisoformat(PERIOD["from"]), datetime.fromisoformat(PERIOD["to"])
+    since, until = datetime.fromisoformat(period["from"]), datetime.fromisoformat(period["to"])
     statements = []
     for path in (anchors["grid"], anchors["town"]):
         with count_sql() as counter:
@@ -197,19 +216,19 @@ async def test_a_key_person_is_due_from_when_it_was_tagged(anchors):
         await models.Person.filter(id=person.id).delete()
 
 
-async def test_the_scorecard_stays_in_scope(sign_in, anchors, gql):
+async def test_the_scorecard_stays_in_scope(sign_in, anchors, gql, period):
     worker = await sign_in("worker")
-    mine = await card(worker, await region_id(worker, anchors["grid"]))
-    county_view = await card(gql, await region_id(gql, anchors["grid"]))
+    mine = await card(worker, await region_id(worker, anchors["grid"]), period)
+    county_view = await card(gql, await region_id(gql, anchors["grid"]), period)
     assert mine["total"]["discovered"] == county_view["total"]["discovered"]
     # the county centre may not see key persons: its visits due are unknown, not none
     assert county_view["total"]["visitsDue"] is None and {g["visitsDue"] for g in county_view["grids"]} == {None}
     assert isinstance(mine["total"]["visitsDue"], int) and mine["grids"][0]["visitsDue"] is not None
     civil = await sign_in("civil")
-    response = await civil.post(CARD, {"r": await region_id(gql, anchors["grid"]), "w": False, **PERIOD})
+    response = await civil.post(CARD, {"r": await region_id(gql, anchors["grid"]), "w": False, **period})
     assert response.codes == ["FORBIDDEN"]
     backwards = await gql.post(CARD, {"r": await region_id(gql, anchors["grid"]), "w": False,
-                                      "from": PERIOD["to"], "to": PERIOD["from"]})
+                                      "from": period["to"], "to": period["from"]})
     assert backwards.codes == ["BAD_USER_INPUT"]
 
 
@@ -220,21 +239,22 @@ def run_bulletin(settings, *args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize("form", ["json", "md"])
-async def test_the_bulletin_cli(settings, gql, anchors, form):
-    done = run_bulletin(settings, "--region", anchors["town"], "--week", "2026-W40", "--format", form)
+async def test_the_bulletin_cli(settings, gql, anchors, form, past_week):
+    done = run_bulletin(settings, "--region", anchors["town"], "--week", past_week.name, "--format", form)
     assert done.returncode == 0, done.stderr
-    town = (await gql.query(CARD, r=await region_id(gql, anchors["town"]), w=False, **W40))["gridScorecard"]
+    town = (await gql.query(CARD, r=await region_id(gql, anchors["town"]), w=False,
+                            **past_week.period))["gridScorecard"]
     if form == "json":
         data = json.loads(done.stdout)
-        assert data["week"] == "2026-W40" and (data["from"], data["to"]) == (W40["from"], W40["to"])
+        assert data["week"] == past_week.name and [data["from"], data["to"]] == list(past_week.period.values())
         for name, key in (("discovered", "discovered"), ("accepted", "accepted"),
                           ("resolvedOnTime", "resolved_on_time"), ("verified", "verified")):
             assert data["total"][key] == town["total"][name]
         assert len(data["grids"]) >= len(town["grids"])
     else:
-        assert done.stdout.startswith("# ") and "2026-W40" in done.stdout and "| **合计** |" in done.stdout
+        assert done.stdout.startswith("# ") and past_week.name in done.stdout and "| **合计** |" in done.stdout
         # the week's first and last day (its end, the next Monday, is excluded)
-        assert f"\n2026-09-28 – 2026-10-04（{anchors['town']}）\n" in done.stdout
+        assert f"\n{past_week.first} – {past_week.last}（{anchors['town']}）\n" in done.stdout
 
 
 @pytest.mark.parametrize("region,week,reason", [
@@ -260,8 +280,8 @@ def test_the_bulletin_leaves_unknown_visits_due_empty():
     assert "| 第一网格 | 2 | 1 | 0 | 1 |  | 3 |  |\n" in text and "| **合计** | 2 | 1 | 0 | 1 |  | 3 |  |\n" in text
 
 
-async def test_the_bulletin_tells_each_workers_own_work(settings, worker, anchors):
-    """A visit the demo user `worker` records in week 40 is its own in the bulletin's worker
+async def test_the_bulletin_tells_each_workers_own_work(settings, worker, anchors, past_week):
+    """A visit the demo user `worker` records in a past week is its own in the bulletin's worker
     rows, beside the visits recorded under the worker's name in the demo."""
     from tortoise.expressions import Q
 
@@ -269,9 +289,9 @@ async def test_the_bulletin_tells_each_workers_own_work(settings, worker, anchor
 
     key = (await worker.query("""query($p: String) { persons(first: 1, filter: {regionPath: $p, tags: ["key"]})
         { nodes { id } } }""", p=anchors["grid"]))["persons"]["nodes"][0]["id"]
-    await worker.query('mutation($p: ID!) { recordVisit(person: $p, occurredAt: "2026-09-30T09:00:00Z") { visitor } }',
-                       p=key)
-    done = run_bulletin(settings, "--region", anchors["town"], "--week", "2026-W40", "--format", "json")
+    await worker.query('mutation($p: ID!, $at: DateTime!) { recordVisit(person: $p, occurredAt: $at) { visitor } }',
+                       p=key, at=past_week.middle.isoformat())
+    done = run_bulletin(settings, "--region", anchors["town"], "--week", past_week.name, "--format", "json")
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     rows = [w for w in data["workers"] if w["username"] == "worker"]
@@ -279,12 +299,13 @@ async def test_the_bulletin_tells_each_workers_own_work(settings, worker, anchor
     names = {rows[0]["worker"], "worker"}
     expected = await models.Event.filter(
         kind="visit", reporter_name__in=names, region_path__startswith=anchors["grid"], deleted_at=None,
-        occurred_at__gte=datetime.fromisoformat(W40["from"]), occurred_at__lt=datetime.fromisoformat(W40["to"])).count()
+        occurred_at__gte=datetime.fromisoformat(past_week.period["from"]),
+        occurred_at__lt=datetime.fromisoformat(past_week.period["to"])).count()
     assert rows[0]["visits_done"] == expected >= 1
     # every grid of the town with a worker that week has a row; no one's counts exceed the town's
     staffed = set(await models.StaffAssignment.filter(
-        Q(ended_on=None) | Q(ended_on__gte=date(2026, 9, 28)), region_path__startswith=anchors["town"],
-        role="worker", started_on__lte=date(2026, 10, 4), deleted_at=None).values_list("region_path", flat=True))
+        Q(ended_on=None) | Q(ended_on__gte=past_week.first), region_path__startswith=anchors["town"],
+        role="worker", started_on__lte=past_week.last, deleted_at=None).values_list("region_path", flat=True))
     assert {w["path"] for w in data["workers"]} == staffed
     for name in ("discovered", "accepted", "resolved_on_time", "verified", "visits_done"):
         assert sum(w[name] for w in data["workers"]) <= data["total"][name], name
