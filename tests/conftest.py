@@ -56,7 +56,7 @@ async def app(settings):
     from resolvers.demo_users import create_demo_users
 
     application = create_app(settings)
-    async with LifespanManager(application):
+    async with LifespanManager(application, startup_timeout=60):  # migrations on a loaded machine
         await build_demo(scale=DEMO_SCALE)
         await create_demo_users()
         await application.state.store.load()
