@@ -50,6 +50,7 @@ from resolvers.login_throttle import LoginThrottle
 from resolvers.rate_limit import SlidingWindow, make_counters
 from resolvers.request_id import request_id
 from resolvers.session import ScopeCache, build_context
+from models.serving import DatabaseServed, ServingClaim, unserved
 from resolvers.unavailable import database_unavailable
 from schema import schema
 from settings import Settings, tortoise_config
@@ -83,14 +84,16 @@ async def reset_database(settings: Settings) -> None:
     """An empty, migrated database, for `gridhub demo --reset` and `bench/generate --reset`.
     Rows are not deleted one by one: the audit trail refuses that (its append-only row
     triggers), as it should. SQLite: the file goes and is made again. PostgreSQL: every
-    table is truncated, as an operator's retention would (row triggers do not fire)."""
-    if not is_postgres(settings.database_url):
-        await Tortoise.close_connections()
-        remove_sqlite_file(settings.database_url)
-        await init_database(settings)
-        return
-    tables = ", ".join(m._meta.db_table for m in Tortoise.apps["gridhub"].values())
-    await connections.get("default").execute_script(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    table is truncated, as an operator's retention would (row triggers do not fire).
+    Refused (DatabaseServed) while a server holds the database (models.serving)."""
+    async with unserved(settings.database_url):
+        if not is_postgres(settings.database_url):
+            await Tortoise.close_connections()
+            remove_sqlite_file(settings.database_url)
+            await init_database(settings)
+            return
+        tables = ", ".join(m._meta.db_table for m in Tortoise.apps["gridhub"].values())
+        await connections.get("default").execute_script(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
 
 
 class GridhubGraphQL(GraphQL):
@@ -234,6 +237,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
+        claim = await ServingClaim.take(settings.database_url)  # no reset replaces it while served
         await init_database(settings, migrate=migrate)
         await seed_default_policy()
         await seed_event_categories()
@@ -255,6 +259,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
             await app.state.cache.close()
             await graphql.counters.close()
             await Tortoise.close_connections()
+            await claim.release()
 
     async def healthz(request: Request) -> JSONResponse:
         status = {"database": "ok", "cache": "ok"}
@@ -382,7 +387,10 @@ def main(argv: list[str] | None = None) -> None:
         uvicorn.run(create_app(settings), host=args.host or settings.host, port=args.port or settings.port,
                     log_config=None, access_log=False)
     elif args.command == "demo":
-        asyncio.run(_demo(settings, args.reset, args.scale, args.seed))
+        try:
+            asyncio.run(_demo(settings, args.reset, args.scale, args.seed))
+        except DatabaseServed as refused:
+            raise SystemExit(f"gridhub demo --reset: {refused}") from None
     elif args.command == "migrate":
         asyncio.run(_migrate(settings))
     elif args.command == "user":
