@@ -172,7 +172,11 @@ class _Mover:
         if table != models.Event._meta.db_table:
             return
         p = SqlParams(self.dialect)
-        created, updated = p.add(self.stamp_value), p.add(self.stamp_value)  # SQLite binds each once
+        # logged when it happens, like every other step: a split recorded after the fact
+        # (`at`, the demo's history) must not sort before the steps the event already took
+        logged = now()
+        logged = logged if self.dialect == "postgres" else logged.isoformat(sep=" ")
+        created, updated = p.add(logged), p.add(logged)  # SQLite binds each once
         actor, action = p.add(self.actor), p.add(self.result.operation)
         path_sql, where_sql = to_path_of(p), where_of(p)
         await self._run(f"INSERT INTO event_log (created_at, updated_at, version, event_id, actor, action, "
