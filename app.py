@@ -57,6 +57,7 @@ from resolvers.registered_elsewhere import RegisterLookups
 from resolvers.rate_limit import SlidingWindow, make_counters
 from resolvers.request_id import request_id
 from resolvers.session import ScopeCache, build_context
+from models.serving import DatabaseServed, ServingClaim, unserved
 from resolvers.unavailable import database_unavailable
 from schema import schema
 from settings import Settings, database_problem, tortoise_config
@@ -90,14 +91,16 @@ async def reset_database(settings: Settings) -> None:
     """An empty, migrated database, for `gridhub demo --reset` and `bench/generate --reset`.
     Rows are not deleted one by one: the audit trail refuses that (its append-only row
     triggers), as it should. SQLite: the file goes and is made again. PostgreSQL: every
-    table is truncated, as an operator's retention would (row triggers do not fire)."""
-    if not is_postgres(settings.database_url):
-        await Tortoise.close_connections()
-        remove_sqlite_file(settings.database_url)
-        await init_database(settings)
-        return
-    tables = ", ".join(m._meta.db_table for m in Tortoise.apps["gridhub"].values())
-    await connections.get("default").execute_script(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    table is truncated, as an operator's retention would (row triggers do not fire).
+    Refused (DatabaseServed) while a server holds the database (models.serving)."""
+    async with unserved(settings.database_url):
+        if not is_postgres(settings.database_url):
+            await Tortoise.close_connections()
+            remove_sqlite_file(settings.database_url)
+            await init_database(settings)
+            return
+        tables = ", ".join(m._meta.db_table for m in Tortoise.apps["gridhub"].values())
+        await connections.get("default").execute_script(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
 
 
 class GridhubGraphQL(GraphQL):
@@ -282,6 +285,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
+        claim = await ServingClaim.take(settings.database_url)  # no reset replaces it while served
         await prepare_database(settings, migrate=migrate)
         await store.load()
         redis_url = settings.cache_url if settings.cache_url.startswith("redis://") else None
@@ -299,6 +303,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
             await app.state.cache.close()
             await graphql.counters.close()
             await Tortoise.close_connections()
+            await claim.release()
 
     async def healthz(request: Request) -> JSONResponse:
         status = {"database": "ok", "cache": "ok"}
@@ -487,7 +492,10 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "serve":
         run_server(settings, args.host or settings.host, args.port or settings.port, args.workers)
     elif args.command == "demo":
-        asyncio.run(_demo(settings, args.reset, args.scale, args.seed, args.now))
+        try:
+            asyncio.run(_demo(settings, args.reset, args.scale, args.seed, args.now))
+        except DatabaseServed as refused:
+            raise SystemExit(f"gridhub demo --reset: {refused}") from None
     elif args.command == "migrate":
         asyncio.run(_migrate(settings))
     elif args.command == "user":

@@ -109,16 +109,27 @@ def database_problem(database_url: str) -> str | None:
 PG_POOL_SIZE = 20
 
 
+# How long a write waits for another process's write lock on a shared SQLite file before
+# answering SERVICE_UNAVAILABLE (models.sqlite_engine). `?busy_timeout=` in the URL wins.
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+
 def tortoise_config(database_url: str) -> dict:
     """The Tortoise config for one database; migrations live in models/migrations."""
+    connection: str | dict = database_url
     if database_url.startswith(("postgres://", "postgresql://")) and "maxsize=" not in database_url:
-        database_url += ("&" if "?" in database_url else "?") + f"maxsize={PG_POOL_SIZE}"
-    if database_url.startswith("sqlite://") and "case_sensitive_like=" not in database_url:
+        connection = database_url + ("&" if "?" in database_url else "?") + f"maxsize={PG_POOL_SIZE}"
+    elif database_url.startswith("sqlite://"):
+        from tortoise.backends.base.config_generator import expand_db_url
+
+        connection = expand_db_url(database_url)
+        connection["engine"] = "models.sqlite_engine"
+        connection["credentials"].setdefault("busy_timeout", SQLITE_BUSY_TIMEOUT_MS)
         # SQLite's LIKE ignores ASCII case, PostgreSQL's does not: prefixes of region paths,
         # tags and categories compare exactly on both (and SQLite still uses the index)
-        database_url += ("&" if "?" in database_url else "?") + "case_sensitive_like=ON"
+        connection["credentials"].setdefault("case_sensitive_like", "ON")
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": connection},
         "apps": {
             "gridhub": {
                 "models": ["models"],

@@ -3,9 +3,15 @@ through Redis pub/sub, in every other one. Called after the change is committed.
 
 A message names a change, never the event's data:
     {"event_id": 42, "action": "accept", "region_path": "/…/001/", "version": 3, "origin": "<bus>"}
-Each subscriber then loads the event itself, through its own current scope, in SQL, and
+The event is then loaded through each subscriber's current scope, in SQL, and a subscriber
 is sent nothing unless that finds it: a subscriber outside the event's region, or without
 the facet (`event:assigned`, a category) that lets it read the event, hears nothing.
+
+At a county's scale (a thousand open sockets) the check is made once per distinct scope,
+not once per socket: the bus groups its subscribers by `Scope.hash` (a hundred grid workers
+of one grid share one) and loads the changes heard since its last round with one query per
+scope. One task per process does this, round after round, so every subscriber still hears
+changes in the order the process heard of them.
 
 Without Redis (CACHE_URL=memory://) only this process's subscribers hear of changes: right
 for the single-process default, not for several processes behind a load balancer.
@@ -23,7 +29,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, AsyncIterator, Callable, Iterator
 
 import models
-from policies.predicate import Compare, and_
+from policies.predicate import In, and_
 from policies.scope import Scope
 
 from .context import RequestContext
@@ -45,22 +51,30 @@ class Change:
 
 @dataclass(frozen=True)
 class SeenChange:
-    """A change as one subscriber may see it; `event` is None for a deletion."""
+    """A change as one subscriber may see it; `event` is None for a deletion. `scope` is the
+    scope it was seen under, which its fields resolve under too."""
 
     action: str
     event_id: int
     version: int
     event: models.Event | None
+    scope: Scope | None = None
 
 
 class Subscriber:
-    """One live subscription's inbox: bounded, so a slow client costs memory it is owed, no more."""
+    """One live subscription of `user`, to changes made under `region_path` (None: all), and its
+    inbox: bounded, so a slow client costs memory it is owed, no more."""
 
-    def __init__(self, size: int):
-        self.inbox: asyncio.Queue[Change] = asyncio.Queue(size)
+    def __init__(self, size: int, user: Any = None, region_path: str | None = None):
+        self.inbox: asyncio.Queue[SeenChange] = asyncio.Queue(size)
+        self.user = user
+        self.region_path = region_path
         self.dropping = False  # warned once per run of drops, not once per change
 
-    def offer(self, change: Change) -> None:
+    def wants(self, change: Change) -> bool:
+        return not self.region_path or change.region_path.startswith(self.region_path)
+
+    def offer(self, change: SeenChange) -> None:
         if self.inbox.full():
             dropped = self.inbox.get_nowait()
             if not self.dropping:
@@ -87,6 +101,8 @@ class EventBus:
         self.listening = asyncio.Event()
         self._redis = None
         self._listener: asyncio.Task | None = None
+        self._heard: asyncio.Queue[Change] = asyncio.Queue()  # changes not yet checked for anyone
+        self._dispatcher: asyncio.Task | None = None
 
     async def start(self) -> None:
         global _running
@@ -105,10 +121,11 @@ class EventBus:
         global _running
         if _running is self:
             _running = None
-        if self._listener is not None:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._listener
+        for task in (self._listener, self._dispatcher):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
         if self._redis is not None:
             await self._redis.aclose()
 
@@ -125,8 +142,8 @@ class EventBus:
                         exc_info=True)
 
     @contextlib.contextmanager
-    def subscription(self) -> Iterator[Subscriber]:
-        subscriber = Subscriber(self.queue_size)
+    def subscription(self, user: Any = None, region_path: str | None = None) -> Iterator[Subscriber]:
+        subscriber = Subscriber(self.queue_size, user, region_path)
         self.subscribers.add(subscriber)
         try:
             yield subscriber
@@ -134,8 +151,42 @@ class EventBus:
             self.subscribers.discard(subscriber)
 
     def _deliver(self, change: Change) -> None:
+        if not self.subscribers:
+            return
+        self._heard.put_nowait(change)
+        if self._dispatcher is None or self._dispatcher.done():
+            self._dispatcher = asyncio.create_task(self._dispatch())
+
+    async def _dispatch(self) -> None:
+        """Round after round: every change heard since the last round, checked once per
+        distinct scope among the subscribers, offered to those of that scope who want it."""
+        while True:
+            heard = [await self._heard.get()]
+            while not self._heard.empty():
+                heard.append(self._heard.get_nowait())
+            try:
+                await self._check_round(heard)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the database away, say: these changes are lost, as on a lost message
+                log.warning("could not check %d event changes for subscribers", len(heard), exc_info=True)
+
+    async def _check_round(self, heard: list[Change]) -> None:
+        groups: dict[str, tuple[Scope, list[Subscriber]]] = {}
         for subscriber in list(self.subscribers):
-            subscriber.offer(change)
+            if any(subscriber.wants(change) for change in heard):
+                scope = self.scope_of(subscriber.user)
+                groups.setdefault(scope.hash, (scope, []))[1].append(subscriber)
+
+        async def check(scope: Scope, subscribers: list[Subscriber]) -> None:
+            wanted = [c for c in heard if any(s.wants(c) for s in subscribers)]
+            for change, seen in zip(wanted, await _seen_all(scope, wanted)):
+                if seen is not None:
+                    for subscriber in subscribers:
+                        if subscriber.wants(change):
+                            subscriber.offer(seen)
+
+        await asyncio.gather(*(check(scope, subscribers) for scope, subscribers in groups.values()))
 
     async def _listen(self) -> None:
         while True:
@@ -181,17 +232,25 @@ async def announce_event_change(event: models.Event, action: str) -> None:
         await _running.announce(Change(event.id, action, event.region_path, event.version))
 
 
-async def _seen(scope: Scope, change: Change) -> SeenChange | None:
-    """The change as `scope` may see it, decided in SQL, or None. A live event is loaded
-    through the scope. A deleted one only yields a tombstone (its id), and only to whom the
-    scope would have shown it just before: a soft delete leaves the row's region and facet
-    columns as they were, so the read predicate is asked of the deleted row itself."""
-    this_event = Compare("id", "eq", change.event_id)
-    if change.action == "delete":
-        could_see = await models.Event.filter(and_(scope.where("event"), this_event).to_q()).exists()
-        return SeenChange(change.action, change.event_id, change.version, None) if could_see else None
-    event = await rows(scope, "event", this_event).first()
-    return SeenChange(change.action, change.event_id, change.version, event) if event else None
+async def _seen_all(scope: Scope, changes: list[Change]) -> list[SeenChange | None]:
+    """Each change as `scope` may see it, decided in SQL (two queries at most), or None. A
+    live event is loaded through the scope. A deleted one only yields a tombstone (its id),
+    and only to whom the scope would have shown it just before: a soft delete leaves the
+    row's region and facet columns as they were, so the read predicate is asked of the
+    deleted row itself."""
+    deleted = tuple({c.event_id for c in changes if c.action == "delete"})
+    live = tuple({c.event_id for c in changes if c.action != "delete"})
+    could_see = set(await models.Event.filter(and_(scope.where("event"), In("id", deleted)).to_q())
+                    .values_list("id", flat=True)) if deleted else set()
+    events = {e.id: e for e in await rows(scope, "event", In("id", live))} if live else {}
+    seen: list[SeenChange | None] = []
+    for c in changes:
+        if c.action == "delete":
+            seen.append(SeenChange(c.action, c.event_id, c.version, None, scope) if c.event_id in could_see else None)
+        else:
+            event = events.get(c.event_id)
+            seen.append(SeenChange(c.action, c.event_id, c.version, event, scope) if event else None)
+    return seen
 
 
 async def changes_seen_by(context: RequestContext, region_path: str | None = None) -> AsyncIterator[SeenChange]:
@@ -204,18 +263,12 @@ async def changes_seen_by(context: RequestContext, region_path: str | None = Non
     from their view, as it is from their queries. `SeenChange.event` is the event as it
     stands when delivered, which may be a later version than the change's own."""
     bus = running_bus()
-    with bus.subscription() as subscriber:
+    with bus.subscription(context.user, region_path) as subscriber:
         while True:
-            change = await subscriber.inbox.get()
-            if region_path and not change.region_path.startswith(region_path):
-                continue
-            scope = bus.scope_of(context.user)
-            seen = await _seen(scope, change)
-            if seen is None:
-                continue
+            seen = await subscriber.inbox.get()
             # the connection's context outlives many changes: fields of this one resolve
-            # under the scope in force now, with loaders that cache nothing from before
-            context.scope, context.loaders = scope, Loaders(scope)
+            # under the scope it was seen under, with loaders that cache nothing from before
+            context.scope, context.loaders = seen.scope, Loaders(seen.scope)
             try:
                 yield seen
             finally:  # the sensitive fields this delivery revealed, audited once it is sent

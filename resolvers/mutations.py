@@ -25,6 +25,7 @@ from .errors import BadInput, Conflict, Forbidden, NotFound
 from .event_bus import announce_event_change
 from .kinds import kind_of
 from .query import rows
+from .region_locks import hold_region
 from .registered_elsewhere import RegisterLookups, unique_conflict
 from .staffing import check_address_code, next_address_code
 from .visits import refresh_visit_due
@@ -158,7 +159,8 @@ async def _resolve_references(scope: Scope, kind: str, data: dict) -> None:
         if target == "region":
             # Region names and paths are not secret: a region outside the caller's subtree is
             # found here and refused by the scope check as FORBIDDEN, not as a missing row.
-            found = await models.Region.get_or_none(id=value, deleted_at=None)
+            # Held until the write commits: no split, merge or move can retire it under the row.
+            found = await hold_region(value, camel(column))
         else:
             found = await rows(scope, target, Compare("id", "eq", value)).first()
         if found is None:

@@ -59,6 +59,7 @@ from policies.scope import Scope
 from . import validation as v
 from .errors import BadInput, Conflict, Forbidden, NotFound
 from .query import sql_dialect
+from .region_locks import seize_regions
 from .sync import PULL_KINDS
 
 # The tier a region's parent has; a move or merge keeps regions at their tier.
@@ -111,10 +112,11 @@ def now() -> datetime:
 class _Mover:
     """The statements of one operation on one connection, counting what they move."""
 
-    def __init__(self, connection: Any, result: RegridResult, stamp: datetime):
+    def __init__(self, connection: Any, result: RegridResult, stamp: datetime, actor: str):
         self.connection = connection
         self.result = result
         self.stamp = stamp
+        self.actor = actor
         self.dialect = sql_dialect()
 
     async def _run(self, sql: str, params: SqlParams) -> list[dict]:
@@ -141,6 +143,8 @@ class _Mover:
             await self._run(f"INSERT INTO region_move (kind, row_id, from_path, to_path, moved_at) "
                             f"SELECT {kind_sql}, t.id, t.region_path, {path_sql}, {stamp_sql} FROM {table} t "
                             f"WHERE {where_sql}", p)
+        await self.record_bumps(table, kind or table, lambda p: params_of(p, "to_path"),
+                                lambda p: params_of(p, "where"))
         p = SqlParams(self.dialect)
         set_sql = params_of(p, "set")
         stamp_sql = p.add(self.stamp_value)
@@ -152,6 +156,32 @@ class _Mover:
         if kind is not None:
             self.result.counts[kind] += count
         return count
+
+    async def record_bumps(self, table: str, kind: str, to_path_of, where_of) -> None:
+        """The rows of `table` matching `where_of(p)`, about to get a new version, each get an
+        audit entry (and an event a log entry) as any other change of a row does: the
+        operation, by its actor, leaving the row at `to_path_of(p)`. Then an event's version
+        still counts its log entries, and the row's history tells why it changed."""
+        p = SqlParams(self.dialect)
+        stamp, actor, action, kind_sql = (p.add(self.stamp_value), p.add(self.actor), p.add(self.result.operation),
+                                          p.add(kind))
+        path_sql, where_sql = to_path_of(p), where_of(p)
+        await self._run(f"INSERT INTO audit_entry (at, actor, action, object_kind, object_id, field, region_path, "
+                        f"detail) SELECT {stamp}, {actor}, {action}, {kind_sql}, CAST(t.id AS TEXT), '', {path_sql}, "
+                        f"'{{}}' FROM {table} t WHERE {where_sql}", p)
+        if table != models.Event._meta.db_table:
+            return
+        p = SqlParams(self.dialect)
+        # logged when it happens, like every other step: a split recorded after the fact
+        # (`at`, the demo's history) must not sort before the steps the event already took
+        logged = now()
+        logged = logged if self.dialect == "postgres" else logged.isoformat(sep=" ")
+        created, updated = p.add(logged), p.add(logged)  # SQLite binds each once
+        actor, action = p.add(self.actor), p.add(self.result.operation)
+        path_sql, where_sql = to_path_of(p), where_of(p)
+        await self._run(f"INSERT INTO event_log (created_at, updated_at, version, event_id, actor, action, "
+                        f"from_status, to_status, note, attachments) SELECT {created}, {updated}, 1, t.id, {actor}, "
+                        f"{action}, t.status, t.status, {path_sql}, '[]' FROM event t WHERE {where_sql}", p)
 
     async def rewrite_prefix(self, old: str, new: str) -> None:
         """Every row whose path starts with `old` gets `new` instead: a subtree moves."""
@@ -240,15 +270,16 @@ class _Operation:
     """One re-gridding operation: a transaction, rolled back when dry, that bumps the policy
     version and reloads the policy after its commit."""
 
-    def __init__(self, store: Any, name: str, dry_run: bool, at: datetime | None = None):
+    def __init__(self, store: Any, actor: str, name: str, dry_run: bool, at: datetime | None = None):
         self.store = store
+        self.actor = actor
         self.result = RegridResult(name, dry_run)
         self.at = at
 
     async def run(self, body) -> RegridResult:
         try:
             async with in_transaction() as connection:
-                mover = _Mover(connection, self.result, self.at or now())
+                mover = _Mover(connection, self.result, self.at or now(), self.actor)
                 await body(connection, mover)
                 await models.PolicyState.filter(id=1).using_db(connection).update(version=F("version") + 1)
                 if self.result.dry_run:
@@ -311,7 +342,7 @@ async def create_region(scope: Scope, store: Any, actor: str, parent_id: int, co
         mover.result.made([region])
         await _audit(mover, actor, region.region_path, {"name": name, "code": code})
 
-    return await _Operation(store, "create_region", dry_run).run(body)
+    return await _Operation(store, actor, "create_region", dry_run).run(body)
 
 
 async def rename_region(scope: Scope, store: Any, actor: str, region_id: int, name: str,
@@ -327,7 +358,7 @@ async def rename_region(scope: Scope, store: Any, actor: str, region_id: int, na
         mover.result.counts["renamed"] += 1
         await _audit(mover, actor, region.region_path, {"from": region.name, "to": name})
 
-    return await _Operation(store, "rename_region", dry_run).run(body)
+    return await _Operation(store, actor, "rename_region", dry_run).run(body)
 
 
 async def move_region(scope: Scope, store: Any, actor: str, region_id: int, parent_id: int,
@@ -348,11 +379,13 @@ async def move_region(scope: Scope, store: Any, actor: str, region_id: int, pare
     code = _check_code(code, parent) if code is not None else _code_under(region, old_parent, parent)
 
     async def body(connection, mover: _Mover) -> None:
+        await seize_regions([region], subtrees=True)
+        await seize_regions([parent])
         old, new = region.region_path, await _move_subtree(mover, region, parent, code)
         mover.result.regions.append(await models.Region.get(id=region.id).using_db(connection))
         await _audit(mover, actor, new, {"from": old, "to": new, "parent": parent.region_path})
 
-    return await _Operation(store, "move_region", dry_run).run(body)
+    return await _Operation(store, actor, "move_region", dry_run).run(body)
 
 
 def _code_under(region: models.Region, old_parent: models.Region | None, parent: models.Region) -> str:
@@ -431,6 +464,9 @@ async def split_region(scope: Scope, store: Any, actor: str, region_id: int, par
         raise BadInput(f"no user named {', '.join(unknown)}", field="parts")
 
     async def body(connection, mover: _Mover) -> None:
+        await seize_regions([region])
+        if await models.Region.exists(parent_id=region.id, deleted_at=None):  # made meanwhile
+            raise Conflict("a region was made under this one meanwhile: read it again", field="region")
         made = []
         for part in parts:
             made.append(await models.Region.create(
@@ -462,7 +498,7 @@ async def split_region(scope: Scope, store: Any, actor: str, region_id: int, par
             "into": [{"path": r.region_path, "name": r.name, "places": len(p.place_ids), "users": p.usernames}
                      for p, r in zip(parts, made)]})
 
-    return await _Operation(store, "split_region", dry_run, at).run(body)
+    return await _Operation(store, actor, "split_region", dry_run, at).run(body)
 
 
 async def _split_part(mover: _Mover, region: models.Region, target: models.Region, part: SplitPart) -> None:
@@ -500,6 +536,9 @@ async def _hand_over(mover: _Mover, region: models.Region, successors: list[mode
     # the version and stamp change as for any other change of the row: editors' optimistic
     # checks and departments' incremental pulls see it
     changed = {"version": F("version") + 1, "updated_at": stamp}
+    p_region = region.id
+    await mover.record_bumps(models.Event._meta.db_table, "event", lambda p: "t.region_path",
+                             lambda p: f"t.handling_region_id = {p.add(p_region)}")
     count = 0
     if len(successors) > 1:
         count += await handled.filter(region_id__in=[r.id for r in successors[1:]]).using_db(connection).update(
@@ -534,6 +573,8 @@ async def merge_regions(scope: Scope, store: Any, actor: str, region_ids: list[i
         raise BadInput("name the regions to merge", field="regions")
 
     async def body(connection, mover: _Mover) -> None:
+        await seize_regions(merged, subtrees=True)
+        await seize_regions([into])
         for region in merged:
             await models.Event.filter(region_id=region.id, reported_region_id=None).using_db(connection).update(
                 reported_region_id=region.id)
@@ -550,4 +591,4 @@ async def merge_regions(scope: Scope, store: Any, actor: str, region_ids: list[i
         await _audit(mover, actor, into.region_path,
                      {"merged": [r.region_path for r in merged], "into": into.region_path})
 
-    return await _Operation(store, "merge_regions", dry_run).run(body)
+    return await _Operation(store, actor, "merge_regions", dry_run).run(body)

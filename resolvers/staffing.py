@@ -24,6 +24,7 @@ from policies.scope import Scope
 from .civil_time import today
 from .errors import BadInput, Forbidden, NotFound
 from .query import rows
+from .region_locks import hold_region
 
 ADDRESS_CODE = re.compile(r"^[0-9A-Z]{1,40}$")
 SERIAL_DIGITS = 6
@@ -96,6 +97,7 @@ async def assign_staff(scope: Scope, actor: str, region_id: int, role: StaffRole
         raise NotFound("no region with this id", field="region")
     name, user = await who_serves(scope, name, username, person_id, person_field="person")
     async with in_transaction():
+        region = await hold_region(region.id)  # not retired by a re-gridding meanwhile
         row = await models.StaffAssignment.create(
             region_id=region.id, region_path=region.region_path, role=role, name=name,
             user_id=user and user.id, person_id=person_id, started_on=started_on)

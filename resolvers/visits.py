@@ -29,6 +29,7 @@ from policies.scope import Scope
 from . import deadlines
 from .errors import BadInput, Conflict, Forbidden, NotFound
 from .query import rows
+from .region_locks import hold_region
 from .staffing import who_serves
 
 # (tag, every_days): monthly for those under supervision or care by law, quarterly otherwise
@@ -175,9 +176,12 @@ async def assign_responsibility(scope: Scope, actor: str, person_id: int, role: 
     await _may_update(scope, person_id)
     name, user = await who_serves(scope, name, username, staff_person_id, person_field="staffPerson")
     async with in_transaction():
+        # where the person lies now: a re-gridding may have moved them since they were read
+        person = await models.Person.get(id=person.id)
+        region = await hold_region(person.region_id)
         row = await models.KeyPersonResponsibility.create(
             key_person_id=person.id, role=role, name=name, user_id=user and user.id, person_id=staff_person_id,
-            started_on=started_on, region_id=person.region_id, region_path=person.region_path)
+            started_on=started_on, region_id=region.id, region_path=region.region_path)
         await record_change(actor, "create", "responsibility", row, {
             "key_person_id": person.id, "role": role, "name": name, "user_id": user,
             "person_id": staff_person_id, "started_on": started_on})

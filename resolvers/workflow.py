@@ -35,6 +35,7 @@ from .event_bus import announce_event_change
 from .filters import as_utc
 from .mutations import create_row, now
 from .query import rows
+from .region_locks import hold_region
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,8 @@ async def take_step(scope: Scope, actor: str, event_id: int, name: str, note: st
     failed verification), `due_at` sets the due time itself (a dispatcher's deadline)."""
     step = STEPS[name]
     async with in_transaction():
+        if changes.get("handling_region_id") is not None:  # handed to a region no re-gridding retires meanwhile
+            await hold_region(changes["handling_region_id"])
         event = await _event_for(scope, event_id, name, step)
         target = target or step.target or event.status
         at = now()
