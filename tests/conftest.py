@@ -56,7 +56,8 @@ async def app(settings):
     from resolvers.demo_users import create_demo_users
 
     application = create_app(settings)
-    async with LifespanManager(application):
+    # startup migrates a fresh database: on a loaded machine that takes longer than the default 5 s
+    async with LifespanManager(application, startup_timeout=120, shutdown_timeout=60):
         await build_demo(scale=DEMO_SCALE)
         await create_demo_users()
         await application.state.store.load()
