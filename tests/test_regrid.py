@@ -87,10 +87,9 @@ async def test_only_region_admins_regrid(sign_in, who, operation, code):
 
 async def test_split_moves_rows_and_grants_and_keeps_history(sign_in, gql):
     admin, auditor = await sign_in("admin"), await sign_in("auditor")
-    # a grid with events reported in it (not a part another test split off, whose events
-    # were all reported in the grid split)
-    grid = [g for g in await leaf_grids(-1) if await models.Place.filter(region_id=g.id).count() >= 4
-            and await models.Event.filter(reported_region_id=g.id).exists()][0]
+    # the other tests here may have split or merged the demo's grids first: this may be a
+    # part of one, its events reported in a grid retired then
+    grid = [g for g in await leaf_grids(-1) if await models.Place.filter(region_id=g.id).count() >= 4][0]
     community = await models.Region.get(id=grid.parent_id)
     # grants other tests made at this grid go with the split too
     granted_before = await models.CasbinRule.filter(ptype="g", v2__startswith=grid.region_path).count()
@@ -107,10 +106,9 @@ async def test_split_moves_rows_and_grants_and_keeps_history(sign_in, gql):
 
     REPORTED = """query($ids: [ID!]!) { nodes(ids: $ids) { ... on Event { region { path }
         reportedRegion { path name deletedAt } } } }"""
-    # where each event was reported (this grid, or another one for events a merge or move brought)
+    # where each event was reported: this grid, or one retired since (split or merged into it)
     reported_in = [n["reportedRegion"]["path"] for n in (await gql.query(
         REPORTED, ids=[gid("Event", i) for i in events]))["nodes"]]
-    assert grid.region_path in reported_in
 
     dry = (await admin.query(SPLIT, r=gid("Region", grid.id), parts=parts, dry=True))["splitRegion"]
     assert dry["dryRun"] and dry["moved"]["persons"] == persons and dry["moved"]["places"] == len(places)
@@ -140,8 +138,7 @@ async def test_split_moves_rows_and_grants_and_keeps_history(sign_in, gql):
     # history: events reported before the split still show the old (retired) grid
     data = await gql.query(REPORTED, ids=[gid("Event", i) for i in events])
     for node, before in zip(data["nodes"], reported_in):
-        assert node["reportedRegion"]["path"] == before
-        assert node["reportedRegion"]["deletedAt"] or before != grid.region_path
+        assert node["reportedRegion"]["path"] == before and node["reportedRegion"]["deletedAt"]
         assert node["region"]["path"] in (east["path"], west["path"])
     # departments hear of it: every moved person has a recorded move from the old grid
     assert await models.RegionMove.filter(kind="person", from_path=grid.region_path).count() == persons
