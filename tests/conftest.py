@@ -208,3 +208,8 @@ def served_hub(tmp_path_factory):
             yield server
         finally:
             server.stop()
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """The order's seed, last, even under -q (pytest-randomly prints it only in the header)."""
+    seed = getattr(config.option, "randomly_seed", None)
+    if config.pluginmanager.hasplugin("randomly") and seed is not None:
+        terminalreporter.write_line(f"random order seed: {seed} (replay: -p randomly --randomly-seed={seed})")

@@ -10,6 +10,8 @@ from tortoise.expressions import F
 
 from resolvers.validation import id_number_check_digit
 
+from .checks import every
+
 # who, sees responsible staff and visits, may filter by overdue visits
 VISIBILITY = [
     ("worker", True, True),    # grid_worker holds person.key_tags in its grid
@@ -48,6 +50,19 @@ async def key_person(worker, anchors):
     return made["id"]
 
 
+@pytest.fixture(autouse=True)
+async def key_person_keeps_its_staff(request):
+    """Tests here add responsible staff to the key person (and leave some refused ones in
+    place); after each, only the fixture's CADRE and POLICE remain, whatever order tests run in."""
+    yield
+    if "key_person" not in request.fixturenames:
+        return
+    import models
+
+    person = int(from_base64(request.getfixturevalue("key_person"))[1])
+    await models.KeyPersonResponsibility.filter(key_person_id=person).exclude(role__in=["cadre", "police"]).delete()
+
+
 @pytest.mark.parametrize("who,sees,filters", VISIBILITY, ids=[v[0] for v in VISIBILITY])
 async def test_key_work_is_seen_where_key_tags_are(sign_in, key_person, who, sees, filters):
     client = await sign_in(who)
@@ -56,7 +71,9 @@ async def test_key_work_is_seen_where_key_tags_are(sign_in, key_person, who, see
     if sees:
         assert any(t.startswith("key/") for t in node["tags"])
         assert sorted(r["role"] for r in node["responsibleStaff"]) == ["CADRE", "POLICE"]
-        assert node["visits"] and node["visits"][0]["visitor"] == "worker" and node["lastVisitedAt"]
+        # the fixture's visit (other tests here may add later ones)
+        assert "worker" in {v["visitor"] for v in node["visits"]}
+        assert node["lastVisitedAt"] == node["visits"][0]["occurredAt"]
         assert node["visitOverdue"] is False and node["visitDueAt"] > node["lastVisitedAt"]
     else:
         assert not any(t.startswith("key/") for t in node["tags"])
@@ -73,7 +90,7 @@ async def test_overdue_visits_are_listed(worker, key_person):
         nodes { id visitDueAt visitOverdue } } }""")
     nodes = overdue["persons"]["nodes"]
     assert key_person not in {n["id"] for n in nodes}  # visited 25 days ago, due in a month
-    assert all(n["visitOverdue"] for n in nodes)
+    assert every(nodes, lambda n: n["visitOverdue"])  # the demo's grid has overdue key persons
     rest = await worker.query("""{ persons(first: 500, filter: {visitOverdue: false}) { nodes { id visitOverdue } } }""")
     assert key_person in {n["id"] for n in rest["persons"]["nodes"]}
     assert not any(n["visitOverdue"] for n in rest["persons"]["nodes"])
@@ -145,10 +162,12 @@ async def test_key_work_is_checked_and_audited(worker, sign_in, key_person):
 
     visited = await models.EventPerson.filter(person_id=int(from_base64(key_person)[1])).values_list(
         "event_id", flat=True)
-    reports = await (await sign_in("auditor")).query(
-        '{ auditTrail(first: 50, filter: {actor: "worker", objectKind: "event"}) { nodes { action objectId } } }')
-    assert {("report", str(i)) for i in visited} <= {(n["action"], n["objectId"])
-                                                      for n in reports["auditTrail"]["nodes"]}
+    assert visited
+    # by the rows' ids, not in the newest page of the trail: other tests report events too
+    # (and record visits to this person as the police)
+    reports = await models.AuditEntry.filter(action="report", object_kind="event",
+                                             object_id__in=[str(i) for i in visited]).values_list("actor", "object_id")
+    assert {i for _, i in reports} == {str(i) for i in visited} and "worker" in {a for a, _ in reports}
 
 
 async def test_migration_0010_brings_an_older_database_along(app, sign_in, key_person):

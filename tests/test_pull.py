@@ -15,6 +15,7 @@ import pytest
 
 from pull import last_complete_line
 
+from .checks import every
 from .servers import ROOT, base_env, running_servers, scratch_demo_database
 
 PERSONS = """query($after: String) { persons(first: 500, after: $after) {
@@ -119,7 +120,7 @@ def test_a_pull_cut_off_midway_resumes_with_every_row_once(hub, tmp_path):
     assert len(ids) == len(set(ids))  # none twice
     expected = graphql_persons(hub, hub.login("civil"))
     assert set(ids) == set(expected)  # none missing
-    assert all(expected[r["id"]]["idNumber"] == r["idNumber"] for r in rows)
+    assert every(rows, lambda r: expected[r["id"]]["idNumber"] == r["idNumber"])
     assert lines[-1]["@end"]["rows"] == len(rows) and lines[:-1] == [{"row": r, "cursor": c["cursor"]}
                                                                       for r, c in zip(rows, lines[:-1])]
     assert resumed.stdout.strip() == lines[-1]["@end"]["nextSince"]

@@ -1,0 +1,170 @@
+"""Filter values chosen from the demo's data so that each filter keeps some rows and excludes
+others, each with an independent SQL condition that counts the rows it should keep. Used by
+the filter table (tests/test_filter_table.py) and the differential test's generator.
+
+The SQL here is written by hand from the filters' documented meaning, not derived from
+resolvers/filters.py, so a filter that the hub compiles wrongly (or drops) disagrees with it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from strawberry.relay import to_base64
+from tortoise import connections
+
+# kind -> (table, root field, filter input type)
+KINDS = {
+    "region": ("region", "regions", "RegionFilter"),
+    "person": ("person", "persons", "PersonFilter"),
+    "household": ("household", "households", "HouseholdFilter"),
+    "place": ("place", "places", "PlaceFilter"),
+    "event": ("event", "events", "EventFilter"),
+    "thing": ("thing", "things", "ThingFilter"),
+    "organisation": ("organisation", "organisations", "OrganisationFilter"),
+}
+TEXT_COLUMNS = {"region": ("name", "code"), "person": ("name",), "household": ("code",),
+                "place": ("name", "address", "code"), "event": ("title", "description"),
+                "thing": ("name", "code"), "organisation": ("name", "credit_code")}
+# enum filters: GraphQL field -> column (values stored lower case, GraphQL names upper case)
+ENUM_COLUMNS = {
+    "region": {"tier": "tier"},
+    "person": {"gender": "gender", "populationType": "population_type"},
+    "place": {"kind": "kind"},
+    "event": {"status": "status", "kind": "kind", "source": "source", "urgency": "urgency"},
+    "thing": {"kind": "kind", "status": "status"},
+    "organisation": {"kind": "kind"},
+}
+# what the county centre reads of each kind: all live rows, but key persons' visits
+COUNTY_SEES = {"event": "NOT (t.category = 'service/key_visit' OR t.category LIKE 'service/key\\_visit/%' ESCAPE '\\')"}
+
+
+@dataclass
+class Case:
+    kind: str
+    field: str
+    value: object  # the GraphQL variable value
+    sql: str  # condition on alias t, `?` placeholders
+    params: tuple
+    caller: str = "county"
+    base_path: str = "/"  # the caller's rows: those under this path
+
+    @property
+    def literal(self) -> str:
+        """The value as a GraphQL literal (for generated query text)."""
+        v = self.value
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, list) and v and all(isinstance(x, str) and x.isupper() for x in v) and self.field not in (
+                "tags", "category"):
+            return "[" + ", ".join(v) + "]"
+        return json.dumps(v, ensure_ascii=False)
+
+    @property
+    def id(self) -> str:
+        return f"{self.kind}-{self.field}" + ("" if self.caller == "county" else f"-{self.caller}")
+
+
+def placeholders(sql: str) -> str:
+    """`?` to `$1, $2, …` on PostgreSQL."""
+    if connections.get("default").capabilities.dialect != "postgres":
+        return sql
+    out, n = [], 0
+    for ch in sql:
+        if ch == "?":
+            n += 1
+            out.append(f"${n}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+async def rows(sql: str, params=()) -> list[dict]:
+    return await connections.get("default").execute_query_dict(placeholders(sql), list(params))
+
+
+def base(kind: str, path: str) -> tuple[str, tuple]:
+    parts, params = ["t.deleted_at IS NULL", "t.region_path LIKE ?"], [path + "%"]
+    if kind in COUNTY_SEES:
+        parts.append(COUNTY_SEES[kind])
+    return " AND ".join(parts), tuple(params)
+
+
+async def count(kind: str, path: str, sql: str = "1=1", params: tuple = ()) -> int:
+    where, base_params = base(kind, path)
+    table = KINDS[kind][0]
+    found = await rows(f"SELECT count(*) AS n FROM {table} t WHERE {where} AND ({sql})", base_params + tuple(params))
+    return int(found[0]["n"])
+
+
+def as_iso(value) -> str:
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.isoformat()
+
+
+async def _median(kind: str, column: str, path: str, extra: str = "1=1"):
+    where, params = base(kind, path)
+    values = [r["v"] for r in await rows(
+        f"SELECT DISTINCT t.{column} AS v FROM {KINDS[kind][0]} t WHERE {where} AND {extra} AND t.{column} IS NOT NULL "
+        f"ORDER BY t.{column}", params)]
+    assert len(values) >= 2, f"{kind}.{column}: every row alike, nothing to split"
+    return values[len(values) // 2]
+
+
+async def _most_common(kind: str, column: str, path: str):
+    where, params = base(kind, path)
+    found = await rows(f"SELECT t.{column} AS v, count(*) AS n FROM {KINDS[kind][0]} t WHERE {where} "
+                       f"GROUP BY t.{column} ORDER BY count(*) DESC, t.{column}", params)
+    assert len(found) >= 2, f"{kind}.{column}: one value only, nothing to split"
+    return found[0]["v"]
+
+
+async def _text(kind: str, path: str) -> Case:
+    """A character of the first row's text that some rows have and others lack."""
+    columns = TEXT_COLUMNS[kind]
+    cond = " OR ".join(f"UPPER(t.{c}) LIKE ?" for c in columns)
+    total = await count(kind, path)
+    where, params = base(kind, path)
+    first = (await rows(f"SELECT t.{columns[0]} AS v FROM {KINDS[kind][0]} t WHERE {where} ORDER BY t.id LIMIT 1",
+                        params))[0]["v"]
+    for text in [*dict.fromkeys(first), first]:  # a character, or (codes alike but for their end) all of it
+        if text in "%_\\ ":
+            continue
+        pattern = f"%{text.upper()}%"
+        if 0 < await count(kind, path, cond, (pattern,) * len(columns)) < total:
+            return Case(kind, "text", text, cond, (pattern,) * len(columns))
+    raise AssertionError(f"no character of {first!r} splits the {kind} rows")
+
+
+async def splitting_cases(anchors: dict, grid_id: str | None = None) -> list[Case]:
+    """One case per filter field of every kind (the schema's fields; tests compare)."""
+    now = datetime.now(timezone.utc)
+    town = (await rows("SELECT id FROM region WHERE region_path = ?", (anchors["town"],)))[0]["id"]
+    cases: list[Case] = []
+    for kind in KINDS:
+        path = "/"
+        cases.append(Case(kind, "region", to_base64("Region", town), "t.region_path LIKE ?", (anchors["town"] + "%",)))
+        cases.append(Case(kind, "regionPath", anchors["community"], "t.region_path LIKE ?",
+                          (anchors["community"] + "%",)))
+        middle = await _median(kind, "updated_at", path)
+        cases.append(Case(kind, "updatedSince", as_iso(middle), "t.updated_at >= ?", (middle,)))
+        cases.append(Case(kind, "updatedUntil", as_iso(middle), "t.updated_at <= ?", (middle,)))
+        cases.append(await _text(kind, path))
+        for field, column in ENUM_COLUMNS.get(kind, {}).items():
+            value = await _most_common(kind, column, path)
+            cases.append(Case(kind, field, [str(value).upper()], f"t.{column} = ?", (value,)))
+    # events: categories by their first segment, lights and due times now
+    top = str(await _most_common("event", "category", "/")).split("/")[0]
+    cases.append(Case("event", "category", [top], "(t.category = ? OR t.category LIKE ?)", (top, top + "/%")))
+    cases.append(Case("event", "light", ["RED"], "t.open_due_at < ?", (now,)))
+    due = await _median("event", "open_due_at", "/")
+    cases.append(Case("event", "dueBefore", as_iso(due), "t.due_soon_at IS NOT NULL AND t.open_due_at < ?", (due,)))
+    cases.append(Case("event", "dueAfter", as_iso(due), "t.due_soon_at IS NOT NULL AND t.open_due_at >= ?", (due,)))
+    # persons: care tags for the county; key tags and overdue visits where they are granted (the grid worker)
+    tagged = "t.id IN (SELECT p.person_id FROM person_tag p WHERE p.tag = ? OR p.tag LIKE ?)"
+    cases.append(Case("person", "tags", ["care"], tagged, ("care", "care/%")))
+    cases.append(Case("person", "tags", ["key"], tagged, ("key", "key/%"), caller="worker", base_path=anchors["grid"]))
+    return cases

@@ -1,0 +1,118 @@
+"""Every sensitive value shown unmasked is audited, each field on its own, on every way out
+of the hub: GraphQL on both read paths, `/export` and the `changes` feed. Each test takes a
+mark before the read and asserts the entries written since, against the rows that really
+hold a value (computed from the database, never empty), so a read that stops being audited
+for one field, on one path, turns exactly these tests red."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+import models
+
+from .audit import audit_mark, entries_since, revealed_since
+from .test_compiled import read_path
+from .test_export import _row_id, pull
+
+# the GraphQL field -> its name in the trail (policies/sensitivity.py SENSITIVE)
+SENSITIVE = {"idNumber": "id_number", "phone": "phone", "tags": "key_tags"}
+
+
+async def holding(field: str, region_path: str, ids=None) -> set[int]:
+    """The persons under `region_path` that hold a value of the sensitive `field`."""
+    persons = models.Person.filter(region_path__startswith=region_path, deleted_at=None)
+    if ids is not None:
+        persons = persons.filter(id__in=list(ids))
+    if field == "key_tags":
+        tagged = await models.PersonTag.filter(deleted_at=None, tag__startswith="key").values_list(
+            "person_id", flat=True)
+        persons = persons.filter(id__in=list(set(tagged)))
+    else:
+        persons = persons.filter(**{f"{field}__isnull": False})
+    return set(await persons.values_list("id", flat=True))
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["resolvers", "compiled"])
+@pytest.mark.parametrize("field", SENSITIVE)
+async def test_graphql_audits_each_sensitive_field(settings, sign_in, anchors, count_sql, field, compiled):
+    """The grid worker holds all three fields in its grid: a page of its persons showing
+    one field audits that field for exactly the persons that have a value, and nothing else."""
+    worker = await sign_in("worker")
+    expected = await holding(SENSITIVE[field], anchors["grid"])
+    assert expected, f"no person of the grid holds {field}: the test would prove nothing"
+    mark = await audit_mark()
+    with read_path(settings, compiled), count_sql() as counter:
+        data = await worker.query(f"""query($p: String) {{ persons(first: 500, filter: {{regionPath: $p}}) {{
+            totalCount nodes {{ id {field} }} }} }}""", p=anchors["grid"])
+    nodes = data["persons"]["nodes"]
+    assert len(nodes) == data["persons"]["totalCount"]
+    # the path under test answered (the compiled one in one statement, the resolvers without)
+    assert compiled == any(s.startswith("WITH gh_page") for s in counter.statements)
+    assert await revealed_since("worker", mark, SENSITIVE[field]) == expected
+    for other in set(SENSITIVE.values()) - {SENSITIVE[field]}:
+        assert not await revealed_since("worker", mark, other), other  # not selected, not shown
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["resolvers", "compiled"])
+async def test_a_masked_read_is_not_audited(settings, sign_in, anchors, count_sql, compiled):
+    """The county centre sees the same persons masked: nothing to audit, and no statement
+    written for the nothing."""
+    county = await sign_in("county")
+    mark = await audit_mark()
+    with read_path(settings, compiled), count_sql() as counter:
+        data = await county.query("""query($p: String) { persons(first: 500, filter: {regionPath: $p}) {
+            nodes { idNumber phone tags } } }""", p=anchors["grid"])
+    assert data["persons"]["nodes"] and all("*" in p["idNumber"] for p in data["persons"]["nodes"])
+    assert not await entries_since("county", mark, "read_sensitive")
+    assert not [s for s in counter.statements if "INSERT INTO audit_entry" in s], counter.statements
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["resolvers", "compiled"])
+async def test_an_export_audits_each_sensitive_field_it_sends(http, settings, sign_in, compiled):
+    """The police export key persons with all three fields unmasked: each sent value is in
+    the trail, and the export itself once, with the number of rows sent."""
+    police = await sign_in("police")
+    mark = await audit_mark()
+    with read_path(settings, compiled):
+        exported = await pull(http, police)
+    sent = {_row_id(r["id"]) for r in exported.rows}
+    assert sent
+    for field in SENSITIVE.values():
+        expected = await holding(field, "", sent)
+        assert expected, field
+        assert await revealed_since("police", mark, field) == expected, field
+    [export] = await entries_since("police", mark, "export")
+    assert (export.object_kind, export.detail["rows"], export.detail["complete"]) == ("person", len(sent), True)
+
+
+async def test_the_changes_feed_audits_each_sensitive_field_it_sends(sign_in, anchors):
+    """A page of `changes` is an export: the values it shows are audited as GraphQL's are,
+    and the page once as an export of persons."""
+    police = await sign_in("police")
+    since = (datetime.now(timezone.utc) - timedelta(days=3650)).isoformat()
+    mark = await audit_mark()
+    data = await police.query("""query($since: DateTime!) { changes(kinds: [PERSON], since: $since, first: 200) {
+        nodes { __typename ... on Person { id idNumber phone tags } } } }""", since=since)
+    sent = {_row_id(n["id"]) for n in data["changes"]["nodes"] if n["__typename"] == "Person"}
+    assert sent
+    for field in SENSITIVE.values():
+        expected = await holding(field, "", sent)
+        assert expected, field
+        assert await revealed_since("police", mark, field) == expected, field
+    [export] = await entries_since("police", mark, "export")
+    assert export.object_kind == "person" and export.detail["via"] == "changes"
+    assert export.detail["rows"] == len(sent)
+
+
+async def test_the_export_entry_is_the_only_one_of_an_empty_pull(http, sign_in):
+    """An export that sends no row still says so in the trail, and reveals nothing."""
+    civil = await sign_in("civil")
+    mark = await audit_mark()
+    exported = await pull(http, civil, filter=json.dumps({"text": "no such person anywhere"}))
+    assert not exported.rows
+    [export] = await entries_since("civil", mark, "export")
+    assert export.detail["rows"] == 0
+    assert not await entries_since("civil", mark, "read_sensitive")

@@ -1,0 +1,83 @@
+"""The guarded writes themselves: a workflow step's `UPDATE … WHERE status = <read>` and an
+edit's `UPDATE … WHERE version = <read>`. Two writers read the same row; the second acts
+between the first's read and its write (forced, at the seam between them, not left to the
+scheduler): exactly one wins and the other gets CONFLICT, its change not written.
+
+PostgreSQL only: SQLite serialises transactions on its one connection, so a second writer
+cannot act inside another's read-then-write (there the read itself refuses the late writer,
+tests/test_concurrency.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import os
+
+import pytest
+
+import models
+from models.enums import EventStatus
+from resolvers import mutations, workflow
+
+from .test_concurrency import row_id
+from .test_mutations import CREATE_PERSON, UPDATE_PERSON, grid_id, new_id_number
+from .test_workflow import report
+
+pytestmark = pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+                                reason="SQLite serialises transactions: no writer acts inside another's")
+
+
+def between_read_and_write(monkeypatch, module, seam: str, other_writer):
+    """Runs `other_writer()` to its end the first time `module.seam` is called (after the
+    first writer's read, before its guarded UPDATE), outside that writer's transaction."""
+    outside = contextvars.copy_context()  # no transaction of the first writer's in it
+    original = getattr(module, seam)
+    done, started = [], []
+
+    async def seam_then_other(*args, **kwargs):
+        if not started:  # the first writer's call; the other writer passes the seam as it is
+            started.append(True)
+            done.append(await asyncio.get_running_loop().create_task(other_writer(), context=outside.copy()))
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(module, seam, seam_then_other)
+    return done
+
+
+async def test_a_step_on_a_stale_status_is_refused(monkeypatch, sign_in, worker, gql, anchors):
+    community = await sign_in("community")
+    event_id = await report(worker, gql, anchors)
+    before = await models.Event.get(id=row_id(event_id))
+    assert before.status == EventStatus.REPORTED
+
+    async def reject():
+        return await community.post('mutation($id: ID!) { rejectEvent(id: $id, reason: "重复上报") { status } }',
+                                    {"id": event_id})
+
+    other = between_read_and_write(monkeypatch, workflow, "_due_changes", reject)
+    accepted = await community.post("mutation($id: ID!) { acceptEvent(id: $id) { status } }", {"id": event_id})
+
+    [rejected] = other
+    assert rejected.data == {"rejectEvent": {"status": "REJECTED"}}, rejected.errors  # the one that wrote first
+    assert accepted.codes == ["CONFLICT"]  # read REPORTED, found REJECTED at its write
+    after = await models.Event.get(id=before.id)
+    assert (after.status, after.version) == (EventStatus.REJECTED, before.version + 1)
+    log = await models.EventLog.filter(event_id=before.id).order_by("id").values_list("action", flat=True)
+    assert log[1:] == ["reject"]
+
+
+async def test_an_edit_on_a_stale_version_is_refused(monkeypatch, worker, anchors):
+    person = (await worker.query(CREATE_PERSON, input={
+        "idNumber": new_id_number(961), "name": "陈旧版本", "regionId": await grid_id(worker, anchors)}))["createPerson"]
+
+    async def rename():
+        return await worker.post(UPDATE_PERSON, {"id": person["id"], "version": 1, "input": {"name": "先写者"}})
+
+    other = between_read_and_write(monkeypatch, mutations, "_resolve_references", rename)
+    late = await worker.post(UPDATE_PERSON, {"id": person["id"], "version": 1, "input": {"name": "后写者"}})
+
+    [first] = other
+    assert first.data["updatePerson"]["name"] == "先写者", first.errors
+    assert late.codes == ["CONFLICT"] and late.errors[0]["extensions"]["field"] == "version"
+    stored = await models.Person.get(id=row_id(person["id"]))
+    assert (stored.version, stored.name) == (2, "先写者")
