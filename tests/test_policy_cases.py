@@ -85,11 +85,17 @@ async def test_enforcer(app, anchors, case):
     assert in_scope == allowed
 
 
+COLUMN_FACETS = {"thing": ("kind", "status"), "place": ("kind",), "organisation": ("kind",)}
+
+
 def enforcer_reads(store, who: str, kind: str, row, tags: list[str], facts: dict) -> bool:
     """The oracle: the enforcer asked about one row, at the row's own region."""
     at = row.region_path
     return ((store.allows(who, at, kind, "read") and not (kind == "event" and category_denied(store, who, row, at)))
             or any(store.allows(who, at, f"person:{t}", "read") for t in tags)
+            # a column's facet (thing:kind/hydrant, organisation:kind/enterprise, place:kind/shop)
+            or any(store.allows(who, at, f"{kind}:{column}/{getattr(row, column).value}", "read")
+                   for column in COLUMN_FACETS.get(kind, ()))
             or (kind == "event" and store.allows(who, at, f"event:category/{row.category}", "read"))
             or (kind == "event" and row.handling_department_id is not None
                 and row.handling_department_id == facts["department_id"]
