@@ -107,6 +107,7 @@ class GridhubGraphQL(GraphQL):
         self.anonymous_limit = SlidingWindow(self.counters, "anonymous", settings.rate_limit_anonymous_requests,
                                              window)
         self.login_throttle = LoginThrottle(self.counters, settings)
+        self.proxies = settings.proxy_networks()
 
     async def __call__(self, scope, receive, send) -> None:
         """HTTP: the body capped, and every refusal a GraphQL error with a 4xx status
@@ -151,7 +152,7 @@ class GridhubGraphQL(GraphQL):
                                       request.headers.get("authorization"), request, response)
         context.answers = self.answers
         context.login_throttle = self.login_throttle
-        context.client_ip = gateway.client_ip(request.scope)
+        context.client_ip = gateway.client_ip(request.scope, self.proxies)
         if isinstance(request, WebSocket):
             context.connection_params = None  # strawberry puts the connection_init payload here
         else:
@@ -380,7 +381,10 @@ def main(argv: list[str] | None = None) -> None:
         # uvicorn's loggers go through ours (JSON); the access line is written by
         # observability.RequestMetrics, inside the request, with its id and user
         uvicorn.run(create_app(settings), host=args.host or settings.host, port=args.port or settings.port,
-                    log_config=None, access_log=False)
+                    log_config=None, access_log=False,
+                    # X-Forwarded-For is the app's to judge, from settings.trusted_proxies only
+                    # (gateway.client_ip): uvicorn's own would believe any loopback peer
+                    proxy_headers=False)
     elif args.command == "demo":
         asyncio.run(_demo(settings, args.reset, args.scale, args.seed))
     elif args.command == "migrate":

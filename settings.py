@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from ipaddress import ip_network
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -41,10 +42,32 @@ class Settings(BaseSettings):
                                                                  "then `login` answers RATE_LIMITED")
     login_failures_per_ip: int = Field(50, ge=1, description="failed sign-ins from one client IP per window")
     login_failure_window_seconds: int = Field(900, ge=1)
+    trusted_proxies: str = Field("", description=(
+        "comma-separated addresses or networks (CIDR) of the proxies in front of the hub: "
+        "X-Forwarded-For is believed from these peers only (none by default), for the per-address "
+        "rate limit and login throttle and the logs"))
+    max_document_bytes: int = Field(100_000, ge=1, description=(
+        "largest GraphQL document (the query text) in bytes, refused as DOCUMENT_TOO_LARGE before parsing; "
+        "a whole body may still be max_body_bytes for large variables"))
+    cache_bytes: int = Field(32 << 20, ge=0, description=(
+        "bytes each in-process cache (parsed documents, validation, costs, compiled plans, scopes) may hold"))
+    anonymous_cache_bytes: int = Field(1 << 20, ge=0, description=(
+        "of those, the bytes documents sent by anonymous callers may hold"))
     log_format: Literal["json", "text"] = Field("json", description="log lines as JSON objects (with the "
                                                      "request id and user) or as plain text")
     host: str = "127.0.0.1"
     port: int = 8000
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for part in value.split(","):
+            if part.strip():
+                ip_network(part.strip(), strict=False)  # a ValueError names the bad one
+        return value
+
+    def proxy_networks(self) -> tuple:
+        return tuple(ip_network(p.strip(), strict=False) for p in self.trusted_proxies.split(",") if p.strip())
 
 
 # Tortoise's asyncpg pool holds 5 connections unless told otherwise: at 8 or 32 concurrent
