@@ -18,7 +18,7 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 
 from resolvers.metrics import count_error
 from resolvers.request_id import HEADER, accept_or_new, current, request_id
-from resolvers.unavailable import RETRY_AFTER_SECONDS
+from resolvers.unavailable import RETRY_AFTER_SECONDS, database_unavailable
 from schema.errors import UNAVAILABLE_MESSAGE
 
 log = logging.getLogger("gridhub.http")
@@ -191,9 +191,12 @@ class RequestIds:
 
         try:
             await self.app(scope, receive, send_with_id)
-        except Exception:
+        except Exception as error:
             if scope["type"] != "http" or started:
                 raise
+            if database_unavailable(error):  # a route of its own, or a middleware, met the database away
+                await refusal_response(unavailable_refusal())(scope, receive, send_with_id)
+                return
             log.exception("unhandled error [request %s] on %s", rid, scope.get("path"))
             await internal_error_response()(scope, receive, send_with_id)
         finally:
