@@ -35,6 +35,8 @@ from strawberry.schema.schema import validate_document
 
 from settings import Settings
 
+from .boundary import BoundaryLiterals, variable_problem
+
 _DEFAULTS = Settings.model_construct()  # the field defaults, without reading the environment
 
 
@@ -102,27 +104,6 @@ def shape_rule(max_depth: int, max_aliases: int) -> type[ValidationRule]:
                         extensions={"code": "TOO_MANY_ALIASES", "limit": max_aliases, "aliases": aliases}))
 
     return OperationShape
-
-
-# -- NUL characters: no database keeps them (PostgreSQL's text refuses them) ----------------
-
-_NUL_MESSAGE = "text may not contain NUL characters (U+0000)"
-
-
-class NoNulInLiterals(ValidationRule):
-    def enter_string_value(self, node, *_):
-        if "\x00" in node.value:
-            self.report_error(GraphQLError(_NUL_MESSAGE, node, extensions={"code": "BAD_USER_INPUT"}))
-
-
-def has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(has_nul(k) or has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(has_nul(v) for v in value)
-    return False
 
 
 # -- cost -----------------------------------------------------------------------------------
@@ -295,8 +276,9 @@ def _settings(context: Any) -> Settings:
 
 
 class QueryLimits(SchemaExtension):
-    """Sets the token limit and the shape rule for the operation, and after validation
-    refuses NUL characters in variables and operations that cost too much. It must come
+    """Sets the token limit, the shape rule and the input boundary's rule (schema/boundary.py)
+    for the operation, and after validation refuses variables past the boundary and
+    operations that cost too much. It must come
     after ValidationCache among the schema's extensions, which validates before it."""
 
     def on_operation(self):
@@ -304,7 +286,7 @@ class QueryLimits(SchemaExtension):
         settings = _settings(context.context)
         context.parse_options["max_tokens"] = settings.max_query_tokens
         context.validation_rules = context.validation_rules + (
-            shape_rule(settings.max_query_depth, settings.max_query_aliases), NoNulInLiterals)
+            shape_rule(settings.max_query_depth, settings.max_query_aliases), BoundaryLiterals)
         yield
 
     def on_validate(self):
@@ -319,8 +301,10 @@ class QueryLimits(SchemaExtension):
         yield
 
     def refusal(self, context) -> GraphQLError | None:
-        if has_nul(context.variables):
-            return GraphQLError(_NUL_MESSAGE, extensions={"code": "BAD_USER_INPUT"})
+        refused = variable_problem(context.schema._schema, context.graphql_document, context.operation_name,
+                                   context.variables)
+        if refused is not None:
+            return refused
         settings = _settings(context.context)
         cost = COSTS.cost(context.schema._schema, context.query or "", context.graphql_document,
                           context.operation_name, context.variables, settings.default_page_size,

@@ -489,3 +489,84 @@ async def test_nul_characters_are_refused_as_input_on_every_database(realm):
         response = await client.post(query, variables)
         assert response.codes == ["BAD_USER_INPUT"] and response.data is None
         assert "NUL" in response.errors[0]["message"]
+
+
+# -- the input boundary: issue 17's reproductions, each a BAD_USER_INPUT naming the field ---------
+
+LONE = "a\ud800"
+FAR = "9999-12-31T23:59:59-14:00"  # a valid year locally, past 9999 in UTC
+
+
+def forged_cursor(values) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode()
+
+
+REFUSED = [  # (document, variables, the field the refusal names)
+    ('query($t: String!) { search(text: $t) { __typename } }', {"t": LONE}, "$t"),
+    ('{ search(text: "a\\u0000") { __typename } }', {}, "text"),  # (a lone surrogate does not parse)
+    ("mutation($u: String!) { login(username: $u, password: \"x\") { token } }", {"u": LONE}, "$u"),
+    ("query($t: String) { users(text: $t) { username } }", {"t": LONE}, "$t"),
+    ("query($t: String) { users(text: $t) { username } }", {"t": "长" * 50_001}, "$t"),
+    ("query($t: String) { persons(filter: {text: $t}) { totalCount } }", {"t": "x" * 60_000}, "$t"),
+    ("query($f: AuditFilter) { auditTrail(filter: $f) { totalCount } }", {"f": {"actor": LONE}}, "$f.actor"),
+    ("query($d: DateTime) { events(filter: {dueBefore: $d}) { totalCount } }", {"d": FAR}, "$d"),
+    ('{ events(filter: {dueBefore: "9999-12-31T23:59:59-14:00"}) { totalCount } }', {}, "filter.dueBefore"),
+    ("query($d: DateTime) { events(filter: {dueAfter: $d}) { totalCount } }", {"d": "0001-01-01T00:00:00+14:00"},
+     "$d"),
+    ("query($a: String) { persons(first: 1, after: $a) { totalCount } }", {"a": forged_cursor([2 ** 70])},
+     "after"),
+    ("query($a: String) { events(first: 1, after: $a, orderBy: [{field: OCCURRED_AT}]) { totalCount } }",
+     {"a": forged_cursor([FAR, 1])}, "after"),
+    ('{ changes(kinds: [], since: "2026-01-01T00:00:00Z") { nextSince } }', {}, "kinds"),
+    ("mutation($i: PersonCreateInput!) { createPerson(input: $i) { id } }",
+     {"i": {"name": LONE, "idNumber": "x", "regionId": "x"}}, "$i.name"),
+]
+
+
+@pytest.mark.parametrize("document, variables, field", REFUSED, ids=[f"{i}-{r[2]}" for i, r in enumerate(REFUSED)])
+async def test_what_cannot_be_stored_or_computed_is_bad_user_input_naming_the_field(realm, document, variables,
+                                                                                    field):
+    response = await send(realm["client"], document, variables)
+    assert response.status_code < 500 and response.codes == ["BAD_USER_INPUT"], response.json
+    assert response.errors[0]["extensions"].get("field") == field, response.json
+
+
+@pytest.fixture
+async def grid_id(realm) -> str:
+    return gid("Region", realm["grid"].id)
+
+
+EXPLICIT_NULLS = [  # an explicit null where the column holds none: as if absent
+    ("reportEvent", "EventCreateInput!", {"title": "空描述", "kind": "HAZARD", "category": "safety/fire", "source": "PATROL",
+                                     "occurredAt": "2026-11-20T08:00:00Z", "description": None, "urgency": None,
+                                     "attachments": None}, "description", ""),
+    ("createPlace", "PlaceCreateInput!", {"code": "NULL-1", "name": "空地址", "kind": "HOUSE", "address": None,
+                                          "usage": None}, "address", ""),
+    ("createPerson", "PersonCreateInput!", {"name": "空民族", "idNumber": id_number(777), "ethnicity": None,
+                                            "tags": None}, "ethnicity", "汉族"),
+]
+
+
+@pytest.mark.parametrize("mutation, input_type, fields, field, stored", EXPLICIT_NULLS,
+                         ids=[n[0] for n in EXPLICIT_NULLS])
+async def test_an_explicit_null_in_an_optional_field_is_as_if_absent(realm, grid_id, mutation, input_type, fields,
+                                                                      field, stored):
+    query = f"mutation($i: {input_type}) {{ {mutation}(input: $i) {{ id }} }}"
+    created = (await realm["client"].post(query, {"i": {**fields, "regionId": grid_id}})).ok()[mutation]
+    kind = {"reportEvent": models.Event, "createPlace": models.Place, "createPerson": models.Person}[mutation]
+    row_id = int(base64.b64decode(created["id"]).decode().split(":")[1])
+    assert getattr(await kind.get(id=row_id), field) == stored
+
+
+async def test_an_explicit_null_clears_a_column_that_may_be_empty_and_leaves_others(realm, grid_id):
+    client = realm["client"]
+    person = (await client.post("mutation($i: PersonCreateInput!) { createPerson(input: $i) { id version } }",
+                                {"i": {"name": "清空电话", "idNumber": id_number(778), "regionId": grid_id,
+                                       "phone": "13800138000"}})).ok()["createPerson"]
+    updated = (await client.post(
+        "mutation($id: ID!, $v: Int!, $i: PersonUpdateInput!) { updatePerson(id: $id, version: $v, input: $i) "
+        "{ version } }", {"id": person["id"], "v": person["version"], "i": {"phone": None, "name": None,
+                                                                            "ethnicity": None}})).ok()
+    assert updated["updatePerson"]["version"] == person["version"] + 1
+    row = await models.Person.get(id=int(base64.b64decode(person["id"]).decode().split(":")[1]))
+    assert (row.phone, row.name, row.ethnicity) == (None, "清空电话", "汉族")
