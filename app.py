@@ -51,7 +51,7 @@ from resolvers.rate_limit import SlidingWindow, make_counters
 from resolvers.request_id import request_id
 from resolvers.session import ScopeCache, build_context
 from resolvers.unavailable import database_unavailable
-from schema import schema
+from schema import caches, schema
 from settings import Settings, tortoise_config
 
 log = logging.getLogger("gridhub")
@@ -99,8 +99,8 @@ class GridhubGraphQL(GraphQL):
                          subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,))
         self.settings = settings
         self.store = store
-        self.scopes = ScopeCache()
-        self.answers = AnswerCache(make_backend(settings.cache_url))
+        self.scopes = ScopeCache(settings.cache_bytes)
+        self.answers = AnswerCache(make_backend(settings.cache_url, settings.cache_bytes))
         self.counters = make_counters(settings.cache_url)
         window = settings.rate_limit_window_seconds
         self.signed_in_limit = SlidingWindow(self.counters, "requests", settings.rate_limit_requests, window)
@@ -230,6 +230,7 @@ def check_settings(settings: Settings) -> Settings:
 
 def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Starlette:
     settings = check_settings(settings or Settings())
+    caches.configure(settings)  # the byte budgets of the schema's caches (documents, costs, plans)
     store = PolicyStore()
     graphql = GridhubGraphQL(settings, store)
 

@@ -49,8 +49,9 @@ class Settings(BaseSettings):
     max_document_bytes: int = Field(100_000, ge=1, description=(
         "largest GraphQL document (the query text) in bytes, refused as DOCUMENT_TOO_LARGE before parsing; "
         "a whole body may still be max_body_bytes for large variables"))
-    cache_bytes: int = Field(32 << 20, ge=0, description=(
-        "bytes each in-process cache (parsed documents, validation, costs, compiled plans, scopes) may hold"))
+    cache_bytes: int = Field(16 << 20, ge=0, description=(
+        "bytes each in-process cache (parsed documents, validation, costs, compiled plans, scopes, answers "
+        "without Redis) may hold"))
     anonymous_cache_bytes: int = Field(1 << 20, ge=0, description=(
         "of those, the bytes documents sent by anonymous callers may hold"))
     log_format: Literal["json", "text"] = Field("json", description="log lines as JSON objects (with the "
