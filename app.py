@@ -52,6 +52,7 @@ from resolvers.request_id import request_id
 from resolvers.session import ScopeCache, build_context
 from resolvers.unavailable import database_unavailable
 from schema import caches, schema
+from schema.limits import document_too_large
 from settings import Settings, tortoise_config
 
 log = logging.getLogger("gridhub")
@@ -141,11 +142,16 @@ class GridhubGraphQL(GraphQL):
 
     async def parse_http_body(self, request_adapter):
         try:
-            return await super().parse_http_body(request_adapter)
+            data = await super().parse_http_body(request_adapter)
         except AttributeError:  # a JSON body that is not an object: `5`, `"query"`
             raise gateway.Refusal(400, "BAD_REQUEST", "the body must be a JSON object") from None
         except (ValueError, RecursionError):  # undecodable bytes, a 5000-digit number, [[[[…]]]]
             raise gateway.Refusal(400, "BAD_REQUEST", "Unable to parse request body as JSON") from None
+        too_large = document_too_large(getattr(data, "query", None), self.settings.max_document_bytes)
+        if too_large:  # refused here, not inside the schema, where the error would keep it until a GC
+            message, extensions = too_large
+            raise gateway.Refusal(413, extensions.pop("code"), message, **extensions)
+        return data
 
     async def get_context(self, request: Any, response: Any = None) -> RequestContext:
         context = await build_context(self.settings, self.store, self.scopes,

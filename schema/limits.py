@@ -267,6 +267,16 @@ class CostCache:
 COSTS = CostCache(caches.COSTS)
 
 
+def document_too_large(query: str | None, limit: int) -> tuple[str, dict] | None:
+    """(message, extensions) when a document has more than `limit` bytes: refused before it
+    is parsed or cached, so that its size costs nothing but reading it."""
+    size = len((query or "").encode("utf-8", "surrogatepass"))
+    if size <= limit:
+        return None
+    return (f"this document has {size} bytes; at most {limit} are allowed",
+            {"code": "DOCUMENT_TOO_LARGE", "limit": limit, "bytes": size})
+
+
 def _settings(context: Any) -> Settings:
     return getattr(context, "settings", None) or _DEFAULTS
 
@@ -280,11 +290,10 @@ class QueryLimits(SchemaExtension):
     def on_operation(self):
         context = self.execution_context
         settings = _settings(context.context)
-        size = len((context.query or "").encode("utf-8", "surrogatepass"))
-        if size > settings.max_document_bytes:  # before parsing or caching any of it
-            raise GraphQLError(f"this document has {size} bytes; at most {settings.max_document_bytes} are allowed",
-                               extensions={"code": "DOCUMENT_TOO_LARGE", "limit": settings.max_document_bytes,
-                                           "bytes": size})
+        too_large = document_too_large(context.query, settings.max_document_bytes)
+        if too_large:  # over WebSocket (HTTP refuses it with 413 before strawberry sees it: app.py)
+            message, extensions = too_large
+            raise GraphQLError(message, extensions=extensions)
         context.parse_options["max_tokens"] = settings.max_query_tokens
         context.validation_rules = context.validation_rules + (
             shape_rule(settings.max_query_depth, settings.max_query_aliases), BoundaryLiterals)
