@@ -9,7 +9,8 @@ Each returns why a value is refused, or None.
 - moments and dates: within years 2 to 9998, in UTC for a moment — Python's datetime ends
   at years 1 and 9999, and a year of margin keeps the hub's date arithmetic (deadlines,
   weeks, windows) inside it;
-- integers in cursors: 64-bit, what every database column of the hub holds."""
+- in cursors, which hold what columns hold: integers of 64 bits, moments in UTC in any year
+  Python has."""
 
 from __future__ import annotations
 
@@ -50,23 +51,23 @@ def json_problem(value: Any) -> str | None:
     return None
 
 
-def _out_of_range(year: int) -> str | None:
-    if not FIRST_YEAR <= year <= LAST_YEAR:
-        return f"must lie between the years {FIRST_YEAR} and {LAST_YEAR}"
+def _out_of_range(year: int, years: tuple[int, int]) -> str | None:
+    if not years[0] <= year <= years[1]:
+        return f"must lie between the years {years[0]} and {years[1]}"
     return None
 
 
-def moment_problem(value: datetime) -> str | None:
+def moment_problem(value: datetime, years: tuple[int, int] = (FIRST_YEAR, LAST_YEAR)) -> str | None:
     if value.tzinfo is not None:
         try:
             value = value.astimezone(timezone.utc)
         except OverflowError:
-            return f"must lie between the years {FIRST_YEAR} and {LAST_YEAR} in UTC"
-    return _out_of_range(value.year)
+            return f"must lie between the years {years[0]} and {years[1]} in UTC"
+    return _out_of_range(value.year, years)
 
 
 def date_problem(value: date) -> str | None:
-    return _out_of_range(value.year)
+    return _out_of_range(value.year, (FIRST_YEAR, LAST_YEAR))
 
 
 def int_problem(value: int) -> str | None:
@@ -76,7 +77,8 @@ def int_problem(value: int) -> str | None:
 
 
 def value_problem(value: Any) -> str | None:
-    """Any decoded value (a cursor's): by its Python type."""
+    """A value decoded from a cursor, by its Python type: what a column may hold (a moment
+    in any year Python has, in UTC: the hub stores 9999-01-01 for "nothing due")."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -84,7 +86,5 @@ def value_problem(value: Any) -> str | None:
     if isinstance(value, str):
         return text_problem(value)
     if isinstance(value, datetime):
-        return moment_problem(value)
-    if isinstance(value, date):
-        return date_problem(value)
+        return moment_problem(value, (1, 9999))
     return None
