@@ -59,7 +59,8 @@ from resolvers.request_id import request_id
 from resolvers.session import ScopeCache, build_context
 from models.serving import DatabaseServed, ServingClaim, unserved
 from resolvers.unavailable import database_unavailable
-from schema import schema
+from schema import caches, schema
+from schema.limits import document_too_large
 from settings import Settings, database_problem, tortoise_config
 
 log = logging.getLogger("gridhub")
@@ -115,8 +116,8 @@ class GridhubGraphQL(GraphQL):
                          subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,))
         self.settings = settings
         self.store = store
-        self.scopes = ScopeCache()
-        self.answers = AnswerCache(make_backend(settings.cache_url))
+        self.scopes = ScopeCache(settings.cache_bytes)
+        self.answers = AnswerCache(make_backend(settings.cache_url, settings.cache_bytes))
         self.counters = make_counters(settings.cache_url)
         window = settings.rate_limit_window_seconds
         self.signed_in_limit = SlidingWindow(self.counters, "requests", settings.rate_limit_requests, window)
@@ -124,6 +125,7 @@ class GridhubGraphQL(GraphQL):
                                              window)
         self.login_throttle = LoginThrottle(self.counters, settings)
         self.register_lookups = RegisterLookups(self.counters, settings)
+        self.proxies = settings.proxy_networks()
 
     async def __call__(self, scope, receive, send) -> None:
         """HTTP: the body capped, and every refusal a GraphQL error with a 4xx status
@@ -157,11 +159,16 @@ class GridhubGraphQL(GraphQL):
 
     async def parse_http_body(self, request_adapter):
         try:
-            return await super().parse_http_body(request_adapter)
+            data = await super().parse_http_body(request_adapter)
         except AttributeError:  # a JSON body that is not an object: `5`, `"query"`
             raise gateway.Refusal(400, "BAD_REQUEST", "the body must be a JSON object") from None
         except (ValueError, RecursionError):  # undecodable bytes, a 5000-digit number, [[[[…]]]]
             raise gateway.Refusal(400, "BAD_REQUEST", "Unable to parse request body as JSON") from None
+        too_large = document_too_large(getattr(data, "query", None), self.settings.max_document_bytes)
+        if too_large:  # refused here, not inside the schema, where the error would keep it until a GC
+            message, extensions = too_large
+            raise gateway.Refusal(413, extensions.pop("code"), message, **extensions)
+        return data
 
     async def get_context(self, request: Any, response: Any = None) -> RequestContext:
         context = await build_context(self.settings, self.store, self.scopes,
@@ -169,7 +176,7 @@ class GridhubGraphQL(GraphQL):
         context.answers = self.answers
         context.login_throttle = self.login_throttle
         context.register_lookups = self.register_lookups
-        context.client_ip = gateway.client_ip(request.scope)
+        context.client_ip = gateway.client_ip(request.scope, self.proxies)
         if isinstance(request, WebSocket):
             context.connection_params = None  # strawberry puts the connection_init payload here
         return context
@@ -280,6 +287,7 @@ async def prepare_database(settings: Settings, *, migrate: bool = True) -> None:
 
 def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Starlette:
     settings = check_settings(settings or Settings())
+    caches.configure(settings)  # the byte budgets of the schema's caches (documents, costs, plans)
     store = PolicyStore()
     graphql = GridhubGraphQL(settings, store)
 
@@ -355,7 +363,9 @@ def run_server(settings: Settings, host: str, port: int, workers: int = 1) -> No
     settings = check_settings(settings)
     if settings.demo_mode:
         log.info(demo_banner(host, port))
-    options = {"host": host, "port": port, "log_config": None, "access_log": False}
+    # X-Forwarded-For is the app's to judge, from settings.trusted_proxies only
+    # (gateway.client_ip): uvicorn's own would believe any loopback peer
+    options = {"host": host, "port": port, "log_config": None, "access_log": False, "proxy_headers": False}
     if workers <= 1:
         uvicorn.run(create_app(settings), **options)
         return

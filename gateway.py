@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
+from ipaddress import ip_address
 from typing import Any
 
 from cross_web import HTTPException
@@ -19,7 +21,7 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 
 from resolvers.metrics import count_error
 from resolvers.request_id import HEADER, accept_or_new, current, request_id
-from resolvers.unavailable import RETRY_AFTER_SECONDS
+from resolvers.unavailable import RETRY_AFTER_SECONDS, database_unavailable
 from schema.errors import UNAVAILABLE_MESSAGE
 
 log = logging.getLogger("gridhub.http")
@@ -130,10 +132,39 @@ def capped(receive: Receive, limit: int) -> Receive:
     return receive_capped
 
 
-def client_ip(scope: Scope) -> str:
-    """The peer's address (behind a proxy, uvicorn's --proxy-headers puts the client's here)."""
+def _trusted(address: str, proxies: Sequence) -> bool:
+    try:
+        ip = ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in proxies)
+
+
+def client_ip(scope: Scope, proxies: Sequence = ()) -> str:
+    """The caller's address, for the per-address rate limit and login throttle: the peer's,
+    unless the peer is one of the trusted `proxies` (settings.trusted_proxies); then the
+    last address of `X-Forwarded-For` that is not a trusted proxy's. Anything before it was
+    written by the caller and proves nothing. With no trusted proxies (the default) the
+    header is ignored: a caller could otherwise claim a new address per guess. uvicorn's
+    own proxy headers are off (`gridhub serve`), so the peer here is the socket's."""
     client = scope.get("client")
-    return client[0] if client else "unknown"
+    peer = client[0] if client else "unknown"
+    if not proxies or not _trusted(peer, proxies):
+        return peer
+    hops = [hop.strip() for name, value in scope.get("headers") or () if name == b"x-forwarded-for"
+            for hop in value.decode("latin-1").split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not _trusted(hop, proxies):
+            return hop if _is_address(hop) else peer
+    return hops[0] if hops else peer
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 class RequestIds:
@@ -163,9 +194,12 @@ class RequestIds:
 
         try:
             await self.app(scope, receive, send_with_id)
-        except Exception:
+        except Exception as error:
             if scope["type"] != "http" or started:
                 raise
+            if database_unavailable(error):  # a route of its own, or a middleware, met the database away
+                await refusal_response(unavailable_refusal())(scope, receive, send_with_id)
+                return
             log.exception("unhandled error [request %s] on %s", rid, scope.get("path"))
             await internal_error_response()(scope, receive, send_with_id)
         finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ipaddress import ip_network
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
@@ -45,6 +46,18 @@ class Settings(BaseSettings):
         10, ge=1, description="writes per window whose identity number or credit code is registered outside "
                               "the writer's scope; past it such writes answer RATE_LIMITED (no register oracle)")
     registered_elsewhere_window_seconds: int = Field(3600, ge=1)
+    trusted_proxies: str = Field("", description=(
+        "comma-separated addresses or networks (CIDR) of the proxies in front of the hub: "
+        "X-Forwarded-For is believed from these peers only (none by default), for the per-address "
+        "rate limit and login throttle and the logs"))
+    max_document_bytes: int = Field(100_000, ge=1, description=(
+        "largest GraphQL document (the query text) in bytes, refused as DOCUMENT_TOO_LARGE before parsing; "
+        "a whole body may still be max_body_bytes for large variables"))
+    cache_bytes: int = Field(16 << 20, ge=0, description=(
+        "bytes each in-process cache (parsed documents, validation, costs, compiled plans, scopes, answers "
+        "without Redis) may hold"))
+    anonymous_cache_bytes: int = Field(1 << 20, ge=0, description=(
+        "of those, the bytes documents sent by anonymous callers may hold"))
     log_format: Literal["json", "text"] | None = Field(None, description=(
         "log lines as JSON objects (with the request id and user) or as readable text; by default "
         "text on a terminal, JSON otherwise (a service's journal, a log shipper)"))
@@ -68,6 +81,17 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for part in value.split(","):
+            if part.strip():
+                ip_network(part.strip(), strict=False)  # a ValueError names the bad one
+        return value
+
+    def proxy_networks(self) -> tuple:
+        return tuple(ip_network(p.strip(), strict=False) for p in self.trusted_proxies.split(",") if p.strip())
 
 
 DATABASE_SCHEMES = ("sqlite", "postgres", "postgresql", "asyncpg")

@@ -1,4 +1,5 @@
-"""Cached answers (aiocache: memory by default, Redis with CACHE_URL).
+"""Cached answers (in memory, bounded in bytes, by default; Redis, through aiocache, with
+CACHE_URL).
 
 A cached answer's key names the question, the caller's scope (its hash), the policy
 version and the data version of the tables the answer reads. So an answer never reaches a
@@ -21,15 +22,40 @@ from tortoise import connections
 
 from policies.scope import Scope
 
+from .lru import ByteLRU
 from .metrics import count_cache
 
 TTL_SECONDS = 300
 log = logging.getLogger("gridhub.cache")
 
 
-def make_backend(cache_url: str):
-    """One cache object per process (aiocache's memory cache lives in the instance)."""
-    memory = Cache(Cache.MEMORY, namespace="gridhub")
+class MemoryCache:
+    """This process's answers, without Redis or while it fails: a cache bounded in bytes
+    (aiocache's memory cache is bounded by nothing but the entries' ttl)."""
+
+    def __init__(self, max_bytes: int):
+        self.entries = ByteLRU(max_bytes)
+
+    async def get(self, key):
+        found = self.entries.get(key)
+        if found is None:
+            return None
+        value, expires = found
+        if expires is not None and time.monotonic() >= expires:
+            self.entries.discard(key)
+            return None
+        return value
+
+    async def set(self, key, value, ttl=None):
+        self.entries.put(key, (value, time.monotonic() + ttl if ttl else None))
+
+    async def close(self):
+        self.entries.clear()
+
+
+def make_backend(cache_url: str, max_bytes: int = 16 << 20):
+    """One cache object per process; in memory, at most `max_bytes` of answers."""
+    memory = MemoryCache(max_bytes)
     if cache_url.startswith("redis://"):
         url = urlparse(cache_url)
         redis = Cache(Cache.REDIS, endpoint=url.hostname or "127.0.0.1", port=url.port or 6379,

@@ -88,6 +88,7 @@ STABLE_CODES = frozenset({
     "UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "BAD_USER_INPUT", "CONFLICT",  # our own errors
     "GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", "BAD_REQUEST",  # the request itself
     "QUERY_TOO_DEEP", "TOO_MANY_ALIASES", "TOO_MANY_TOKENS", "QUERY_TOO_COSTLY", "RATE_LIMITED",  # limits
+    "DOCUMENT_TOO_LARGE",
     "SERVICE_UNAVAILABLE",  # the database is away (resolvers.unavailable): retry shortly
     "INTERNAL_SERVER_ERROR",
 })

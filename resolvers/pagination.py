@@ -18,6 +18,7 @@ from tortoise import connections
 from policies.predicate import Compare, In, Pred, SqlParams, and_, or_
 from policies.scope import Scope
 
+from . import boundary
 from .errors import BadInput
 from .kinds import Kind, kind_of
 from .query import rows, sql_dialect, visible
@@ -69,8 +70,11 @@ def decode_cursor(kind: Kind, order: Order, cursor: str) -> list:
         values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
         if not isinstance(values, list) or len(values) != len(order):
             raise ValueError
-        return [_decode_value(kind, c, v) for (c, _), v in zip(order, values)]
-    except (ValueError, TypeError, UnicodeDecodeError):
+        decoded = [_decode_value(kind, c, v) for (c, _), v in zip(order, values)]
+        if any(boundary.value_problem(v) for v in decoded):  # forged: past what a column holds
+            raise ValueError
+        return decoded
+    except (ValueError, TypeError, UnicodeDecodeError, OverflowError):
         raise BadInput("cursor is not valid for this list and order", field="after") from None
 
 

@@ -1,11 +1,10 @@
 """Builds the RequestContext of one request: who is calling and what they may do.
 
-Scopes are compiled once per (user, policy version) and kept in a small per-process
-cache; a policy edit changes the version, so a stale scope is never served."""
+Scopes are compiled once per (user, policy version) and kept in a per-process cache
+bounded in bytes; a policy edit changes the version, so a stale scope is never served."""
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Any
 
 from policies.compiler import compile_scope
@@ -16,24 +15,22 @@ from settings import Settings
 from .auth import authenticate
 from .context import RequestContext
 from .errors import Unauthenticated
+from .lru import ByteLRU
 from .metrics import current_user
 
 
 class ScopeCache:
-    def __init__(self, size: int = 2048):
-        self.size = size
-        self._scopes: OrderedDict[tuple, Scope] = OrderedDict()
+    """Compiled scopes by (user, department, policy version), in a cache bounded in bytes."""
+
+    def __init__(self, max_bytes: int = Settings.model_construct().cache_bytes):
+        self._scopes = ByteLRU(max_bytes)
 
     def get(self, store: PolicyStore, user: Any) -> Scope:
         key = (user.username, user.department_id, store.version)
         scope = self._scopes.get(key)
         if scope is None:
             scope = compile_scope(store, user.username, {"department_id": user.department_id})
-            self._scopes[key] = scope
-            while len(self._scopes) > self.size:
-                self._scopes.popitem(last=False)
-        else:
-            self._scopes.move_to_end(key)
+            self._scopes.put(key, scope)
         return scope
 
 

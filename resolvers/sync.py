@@ -37,6 +37,7 @@ from policies.predicate import (
 )
 from policies.scope import Scope
 
+from . import boundary
 from .errors import BadInput, Conflict, Forbidden, NotFound
 from .filters import as_utc
 from .kinds import kind_of
@@ -165,10 +166,13 @@ class PullCursor:
                 raise ValueError
             for k in kinds:
                 check_kind(k)
-            return cls(tuple(kinds), datetime.fromisoformat(since) if since else None,
-                       datetime.fromisoformat(until), str(scope), str(pull), int(kind_index), phase,
-                       position, int(rows), int(tombstones))
-        except (ValueError, TypeError, UnicodeDecodeError, NotFound):
+            cursor = cls(tuple(kinds), datetime.fromisoformat(since) if since else None,
+                         datetime.fromisoformat(until), str(scope), str(pull), int(kind_index), phase,
+                         position, int(rows), int(tombstones))
+            if any(boundary.value_problem(v) for v in (cursor.since, cursor.until, cursor.rows, cursor.tombstones)):
+                raise ValueError  # forged: past what the code computes with
+            return cursor
+        except (ValueError, TypeError, UnicodeDecodeError, NotFound, OverflowError):
             raise BadInput("not a cursor of a pull", field="cursor") from None
 
     def check(self, kinds: tuple[str, ...], scope: Scope, pull: str) -> None:

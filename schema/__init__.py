@@ -4,13 +4,14 @@
 from typing import Any
 
 import strawberry
-from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
+from strawberry.extensions import SchemaExtension
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.tools import merge_types
 
 from resolvers.errors import Unauthenticated
 
 from .access import AccessMutation, AccessQuery, audit_trail_field
+from .caches import DocumentCaches
 from .category import CategoryMutation, CategoryQuery
 from .changes import ChangesQuery
 from .compiled import CompiledReads
@@ -78,5 +79,4 @@ class GridhubSchema(strawberry.Schema):
 schema = GridhubSchema(query=Query, mutation=Mutation, subscription=Subscription,
                        extensions=[ErrorCodes, AuditSensitiveReads, SubscriptionsOnlyOverWebSocket, CompiledReads,
                                    # frontends send the same few documents again and again
-                                   ParserCache(maxsize=512), ValidationCache(maxsize=512),
-                                   QueryLimits])  # after ValidationCache: it reads its verdict
+                                   DocumentCaches, QueryLimits])  # after DocumentCaches: it reads its verdict

@@ -86,6 +86,8 @@ class ChangesQuery:
         settings = context.settings
         size = clamp_first(first, settings.default_page_size, settings.max_page_size)
         names = tuple(dict.fromkeys(k.value for k in kinds))
+        if not names:
+            raise BadInput("name at least one kind", field="kinds")
         scope = sync.pull_scope(context.scope, names)
         pull = sync.fingerprint(["changes", names])
         if after:

@@ -25,13 +25,15 @@ from resolvers.kinds import kind_of
 from resolvers.pagination import after_predicate, clamp_first, normalise_order
 from resolvers.sqlread import Unsupported, compiled_result
 from resolvers.sqlread.plan import Plan, RootField, plan_operation
-from resolvers.sqlread.run import LRU, RootRequest
+from resolvers.lru import approximate_size
+from resolvers.sqlread.run import STATEMENTS_BYTES, RootRequest
 
+from . import caches
 from .connection import filter_spec
 
 log = logging.getLogger("gridhub.compiled")
 
-PLANS = LRU(256)
+PLANS = caches.PLANS
 _UNSUPPORTED = object()
 
 
@@ -40,7 +42,7 @@ def _snake(name: str) -> str:
 
 
 def plan_key(execution_context, scope, store) -> tuple:
-    return (execution_context.query, execution_context.operation_name, scope.hash,
+    return (caches.digest(execution_context.query), execution_context.operation_name, scope.hash,
             getattr(store, "version", None))
 
 
@@ -56,7 +58,8 @@ def plan_for(execution_context, scope, store) -> Plan | None:
         except Unsupported as why:
             log.debug("resolver path: %s", why)
             plan = _UNSUPPORTED
-        PLANS.put(key, plan)
+        # its rendered statements grow inside it later, within their own budget
+        PLANS.put(key, plan, None if plan is _UNSUPPORTED else approximate_size((key, plan)) + STATEMENTS_BYTES)
     return None if plan is _UNSUPPORTED else plan
 
 

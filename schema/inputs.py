@@ -1,5 +1,7 @@
 """Mutation inputs, made from one field list per kind: `<Type>CreateInput` (required fields
-non-null) and `<Type>UpdateInput` (every field optional; an absent field is unchanged)."""
+non-null) and `<Type>UpdateInput` (every field optional; an absent field is unchanged).
+An explicit `null` clears a column that may be empty and is otherwise as if the field were
+absent; each optional field's description says which."""
 
 from dataclasses import fields as dataclass_fields
 from datetime import date, datetime
@@ -58,7 +60,26 @@ FIELDS: dict[str, list[tuple[str, Any, bool]]] = {
 }
 
 
-def _input_type(name: str, spec: list[tuple[str, Any, bool]], *, all_optional: bool):
+def nullable(kind: str, field: str) -> bool:
+    """Whether the row's column may hold NULL: then an explicit `null` clears it; otherwise
+    `null` is as if the field were absent (the default on create, unchanged on update)."""
+    from resolvers.kinds import kind_of
+
+    columns = kind_of(kind).model._meta.fields_map  # before Tortoise.init, a key names its relation only
+    column = columns.get(field) or columns.get(field.removesuffix("_id"))
+    return column is not None and column.null
+
+
+def null_means(kind: str, field: str, *, create: bool) -> str:
+    if nullable(kind, field):
+        return "Absent or null: none." if create else "Absent: unchanged; null: cleared."
+    return "Absent or null: the default." if create else "Absent or null: unchanged."
+
+
+_KINDS: dict[type, str] = {}  # input class -> the kind whose columns it writes
+
+
+def _input_type(kind: str, name: str, spec: list[tuple[str, Any, bool]], *, all_optional: bool):
     ordered = sorted(spec, key=lambda f: not f[2] or all_optional)  # required first
     annotations, namespace = {}, {}
     for field, typ, required in ordered:
@@ -66,25 +87,29 @@ def _input_type(name: str, spec: list[tuple[str, Any, bool]], *, all_optional: b
             annotations[field] = typ
         else:
             annotations[field] = Optional[typ]
-            namespace[field] = strawberry.UNSET
+            namespace[field] = strawberry.field(default=strawberry.UNSET,
+                                                description=null_means(kind, field, create=not all_optional))
     namespace["__annotations__"] = annotations
-    return strawberry.input(type(name, (), namespace))
+    made = strawberry.input(type(name, (), namespace))
+    _KINDS[made] = kind
+    return made
 
 
 def input_types(kind: str, type_name: str):
     spec = FIELDS[kind]
-    return (_input_type(f"{type_name}CreateInput", spec, all_optional=False),
-            _input_type(f"{type_name}UpdateInput", spec, all_optional=True))
+    return (_input_type(kind, f"{type_name}CreateInput", spec, all_optional=False),
+            _input_type(kind, f"{type_name}UpdateInput", spec, all_optional=True))
 
 
 def to_data(value: Any) -> dict:
-    """An input object as the dict `resolvers.mutations` takes: absent fields left out,
+    """An input object as the dict `resolvers.mutations` takes: absent fields (and nulls
+    where the column holds none) left out,
     global ids decoded (and checked to name the right type), enums as their values."""
-    data = {}
+    data, kind = {}, _KINDS[type(value)]
     for f in dataclass_fields(value):
         item = getattr(value, f.name)
-        if item is strawberry.UNSET:
-            continue
+        if item is strawberry.UNSET or (item is None and not nullable(kind, f.name)):
+            continue  # an explicit null where the column holds none: as if absent
         if f.name in ID_FIELDS and item is not None:
             type_name, name = ID_FIELDS[f.name], camel(f.name)
             item = ([decode_id(i, type_name, name) for i in item] if isinstance(item, list)

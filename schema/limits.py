@@ -3,7 +3,7 @@ by a per-field hook (they would triple the cost of execution, DESIGN "Known pitf
 
 - tokens: the parser stops counting past `max_query_tokens` (graphql-core's `max_tokens`);
 - depth and aliases: a validation rule, so its verdict is cached with the rest of the
-  document's validation (ValidationCache) and costs nothing on a repeated document;
+  document's validation (schema/caches.py) and costs nothing on a repeated document;
 - cost: the values the operation may ask for, from the document and its variables: over
   every path down to a leaf field, the product of the page sizes along it, summed. A
   page size is a field's `first` (its default when absent; above the maximum it counts as
@@ -20,7 +20,6 @@ refusal names its limit in `extensions`: `{code, limit, <measure>}`."""
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
 from functools import cache
 from typing import Any
 
@@ -34,6 +33,10 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
 from settings import Settings
+
+from . import caches
+from .boundary import BoundaryLiterals, variable_problem
+from .caches import CallerCache, digest
 
 _DEFAULTS = Settings.model_construct()  # the field defaults, without reading the environment
 
@@ -83,7 +86,7 @@ class _Shape:
 
 @cache
 def shape_rule(max_depth: int, max_aliases: int) -> type[ValidationRule]:
-    """One rule class per pair of limits, so that ValidationCache keys stay stable."""
+    """One rule class per pair of limits, so that validation cache keys stay stable."""
 
     class OperationShape(ValidationRule):
         def __init__(self, context):
@@ -114,27 +117,6 @@ class IntrospectionNeedsSignIn(ValidationRule):
             self.report_error(GraphQLError(
                 "introspection needs a signed-in caller on this hub (INTROSPECTION is off): "
                 "send `Authorization: Bearer <token>`", node, extensions={"code": "UNAUTHENTICATED"}))
-
-
-# -- NUL characters: no database keeps them (PostgreSQL's text refuses them) ----------------
-
-_NUL_MESSAGE = "text may not contain NUL characters (U+0000)"
-
-
-class NoNulInLiterals(ValidationRule):
-    def enter_string_value(self, node, *_):
-        if "\x00" in node.value:
-            self.report_error(GraphQLError(_NUL_MESSAGE, node, extensions={"code": "BAD_USER_INPUT"}))
-
-
-def has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(has_nul(k) or has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(has_nul(v) for v in value)
-    return False
 
 
 # -- cost -----------------------------------------------------------------------------------
@@ -267,39 +249,44 @@ def page_size_variables(document) -> frozenset[str]:
 
 class CostCache:
     """Costs of recent operations: frontends send the same few documents, and a cost
-    depends only on the document and the variables in its page sizes. Bounded (LRU)."""
+    depends only on the document and the variables in its page sizes. Keyed by the
+    document's digest, in a cache bounded in bytes (schema/caches.py), anonymous callers'
+    in a budget of their own."""
 
-    def __init__(self, size: int = 1024):
-        self.size = size
-        self._names: OrderedDict[tuple, frozenset[str]] = OrderedDict()
-        self._costs: OrderedDict[tuple, int] = OrderedDict()
+    def __init__(self, cache: CallerCache | None = None):
+        self.cache = cache if cache is not None else CallerCache()
 
     def cost(self, schema: GraphQLSchema, query: str, document, operation_name: str | None, variables: Any,
-             default_page: int, max_page: int) -> int:
+             default_page: int, max_page: int, *, anonymous: bool = False) -> int:
         variables = variables if isinstance(variables, dict) else {}
-        shape = (query, operation_name, default_page, max_page)
-        names = self._names.get(shape)
+        shape = (digest(query), operation_name, default_page, max_page)
+        names = self.cache.get(shape)
         if names is None:
-            names = self._names[shape] = page_size_variables(document)
-        self._names.move_to_end(shape)
+            names = page_size_variables(document)
+            self.cache.put(shape, names, anonymous=anonymous)
         try:
             key = (shape, json.dumps([variables.get(n) for n in sorted(names)], sort_keys=True))
         except (TypeError, ValueError):
             key = None
-        found = self._costs.get(key) if key else None
+        found = self.cache.get(key) if key else None
         if found is None:
             found = operation_cost(schema, document, operation_name, variables, default_page, max_page)
             if key:
-                self._costs[key] = found
-        if key:
-            self._costs.move_to_end(key)
-        for kept in (self._names, self._costs):
-            while len(kept) > self.size:
-                kept.popitem(last=False)
+                self.cache.put(key, found, anonymous=anonymous)
         return found
 
 
-COSTS = CostCache()
+COSTS = CostCache(caches.COSTS)
+
+
+def document_too_large(query: str | None, limit: int) -> tuple[str, dict] | None:
+    """(message, extensions) when a document has more than `limit` bytes: refused before it
+    is parsed or cached, so that its size costs nothing but reading it."""
+    size = len((query or "").encode("utf-8", "surrogatepass"))
+    if size <= limit:
+        return None
+    return (f"this document has {size} bytes; at most {limit} are allowed",
+            {"code": "DOCUMENT_TOO_LARGE", "limit": limit, "bytes": size})
 
 
 def _settings(context: Any) -> Settings:
@@ -307,16 +294,21 @@ def _settings(context: Any) -> Settings:
 
 
 class QueryLimits(SchemaExtension):
-    """Sets the token limit and the shape rule for the operation, and after validation
-    refuses NUL characters in variables and operations that cost too much. It must come
-    after ValidationCache among the schema's extensions, which validates before it."""
+    """Sets the token limit, the shape rule and the input boundary's rule (schema/boundary.py)
+    for the operation, and after validation refuses variables past the boundary and
+    operations that cost too much. It must come
+    after DocumentCaches among the schema's extensions, which validates before it."""
 
     def on_operation(self):
         context = self.execution_context
         settings = _settings(context.context)
+        too_large = document_too_large(context.query, settings.max_document_bytes)
+        if too_large:  # over WebSocket (HTTP refuses it with 413 before strawberry sees it: app.py)
+            message, extensions = too_large
+            raise GraphQLError(message, extensions=extensions)
         context.parse_options["max_tokens"] = settings.max_query_tokens
         context.validation_rules = context.validation_rules + (
-            shape_rule(settings.max_query_depth, settings.max_query_aliases), NoNulInLiterals)
+            shape_rule(settings.max_query_depth, settings.max_query_aliases), BoundaryLiterals)
         if not settings.introspection and getattr(context.context, "user", None) is None:
             context.validation_rules = context.validation_rules + (IntrospectionNeedsSignIn,)
         yield
@@ -333,12 +325,14 @@ class QueryLimits(SchemaExtension):
         yield
 
     def refusal(self, context) -> GraphQLError | None:
-        if has_nul(context.variables):
-            return GraphQLError(_NUL_MESSAGE, extensions={"code": "BAD_USER_INPUT"})
+        refused = variable_problem(context.schema._schema, context.graphql_document, context.operation_name,
+                                   context.variables)
+        if refused is not None:
+            return refused
         settings = _settings(context.context)
         cost = COSTS.cost(context.schema._schema, context.query or "", context.graphql_document,
                           context.operation_name, context.variables, settings.default_page_size,
-                          settings.max_page_size)
+                          settings.max_page_size, anonymous=caches.anonymous(context))
         if cost > settings.max_query_cost:
             return GraphQLError(
                 f"this operation may ask for {cost} values, at most {settings.max_query_cost} are allowed: "

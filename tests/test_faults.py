@@ -26,7 +26,7 @@ import pytest
 
 from resolvers.validation import id_number_check_digit
 
-from .servers import Server, base_env, scratch_demo_database
+from .servers import Server, base_env, free_port, gridhub, scratch_demo_database
 from .tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgres"),
@@ -58,7 +58,11 @@ def ask(server: Server, query: str, token: str, **variables) -> tuple[int, list[
     try:
         body, status = server.graphql(query, token, **variables), 200
     except urllib.error.HTTPError as e:
-        status, body = e.code, json.loads(e.read() or b"{}")
+        status, raw = e.code, e.read()
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError:  # not a GraphQL answer at all (uvicorn's own 500): say so
+            body = {"errors": [{"extensions": {"code": f"HTTP {status}: {raw[:80]!r}"}}]}
     codes = [(err.get("extensions") or {}).get("code") for err in body.get("errors") or []]
     return status, codes, time.monotonic() - started
 
@@ -180,3 +184,121 @@ def check_no_half_writes(database_url: str, ledger: dict[str, str]) -> None:
     assert not set(written) - set(ledger), "a row nobody asked for"
     lost = [name for name, outcome in ledger.items() if outcome == "ok" and name not in written]
     assert not lost, f"acknowledged writes lost: {lost}"
+
+
+# -- a real restart, of a PostgreSQL cluster of the test's own -----------------------------------
+
+class PrivateCluster:
+    """A throwaway PostgreSQL cluster (initdb in a temporary directory, its own port): this
+    test restarts it, which it must never do to the server the suite and others share."""
+
+    def __init__(self):
+        import shutil
+        import tempfile
+
+        initdb = shutil.which("initdb")
+        if initdb is None:
+            pytest.skip("no initdb on this machine")
+        self.bin = os.path.dirname(os.path.realpath(initdb))
+        self.dir = tempfile.mkdtemp(prefix="gridhub-pg-")
+        self.port = free_port()
+        self.url = f"postgres://postgres@127.0.0.1:{self.port}/gridhub_restart"
+        if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+            shutil.chown(self.dir, "postgres", "postgres")
+        self.run("initdb", "-D", f"{self.dir}/data", "-A", "trust", "-U", "postgres", "--no-sync")
+
+    def run(self, tool: str, *args: str) -> None:
+        import subprocess
+
+        command = [f"{self.bin}/{tool}", *args]
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        subprocess.run(command, check=True, capture_output=True, timeout=120)
+
+    def pg_ctl(self, action: str, *args: str) -> None:
+        self.run("pg_ctl", "-D", f"{self.dir}/data", "-l", f"{self.dir}/log", "-w", "-o",
+                 f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.dir} -c fsync=off", action, *args)
+
+    def start(self) -> None:
+        self.pg_ctl("start")
+        import subprocess
+
+        subprocess.run([f"{self.bin}/createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
+                        "gridhub_restart"], check=True, capture_output=True)
+
+    def destroy(self) -> None:
+        import shutil
+
+        try:
+            self.pg_ctl("stop", "-m", "immediate")
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def private_cluster():
+    cluster = PrivateCluster()
+    try:
+        cluster.start()
+        gridhub("migrate", env=base_env(cluster.url))
+        gridhub("demo", "--scale", "0.02", env=base_env(cluster.url))
+        yield cluster
+    finally:
+        cluster.destroy()
+
+
+RESTARTS = 3
+
+
+def test_postgres_restarts_under_load_answer_service_unavailable_never_500(private_cluster, tmp_path):
+    """asyncpg, on pooled connections a restart breaks mid-statement, raises more than
+    connection errors (InternalClientError "cannot switch to state …", InterfaceError,
+    ConnectionDoesNotExistError): every one is SERVICE_UNAVAILABLE, never a 500 or an
+    INTERNAL_SERVER_ERROR."""
+    server = Server("pg-restart", base_env(private_cluster.url), tmp_path)
+    try:
+        server.wait_healthy()
+        worker = server.login("worker")
+        grid = server.data("{ me { roles { region { id } } } }", worker)["me"]["roles"][0]["region"]["id"]
+        answers: list[tuple[str, int, list[str]]] = []
+        ledger: dict[str, str] = {}
+        stop = threading.Event()
+
+        def write(number: int) -> None:
+            serial = 0
+            while not stop.is_set():
+                serial += 1
+                name = f"fault-{number}-{serial}"
+                born = datetime.date(1960, 1, 1) + datetime.timedelta(days=serial)
+                fields = {"name": name, "idNumber": id_number(f"341823{born:%Y%m%d}{number:03d}")} \
+                    if serial % 2 else {"title": name}
+                status, codes, _ = ask(server, CREATE if serial % 2 else REPORT, worker, region=grid, **fields)
+                answers.append(("write", status, codes))
+                ledger[name] = "ok" if not codes else "doubt"
+
+        def read() -> None:
+            while not stop.is_set():
+                answers.append(("read", *ask(server, READ, worker)[:2]))
+
+        threads = [threading.Thread(target=write, args=(n,)) for n in range(3)] + \
+            [threading.Thread(target=read) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        try:
+            for _ in range(RESTARTS):
+                time.sleep(1.0)
+                private_cluster.pg_ctl("restart", "-m", "fast")
+            time.sleep(2.0)
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join(timeout=30)
+        failures = [a for a in answers if a[2]]
+        assert failures, "the restarts were not seen"
+        for kind, status, codes in failures:
+            assert codes == ["SERVICE_UNAVAILABLE"] and status in (200, 503), (kind, status, codes)
+        assert "INTERNAL" not in server.log_tail(200_000).upper().replace("INTERNALCLIENTERROR", ""), \
+            "an internal error was logged"
+    finally:
+        server.stop()
+    check_no_half_writes(private_cluster.url, ledger)

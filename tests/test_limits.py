@@ -48,16 +48,20 @@ def test_cost_of_a_document(query, variables, expected):
 
 
 def test_costs_are_remembered_per_document_and_page_size_variables():
+    from schema.caches import CallerCache, digest
     from schema.limits import CostCache
 
-    costs, query = CostCache(size=2), "query($n: Int, $after: String) { persons(first: $n, after: $after) { nodes { name } } }"
+    costs, query = CostCache(CallerCache()), "query($n: Int, $after: String) { persons(first: $n, after: $after) { nodes { name } } }"
     document = parse(query)
     assert costs.cost(schema._schema, query, document, None, {"n": 7, "after": "a"}, 20, 500) == 7
+    kept = len(costs.cache.signed_in)
     assert costs.cost(schema._schema, query, document, None, {"n": 7, "after": "b"}, 20, 500) == 7
-    assert len(costs._costs) == 1  # the cursor does not change the cost
+    assert len(costs.cache.signed_in) == kept  # the cursor does not change the cost
     assert costs.cost(schema._schema, query, document, None, {"n": 9}, 20, 500) == 9
-    assert costs.cost(schema._schema, query, document, None, {}, 20, 500) == 20
-    assert len(costs._costs) == 2  # bounded
+    assert len(costs.cache.signed_in) == kept + 1
+    # keyed by the document's digest, never by its text
+    assert all(query not in repr(key) and (key[0] if isinstance(key[0], bytes) else key[0][0]) == digest(query)
+               for key in costs.cache.signed_in._items)
 
 
 def test_a_fragment_bomb_is_measured_without_expanding_it():
@@ -370,3 +374,69 @@ async def test_introspection_can_be_kept_to_signed_in_callers(app_with, sign_in)
     # on by default: GraphiQL works for anyone (the suite's app)
     default = GraphQLClient(await app_with())
     assert (await default.post(full)).ok()["__schema"]["queryType"]["name"] == "Query"
+# -- memory bounded by bytes ------------------------------------------------------------------------
+
+def test_the_lru_is_bounded_by_bytes_and_drops_the_least_recently_used():
+    from resolvers.lru import ByteLRU, approximate_size
+
+    cache = ByteLRU(10_000)
+    for i in range(10):
+        cache.put(i, "x" * 1500)
+    assert cache.bytes <= 10_000 and 0 not in cache and 9 in cache
+    cache.get(5)  # used: kept while others go
+    for i in range(10, 14):
+        cache.put(i, "y" * 1500)
+    assert 5 in cache and 6 not in cache
+    cache.put("huge", "z" * 20_000)  # larger than the whole budget: not kept, nothing pushed out
+    assert "huge" not in cache and 13 in cache
+    assert approximate_size(["x" * 1000, {"k": "y" * 1000}]) > 2000
+
+
+async def test_a_document_over_the_size_limit_is_refused_before_parsing(app_with, sign_in):
+    from schema import caches
+
+    http = await app_with(max_document_bytes=10_000)
+    county = GraphQLClient(http, (await sign_in("county")).token)
+    before = len(caches.DOCUMENTS.signed_in) + len(caches.DOCUMENTS.anonymous)
+    broken = "{ persons(first: 1) { totalCount } " + "#" * 10_000 + "\n"  # unbalanced: parsing would say so
+    for client in (county, GraphQLClient(http)):
+        refused = await client.post(broken)
+        assert refused.status_code == 413 and refused.codes == ["DOCUMENT_TOO_LARGE"], refused.json
+        assert refused.errors[0]["extensions"]["limit"] == 10_000
+    assert len(caches.DOCUMENTS.signed_in) + len(caches.DOCUMENTS.anonymous) == before
+    (await county.post("{ persons(first: 1) { totalCount } }")).ok()
+
+
+async def test_the_default_document_limit_refuses_a_900_kb_document(gql):
+    padded = "#" + "x" * 900_000 + "\n{ persons(first: 1) { totalCount } }"
+    assert (await gql.post(padded)).codes == ["DOCUMENT_TOO_LARGE"]
+    # and where no HTTP layer stands in front (a subscription's documents), the schema refuses it
+    result = await schema.execute(padded)
+    assert [e.extensions["code"] for e in result.errors] == ["DOCUMENT_TOO_LARGE"]
+
+
+def padded(i: int, size: int) -> str:
+    return f"# {i} " + "x" * size + "\n{ persons(first: 1) { totalCount } }"
+
+
+async def test_caches_hold_at_most_their_bytes_and_anonymous_callers_their_small_budget(app, settings, app_with,
+                                                                                         sign_in):
+    from schema import caches
+
+    http = await app_with(cache_bytes=400_000, anonymous_cache_bytes=100_000)
+    try:
+        county, anonymous = GraphQLClient(http, (await sign_in("county")).token), GraphQLClient(http)
+        for i in range(40):  # 40 distinct documents of 20 KB each way: 800 KB sent by each
+            (await county.post(padded(i, 20_000))).ok()
+            assert (await anonymous.post(padded(1000 + i, 20_000))).codes == ["UNAUTHENTICATED"]
+        for cache in (caches.DOCUMENTS, caches.VALIDATIONS, caches.COSTS):
+            assert cache.signed_in.bytes <= 400_000 and cache.anonymous.bytes <= 100_000
+        assert caches.DOCUMENTS.signed_in.bytes > 100_000  # it did hold documents, up to its budget
+        assert caches.PLANS.bytes <= 400_000
+        # a stream of anonymous documents does not push out what signed-in callers use
+        kept = set(caches.DOCUMENTS.signed_in._items)
+        for i in range(40):
+            await anonymous.post(padded(2000 + i, 20_000))
+        assert set(caches.DOCUMENTS.signed_in._items) == kept
+    finally:
+        caches.configure(settings)  # the session's budgets again

@@ -110,6 +110,81 @@ async def test_failures_from_one_address_throttle_it_for_every_username(app_with
     assert (await client.post(LOGIN, {"u": "county", "p": "demo"})).codes == ["RATE_LIMITED"]
 
 
+# -- X-Forwarded-For: believed from trusted proxies only ---------------------------------------------
+
+def peer(http, address: str) -> GraphQLClient:
+    """A client of the same app whose TCP peer is `address`."""
+    import httpx
+
+    return GraphQLClient(httpx.AsyncClient(transport=httpx.ASGITransport(app=http._transport.app,
+                                                                         client=(address, 40000)),
+                                           base_url="http://testserver"))
+
+
+async def failures_until_throttled(client: GraphQLClient, forwarded_for) -> int:
+    """Failed sign-ins (each under a new username, so only the address counts) until
+    RATE_LIMITED; `forwarded_for(i)` is the header sent with the i-th."""
+    for i in range(10):
+        answer = await client.post(LOGIN, {"u": f"nobody{i}", "p": "guess"}, **{"X-Forwarded-For": forwarded_for(i)})
+        if answer.codes == ["RATE_LIMITED"]:
+            return i
+        assert answer.codes == ["UNAUTHENTICATED"], answer.json
+    return 10
+
+
+async def test_a_spoofed_forwarded_for_from_an_untrusted_peer_is_ignored(app_with):
+    http = await app_with(login_failures_per_ip=3, login_failures_per_user=100, trusted_proxies="10.1.0.0/16")
+    caller = peer(http, "10.9.9.9")
+    try:  # a new claimed address per guess: still one address, throttled after 3
+        assert await failures_until_throttled(caller, lambda i: f"203.0.113.{i}") == 3
+    finally:
+        await caller.http.aclose()
+
+
+async def test_forwarded_for_is_believed_from_a_trusted_proxy(app_with):
+    http = await app_with(login_failures_per_ip=3, login_failures_per_user=100,
+                          trusted_proxies="10.1.0.0/16, 192.0.2.1")
+    proxy = peer(http, "10.1.0.5")
+    try:  # each client behind the proxy counted on its own: never throttled
+        assert await failures_until_throttled(proxy, lambda i: f"203.0.113.{i}") == 10
+        # the last untrusted hop counts (what the trusted proxy saw), not what the caller wrote before it
+        assert await failures_until_throttled(proxy, lambda i: f"198.51.100.{i}, 203.0.113.50, 192.0.2.1") == 3
+    finally:
+        await proxy.http.aclose()
+
+
+async def test_no_proxy_is_trusted_by_default(app_with):
+    http = await app_with(login_failures_per_ip=3, login_failures_per_user=100)
+    loopback = peer(http, "127.0.0.1")
+    try:
+        assert await failures_until_throttled(loopback, lambda i: f"203.0.113.{i}") == 3
+    finally:
+        await loopback.http.aclose()
+
+
+def test_gridhub_serve_ignores_forwarded_for_from_loopback(tmp_path):
+    """uvicorn believes X-Forwarded-For from 127.0.0.1 unless told not to: `gridhub serve`
+    must leave it to the app's setting (none trusted)."""
+    import httpx
+
+    from .servers import Server, base_env, gridhub
+
+    env = {**base_env(f"sqlite://{tmp_path}/hub.sqlite3"), "LOGIN_FAILURES_PER_IP": "3",
+           "FORWARDED_ALLOW_IPS": "*"}  # uvicorn's own knob: must not re-enable it
+    gridhub("migrate", env=env)
+    server = Server("proxy", env, tmp_path)
+    try:
+        server.wait_healthy()
+        codes = []
+        for i in range(4):
+            answer = httpx.post(f"{server.base}/graphql", json={"query": LOGIN, "variables": {"u": f"n{i}", "p": "x"}},
+                                headers={"X-Forwarded-For": f"203.0.113.{i}"}, timeout=10).json()
+            codes.append(answer["errors"][0]["extensions"]["code"])
+        assert codes == ["UNAUTHENTICATED"] * 3 + ["RATE_LIMITED"], codes
+    finally:
+        server.stop()
+
+
 # -- secrets no query reaches --------------------------------------------------------------------
 
 SECRET_NAMES = re.compile(r"password|hash|secret|salt|digest", re.I)

@@ -154,7 +154,7 @@ class RootField:
 class Plan:
     roots: list[RootField]
     variable_definitions: tuple = ()
-    statements: Any = None  # run.LRU of rendered statements, by arguments
+    statements: Any = None  # a ByteLRU of rendered statements, by arguments (run.py)
 
 
 def plan_operation(schema, document, operation_name: str | None) -> Plan:

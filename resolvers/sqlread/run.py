@@ -7,9 +7,8 @@ unmasked sensitive value, as `RequestContext.reveal` does on the resolver path."
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Hashable
+from typing import Any
 
 import orjson
 from tortoise import connections
@@ -17,32 +16,14 @@ from tortoise import connections
 from policies.predicate import Pred, and_
 from policies.scope import Scope
 
+from ..lru import ByteLRU
 from ..query import visible
 from .dialect import Sql, dialect, prepare_connection
 from .plan import Plan, RootField
 from .render import Frag, number_placeholders, render_root
 
 
-class LRU:
-    """A small in-process LRU; plans are cheap to rebuild, so losing one costs little."""
-
-    def __init__(self, size: int):
-        self.size, self.items = size, OrderedDict()
-
-    def get(self, key: Hashable, default=None):
-        if key in self.items:
-            self.items.move_to_end(key)
-            return self.items[key]
-        return default
-
-    def put(self, key: Hashable, value: Any) -> None:
-        self.items[key] = value
-        self.items.move_to_end(key)
-        while len(self.items) > self.size:
-            self.items.popitem(last=False)
-
-    def clear(self) -> None:
-        self.items.clear()
+STATEMENTS_BYTES = 256 << 10  # the rendered statements one plan keeps, by its arguments
 
 
 @dataclass
@@ -67,7 +48,7 @@ class RevealedRow:
 
 def statement(d: Sql, scope: Scope, plan: Plan, index: int, request: RootRequest) -> Frag:
     if plan.statements is None:
-        plan.statements = LRU(64)
+        plan.statements = ByteLRU(STATEMENTS_BYTES)
     cache = plan.statements
     key = (d.name, index, request.where.key(), request.after.key() if request.after else None,
            request.order, request.first)
