@@ -19,8 +19,8 @@ import sys
 
 from tortoise import Tortoise
 
-from resolvers import users
-from resolvers.errors import GridhubError
+from gridhub.resolvers import users
+from gridhub.resolvers.errors import GridhubError
 
 
 def read_password() -> str:
@@ -47,7 +47,7 @@ def add_arguments(parser) -> None:
 
 
 async def run(args, init_database, settings) -> None:
-    from policies.store import PolicyStore
+    from gridhub.policies.store import PolicyStore
 
     actor = f"cli:{getpass.getuser() or os.getuid()}"
     await init_database(settings, migrate=False)

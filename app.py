@@ -37,31 +37,31 @@ from tortoise import Tortoise, connections
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api.migrate import migrate as run_migrations
 
-import accounts
-import gateway
-import graphiql
-import observability
-import pull
-import web_clients
-from exports import export_endpoint, place_qr_endpoint
-from policies.store import PolicyStore, seed_default_policy
-from policies.watcher import PolicyWatcher
-from resolvers.access import broken_grants_in_force
-from resolvers.categories import seed_event_categories
-from resolvers.visits import refresh_missing_visit_due, seed_visit_rules
-from resolvers.cache import AnswerCache, make_backend
-from resolvers.context import RequestContext
-from resolvers.event_bus import EventBus
-from resolvers.login_throttle import LoginThrottle, only_signs_in
-from resolvers.registered_elsewhere import RegisterLookups
-from resolvers.rate_limit import SlidingWindow, make_counters
-from resolvers.request_id import request_id
-from resolvers.session import ScopeCache, build_context
-from models.serving import DatabaseServed, ServingClaim, unserved
-from resolvers.unavailable import database_unavailable
-from schema import caches, schema
-from schema.limits import document_too_large
-from settings import Settings, database_problem, tortoise_config
+from gridhub import accounts
+from gridhub import gateway
+from gridhub import graphiql
+from gridhub import observability
+from gridhub import pull
+from gridhub import web_clients
+from gridhub.exports import export_endpoint, place_qr_endpoint
+from gridhub.policies.store import PolicyStore, seed_default_policy
+from gridhub.policies.watcher import PolicyWatcher
+from gridhub.resolvers.access import broken_grants_in_force
+from gridhub.resolvers.categories import seed_event_categories
+from gridhub.resolvers.visits import refresh_missing_visit_due, seed_visit_rules
+from gridhub.resolvers.cache import AnswerCache, make_backend
+from gridhub.resolvers.context import RequestContext
+from gridhub.resolvers.event_bus import EventBus
+from gridhub.resolvers.login_throttle import LoginThrottle, only_signs_in
+from gridhub.resolvers.registered_elsewhere import RegisterLookups
+from gridhub.resolvers.rate_limit import SlidingWindow, make_counters
+from gridhub.resolvers.request_id import request_id
+from gridhub.resolvers.session import ScopeCache, build_context
+from gridhub.models.serving import DatabaseServed, ServingClaim, unserved
+from gridhub.resolvers.unavailable import database_unavailable
+from gridhub.schema import caches, schema
+from gridhub.schema.limits import document_too_large
+from gridhub.settings import Settings, database_problem, tortoise_config
 
 log = logging.getLogger("gridhub")
 SCHEMA_FILE = Path(__file__).with_name("schema.graphql")
@@ -371,7 +371,7 @@ def run_server(settings: Settings, host: str, port: int, workers: int = 1) -> No
         return
     asyncio.run(_prepared(settings))
     os.environ["JWT_SECRET"] = settings.jwt_secret
-    module = __spec__.name if __spec__ else "app"  # `python app.py` runs it as __main__
+    module = __spec__.name if __spec__ else "gridhub.app"  # `python app.py` runs it as __main__
     # a worker imports the whole hub before it answers the parent's health check: on a busy
     # machine that takes longer than uvicorn's 5 s, and the parent would kill it as hung
     uvicorn.run(f"{module}:serve_worker", factory=True, workers=workers, timeout_worker_healthcheck=60, **options)
@@ -394,7 +394,7 @@ async def _prepared(settings: Settings) -> None:
 
 def demo_banner(host: str, port: int) -> str:
     """The line a person trying the demo needs: where to go, and as whom."""
-    from resolvers.demo_users import DEMO_USERS
+    from gridhub.resolvers.demo_users import DEMO_USERS
 
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else f"[{host}]" if ":" in host else host
     base = f"http://{shown}:{port}"
@@ -409,12 +409,12 @@ def export_schema(path: Path = SCHEMA_FILE) -> str:
 
 
 async def _demo(settings: Settings, reset: bool, scale: float, seed: int, now: datetime | None) -> None:
-    from resolvers.demo import build_demo
-    from resolvers.demo_users import create_demo_users
+    from gridhub.resolvers.demo import build_demo
+    from gridhub.resolvers.demo_users import create_demo_users
 
     await init_database(settings)
     try:
-        import models
+        from gridhub import models
 
         if await models.Region.exists():
             if not reset:
@@ -432,9 +432,9 @@ async def _demo(settings: Settings, reset: bool, scale: float, seed: int, now: d
 async def _bulletin(settings: Settings, region_path: str, week: str, form: str) -> int:
     """The weekly bulletin from the resolver `gridScorecard` uses, over everything (an operator's tool).
     Returns the exit status: 2, as argparse's, for an unknown region or a malformed week."""
-    from policies.scope import Scope
-    from resolvers import scorecard
-    from resolvers.errors import BadInput, NotFound
+    from gridhub.policies.scope import Scope
+    from gridhub.resolvers import scorecard
+    from gridhub.resolvers.errors import BadInput, NotFound
 
     await init_database(settings, migrate=False)
     data, refused = None, None

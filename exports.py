@@ -20,17 +20,17 @@ import segno
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from gateway import Refusal, refusal_response, unavailable_refusal
-from policies.predicate import Compare
-from resolvers.auth import SERVICE_TOKEN_PREFIX
-from resolvers.errors import GridhubError, NotFound, Unauthenticated, Unavailable
-from resolvers.export import Export, ExportRequest, audit_root
-from resolvers.query import rows
-from resolvers.context import RequestContext
-from resolvers.session import build_context
-from resolvers.unavailable import database_unavailable
-from schema import schema
-from schema.ids import decode_id
+from gridhub.gateway import Refusal, refusal_response, unavailable_refusal
+from gridhub.policies.predicate import Compare
+from gridhub.resolvers.auth import SERVICE_TOKEN_PREFIX
+from gridhub.resolvers.errors import GridhubError, NotFound, Unauthenticated, Unavailable
+from gridhub.resolvers.export import Export, ExportRequest, audit_root
+from gridhub.resolvers.query import rows
+from gridhub.resolvers.context import RequestContext
+from gridhub.resolvers.session import build_context
+from gridhub.resolvers.unavailable import database_unavailable
+from gridhub.schema import schema
+from gridhub.schema.ids import decode_id
 
 log = logging.getLogger("gridhub.export")
 

@@ -19,10 +19,10 @@ from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.schema.exceptions import InvalidOperationTypeError
 
-from resolvers.metrics import count_error
-from resolvers.request_id import HEADER, accept_or_new, current, request_id
-from resolvers.unavailable import RETRY_AFTER_SECONDS, database_unavailable
-from schema.errors import UNAVAILABLE_MESSAGE
+from gridhub.resolvers.metrics import count_error
+from gridhub.resolvers.request_id import HEADER, accept_or_new, current, request_id
+from gridhub.resolvers.unavailable import RETRY_AFTER_SECONDS, database_unavailable
+from gridhub.schema.errors import UNAVAILABLE_MESSAGE
 
 log = logging.getLogger("gridhub.http")
 

@@ -147,7 +147,7 @@ def tortoise_config(database_url: str) -> dict:
         from tortoise.backends.base.config_generator import expand_db_url
 
         connection = expand_db_url(database_url)
-        connection["engine"] = "models.sqlite_engine"
+        connection["engine"] = "gridhub.models.sqlite_engine"
         connection["credentials"].setdefault("busy_timeout", SQLITE_BUSY_TIMEOUT_MS)
         # SQLite's LIKE ignores ASCII case, PostgreSQL's does not: prefixes of region paths,
         # tags and categories compare exactly on both (and SQLite still uses the index)
@@ -156,9 +156,9 @@ def tortoise_config(database_url: str) -> dict:
         "connections": {"default": connection},
         "apps": {
             "gridhub": {
-                "models": ["models"],
+                "models": ["gridhub.models"],
                 "default_connection": "default",
-                "migrations": "models.migrations",
+                "migrations": "gridhub.models.migrations",
             }
         },
         "use_tz": True,

@@ -9,7 +9,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 
-from settings import Settings
+from gridhub.settings import Settings
 
 # What a page on a listed origin may send and read: the token in Authorization, the media
 # types of GraphQL over HTTP, its own request id; and back, the id, the rate

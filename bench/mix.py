@@ -93,8 +93,8 @@ async def trace_statements(names: list[str]) -> dict[str, list[tuple[str, tuple]
     """Each operation once, in-process: the SQL statements it runs, with their parameters."""
     from asgi_lifespan import LifespanManager
 
-    from app import create_app
-    from settings import Settings
+    from gridhub.app import create_app
+    from gridhub.settings import Settings
 
     traced: list[tuple[str, tuple]] = []
 

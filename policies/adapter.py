@@ -6,7 +6,7 @@ from __future__ import annotations
 from casbin.persist.adapters.asyncio import AsyncAdapter
 from tortoise.transactions import in_transaction
 
-from models import CasbinRule
+from gridhub.models import CasbinRule
 
 FIELDS = ("v0", "v1", "v2", "v3", "v4", "v5")
 

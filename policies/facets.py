@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-import models
+from gridhub import models
 
 from .predicate import FALSE, Compare, InSubquery, IsNull, Pred, StartsWith, or_
 

@@ -15,7 +15,7 @@ from casbin.util import key_match
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from models import AuditEntry, CasbinRule, PolicyState
+from gridhub.models import AuditEntry, CasbinRule, PolicyState
 
 from .adapter import TortoiseAdapter, parse_policy_lines
 

@@ -11,11 +11,11 @@ from datetime import datetime, timezone
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from models import AuditEntry, Region, ServiceToken, User
-from policies.delegation import broken_grants, grant_refusals, rule_refusals
-from policies.predicate import FALSE, Compare
-from policies.scope import ACTIONS, Scope
-from policies.store import PolicyStore
+from gridhub.models import AuditEntry, Region, ServiceToken, User
+from gridhub.policies.delegation import broken_grants, grant_refusals, rule_refusals
+from gridhub.policies.predicate import FALSE, Compare
+from gridhub.policies.scope import ACTIONS, Scope
+from gridhub.policies.store import PolicyStore
 
 from .auth import create_service_token as make
 from .errors import BadInput, Forbidden, NotFound

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 
 import jwt
 
-from models import ServiceToken, User
+from gridhub.models import ServiceToken, User
 
 from .errors import Unauthenticated
 from .login_throttle import LoginThrottle

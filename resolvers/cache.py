@@ -20,7 +20,7 @@ from urllib.parse import urlparse
 from aiocache import Cache
 from tortoise import connections
 
-from policies.scope import Scope
+from gridhub.policies.scope import Scope
 
 from .lru import ByteLRU
 from .metrics import count_cache

@@ -15,10 +15,10 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-import models
-from policies.predicate import FALSE
-from policies.scope import Scope
-from policies.store import PolicyStore
+from gridhub import models
+from gridhub.policies.predicate import FALSE
+from gridhub.policies.scope import Scope
+from gridhub.policies.store import PolicyStore
 
 from . import validation as v
 from .categories_seed import SEED

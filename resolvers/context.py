@@ -10,9 +10,9 @@ from typing import Any
 
 from tortoise import connections
 
-from policies.sensitivity import governing
-from policies.scope import Scope
-from settings import Settings
+from gridhub.policies.sensitivity import governing
+from gridhub.policies.scope import Scope
+from gridhub.settings import Settings
 
 from .loaders import Loaders
 from .query import sql_dialect

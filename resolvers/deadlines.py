@@ -25,10 +25,10 @@ from datetime import datetime, timedelta, timezone
 from enum import Enum
 from typing import Any, Iterable
 
-import models
-from models.enums import EventStatus
-from models.event import NO_DUE
-from policies.predicate import Compare, IsNull, Pred, SqlParams, and_, or_
+from gridhub import models
+from gridhub.models.enums import EventStatus
+from gridhub.models.event import NO_DUE
+from gridhub.policies.predicate import Compare, IsNull, Pred, SqlParams, and_, or_
 
 from .errors import BadInput
 

@@ -38,12 +38,12 @@ from tortoise.expressions import F
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
-import models
-from models.enums import (
+from gridhub import models
+from gridhub.models.enums import (
     EventKind, EventSource, EventStatus, Gender, HouseholdRelation, OrganisationKind, PlaceKind,
     PopulationType, ResponsibleRole, StaffRole, ThingKind, ThingStatus, Tier, Urgency,
 )
-from policies.scope import Scope
+from gridhub.policies.scope import Scope
 
 from .categories import seed_event_categories
 from .categories_seed import SEED_BY_PATH, SeedCategory

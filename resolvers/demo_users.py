@@ -5,9 +5,9 @@ from __future__ import annotations
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-import models
-from models.enums import ResponsibleRole, StaffRole
-from policies.store import seed_default_policy
+from gridhub import models
+from gridhub.models.enums import ResponsibleRole, StaffRole
+from gridhub.policies.store import seed_default_policy
 
 from .auth import DEMO_PASSWORD, hash_password
 from .demo import DEPARTMENTS, demo_anchors

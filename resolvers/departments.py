@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import re
 
-import models
-from policies.store import PolicyStore
+from gridhub import models
+from gridhub.policies.store import PolicyStore
 
 from .errors import BadInput, Conflict, Forbidden
 

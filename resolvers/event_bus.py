@@ -28,9 +28,9 @@ import uuid
 from dataclasses import asdict, dataclass
 from typing import Any, AsyncIterator, Callable, Iterator
 
-import models
-from policies.predicate import In, and_
-from policies.scope import Scope
+from gridhub import models
+from gridhub.policies.predicate import In, and_
+from gridhub.policies.scope import Scope
 
 from .context import RequestContext
 from .loaders import Loaders

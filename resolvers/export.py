@@ -34,8 +34,8 @@ from typing import Any, AsyncIterator, Awaitable, Callable, Mapping
 import orjson
 from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType, get_named_type, is_leaf_type
 
-from models import AuditEntry
-from policies.scope import Scope
+from gridhub.models import AuditEntry
+from gridhub.policies.scope import Scope
 
 from . import errors
 from .context import RequestContext

@@ -9,13 +9,13 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-import models
-from policies.predicate import (
+from gridhub import models
+from gridhub.policies.predicate import (
     TRUE, Compare, Contains, In, InSubquery, Pred, StartsWith, and_, or_, path_prefix,
 )
-from policies.sensitivity import NotRevealed, comparable_where, is_key_tag
+from gridhub.policies.sensitivity import NotRevealed, comparable_where, is_key_tag
 
-from policies.scope import Scope
+from gridhub.policies.scope import Scope
 
 from . import deadlines
 from .errors import BadInput, Forbidden

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-import models
+from gridhub import models
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from typing import Any, Iterable
 
 from strawberry.dataloader import DataLoader
 
-from policies.predicate import In, Pred
-from policies.scope import Scope
+from gridhub.policies.predicate import In, Pred
+from gridhub.policies.scope import Scope
 
 from .kinds import kind_of
 from .pagination import Order, Page, fetch_subtree_pages

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 
-from settings import Settings
+from gridhub.settings import Settings
 
 from .errors import RateLimited
 from .rate_limit import Counters, SlidingWindow

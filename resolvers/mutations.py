@@ -14,10 +14,10 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-import models
-from policies.predicate import Compare, In
-from policies.scope import Scope
-from policies.sensitivity import is_key_tag
+from gridhub import models
+from gridhub.policies.predicate import Compare, In
+from gridhub.policies.scope import Scope
+from gridhub.policies.sensitivity import is_key_tag
 
 from . import deadlines
 from . import validation as v

@@ -15,8 +15,8 @@ from typing import Any, Awaitable, Callable
 
 from tortoise import connections
 
-from policies.predicate import Compare, In, Pred, SqlParams, and_, or_
-from policies.scope import Scope
+from gridhub.policies.predicate import Compare, In, Pred, SqlParams, and_, or_
+from gridhub.policies.scope import Scope
 
 from . import boundary
 from .errors import BadInput

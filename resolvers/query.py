@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from tortoise import connections
 
-from policies.predicate import TRUE, IsNull, Pred, and_
-from policies.scope import Scope
+from gridhub.policies.predicate import TRUE, IsNull, Pred, and_
+from gridhub.policies.scope import Scope
 
 from .kinds import kind_of
 

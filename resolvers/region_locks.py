@@ -17,8 +17,8 @@ from typing import Iterable
 
 from tortoise import connections
 
-import models
-from policies.predicate import SqlParams, like_escape
+from gridhub import models
+from gridhub.policies.predicate import SqlParams, like_escape
 
 from .errors import BadInput, Conflict
 from .query import sql_dialect

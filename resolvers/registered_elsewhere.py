@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import models
-from policies.predicate import Compare
-from policies.scope import Scope
-from settings import Settings
+from gridhub import models
+from gridhub.policies.predicate import Compare
+from gridhub.policies.scope import Scope
+from gridhub.settings import Settings
 
 from .errors import Conflict, RateLimited
 from .kinds import kind_of

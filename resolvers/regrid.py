@@ -51,10 +51,10 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
-import models
-from models.enums import Tier
-from policies.predicate import SqlParams, like_escape
-from policies.scope import Scope
+from gridhub import models
+from gridhub.models.enums import Tier
+from gridhub.policies.predicate import SqlParams, like_escape
+from gridhub.policies.scope import Scope
 
 from . import validation as v
 from .errors import BadInput, Conflict, Forbidden, NotFound

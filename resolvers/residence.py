@@ -8,9 +8,9 @@ from datetime import date
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-import models
-from policies.predicate import Compare
-from policies.scope import Scope
+from gridhub import models
+from gridhub.policies.predicate import Compare
+from gridhub.policies.scope import Scope
 
 from .errors import BadInput, Conflict, NotFound
 from .mutations import _ensure_in_scope, now

@@ -30,9 +30,9 @@ from typing import Any
 from tortoise import connections
 from tortoise.expressions import Q
 
-from models.enums import StaffRole, Tier
-from policies.predicate import FALSE, Compare, SqlParams, and_, path_prefix
-from policies.scope import Scope
+from gridhub.models.enums import StaffRole, Tier
+from gridhub.policies.predicate import FALSE, Compare, SqlParams, and_, path_prefix
+from gridhub.policies.scope import Scope
 
 from .civil_time import CIVIL_TIME_ZONE, civil_days
 from .errors import BadInput, Forbidden, NotFound
@@ -198,7 +198,7 @@ async def _responsible(due: dict[int, int], since: datetime, until: datetime) ->
     """(key person, worker) for each one responsible for a key person with visits due, at
     some time in the period: a user by its user name (as the visits it records are
     reported), anyone else by name. Once each, whatever roles they hold for that person."""
-    import models
+    from gridhub import models
 
     owing = [person_id for person_id, count in due.items() if count]
     if not owing:
@@ -214,7 +214,7 @@ async def _by_path(rows: list[Score]) -> list[Score]:
     """The rows by their grid's region path, then worker: the tree's order, the bulletin's.
     One read for all paths, of retired grids too (split or merged away, still in the table
     with their path), whose rows keep their place."""
-    import models
+    from gridhub import models
 
     ids = {r.grid_id for r in rows if r.grid_id}
     paths = dict(await models.Region.filter(id__in=ids).values_list("id", "region_path")) if ids else {}
@@ -240,7 +240,7 @@ def iso_week(text: str) -> tuple[datetime, datetime]:
 async def bulletin(scope: Scope, region_path: str, week: str) -> dict[str, Any]:
     """The weekly bulletin (周通报) of a region for an ISO week: its grids' scorecards, then
     what each grid worker did."""
-    import models
+    from gridhub import models
 
     region = await models.Region.get_or_none(region_path=region_path, deleted_at=None)
     if region is None:
@@ -263,7 +263,7 @@ async def _workers(scope: Scope, region_path: str, since: datetime, until: datet
     did themselves: the events they reported and the visits they recorded, matched by the
     name or the user name they go by (a visit recorded in the hub carries the user name,
     one reported from a worker's app the name it gives)."""
-    import models
+    from gridhub import models
 
     from .staffing import overlap_predicate
 

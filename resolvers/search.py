@@ -3,7 +3,7 @@ scoped like every other read. One statement per kind asked for."""
 
 from __future__ import annotations
 
-from policies.scope import Scope
+from gridhub.policies.scope import Scope
 
 from .errors import BadInput
 from .filters import text_predicate

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from policies.compiler import compile_scope
-from policies.scope import Scope
-from policies.store import PolicyStore
-from settings import Settings
+from gridhub.policies.compiler import compile_scope
+from gridhub.policies.scope import Scope
+from gridhub.policies.store import PolicyStore
+from gridhub.settings import Settings
 
 from .auth import authenticate
 from .context import RequestContext

@@ -16,10 +16,10 @@ from datetime import date
 
 from tortoise.transactions import in_transaction
 
-import models
-from models.enums import StaffRole, Tier
-from policies.predicate import FALSE, Compare, In, IsNull, Pred, StartsWith, and_, or_
-from policies.scope import Scope
+from gridhub import models
+from gridhub.models.enums import StaffRole, Tier
+from gridhub.policies.predicate import FALSE, Compare, In, IsNull, Pred, StartsWith, and_, or_
+from gridhub.policies.scope import Scope
 
 from .civil_time import today
 from .errors import BadInput, Forbidden, NotFound

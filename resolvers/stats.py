@@ -9,9 +9,9 @@ from typing import Any, Awaitable, Callable
 
 from tortoise import connections
 
-from policies.predicate import FALSE, TRUE, Compare, SqlParams, and_, path_prefix
-from policies.scope import Scope
-from policies.sensitivity import KEY_TAG
+from gridhub.policies.predicate import FALSE, TRUE, Compare, SqlParams, and_, path_prefix
+from gridhub.policies.scope import Scope
+from gridhub.policies.sensitivity import KEY_TAG
 
 from .errors import BadInput
 from .filters import as_utc, revealed_for_comparing

@@ -31,11 +31,11 @@ from typing import Any
 
 from tortoise import connections
 
-import models
-from policies.predicate import (
+from gridhub import models
+from gridhub.policies.predicate import (
     FALSE, TRUE, Compare, InSubquery, NotTrue, Pred, SqlParams, and_, on_column, or_, relax,
 )
-from policies.scope import Scope
+from gridhub.policies.scope import Scope
 
 from . import boundary
 from .errors import BadInput, Conflict, Forbidden, NotFound

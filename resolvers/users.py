@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from tortoise.transactions import in_transaction
 
-from models import AuditEntry, Department, Region, User
-from policies.store import PolicyStore
+from gridhub.models import AuditEntry, Department, Region, User
+from gridhub.policies.store import PolicyStore
 
 from .auth import DEMO_PASSWORD, hash_password
 from .errors import BadInput, Conflict, NotFound

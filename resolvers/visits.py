@@ -21,10 +21,10 @@ from typing import Any, Iterable
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-import models
-from models.enums import EventKind, EventSource, EventStatus, ResponsibleRole
-from policies.predicate import FALSE, Compare, IsNull, Pred, and_, or_
-from policies.scope import Scope
+from gridhub import models
+from gridhub.models.enums import EventKind, EventSource, EventStatus, ResponsibleRole
+from gridhub.policies.predicate import FALSE, Compare, IsNull, Pred, and_, or_
+from gridhub.policies.scope import Scope
 
 from . import deadlines
 from .errors import BadInput, Conflict, Forbidden, NotFound

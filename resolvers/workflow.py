@@ -24,10 +24,10 @@ from typing import Any
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-import models
-from models.enums import EventStatus as S
-from policies.predicate import Compare
-from policies.scope import Scope
+from gridhub import models
+from gridhub.models.enums import EventStatus as S
+from gridhub.policies.predicate import Compare
+from gridhub.policies.scope import Scope
 
 from . import deadlines
 from .errors import BadInput, Conflict, Forbidden, NotFound

@@ -8,7 +8,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.tools import merge_types
 
-from resolvers.errors import Unauthenticated
+from gridhub.resolvers.errors import Unauthenticated
 
 from .access import AccessMutation, AccessQuery, audit_trail_field
 from .caches import DocumentCaches

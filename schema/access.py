@@ -7,9 +7,9 @@ import strawberry
 from strawberry.relay import GlobalID, NodeID
 from strawberry.types import Info
 
-import models
-from resolvers import access, auth, departments
-from resolvers.errors import BadInput
+from gridhub import models
+from gridhub.resolvers import access, auth, departments
+from gridhub.resolvers.errors import BadInput
 
 from .connection import connection_field
 from .ids import decode_id

@@ -17,7 +17,7 @@ from graphql import (
     OperationDefinitionNode, ValidationRule, get_named_type, type_from_ast,
 )
 
-from resolvers import boundary
+from gridhub.resolvers import boundary
 
 
 def scalar_problem(type_name: str, value: Any) -> str | None:

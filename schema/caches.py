@@ -15,8 +15,8 @@ from typing import Any, Hashable
 from graphql import parse
 from strawberry.extensions import SchemaExtension
 
-from resolvers.lru import ByteLRU
-from settings import Settings
+from gridhub.resolvers.lru import ByteLRU
+from gridhub.settings import Settings
 
 _DEFAULTS = Settings.model_construct()
 _MISSING = object()

@@ -6,8 +6,8 @@ from typing import Optional
 import strawberry
 from strawberry.types import Info
 
-import models
-from resolvers import categories
+from gridhub import models
+from gridhub.resolvers import categories
 
 
 @strawberry.type(description=(

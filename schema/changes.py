@@ -8,12 +8,12 @@ from typing import Annotated, Optional, Union
 import strawberry
 from strawberry.types import Info
 
-from models import AuditEntry
-from resolvers import sync
-from resolvers.errors import BadInput
-from resolvers.export import audit_root
-from resolvers.filters import as_utc
-from resolvers.pagination import clamp_first
+from gridhub.models import AuditEntry
+from gridhub.resolvers import sync
+from gridhub.resolvers.errors import BadInput
+from gridhub.resolvers.export import audit_root
+from gridhub.resolvers.filters import as_utc
+from gridhub.resolvers.pagination import clamp_first
 
 from .connection import PageInfo
 from .event import Event

@@ -19,14 +19,14 @@ from graphql.execution.values import VariableValues, get_argument_values, get_va
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult
 
-from resolvers.errors import GridhubError
-from resolvers.filters import compile_filter
-from resolvers.kinds import kind_of
-from resolvers.pagination import after_predicate, clamp_first, normalise_order
-from resolvers.sqlread import Unsupported, compiled_result
-from resolvers.sqlread.plan import Plan, RootField, plan_operation
-from resolvers.lru import approximate_size
-from resolvers.sqlread.run import STATEMENTS_BYTES, RootRequest
+from gridhub.resolvers.errors import GridhubError
+from gridhub.resolvers.filters import compile_filter
+from gridhub.resolvers.kinds import kind_of
+from gridhub.resolvers.pagination import after_predicate, clamp_first, normalise_order
+from gridhub.resolvers.sqlread import Unsupported, compiled_result
+from gridhub.resolvers.sqlread.plan import Plan, RootField, plan_operation
+from gridhub.resolvers.lru import approximate_size
+from gridhub.resolvers.sqlread.run import STATEMENTS_BYTES, RootRequest
 
 from . import caches
 from .connection import filter_spec

@@ -8,10 +8,10 @@ from typing import Any, Generic, Optional, TypeVar
 import strawberry
 from strawberry.types import Info
 
-from resolvers.errors import BadInput
-from resolvers.filters import compile_filter
-from resolvers.kinds import kind_of
-from resolvers.pagination import Page, clamp_first, fetch_page
+from gridhub.resolvers.errors import BadInput
+from gridhub.resolvers.filters import compile_filter
+from gridhub.resolvers.kinds import kind_of
+from gridhub.resolvers.pagination import Page, clamp_first, fetch_page
 
 from .ids import decode_id
 

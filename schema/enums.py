@@ -2,7 +2,7 @@
 
 import strawberry
 
-from models import enums
+from gridhub.models import enums
 
 Tier = strawberry.enum(enums.Tier)
 Gender = strawberry.enum(enums.Gender)

@@ -12,10 +12,10 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.relay.types import GlobalIDValueError
 
-from resolvers.errors import GridhubError, storage_refusal
-from resolvers.metrics import count_error
-from resolvers.request_id import request_id
-from resolvers.unavailable import RETRY_AFTER_SECONDS, database_unavailable
+from gridhub.resolvers.errors import GridhubError, storage_refusal
+from gridhub.resolvers.metrics import count_error
+from gridhub.resolvers.request_id import request_id
+from gridhub.resolvers.unavailable import RETRY_AFTER_SECONDS, database_unavailable
 
 log = logging.getLogger("gridhub.errors")
 

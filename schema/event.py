@@ -5,8 +5,8 @@ import strawberry
 from strawberry.relay import NodeID
 from strawberry.types import Info
 
-import models
-from resolvers import deadlines
+from gridhub import models
+from gridhub.resolvers import deadlines
 
 from .enums import EventKind, EventSource, EventStatus, Urgency
 from .filters import RowFilter

@@ -2,7 +2,7 @@
 
 from strawberry.relay import GlobalID
 
-from resolvers.errors import BadInput
+from gridhub.resolvers.errors import BadInput
 
 # GraphQL type name -> kind
 NODE_KINDS = {

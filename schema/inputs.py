@@ -10,7 +10,7 @@ from typing import Any, Optional
 import strawberry
 from strawberry.relay import GlobalID
 
-from resolvers.mutations import camel
+from gridhub.resolvers.mutations import camel
 
 from .enums import (
     EventKind, EventSource, Gender, HouseholdRelation, OrganisationKind, PlaceKind, PopulationType,
@@ -63,7 +63,7 @@ FIELDS: dict[str, list[tuple[str, Any, bool]]] = {
 def nullable(kind: str, field: str) -> bool:
     """Whether the row's column may hold NULL: then an explicit `null` clears it; otherwise
     `null` is as if the field were absent (the default on create, unchanged on update)."""
-    from resolvers.kinds import kind_of
+    from gridhub.resolvers.kinds import kind_of
 
     columns = kind_of(kind).model._meta.fields_map  # before Tortoise.init, a key names its relation only
     column = columns.get(field) or columns.get(field.removesuffix("_id"))

@@ -9,8 +9,8 @@ import strawberry
 from strawberry.relay import GlobalID
 from strawberry.types import Info
 
-import models
-from resolvers import civil_time, visits
+from gridhub import models
+from gridhub.resolvers import civil_time, visits
 
 from .enums import ResponsibleRole
 from .ids import decode_id

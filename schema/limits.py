@@ -32,7 +32,7 @@ from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
-from settings import Settings
+from gridhub.settings import Settings
 
 from . import caches
 from .boundary import BoundaryLiterals, variable_problem

@@ -8,7 +8,7 @@ import strawberry
 from strawberry.relay import GlobalID
 from strawberry.types import Info
 
-from resolvers import mutations, residence
+from gridhub.resolvers import mutations, residence
 
 from .event import Event
 from .ids import decode_id

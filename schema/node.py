@@ -8,7 +8,7 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
-from resolvers.kinds import kind_of
+from gridhub.resolvers.kinds import kind_of
 
 
 class ModelNode(relay.Node):

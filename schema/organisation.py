@@ -5,7 +5,7 @@ import strawberry
 from strawberry.relay import NodeID
 from strawberry.types import Info
 
-import models
+from gridhub import models
 
 from .enums import OrganisationKind
 from .filters import RowFilter

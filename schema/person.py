@@ -5,8 +5,8 @@ import strawberry
 from strawberry.relay import NodeID
 from strawberry.types import Info
 
-import models
-from policies.sensitivity import is_key_tag
+from gridhub import models
+from gridhub.policies.sensitivity import is_key_tag
 
 from . import keyperson
 from .enums import Gender, HouseholdRelation, PopulationType

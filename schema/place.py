@@ -4,7 +4,7 @@ import strawberry
 from strawberry.relay import NodeID
 from strawberry.types import Info
 
-import models
+from gridhub import models
 
 from .enums import PlaceKind
 from .filters import RowFilter

@@ -6,10 +6,10 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
-from resolvers import search as search_resolver
-from resolvers.errors import BadInput, NotFound
-from resolvers.pagination import clamp_first
-from resolvers.query import rows
+from gridhub.resolvers import search as search_resolver
+from gridhub.resolvers.errors import BadInput, NotFound
+from gridhub.resolvers.pagination import clamp_first
+from gridhub.resolvers.query import rows
 
 from .connection import connection_field
 from .event import Event, EventFilter

@@ -4,12 +4,12 @@ from typing import Annotated
 
 import strawberry
 
-RegionRef = Annotated["Region", strawberry.lazy("schema.region")]
-DepartmentRef = Annotated["Department", strawberry.lazy("schema.region")]
-PersonRef = Annotated["Person", strawberry.lazy("schema.person")]
-HouseholdRef = Annotated["Household", strawberry.lazy("schema.person")]
-PlaceRef = Annotated["Place", strawberry.lazy("schema.place")]
-EventRef = Annotated["Event", strawberry.lazy("schema.event")]
-ThingRef = Annotated["Thing", strawberry.lazy("schema.thing")]
-OrganisationRef = Annotated["Organisation", strawberry.lazy("schema.organisation")]
-MembershipRef = Annotated["Membership", strawberry.lazy("schema.organisation")]
+RegionRef = Annotated["Region", strawberry.lazy("gridhub.schema.region")]
+DepartmentRef = Annotated["Department", strawberry.lazy("gridhub.schema.region")]
+PersonRef = Annotated["Person", strawberry.lazy("gridhub.schema.person")]
+HouseholdRef = Annotated["Household", strawberry.lazy("gridhub.schema.person")]
+PlaceRef = Annotated["Place", strawberry.lazy("gridhub.schema.place")]
+EventRef = Annotated["Event", strawberry.lazy("gridhub.schema.event")]
+ThingRef = Annotated["Thing", strawberry.lazy("gridhub.schema.thing")]
+OrganisationRef = Annotated["Organisation", strawberry.lazy("gridhub.schema.organisation")]
+MembershipRef = Annotated["Membership", strawberry.lazy("gridhub.schema.organisation")]

@@ -5,7 +5,7 @@ from strawberry.relay import NodeID
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-import models
+from gridhub import models
 
 from .connection import connection_field
 from .enums import Tier

@@ -7,7 +7,7 @@ import strawberry
 from strawberry.relay import GlobalID
 from strawberry.types import Info
 
-from resolvers import regrid
+from gridhub.resolvers import regrid
 
 from .enums import Tier
 from .ids import decode_id

@@ -8,8 +8,8 @@ import strawberry
 from strawberry.relay import GlobalID, NodeID
 from strawberry.types import Info
 
-import models
-from resolvers import staffing
+from gridhub import models
+from gridhub.resolvers import staffing
 
 from .enums import StaffRole
 from .ids import decode_id

@@ -8,11 +8,11 @@ import strawberry
 from strawberry.relay import GlobalID
 from strawberry.types import Info
 
-from models import enums
-from resolvers import scorecard, stats
-from resolvers import deadlines
-from resolvers.deadlines import light_sql
-from resolvers.errors import NotFound
+from gridhub.models import enums
+from gridhub.resolvers import scorecard, stats
+from gridhub.resolvers import deadlines
+from gridhub.resolvers.deadlines import light_sql
+from gridhub.resolvers.errors import NotFound
 
 from .enums import EventSource, EventStatus, Gender, PopulationType
 from .event import Light

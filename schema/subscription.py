@@ -10,8 +10,8 @@ from strawberry.relay import GlobalID
 from strawberry.types import Info
 from strawberry.types.graphql import OperationType
 
-from resolvers import event_bus
-from resolvers.errors import BadInput
+from gridhub.resolvers import event_bus
+from gridhub.resolvers.errors import BadInput
 
 from .event import Event
 from .ids import decode_id

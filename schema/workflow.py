@@ -7,7 +7,7 @@ import strawberry
 from strawberry.relay import GlobalID
 from strawberry.types import Info
 
-from resolvers import workflow
+from gridhub.resolvers import workflow
 
 from .event import Event
 from .ids import decode_id

@@ -4,7 +4,7 @@ counts of everything an actor ever did (earlier tests add to those)."""
 
 from __future__ import annotations
 
-import models
+from gridhub import models
 
 
 async def audit_mark() -> int:

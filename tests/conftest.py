@@ -14,7 +14,7 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
-from settings import Settings
+from gridhub.settings import Settings
 
 from .client import GraphQLClient
 
@@ -53,16 +53,16 @@ def settings() -> Settings:
 @pytest.fixture(scope="session")
 def demo_now():
     """The demo's clock: the moment the session's demo county is built, as `gridhub demo`'s."""
-    from resolvers.demo import demo_clock
+    from gridhub.resolvers.demo import demo_clock
 
     return demo_clock()
 
 
 @pytest.fixture(scope="session")
 async def app(settings, demo_now):
-    from app import create_app
-    from resolvers.demo import build_demo
-    from resolvers.demo_users import create_demo_users
+    from gridhub.app import create_app
+    from gridhub.resolvers.demo import build_demo
+    from gridhub.resolvers.demo_users import create_demo_users
 
     application = create_app(settings)
     # migrating a fresh database takes more than asgi-lifespan's 5 s on a busy machine
@@ -89,7 +89,7 @@ async def app_with(app, settings):
     starts from zero whatever ran before."""
     import uuid
 
-    from app import create_app
+    from gridhub.app import create_app
 
     made = []
 
@@ -144,7 +144,7 @@ async def worker(sign_in) -> GraphQLClient:
 
 @pytest.fixture(scope="session")
 async def anchors(app) -> dict[str, str]:
-    from resolvers.demo import demo_anchors
+    from gridhub.resolvers.demo import demo_anchors
 
     return await demo_anchors()
 

@@ -32,7 +32,7 @@ def base_env(database_url: str, cache_url: str = "memory://") -> dict[str, str]:
 
 
 def gridhub(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
-    done = subprocess.run([sys.executable, "app.py", *args], cwd=ROOT, env=env, capture_output=True,
+    done = subprocess.run([sys.executable, "-m", "gridhub.app", *args], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=timeout)
     assert done.returncode == 0, f"gridhub {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
     return done
@@ -90,15 +90,17 @@ def scratch_demo_database(tmp_path_factory, pg_database: str):
 
 
 class Server:
-    def __init__(self, name: str, env: dict[str, str], log_dir: Path, *args: str):
-        """`args`: more of `gridhub serve`'s options (`--workers 2`)."""
+    def __init__(self, name: str, env: dict[str, str], log_dir: Path, *args: str, command: list[str] | None = None):
+        """`args`: more of `gridhub serve`'s options (`--workers 2`); `command`: how to start
+        `gridhub serve` (by default this checkout's, with this Python)."""
         self.name = name
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = log_dir / f"server-{name}.log"
         self._log = open(self.log_path, "wb")  # a file, not a pipe nobody reads (it would fill up)
         self.process = subprocess.Popen(
-            [sys.executable, "app.py", "serve", "--host", "127.0.0.1", "--port", str(self.port), *args],
+            [*(command or [sys.executable, "-m", "gridhub.app", "serve"]), "--host", "127.0.0.1", "--port",
+             str(self.port), *args],
             cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
 
     def log_tail(self, chars: int = 3000) -> str:

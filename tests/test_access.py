@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 import jwt
 import pytest
 
-import models
-from resolvers.validation import id_number_check_digit
+from gridhub import models
+from gridhub.resolvers.validation import id_number_check_digit
 
 from .checks import every
 
@@ -380,7 +380,7 @@ async def test_migration_0011_brings_the_delegation_lines_to_an_older_database(a
     from tortoise import connections
     from tortoise.expressions import F
 
-    migration = importlib.import_module("models.migrations.0011_privacy_bounds")
+    migration = importlib.import_module("gridhub.models.migrations.0011_privacy_bounds")
     townadmin = await sign_in("townadmin")
     sibling = await region_id(gql, anchors["sibling_grid"])
     lines = [(r, o, a) for r, o, a, _ in migration.LINES]

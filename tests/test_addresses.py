@@ -15,7 +15,7 @@ async def grid_places(gql, anchors):
 
 
 async def test_demo_places_have_address_codes(gql, grid_places):
-    import models
+    from gridhub import models
 
     for nodes in grid_places.values():
         assert nodes

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-import models
+from gridhub import models
 
 from .audit import audit_mark, entries_since, revealed_since
 from .test_compiled import read_path

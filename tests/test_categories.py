@@ -4,10 +4,10 @@ soft-deleted), and the only categories an event may be reported under."""
 
 import pytest
 
-import models
-from resolvers.categories import seed_event_categories
-from resolvers.categories_seed import HUB_ITEMS, SEED
-from resolvers.demo import _CATEGORIES
+from gridhub import models
+from gridhub.resolvers.categories import seed_event_categories
+from gridhub.resolvers.categories_seed import HUB_ITEMS, SEED
+from gridhub.resolvers.demo import _CATEGORIES
 
 TREE = """query($deleted: Boolean) { eventCategories(includeDeleted: $deleted) {
   path name parentPath acceptHours handleHours verifyHours departmentCode version deletedAt

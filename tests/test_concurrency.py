@@ -14,9 +14,9 @@ import asyncio
 import base64
 import random
 
-import models
+from gridhub import models
 
-from models.enums import EventStatus
+from gridhub.models.enums import EventStatus
 
 from .test_mutations import CREATE_PERSON, UPDATE_PERSON, grid_id, new_id_number
 from .test_workflow import gid, report

@@ -10,13 +10,13 @@ from types import SimpleNamespace
 import pytest
 from tortoise import connections
 
-import models
-from models.enums import EventStatus
-from models.event import NO_DUE
-from policies.predicate import SqlParams
-from resolvers import deadlines
-from resolvers.visits import KEY_VISIT_CATEGORY
-from resolvers.deadlines import Light, due_columns, light_at, light_predicate
+from gridhub import models
+from gridhub.models.enums import EventStatus
+from gridhub.models.event import NO_DUE
+from gridhub.policies.predicate import SqlParams
+from gridhub.resolvers import deadlines
+from gridhub.resolvers.visits import KEY_VISIT_CATEGORY
+from gridhub.resolvers.deadlines import Light, due_columns, light_at, light_predicate
 
 START = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
 SECOND = timedelta(seconds=1)
@@ -50,7 +50,7 @@ def test_nothing_due_has_no_light():
 
 
 def test_unknown_lights_are_bad_input():
-    from resolvers.errors import BadInput
+    from gridhub.resolvers.errors import BadInput
 
     with pytest.raises(BadInput):
         light_predicate(["PURPLE"], START)

@@ -6,10 +6,10 @@ from datetime import datetime
 
 import pytest
 
-import models
-from resolvers.civil_time import CIVIL_TIME_ZONE
-from resolvers.demo import SPLIT_AGO
-from resolvers.visits import KEY_VISIT_CATEGORY
+from gridhub import models
+from gridhub.resolvers.civil_time import CIVIL_TIME_ZONE
+from gridhub.resolvers.demo import SPLIT_AGO
+from gridhub.resolvers.visits import KEY_VISIT_CATEGORY
 
 HISTORY = """query($ids: [ID!]!) { nodes(ids: $ids) { ... on Event {
     occurredAt region { path deletedAt } reportedRegion { path name deletedAt } } } }"""
@@ -137,8 +137,8 @@ async def test_the_county_is_nanling_with_its_own_codes_and_towns(gql):
 async def test_floating_residents_carry_their_place_of_origin(gql):
     """Their identity numbers were issued where they were born, not here: the area code is their
     origin's (another county, often another province), the check digit GB 11643's."""
-    from resolvers.demo import _ORIGINS
-    from resolvers.validation import id_number_check_digit
+    from gridhub.resolvers.demo import _ORIGINS
+    from gridhub.resolvers.validation import id_number_check_digit
 
     origin_codes = dict(_ORIGINS)
     floating = (await gql.query("""{ persons(first: 500, filter: {populationType: [FLOATING]}) {
@@ -169,7 +169,7 @@ async def test_this_weeks_bulletin_tells_of_this_week(settings, anchors, demo_no
     """Built today, the demo has events reported and visits made in the current week."""
     import json
 
-    from resolvers.civil_time import CIVIL_TIME_ZONE
+    from gridhub.resolvers.civil_time import CIVIL_TIME_ZONE
 
     from .test_scorecard import run_bulletin
 
@@ -185,7 +185,7 @@ async def test_grids_hold_300_to_600_households_at_the_default_scale(app):
     that (two grids of that size after the split). Drawn, not written: the tree and the
     households are all in memory before anything is stored (the models need Tortoise
     initialised, the session app's)."""
-    from resolvers.demo import PROFILES, _DemoCounty, demo_clock
+    from gridhub.resolvers.demo import PROFILES, _DemoCounty, demo_clock
 
     async def nowhere(model, rows):
         raise AssertionError("nothing is written")

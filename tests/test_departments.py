@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from strawberry.relay import to_base64
 
-import models
-from resolvers.auth import hash_password
-from resolvers.demo import DEPARTMENTS
+from gridhub import models
+from gridhub.resolvers.auth import hash_password
+from gridhub.resolvers.demo import DEPARTMENTS
 
 REPORT = "mutation($input: EventCreateInput!) { reportEvent(input: $input) { id } }"
 STEP = "mutation($id: ID!) { %s(id: $id) { status } }"
@@ -96,7 +96,7 @@ async def test_migration_0012_brings_the_template_to_an_older_database(app, sign
     from tortoise import connections
     from tortoise.expressions import F
 
-    migration = importlib.import_module("models.migrations.0012_department_template")
+    migration = importlib.import_module("gridhub.models.migrations.0012_department_template")
     urban = await sign_in("urban_management")
     await dispatched_to(await sign_in("leader"), anchors, await models.Department.get(code="urban_management"))
     try:

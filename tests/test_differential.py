@@ -16,7 +16,7 @@ import random
 
 import pytest
 
-from resolvers.sqlread.plan import TO_MANY, TO_ONE
+from gridhub.resolvers.sqlread.plan import TO_MANY, TO_ONE
 
 from .filter_values import splitting_cases
 from .test_compiled import ROLES, read_path

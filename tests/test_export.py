@@ -11,10 +11,10 @@ import json
 
 import pytest
 
-import models
-from resolvers.auth import hash_password
-from resolvers.users import bootstrap_grant
-from resolvers.validation import id_number_check_digit
+from gridhub import models
+from gridhub.resolvers.auth import hash_password
+from gridhub.resolvers.users import bootstrap_grant
+from gridhub.resolvers.validation import id_number_check_digit
 
 from .audit import audit_mark, revealed_since
 from .client import GraphQLClient
@@ -393,7 +393,7 @@ async def test_changes_are_refused_without_export(sign_in):
 
 def test_region_reach_relaxes_every_condition_but_the_region():
     """Facets drop out (TRUE where they allow, FALSE where they deny), regions stay."""
-    from policies.predicate import TRUE, Compare, InSubquery, StartsWith, and_, not_, or_, relax
+    from gridhub.policies.predicate import TRUE, Compare, InSubquery, StartsWith, and_, not_, or_, relax
 
     town, grid = StartsWith("region_path", "/1/2/"), StartsWith("region_path", "/1/2/3/")
     tagged = InSubquery("id", models.PersonTag, "person_id", Compare("tag", "eq", "care"))
@@ -409,8 +409,8 @@ def test_region_reach_relaxes_every_condition_but_the_region():
 def test_the_pull_scope_is_read_and_export_and_hashes_apart():
     """Plans and cached answers are keyed by the scope's hash: the narrowed scope of a pull
     must never share them with the caller's plain one."""
-    from policies.predicate import StartsWith, and_
-    from policies.scope import Scope
+    from gridhub.policies.predicate import StartsWith, and_
+    from gridhub.policies.scope import Scope
 
     read, export_ = StartsWith("region_path", "/1/"), StartsWith("region_path", "/1/2/")
     plain = Scope(rules={("person", "read"): read, ("person", "export"): export_, ("event", "read"): read})

@@ -2,8 +2,8 @@
 
 import pytest
 
-import models
-from models.enums import EventKind
+from gridhub import models
+from gridhub.models.enums import EventKind
 
 from .checks import every
 

@@ -28,12 +28,12 @@ from graphql import (
 from hypothesis import HealthCheck, event, given, settings, strategies as st
 from tortoise import Tortoise, connections
 
-import models
-from models.enums import Tier
-from policies.scope import Scope
-from resolvers import mutations, validation
-from resolvers.errors import STABLE_CODES
-from schema import schema
+from gridhub import models
+from gridhub.models.enums import Tier
+from gridhub.policies.scope import Scope
+from gridhub.resolvers import mutations, validation
+from gridhub.resolvers.errors import STABLE_CODES
+from gridhub.schema import schema
 
 from .client import GraphQLClient, GraphQLResponse
 from .servers import free_port
@@ -160,7 +160,7 @@ LEAK = "SELECT id_number FROM person WHERE id_number = '652123199001011234'"
 
 
 async def test_an_unexpected_error_in_a_resolver_is_masked_and_logged(gql, monkeypatch, caplog):
-    from resolvers import search
+    from gridhub.resolvers import search
 
     async def broken(*args, **kwargs):
         raise RuntimeError(LEAK)
@@ -178,7 +178,7 @@ async def test_an_unexpected_error_in_a_resolver_is_masked_and_logged(gql, monke
 
 
 async def test_an_unexpected_error_before_execution_is_masked(gql, monkeypatch):
-    from schema import limits
+    from gridhub.schema import limits
 
     def broken(*args, **kwargs):
         raise ValueError(LEAK)
@@ -207,7 +207,7 @@ async def test_an_unexpected_error_on_a_subscription_stream_is_masked(app, worke
     import uvicorn
     from websockets.asyncio.client import connect
 
-    from resolvers import event_bus
+    from gridhub.resolvers import event_bus
 
     async def broken(context, region_path):
         raise RuntimeError(LEAK)
@@ -276,7 +276,7 @@ async def realm(app, sign_in):
 
 
 async def _populate(app, sign_in, root) -> dict:
-    from resolvers.auth import hash_password
+    from gridhub.resolvers.auth import hash_password
 
     everything = Scope.everything()
     parent = root

@@ -8,9 +8,9 @@ from datetime import date, timedelta
 
 import pytest
 
-import models
-from resolvers.demo_users import DEMO_USERS
-from resolvers.validation import _ID_CHECK, _ID_WEIGHTS
+from gridhub import models
+from gridhub.resolvers.demo_users import DEMO_USERS
+from gridhub.resolvers.validation import _ID_CHECK, _ID_WEIGHTS
 
 from .client import GraphQLClient
 from .test_compiled import read_path

@@ -8,7 +8,7 @@ import pytest
 from strawberry.relay import from_base64, to_base64
 from tortoise.expressions import F
 
-from resolvers.validation import id_number_check_digit
+from gridhub.resolvers.validation import id_number_check_digit
 
 from .checks import every
 
@@ -57,7 +57,7 @@ async def key_person_keeps_its_staff(request):
     yield
     if "key_person" not in request.fixturenames:
         return
-    import models
+    from gridhub import models
 
     person = int(from_base64(request.getfixturevalue("key_person"))[1])
     await models.KeyPersonResponsibility.filter(key_person_id=person).exclude(role__in=["cadre", "police"]).delete()
@@ -115,8 +115,8 @@ STAFF = """query($id: ID!) { node(id: $id) { ... on Person { now: responsibleSta
 @pytest.fixture(scope="module")
 async def sibling_worker(sign_in, anchors):
     """A grid worker of the sibling grid, granted by the county admin."""
-    from resolvers.auth import DEMO_PASSWORD, hash_password
-    import models
+    from gridhub.resolvers.auth import DEMO_PASSWORD, hash_password
+    from gridhub import models
 
     admin = await sign_in("admin")
     await models.User.get_or_create(username="kp_sibling", defaults={"password_hash": hash_password(DEMO_PASSWORD)})
@@ -158,7 +158,7 @@ async def test_key_work_is_checked_and_audited(worker, sign_in, key_person):
     mine = [(n["action"], n["detail"]) for n in trail["auditTrail"]["nodes"] if n["objectId"] == row_id]
     assert ("update", {"fields": ["endedOn"]}) in mine and any(action == "create" for action, _ in mine)
     # the visit the fixture recorded is the worker's report of a VISIT event
-    import models
+    from gridhub import models
 
     visited = await models.EventPerson.filter(person_id=int(from_base64(key_person)[1])).values_list(
         "event_id", flat=True)
@@ -178,10 +178,10 @@ async def test_migration_0010_brings_an_older_database_along(app, sign_in, key_p
 
     from tortoise import connections
 
-    import models
-    from resolvers.visits import KEY_VISIT_CATEGORY
+    from gridhub import models
+    from gridhub.resolvers.visits import KEY_VISIT_CATEGORY
 
-    migration = importlib.import_module("models.migrations.0010_key_visits")
+    migration = importlib.import_module("gridhub.models.migrations.0010_key_visits")
     visits = set(await models.EventPerson.filter(person_id=int(from_base64(key_person)[1])).values_list(
         "event_id", flat=True))
     county = await sign_in("county")
@@ -217,7 +217,7 @@ async def test_migration_0010_brings_an_older_database_along(app, sign_in, key_p
 
 async def policy_versions(app) -> tuple[int, int]:
     """The policy version this process runs, and the database's."""
-    from policies.store import database_version
+    from gridhub.policies.store import database_version
 
     return app.state.store.version, await database_version()
 
@@ -247,8 +247,8 @@ RECORD = """mutation($p: ID!, $at: DateTime!) { recordVisit(person: $p, occurred
 
 @pytest.mark.parametrize("who,code", RECORDING, ids=[r[0] for r in RECORDING])
 async def test_who_records_a_visit(sign_in, sibling_worker, key_person, who, code):
-    import models
-    from resolvers.visits import KEY_VISIT_CATEGORY
+    from gridhub import models
+    from gridhub.resolvers.visits import KEY_VISIT_CATEGORY
 
     client = sibling_worker if who == "sibling" else await sign_in(who)
     person_id = int(from_base64(key_person)[1])
@@ -289,6 +289,6 @@ async def test_a_person_of_the_registers_goes_by_its_name(worker, key_person, an
 ])
 def test_a_visit_to_a_key_person_is_filed_apart(tags, category):
     """The one rule the hub (recordVisit) and the demo file visits by."""
-    from resolvers.visits import visit_category
+    from gridhub.resolvers.visits import visit_category
 
     assert visit_category(tags) == category

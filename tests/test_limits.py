@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from graphql import get_introspection_query, parse
 
-from resolvers.rate_limit import MemoryCounters, RedisCounters, SlidingWindow
-from schema import schema
-from schema.limits import operation_cost
+from gridhub.resolvers.rate_limit import MemoryCounters, RedisCounters, SlidingWindow
+from gridhub.schema import schema
+from gridhub.schema.limits import operation_cost
 
 from .client import GraphQLClient
 from .servers import redis_available
@@ -48,8 +48,8 @@ def test_cost_of_a_document(query, variables, expected):
 
 
 def test_costs_are_remembered_per_document_and_page_size_variables():
-    from schema.caches import CallerCache, digest
-    from schema.limits import CostCache
+    from gridhub.schema.caches import CallerCache, digest
+    from gridhub.schema.limits import CostCache
 
     costs, query = CostCache(CallerCache()), "query($n: Int, $after: String) { persons(first: $n, after: $after) { nodes { name } } }"
     document = parse(query)
@@ -352,7 +352,7 @@ async def test_sign_ins_do_not_spend_the_anonymous_budget(app_with):
     ("", None, False),
 ])
 def test_what_counts_as_a_sign_in(query, operation, signs_in):
-    from resolvers.login_throttle import only_signs_in
+    from gridhub.resolvers.login_throttle import only_signs_in
 
     assert only_signs_in(query, operation, 5000) is signs_in
 
@@ -377,7 +377,7 @@ async def test_introspection_can_be_kept_to_signed_in_callers(app_with, sign_in)
 # -- memory bounded by bytes ------------------------------------------------------------------------
 
 def test_the_lru_is_bounded_by_bytes_and_drops_the_least_recently_used():
-    from resolvers.lru import ByteLRU, approximate_size
+    from gridhub.resolvers.lru import ByteLRU, approximate_size
 
     cache = ByteLRU(10_000)
     for i in range(10):
@@ -393,7 +393,7 @@ def test_the_lru_is_bounded_by_bytes_and_drops_the_least_recently_used():
 
 
 async def test_a_document_over_the_size_limit_is_refused_before_parsing(app_with, sign_in):
-    from schema import caches
+    from gridhub.schema import caches
 
     http = await app_with(max_document_bytes=10_000)
     county = GraphQLClient(http, (await sign_in("county")).token)
@@ -421,7 +421,7 @@ def padded(i: int, size: int) -> str:
 
 async def test_caches_hold_at_most_their_bytes_and_anonymous_callers_their_small_budget(app, settings, app_with,
                                                                                          sign_in):
-    from schema import caches
+    from gridhub.schema import caches
 
     http = await app_with(cache_bytes=400_000, anonymous_cache_bytes=100_000)
     try:

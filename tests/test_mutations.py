@@ -5,8 +5,8 @@ import base64
 
 import pytest
 
-import models
-from resolvers.validation import credit_code_check_char, id_number_check_digit
+from gridhub import models
+from gridhub.resolvers.validation import credit_code_check_char, id_number_check_digit
 
 CREATE_PERSON = """mutation($input: PersonCreateInput!) {
   createPerson(input: $input) { id name gender birthDate tags version region { path } }

@@ -9,7 +9,7 @@ import json
 import logging
 import re
 
-from observability import JsonFormatter
+from gridhub.observability import JsonFormatter
 
 STATS = "query($r: ID!) { eventStats(region: $r, groupBy: [STATUS]) { total } }"
 

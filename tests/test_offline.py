@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-import graphiql
+from gridhub import graphiql
 from .browser import OFFLINE, browser, chromium, internet_unreachable, loaded_from
 
 from .test_admin_console import Console

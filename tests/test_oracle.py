@@ -11,9 +11,9 @@ import random
 import pytest
 from strawberry.relay import from_base64
 
-import models
-from policies.sensitivity import SENSITIVE
-from resolvers.demo_users import DEMO_USERS
+from gridhub import models
+from gridhub.policies.sensitivity import SENSITIVE
+from gridhub.resolvers.demo_users import DEMO_USERS
 
 from .test_compiled import read_path
 from .test_policy_cases import DATA_KINDS, enforcer_reads, who_facts

@@ -5,9 +5,9 @@ import casbin
 import pytest
 from casbin.util import key_match
 
-import models
-from policies.adapter import TortoiseAdapter
-from policies.store import MODEL_PATH
+from gridhub import models
+from gridhub.policies.adapter import TortoiseAdapter
+from gridhub.policies.store import MODEL_PATH
 
 
 async def fresh_enforcer() -> casbin.AsyncEnforcer:

@@ -10,11 +10,11 @@ from types import SimpleNamespace
 import pytest
 from strawberry.relay import from_base64
 
-import models
-from policies.compiler import ancestor_paths, compile_scope
-from policies.predicate import FALSE
-from policies.sensitivity import is_key_tag, mask_of
-from policies.scope import ACTIONS, KINDS
+from gridhub import models
+from gridhub.policies.compiler import ancestor_paths, compile_scope
+from gridhub.policies.predicate import FALSE
+from gridhub.policies.sensitivity import is_key_tag, mask_of
+from gridhub.policies.scope import ACTIONS, KINDS
 
 ANCHORS = ("county", "town", "town2", "community", "grid", "sibling_grid")
 DATA_KINDS = {"person": models.Person, "household": models.Household, "place": models.Place,

@@ -4,8 +4,8 @@ database under test: the compiled read path will rely on it."""
 import pytest
 from tortoise import connections
 
-import models
-from policies.predicate import (
+from gridhub import models
+from gridhub.policies.predicate import (
     FALSE, TRUE, Compare, Contains, In, InSubquery, IsNull, SqlParams, StartsWith, and_, not_, or_,
 )
 

@@ -5,10 +5,10 @@ last towns of the demo county), away from the anchors other tests read."""
 import pytest
 from strawberry.relay import from_base64, to_base64
 
-import models
-from models.enums import Tier
-from resolvers.auth import DEMO_PASSWORD, hash_password
-from resolvers.visits import KEY_VISIT_CATEGORY
+from gridhub import models
+from gridhub.models.enums import Tier
+from gridhub.resolvers.auth import DEMO_PASSWORD, hash_password
+from gridhub.resolvers.visits import KEY_VISIT_CATEGORY
 
 from .client import GraphQLClient
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 
-import models
-from resolvers.auth import DEMO_PASSWORD, hash_password
-from resolvers.users import bootstrap_grant
-from resolvers.validation import id_number_check_digit
+from gridhub import models
+from gridhub.resolvers.auth import DEMO_PASSWORD, hash_password
+from gridhub.resolvers.users import bootstrap_grant
+from gridhub.resolvers.validation import id_number_check_digit
 
 from .test_regrid import MERGE, SPLIT, gid, leaf_grids, new_worker, row_id
 

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 
-from schema import schema
+from gridhub.schema import schema
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -19,7 +19,7 @@ def test_migrations_match_models(tmp_path):
     import sys
 
     result = subprocess.run(
-        [sys.executable, "-m", "tortoise", "-c", "settings.TORTOISE_ORM", "makemigrations"],
+        [sys.executable, "-m", "tortoise", "-c", "gridhub.settings.TORTOISE_ORM", "makemigrations"],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
         env={"DATABASE_URL": f"sqlite://{tmp_path}/probe.sqlite3", "PATH": "/usr/bin:/bin"},
     )

@@ -30,8 +30,8 @@ def period(demo_now) -> dict:
 @pytest.fixture(scope="module")
 def past_week(demo_now) -> SimpleNamespace:
     """An ISO week of the demo's history, three weeks before its clock, as the bulletin takes it."""
-    from resolvers.civil_time import CIVIL_TIME_ZONE
-    from resolvers.scorecard import iso_week
+    from gridhub.resolvers.civil_time import CIVIL_TIME_ZONE
+    from gridhub.resolvers.scorecard import iso_week
 
     year, week, _ = (demo_now.astimezone(CIVIL_TIME_ZONE) - timedelta(weeks=3)).isocalendar()
     name = f"{year}-W{week:02d}"
@@ -57,7 +57,7 @@ VISITS_DUE = [
 
 @pytest.mark.parametrize("last,every,period,due", [c[1:] for c in VISITS_DUE], ids=[c[0] for c in VISITS_DUE])
 def test_visits_due_in_a_period(last, every, period, due):
-    from resolvers.scorecard import visits_due
+    from gridhub.resolvers.scorecard import visits_due
 
     assert visits_due(last, every, *period) == due
 
@@ -65,7 +65,7 @@ def test_visits_due_in_a_period(last, every, period, due):
 def test_a_week_runs_monday_to_monday_in_china_standard_time():
     """Monday 00:00 in the counties is Sunday 16:00 UTC: a week taken at UTC midnight would
     start at 08:00 there, and count Monday morning's events in the week before."""
-    from resolvers.scorecard import iso_week
+    from gridhub.resolvers.scorecard import iso_week
 
     since, until = iso_week("2026-w40")
     assert (since, until) == (datetime(2026, 9, 27, 16, tzinfo=timezone.utc),
@@ -90,7 +90,7 @@ async def test_each_one_responsible_is_due_its_key_persons_visits(worker, anchor
     """Per worker, the coming week asks of `worker` the visits of the key persons it is
     responsible for (1+3+N) that fall due; one responsible by name alone has a row of its
     own, events or none."""
-    import models
+    from gridhub import models
 
     now = datetime.now(timezone.utc).replace(microsecond=0)
     week = {"from": now.isoformat(), "to": (now + timedelta(days=7)).isoformat()}
@@ -126,7 +126,7 @@ async def card(client, region: str, period: dict, by_worker: bool = False) -> di
 
 
 async def test_a_town_is_the_sum_of_its_grids(gql, anchors, period):
-    import models
+    from gridhub import models
 
     town = await card(gql, await region_id(gql, anchors["town"]), period)
     assert town["total"]["discovered"] > 0 and len(town["grids"]) > 1
@@ -150,8 +150,8 @@ async def test_a_town_is_the_sum_of_its_grids(gql, anchors, period):
 async def test_visits_due_add_up_where_key_persons_are_seen(anchors):
     """Seeing every key person (as the bulletin does), a town's visits due over the coming
     month are its grids'."""
-    from policies.scope import Scope
-    from resolvers.scorecard import grid_scorecard
+    from gridhub.policies.scope import Scope
+    from gridhub.resolvers.scorecard import grid_scorecard
 
     now = datetime.now(timezone.utc)
     town = await grid_scorecard(Scope.everything(), anchors["town"], now, now + timedelta(days=28))
@@ -161,9 +161,9 @@ async def test_visits_due_add_up_where_key_persons_are_seen(anchors):
 async def test_rows_come_by_region_path_then_worker(gql, anchors, count_sql, period):
     """As the bulletin lists them, not by id: a grid made later (a split's parts, here a new
     grid 000) stands beside its siblings. One read for the paths of all rows, however many."""
-    import models
-    from policies.scope import Scope
-    from resolvers.scorecard import grid_scorecard
+    from gridhub import models
+    from gridhub.policies.scope import Scope
+    from gridhub.resolvers.scorecard import grid_scorecard
 
     community = await models.Region.get(region_path=anchors["community"], deleted_at=None)
     made = await models.Region.create(
@@ -190,9 +190,9 @@ async def test_a_key_person_is_due_from_when_it_was_tagged(anchors):
     """A person registered years ago and never visited is due its first visit an interval
     after it got the first of its tags a visit rule matches, not overdue the day it is
     tagged; tags no rule matches (care/…) do not count."""
-    import models
-    from policies.scope import Scope
-    from resolvers.scorecard import grid_scorecard
+    from gridhub import models
+    from gridhub.policies.scope import Scope
+    from gridhub.resolvers.scorecard import grid_scorecard
 
     grid = await models.Region.get(region_path=anchors["grid"], deleted_at=None)
     now = datetime.now(timezone.utc).replace(microsecond=0)
@@ -236,7 +236,7 @@ async def test_the_scorecard_stays_in_scope(sign_in, anchors, gql, period):
 
 def run_bulletin(settings, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "DATABASE_URL": settings.database_url, "CACHE_URL": "memory://"}
-    return subprocess.run([sys.executable, "app.py", "bulletin", *args], cwd=Path(__file__).parent.parent, env=env,
+    return subprocess.run([sys.executable, "-m", "gridhub.app", "bulletin", *args], cwd=Path(__file__).parent.parent, env=env,
                           capture_output=True, text=True, timeout=120)
 
 
@@ -273,7 +273,7 @@ async def test_the_bulletin_cli_refuses_wrong_arguments(settings, anchors, regio
 
 def test_the_bulletin_leaves_unknown_visits_due_empty():
     """Visits due unknown (null) is an empty cell, like a mean satisfaction of none rated."""
-    from resolvers.scorecard import bulletin_markdown
+    from gridhub.resolvers.scorecard import bulletin_markdown
 
     counts = {"discovered": 2, "accepted": 1, "resolved_on_time": 0, "verified": 1, "rated": 0,
               "mean_satisfaction": None, "visits_done": 3, "visits_due": None}
@@ -287,7 +287,7 @@ async def test_the_bulletin_tells_each_workers_own_work(settings, worker, anchor
     rows, beside the visits recorded under the worker's name in the demo."""
     from tortoise.expressions import Q
 
-    import models
+    from gridhub import models
 
     key = (await worker.query("""query($p: String) { persons(first: 1, filter: {regionPath: $p, tags: ["key"]})
         { nodes { id } } }""", p=anchors["grid"]))["persons"]["nodes"][0]["id"]

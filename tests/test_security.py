@@ -11,9 +11,9 @@ import jwt
 import pytest
 from graphql import GraphQLInputObjectType, GraphQLList, GraphQLNonNull, GraphQLScalarType, GraphQLEnumType
 
-import models
-from resolvers import auth
-from schema import schema
+from gridhub import models
+from gridhub.resolvers import auth
+from gridhub.schema import schema
 
 from .client import GraphQLClient
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from resolvers.civil_time import today
+from gridhub.resolvers.civil_time import today
 
 REGION = "query($p: String) { regions(first: 1, filter: {regionPath: $p}) { nodes { id } } }"
 STAFF = """query($id: ID!) { node(id: $id) { ... on Region { staff { id role name startedOn endedOn username } } } }"""
@@ -65,8 +65,8 @@ async def test_demo_staff(gql, anchors, ids):
 
 
 async def test_staffing_gaps_find_the_gap_grid(sign_in, gql, ids, anchors):
-    import models
-    from models.enums import StaffRole, Tier
+    from gridhub import models
+    from gridhub.models.enums import StaffRole, Tier
 
     town = await models.Region.get(region_path=anchors["town"])
     grids = await models.Region.filter(region_path__startswith=town.region_path, tier=Tier.GRID,
@@ -99,7 +99,7 @@ async def test_staffing_gaps_find_the_gap_grid(sign_in, gql, ids, anchors):
 
 
 async def test_end_staff_makes_a_gap_and_is_audited(sign_in, ids, anchors):
-    import models
+    from gridhub import models
 
     community = await sign_in("community")
     # a grid of the community, with its own worker, made just for this test

@@ -15,9 +15,9 @@ import os
 
 import pytest
 
-import models
-from models.enums import EventStatus
-from resolvers import mutations, workflow
+from gridhub import models
+from gridhub.models.enums import EventStatus
+from gridhub.resolvers import mutations, workflow
 
 from .test_concurrency import row_id
 from .test_mutations import CREATE_PERSON, UPDATE_PERSON, grid_id, new_id_number

@@ -4,8 +4,8 @@ consistent between tiers (a county's row for a town is that town's own figure)."
 from collections import Counter
 from statistics import mean
 
-import models
-from resolvers.visits import KEY_VISIT_CATEGORY
+from gridhub import models
+from gridhub.resolvers.visits import KEY_VISIT_CATEGORY
 
 EVENT_STATS = """query($r: ID!, $g: [EventGroup!], $from: DateTime, $to: DateTime) {
   eventStats(region: $r, groupBy: $g, from: $from, to: $to) {

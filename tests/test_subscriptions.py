@@ -22,11 +22,11 @@ import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-import models
-from models.enums import EventKind, EventSource
-from policies.scope import Scope
-from resolvers import mutations, workflow
-from resolvers.event_bus import Change, Subscriber, running_bus
+from gridhub import models
+from gridhub.models.enums import EventKind, EventSource
+from gridhub.policies.scope import Scope
+from gridhub.resolvers import mutations, workflow
+from gridhub.resolvers.event_bus import Change, Subscriber, running_bus
 
 from .servers import base_env, free_port, redis_available, running_servers, scratch_demo_database
 

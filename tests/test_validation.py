@@ -2,8 +2,8 @@ from datetime import date
 
 import pytest
 
-from resolvers import validation as v
-from resolvers.errors import BadInput
+from gridhub.resolvers import validation as v
+from gridhub.resolvers.errors import BadInput
 
 
 def make_id(prefix17: str) -> str:

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from settings import Settings
+from gridhub.settings import Settings
 
 ORIGIN = "https://screen.example.org"
 PREFLIGHT = {"Origin": ORIGIN, "Access-Control-Request-Method": "POST",

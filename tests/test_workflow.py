@@ -3,7 +3,7 @@ refused with the right code and changes nothing."""
 
 import base64
 
-import models
+from gridhub import models
 
 STEP = """mutation($id: ID!) { %s(id: $id%s) { status version } }"""
 

@@ -1,6 +1,6 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
-from models.enums import EventKind, EventSource, EventStatus, Gender, HouseholdRelation, OrganisationKind, PlaceKind, PopulationType, ThingKind, ThingStatus, Tier, Urgency
+from gridhub.models.enums import EventKind, EventSource, EventStatus, Gender, HouseholdRelation, OrganisationKind, PlaceKind, PopulationType, ThingKind, ThingStatus, Tier, Urgency
 from orjson import loads
 from tortoise.fields.base import OnDelete
 from tortoise.fields.data import JSON_DUMPS

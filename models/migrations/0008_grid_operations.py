@@ -1,6 +1,6 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
-from models.enums import ResponsibleRole, StaffRole
+from gridhub.models.enums import ResponsibleRole, StaffRole
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 

@@ -10,7 +10,7 @@ import base64
 
 from tortoise import connections
 
-from resolvers.query import sql_dialect as dialect  # noqa: F401 (one definition for all hand-built SQL)
+from gridhub.resolvers.query import sql_dialect as dialect  # noqa: F401 (one definition for all hand-built SQL)
 
 
 def quote(text: str) -> str:

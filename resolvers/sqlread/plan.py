@@ -16,7 +16,7 @@ from graphql import (
     OperationDefinitionNode, OperationType,
 )
 
-from policies.sensitivity import governing
+from gridhub.policies.sensitivity import governing
 
 from ..kinds import kind_of
 

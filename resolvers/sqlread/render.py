@@ -12,9 +12,9 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
-from policies.predicate import Pred, SqlParams
-from policies.scope import Scope
-from policies.sensitivity import KEY_TAG, governing
+from gridhub.policies.predicate import Pred, SqlParams
+from gridhub.policies.scope import Scope
+from gridhub.policies.sensitivity import KEY_TAG, governing
 
 from ..kinds import kind_of
 from ..query import visible

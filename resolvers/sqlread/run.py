@@ -13,8 +13,8 @@ from typing import Any
 import orjson
 from tortoise import connections
 
-from policies.predicate import Pred, and_
-from policies.scope import Scope
+from gridhub.policies.predicate import Pred, and_
+from gridhub.policies.scope import Scope
 
 from ..lru import ByteLRU
 from ..query import visible
