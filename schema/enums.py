@@ -118,8 +118,8 @@ OrganisationKind = described(enums.OrganisationKind, "What kind of organisation 
     "SCHOOL": "A school 学校.",
 })
 StaffRole = described(enums.StaffRole, "1+1+N: leader, worker and the others of a grid's staff.", {
-    "LEADER": "Grid leader 网格长, usually a community cadre: the one.",
-    "WORKER": "Grid worker 网格员: the other one.",
+    "LEADER": "Grid leader 网格长, usually a community cadre (the first 1).",
+    "WORKER": "Grid worker 网格员 (the second 1).",
     "POLICE": "Police officer assigned to the grid (一格两警).",
     "PARTY_MEMBER": "Party member serving the grid.",
     "VOLUNTEER": "Volunteer.",

@@ -10,6 +10,7 @@ from strawberry.relay import GlobalID
 
 from resolvers.mutations import camel
 
+from .columns import describe
 from .enums import (
     EventKind, EventSource, Gender, HouseholdRelation, OrganisationKind, PlaceKind, PopulationType,
     ThingKind, ThingStatus, Tier, Urgency,
@@ -58,23 +59,28 @@ FIELDS: dict[str, list[tuple[str, Any, bool]]] = {
 }
 
 
-def _input_type(name: str, spec: list[tuple[str, Any, bool]], *, all_optional: bool):
+def _input_type(kind: str, name: str, spec: list[tuple[str, Any, bool]], *, all_optional: bool,
+                description: str):
     ordered = sorted(spec, key=lambda f: not f[2] or all_optional)  # required first
     annotations, namespace = {}, {}
     for field, typ, required in ordered:
         if required and not all_optional:
             annotations[field] = typ
+            namespace[field] = strawberry.field(description=describe(kind, field))
         else:
             annotations[field] = Optional[typ]
-            namespace[field] = strawberry.UNSET
+            namespace[field] = strawberry.field(default=strawberry.UNSET, description=describe(kind, field))
     namespace["__annotations__"] = annotations
-    return strawberry.input(type(name, (), namespace))
+    return strawberry.input(type(name, (), namespace), description=description)
 
 
 def input_types(kind: str, type_name: str):
     spec = FIELDS[kind]
-    return (_input_type(f"{type_name}CreateInput", spec, all_optional=False),
-            _input_type(f"{type_name}UpdateInput", spec, all_optional=True))
+    return (_input_type(kind, f"{type_name}CreateInput", spec, all_optional=False,
+                        description=f"A new {type_name}: the non-null fields are required."),
+            _input_type(kind, f"{type_name}UpdateInput", spec, all_optional=True,
+                        description=f"Changes to a {type_name}: only the fields given change, the rest "
+                                    "stay as they are."))
 
 
 def to_data(value: Any) -> dict:
