@@ -66,7 +66,8 @@ ORDER_COLUMNS = {
     "name": "The name, by code point (not pinyin).",
     "title": "The title, by code point.",
     "region_path": "The region tree, depth first: a region's rows next to its subtree's.",
-    "birth_date": "Date of birth, oldest first ascending.",
+    "birth_date": "Date of birth, oldest first ascending; among the rows whose `person.id_number` you were "
+                  "granted only (FORBIDDEN where granted nowhere).",
     "occurred_at": "When the event happened.",
     "open_due_at": "The deadline of an open event; events with nothing due sort last ascending.",
 }

@@ -84,4 +84,4 @@ _fields["register_residence"] = strawberry.mutation(
 _fields["end_residence"] = strawberry.mutation(
     resolver=end_residence, description="Move a person out (人走注销).")
 
-Mutation = strawberry.type(type("Mutation", (), _fields), description="Writes to the registers.")
+Mutation = strawberry.type(type("Mutation", (), _fields))

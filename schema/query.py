@@ -40,7 +40,7 @@ async def _load_node(info: Info, id: relay.GlobalID):
     return await info.context.loaders.one(kind, row_id)
 
 
-@strawberry.type(description="Reads, each limited to your scope.")
+@strawberry.type
 class Query:
     @strawberry.field(description="Any node by its global id. Absent and out-of-scope rows alike "
                                   "answer null with a NOT_FOUND error.")
