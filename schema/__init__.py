@@ -55,7 +55,8 @@ Mutation = require_sign_in(merge_types("Mutation", (AccessMutation, DataMutation
 Subscription = require_sign_in(merge_types("Subscription", (EventSubscription,)))
 # merge_types takes no description
 Query.__strawberry_definition__.description = "Reads, each limited to your scope; all need sign-in."
-Mutation.__strawberry_definition__.description = "Writes, each checked against the policy; all but `login` need sign-in."
+Mutation.__strawberry_definition__.description = ("Writes, each checked against the policy; all but `login` "
+                                                  "need sign-in.")
 Subscription.__strawberry_definition__.description = "Live changes, over WebSocket only (graphql-transport-ws)."
 
 

@@ -9,8 +9,8 @@ COLUMNS: dict[str, dict[str, str]] = {
     "row": {
         "created_at": "When the row was created.",
         "updated_at": "When the row last changed; `updatedSince` filters on it for incremental sync.",
-        "deleted_at": "When the row was soft-deleted; null while it is live. Deleted rows reach you "
-                      "only through the changes feed.",
+        "deleted_at": "When the row was soft-deleted; null while it is live. Lists leave deleted rows out; "
+                      "the delete mutation answers the row with it set, and pulls report it as a tombstone.",
         "version": "Bumped by every change; an update names the version it read (CONFLICT if stale).",
     },
     "region": {

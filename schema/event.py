@@ -52,7 +52,7 @@ class EventLogEntry:
     action: str = strawberry.field(description="The step, such as `report`, `accept`, `dispatch`, `escalate`, "
                                                "`start`, `resolve`, `verify`, `close`, `reject` or `supervise`.")
     from_status: Optional[EventStatus] = strawberry.field(description="Status before the step; null for the report.")
-    to_status: EventStatus = strawberry.field(description="Status after the step (the same for urging, supervising, …).")
+    to_status: EventStatus = strawberry.field(description="Status after the step (unchanged by supervision).")
     note: str = strawberry.field(description="The note given with the step (a reason, a result); empty if none.")
     attachments: list[str] = strawberry.field(description="Links to photos or documents of the step, as URLs.")
 

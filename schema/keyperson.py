@@ -108,16 +108,16 @@ def visit_overdue(root: models.Person, info: Info) -> Optional[bool]:
 PERSON_FIELDS = {
     "responsible_staff": strawberry.field(resolver=responsible_staff, description=(
         "1+3+N: who is responsible for this key person, by default those current today (`current: false` for "
-        "the whole history); empty where you may not see key tags.")),
+        "the whole history); empty where you were not granted `person.key_tags`.")),
     "visits": strawberry.field(resolver=person_visits, description=(
-        "Visits (走访), newest first; empty where you may not see key tags.")),
+        "Visits (走访), newest first; empty where you were not granted `person.key_tags`.")),
     "last_visited_at": strawberry.field(resolver=last_visited_at, description=(
-        "The last visit; null where you may not see key tags.")),
+        "The last visit; null where you were not granted `person.key_tags`.")),
     "visit_due_at": strawberry.field(resolver=visit_due_at, description=(
         "When the next visit is due by the visit rules (the shortest interval of the person's tags); "
-        "null without a rule, or where you may not see key tags.")),
+        "null without a rule, or where you were not granted `person.key_tags`.")),
     "visit_overdue": strawberry.field(resolver=visit_overdue, description=(
-        "Whether the visit is past due; null without a rule or where you may not see key tags.")),
+        "Whether the visit is past due; null without a rule or where you were not granted `person.key_tags`.")),
 }
 
 

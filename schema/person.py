@@ -47,17 +47,18 @@ class Person(ModelNode, Versioned):
     relation_to_head: Optional[HouseholdRelation] = column("person", "relation_to_head")
 
     @strawberry.field(description="GB 11643 identity number; masked (`341823***********6`: the area "
-                                  "and the check digit) where you were not granted it.")
+                                  "and the check digit) where you were not granted `person.id_number`.")
     def id_number(self: models.Person, info: Info) -> str:
         return info.context.reveal("person", "id_number", self, self.id_number)
 
-    @strawberry.field(description="Carried by the identity number: null where you were not granted it "
-                                  "(it would give back the masked digits). `birthYear` is always shown.")
+    @strawberry.field(description="Carried by the identity number: null where you were not granted "
+                                  "`person.id_number` (it would give back the masked digits). `birthYear` is "
+                                  "always shown.")
     def birth_date(self: models.Person, info: Info) -> Optional[date]:
         return info.context.reveal("person", "birth_date", self, self.birth_date)
 
     @strawberry.field(description="Carried by the identity number (the parity of its 17th digit): null "
-                                  "where you were not granted it.")
+                                  "where you were not granted `person.id_number`.")
     def gender(self: models.Person, info: Info) -> Optional[Gender]:
         return info.context.reveal("person", "gender", self, self.gender)
 
@@ -66,12 +67,12 @@ class Person(ModelNode, Versioned):
     def birth_year(self: models.Person) -> int:
         return self.birth_date.year
 
-    @strawberry.field(description="Masked (`138****5678`) where you were not granted it.")
+    @strawberry.field(description="Masked (`138****5678`) where you were not granted `person.phone`.")
     def phone(self: models.Person, info: Info) -> Optional[str]:
         return info.context.reveal("person", "phone", self, self.phone)
 
     @strawberry.field(description="Tag paths: care/…, key/…, role/…. Key-person tags (key/…) "
-                                  "appear only where you were granted them.")
+                                  "appear only where you were granted `person.key_tags`.")
     async def tags(self: models.Person, info: Info) -> list[str]:
         tags = [t.tag for t in await load_by(info, "person_tag", "person_id", self.id)]
         if not any(is_key_tag(t) for t in tags):
