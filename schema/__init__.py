@@ -14,6 +14,7 @@ from .access import AccessMutation, AccessQuery, audit_trail_field
 from .category import CategoryMutation, CategoryQuery
 from .changes import ChangesQuery
 from .compiled import CompiledReads
+from .connection import name_the_kinds
 from .errors import ErrorCodes, classify
 from .limits import QueryLimits
 from .mutation import Mutation as DataMutation
@@ -85,3 +86,4 @@ schema = GridhubSchema(query=Query, mutation=Mutation, subscription=Subscription
                                    # frontends send the same few documents again and again
                                    ParserCache(maxsize=512), ValidationCache(maxsize=512),
                                    QueryLimits])  # after ValidationCache: it reads its verdict
+name_the_kinds(schema)

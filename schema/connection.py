@@ -51,6 +51,24 @@ class Connection(Generic[T]):
         return await self._page.count()
 
 
+def name_the_kinds(schema: strawberry.Schema) -> None:
+    """Each `<Type>Connection` and `<Type>Edge` names its kind: strawberry copies the generic
+    type's one description into every specialisation, so they are rewritten once the schema
+    is built (the GraphQL types are what introspection and `schema.graphql` read)."""
+    for graphql_type in schema._schema.type_map.values():
+        definition = (getattr(graphql_type, "extensions", None) or {}).get("strawberry-definition")
+        generic = getattr(getattr(definition, "concrete_of", None), "origin", None)
+        if generic not in (Connection, Edge):
+            continue
+        node = definition.type_var_map["T"].__strawberry_definition__.name
+        if generic is Connection:
+            graphql_type.description = f"One page of a {node} list (Relay cursor connection), limited to your scope."
+            graphql_type.fields["nodes"].description = f"The page's {node} rows without cursors: `edges {{ node }}`."
+        else:
+            graphql_type.description = f"One {node} of a page, with the cursor that points just after it."
+            graphql_type.fields["node"].description = f"The {node}."
+
+
 @strawberry.enum(description="Which way a column sorts.")
 class OrderDirection(Enum):
     ASC = strawberry.enum_value("asc", description="Smallest, earliest or A first.")

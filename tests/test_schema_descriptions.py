@@ -60,3 +60,13 @@ async def test_every_element_of_the_served_schema_has_a_description(anonymous):
     types = (await anonymous.query(INTROSPECTION))["__schema"]["types"]
     missing = undescribed(types)
     assert not missing, f"{len(missing)} schema elements without a description:\n" + "\n".join(missing)
+
+
+async def test_generated_pages_name_their_kind(anonymous):
+    """Connection and Edge types come from one generic each; their descriptions still say
+    which kind a page holds."""
+    data = await anonymous.query("""{ c: __type(name: "PlaceConnection") { description }
+        e: __type(name: "PlaceEdge") { description fields { name description } } }""")
+    assert "Place list" in data["c"]["description"]
+    assert "One Place of a page" in data["e"]["description"]
+    assert {"name": "node", "description": "The Place."} in data["e"]["fields"]
