@@ -15,6 +15,7 @@ from .caches import DocumentCaches
 from .category import CategoryMutation, CategoryQuery
 from .changes import ChangesQuery
 from .compiled import CompiledReads
+from .connection import name_the_kinds
 from .errors import ErrorCodes, classify
 from .limits import QueryLimits
 from .mutation import Mutation as DataMutation
@@ -54,6 +55,11 @@ Mutation = require_sign_in(merge_types("Mutation", (AccessMutation, DataMutation
                                                     CategoryMutation, RegridMutation, KeyPersonMutation,
                                                     StaffMutation)))
 Subscription = require_sign_in(merge_types("Subscription", (EventSubscription,)))
+# merge_types takes no description
+Query.__strawberry_definition__.description = "Reads, each limited to your scope; all need sign-in."
+Mutation.__strawberry_definition__.description = ("Writes, each checked against the policy; all but `login` "
+                                                  "need sign-in.")
+Subscription.__strawberry_definition__.description = "Live changes, over WebSocket only (graphql-transport-ws)."
 
 
 class AuditSensitiveReads(SchemaExtension):
@@ -80,3 +86,4 @@ schema = GridhubSchema(query=Query, mutation=Mutation, subscription=Subscription
                        extensions=[ErrorCodes, AuditSensitiveReads, SubscriptionsOnlyOverWebSocket, CompiledReads,
                                    # frontends send the same few documents again and again
                                    DocumentCaches, QueryLimits])  # after DocumentCaches: it reads its verdict
+name_the_kinds(schema)

@@ -26,20 +26,20 @@ from .thing import Thing
 
 @strawberry.enum(description="A kind of row that can be pulled.")
 class PullKind(Enum):
-    REGION = "region"
-    PERSON = "person"
-    HOUSEHOLD = "household"
-    PLACE = "place"
-    EVENT = "event"
-    THING = "thing"
-    ORGANISATION = "organisation"
+    REGION = strawberry.enum_value("region", description="Regions.")
+    PERSON = strawberry.enum_value("person", description="Persons (人).")
+    HOUSEHOLD = strawberry.enum_value("household", description="Households (户).")
+    PLACE = strawberry.enum_value("place", description="Places (地).")
+    EVENT = strawberry.enum_value("event", description="Events (事).")
+    THING = strawberry.enum_value("thing", description="Things (物).")
+    ORGANISATION = strawberry.enum_value("organisation", description="Organisations (组织).")
 
 
 @strawberry.type(description="A row you may no longer pull that you may have pulled before: deleted, moved "
                              "out of your regions, or out of what your policy lets you export (a tag removed, "
                              "…). Delete it from your copy. It may name a row you never received.")
 class Tombstone:
-    kind: PullKind
+    kind: PullKind = strawberry.field(description="The row's kind.")
     id: strawberry.ID = strawberry.field(description="The row's global id, as its node had.")
     at: datetime = strawberry.field(description="When the row changed.")
 
@@ -48,20 +48,20 @@ Change = Annotated[Union[Region, Person, Household, Place, Event, Thing, Organis
                    strawberry.union("Change", description="A row changed (as it is now) or a tombstone.")]
 
 
-@strawberry.type
+@strawberry.type(description="One change of a pull, with the cursor just after it.")
 class ChangeEdge:
-    node: Change
-    cursor: str
+    node: Change = strawberry.field(description="The row as it is now, or its tombstone.")
+    cursor: str = strawberry.field(description="Pass it as `after` to continue after this change.")
 
 
 @strawberry.type(description="A page of a pull's changes.")
 class ChangeConnection:
-    edges: list[ChangeEdge]
-    page_info: PageInfo
+    edges: list[ChangeEdge] = strawberry.field(description="The page's changes with their cursors, in order.")
+    page_info: PageInfo = strawberry.field(description="Whether more pages follow, and the cursors to reach them.")
     next_since: datetime = strawberry.field(description=(
         "The upper end of this pull's window: once `hasNextPage` is false, the `since` of your next pull."))
 
-    @strawberry.field
+    @strawberry.field(description="The page's changes without cursors.")
     def nodes(self) -> list[Change]:
         return [e.node for e in self.edges]
 
@@ -80,8 +80,17 @@ class ChangesQuery:
         "changed row as it is now, then a Tombstone for each row you may no longer pull, kind after "
         "kind, in order of change. The window ends a moment before the first page (`nextSince`); "
         "follow `after` to its end, then pull again from `nextSince`. For large pulls use `/export`."))
-    async def changes(self, info: Info, kinds: list[PullKind], since: datetime, first: Optional[int] = None,
-                      after: Optional[str] = None) -> ChangeConnection:
+    async def changes(
+            self, info: Info,
+            kinds: Annotated[list[PullKind], strawberry.argument(description="The kinds to pull.")],
+            since: Annotated[datetime, strawberry.argument(
+                description="Changes since this time: the previous pull's `nextSince`, or a time before "
+                            "any row for a first full pull.")],
+            first: Annotated[Optional[int], strawberry.argument(
+                description="Page size: the default page size if omitted, at most the maximum.")] = None,
+            after: Annotated[Optional[str], strawberry.argument(
+                description="Continue after this cursor (a previous page's `endCursor`), with the same "
+                            "`kinds` and `since`.")] = None) -> ChangeConnection:
         context = info.context
         settings = context.settings
         size = clamp_first(first, settings.default_page_size, settings.max_page_size)

@@ -3,7 +3,7 @@ typed filters and `orderBy`, resolved by `resolvers.pagination`."""
 
 from enum import Enum
 from functools import cache
-from typing import Any, Generic, Optional, TypeVar
+from typing import Annotated, Any, Generic, Optional, TypeVar
 
 import strawberry
 from strawberry.types import Info
@@ -18,27 +18,31 @@ from .ids import decode_id
 T = TypeVar("T")
 
 
-@strawberry.type
+@strawberry.type(description="Where this page sits in the whole list; pass `endCursor` as `after` for the next.")
 class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: Optional[str]
-    end_cursor: Optional[str]
+    has_next_page: bool = strawberry.field(description="More rows follow this page.")
+    has_previous_page: bool = strawberry.field(
+        description="Rows precede this page (true whenever `after` was given).")
+    start_cursor: Optional[str] = strawberry.field(
+        description="The cursor of the page's first row; null on an empty page.")
+    end_cursor: Optional[str] = strawberry.field(
+        description="The cursor of the page's last row, to pass as `after`; null on an empty page.")
 
 
-@strawberry.type
+@strawberry.type(description="One row of a page, with the cursor that points just after it.")
 class Edge(Generic[T]):
-    node: T
-    cursor: str
+    node: T = strawberry.field(description="The row.")
+    cursor: str = strawberry.field(
+        description="Opaque position of this row in the chosen order; pass it as `after` to continue.")
 
 
-@strawberry.type
+@strawberry.type(description="One page of a list (Relay cursor connection), limited to your scope.")
 class Connection(Generic[T]):
-    edges: list[Edge[T]]
-    page_info: PageInfo
+    edges: list[Edge[T]] = strawberry.field(description="The page's rows with their cursors, in order.")
+    page_info: PageInfo = strawberry.field(description="Whether more pages follow, and the cursors to reach them.")
     _page: strawberry.Private[Page]
 
-    @strawberry.field
+    @strawberry.field(description="The page's rows without cursors: the same as `edges { node }`.")
     def nodes(self) -> list[T]:
         return [e.node for e in self.edges]
 
@@ -47,10 +51,48 @@ class Connection(Generic[T]):
         return await self._page.count()
 
 
-@strawberry.enum
+def name_the_kinds(schema: strawberry.Schema) -> None:
+    """Each `<Type>Connection` and `<Type>Edge` names its kind: strawberry copies the generic
+    type's one description into every specialisation, so they are rewritten once the schema
+    is built (the GraphQL types are what introspection and `schema.graphql` read)."""
+    for graphql_type in schema._schema.type_map.values():
+        definition = (getattr(graphql_type, "extensions", None) or {}).get("strawberry-definition")
+        generic = getattr(getattr(definition, "concrete_of", None), "origin", None)
+        if generic not in (Connection, Edge):
+            continue
+        node = definition.type_var_map["T"].__strawberry_definition__.name
+        if generic is Connection:
+            graphql_type.description = f"One page of a {node} list (Relay cursor connection), limited to your scope."
+            graphql_type.fields["nodes"].description = f"The page's {node} rows without cursors: `edges {{ node }}`."
+        else:
+            graphql_type.description = f"One {node} of a page, with the cursor that points just after it."
+            graphql_type.fields["node"].description = f"The {node}."
+
+
+@strawberry.enum(description="Which way a column sorts.")
 class OrderDirection(Enum):
-    ASC = "asc"
-    DESC = "desc"
+    ASC = strawberry.enum_value("asc", description="Smallest, earliest or A first.")
+    DESC = strawberry.enum_value("desc", description="Largest, latest or Z first.")
+
+
+# sortable column -> what ordering by it means (the kinds' `order_columns` in resolvers.kinds)
+ORDER_COLUMNS = {
+    "id": "Creation order of the row ids; the tie-breaker of every order.",
+    "created_at": "When the row was created.",
+    "updated_at": "When the row last changed.",
+    "code": "The code, as text.",
+    "name": "The name, by code point (not pinyin).",
+    "title": "The title, by code point.",
+    "region_path": "The region tree, depth first: a region's rows next to its subtree's.",
+    "birth_date": "Date of birth, oldest first ascending; among the rows whose `person.id_number` you were "
+                  "granted only (FORBIDDEN where granted nowhere).",
+    "occurred_at": "When the event happened.",
+    "open_due_at": "The deadline of an open event; events with nothing due sort last ascending.",
+}
+
+
+def order_column_description(column: str) -> str:
+    return ORDER_COLUMNS.get(column, f"The `{column}` column.")
 
 
 @cache
@@ -58,14 +100,17 @@ def order_input(kind: str, type_name: str):
     """`<Type>OrderField` (the kind's sortable columns) and `<Type>Order { field, direction }`."""
     columns = kind_of(kind).order_columns
     field_enum = strawberry.enum(
-        Enum(f"{type_name}OrderField", {c.upper(): c for c in columns}),
+        Enum(f"{type_name}OrderField", {
+            c.upper(): strawberry.enum_value(c, description=order_column_description(c)) for c in columns}),
         description=f"Columns {type_name} lists can be ordered by; `id` breaks ties.",
     )
     namespace = {
         "__annotations__": {"field": field_enum, "direction": OrderDirection},
-        "direction": OrderDirection.ASC,
+        "field": strawberry.field(description="The column to sort by."),
+        "direction": strawberry.field(default=OrderDirection.ASC, description="Ascending unless given."),
     }
-    return strawberry.input(type(f"{type_name}Order", (), namespace))
+    return strawberry.input(type(f"{type_name}Order", (), namespace),
+                            description=f"One sort key of a {type_name} list; later keys break ties of earlier ones.")
 
 
 async def filter_spec(info: Info, value: Any) -> dict:
@@ -92,10 +137,16 @@ def connection_field(kind: str, node_type: type, filter_type: type, *, subtree: 
     async def resolve(
         root,
         info: Info,
-        first: Optional[int] = None,
-        after: Optional[str] = None,
-        filter: Optional[filter_type] = None,
-        order_by: Optional[list[order_type]] = None,
+        first: Annotated[Optional[int], strawberry.argument(
+            description="Page size: the server's default page size if omitted, at most its maximum "
+                        "(a larger value is clamped).")] = None,
+        after: Annotated[Optional[str], strawberry.argument(
+            description="Start after this cursor (a previous page's `pageInfo.endCursor`); the first "
+                        "page if omitted.")] = None,
+        filter: Annotated[Optional[filter_type], strawberry.argument(
+            description="Only rows meeting every condition given; all rows in your scope if omitted.")] = None,
+        order_by: Annotated[Optional[list[order_type]], strawberry.argument(
+            description="Sort keys, most significant first; the kind's natural order if omitted.")] = None,
     ) -> Connection[node_type]:
         settings = info.context.settings
         size = clamp_first(first, settings.default_page_size, settings.max_page_size)

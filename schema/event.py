@@ -8,13 +8,17 @@ from strawberry.types import Info
 from gridhub import models
 from gridhub.resolvers import deadlines
 
-from .enums import EventKind, EventSource, EventStatus, Urgency
+from .columns import column
+from .enums import EventKind, EventSource, EventStatus, Urgency, described
 from .filters import RowFilter
 from .node import ModelNode, Versioned, load, load_by, load_linked
 from .refs import DepartmentRef, PersonRef, PlaceRef, RegionRef, ThingRef
 
-Light = strawberry.enum(deadlines.Light, description=(
-    "An open event's deadline light: GREEN on time, YELLOW due soon, RED overdue."))
+Light = described(deadlines.Light, "An open event's deadline light: GREEN on time, YELLOW due soon, RED overdue.", {
+    "GREEN": "On time: the due time is further away than the warning window.",
+    "YELLOW": "Due soon: within the warning window before the due time.",
+    "RED": "Overdue: the due time has passed.",
+})
 
 LIGHT_RULE = (
     "RED once the due time has passed (dueAt < now); YELLOW from `dueSoonAt` up to and "
@@ -23,12 +27,12 @@ LIGHT_RULE = (
     "resolution); GREEN before that; null for closed and rejected events, which have nothing due.")
 
 
-@strawberry.input
+@strawberry.input(description="Conditions on events; they combine with AND.")
 class EventFilter(RowFilter):
-    status: Optional[list[EventStatus]] = None
-    kind: Optional[list[EventKind]] = None
-    source: Optional[list[EventSource]] = None
-    urgency: Optional[list[Urgency]] = None
+    status: Optional[list[EventStatus]] = strawberry.field(default=None, description="Any of these statuses.")
+    kind: Optional[list[EventKind]] = strawberry.field(default=None, description="Any of these kinds.")
+    source: Optional[list[EventSource]] = strawberry.field(default=None, description="Any of these sources.")
+    urgency: Optional[list[Urgency]] = strawberry.field(default=None, description="Any of these urgencies.")
     category: Optional[list[str]] = strawberry.field(
         default=None, description="Category paths; `safety` matches `safety/fire`.")
     light: Optional[list[Light]] = strawberry.field(
@@ -44,14 +48,15 @@ class EventFilter(RowFilter):
 
 @strawberry.type(description="One step of an event's life.")
 class EventLogEntry:
-    actor: str
-    action: str
-    from_status: Optional[EventStatus]
-    to_status: EventStatus
-    note: str
-    attachments: list[str]
+    actor: str = strawberry.field(description="Username of who took the step.")
+    action: str = strawberry.field(description="The step, such as `report`, `accept`, `dispatch`, `escalate`, "
+                                               "`start`, `resolve`, `verify`, `close`, `reject` or `supervise`.")
+    from_status: Optional[EventStatus] = strawberry.field(description="Status before the step; null for the report.")
+    to_status: EventStatus = strawberry.field(description="Status after the step (unchanged by supervision).")
+    note: str = strawberry.field(description="The note given with the step (a reason, a result); empty if none.")
+    attachments: list[str] = strawberry.field(description="Links to photos or documents of the step, as URLs.")
 
-    @strawberry.field
+    @strawberry.field(description="When the step was taken.")
     def at(self: models.EventLog) -> datetime:
         return self.created_at
 
@@ -60,18 +65,18 @@ class EventLogEntry:
 class Event(ModelNode, Versioned):
     row_kind = "event"
     id: NodeID[int]
-    title: str
-    description: str
-    kind: EventKind
-    category: str
-    source: EventSource
-    reporter_name: str
-    occurred_at: datetime
-    longitude: Optional[float]
-    latitude: Optional[float]
-    urgency: Urgency
-    attachments: list[str]
-    status: EventStatus
+    title: str = column("event", "title")
+    description: str = column("event", "description")
+    kind: EventKind = column("event", "kind")
+    category: str = column("event", "category")
+    source: EventSource = column("event", "source")
+    reporter_name: str = column("event", "reporter_name")
+    occurred_at: datetime = column("event", "occurred_at")
+    longitude: Optional[float] = column("event", "longitude")
+    latitude: Optional[float] = column("event", "latitude")
+    urgency: Urgency = column("event", "urgency")
+    attachments: list[str] = column("event", "attachments")
+    status: EventStatus = column("event", "status")
     due_at: Optional[datetime] = strawberry.field(description=(
         "When the step the event is at is due: accepting (受理, until dispatch), handling (处置, "
         "until resolution) or verifying (核查, until closing), by its category's hours or the "
@@ -79,9 +84,9 @@ class Event(ModelNode, Versioned):
         "`OPEN_DUE_AT` for the most urgent first: this time for open events, the rest after."))
     due_soon_at: Optional[datetime] = strawberry.field(description=(
         "When the light turns YELLOW; null when nothing is due."))
-    closed_at: Optional[datetime]
+    closed_at: Optional[datetime] = column("event", "closed_at")
     supervised_at: Optional[datetime] = strawberry.field(description="When supervision (督办) was last added.")
-    satisfaction: Optional[int]
+    satisfaction: Optional[int] = column("event", "satisfaction")
 
     @strawberry.field(description=LIGHT_RULE + " Judged at the time of the request.")
     def light(self: models.Event, info: Info) -> Optional[Light]:
@@ -96,27 +101,27 @@ class Event(ModelNode, Versioned):
     async def reported_region(self: models.Event, info: Info) -> Optional[RegionRef]:
         return await load(info, "region_history", self.reported_region_id or self.region_id)
 
-    @strawberry.field
+    @strawberry.field(description="The resident who reported it, when known to the hub and in your scope.")
     async def reporter(self: models.Event, info: Info) -> Optional[PersonRef]:
         return await load(info, "person", self.reporter_id)
 
-    @strawberry.field
+    @strawberry.field(description="Where it happened; null if not at a known place.")
     async def place(self: models.Event, info: Info) -> Optional[PlaceRef]:
         return await load(info, "place", self.place_id)
 
-    @strawberry.field
+    @strawberry.field(description="The region it is dispatched to (派单); null unless dispatched to a region.")
     async def handling_region(self: models.Event, info: Info) -> Optional[RegionRef]:
         return await load(info, "region", self.handling_region_id)
 
-    @strawberry.field
+    @strawberry.field(description="The department it is dispatched to; null unless dispatched to a department.")
     async def handling_department(self: models.Event, info: Info) -> Optional[DepartmentRef]:
         return await load(info, "department", self.handling_department_id)
 
-    @strawberry.field
+    @strawberry.field(description="Persons involved.")
     async def persons(self: models.Event, info: Info) -> list[PersonRef]:
         return await load_linked(info, "event_person", "event_id", "person_id", "person", self.id)
 
-    @strawberry.field
+    @strawberry.field(description="Things involved.")
     async def things(self: models.Event, info: Info) -> list[ThingRef]:
         return await load_linked(info, "event_thing", "event_id", "thing_id", "thing", self.id)
 

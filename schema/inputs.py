@@ -12,6 +12,7 @@ from strawberry.relay import GlobalID
 
 from gridhub.resolvers.mutations import camel
 
+from .columns import describe
 from .enums import (
     EventKind, EventSource, Gender, HouseholdRelation, OrganisationKind, PlaceKind, PopulationType,
     ThingKind, ThingStatus, Tier, Urgency,
@@ -79,26 +80,32 @@ def null_means(kind: str, field: str, *, create: bool) -> str:
 _KINDS: dict[type, str] = {}  # input class -> the kind whose columns it writes
 
 
-def _input_type(kind: str, name: str, spec: list[tuple[str, Any, bool]], *, all_optional: bool):
+def _input_type(kind: str, name: str, spec: list[tuple[str, Any, bool]], *, all_optional: bool,
+                description: str):
     ordered = sorted(spec, key=lambda f: not f[2] or all_optional)  # required first
     annotations, namespace = {}, {}
     for field, typ, required in ordered:
         if required and not all_optional:
             annotations[field] = typ
+            namespace[field] = strawberry.field(description=describe(kind, field))
         else:
             annotations[field] = Optional[typ]
-            namespace[field] = strawberry.field(default=strawberry.UNSET,
-                                                description=null_means(kind, field, create=not all_optional))
+            namespace[field] = strawberry.field(
+                default=strawberry.UNSET,
+                description=f"{describe(kind, field)} {null_means(kind, field, create=not all_optional)}")
     namespace["__annotations__"] = annotations
-    made = strawberry.input(type(name, (), namespace))
+    made = strawberry.input(type(name, (), namespace), description=description)
     _KINDS[made] = kind
     return made
 
 
 def input_types(kind: str, type_name: str):
     spec = FIELDS[kind]
-    return (_input_type(kind, f"{type_name}CreateInput", spec, all_optional=False),
-            _input_type(kind, f"{type_name}UpdateInput", spec, all_optional=True))
+    return (_input_type(kind, f"{type_name}CreateInput", spec, all_optional=False,
+                        description=f"A new {type_name}: the non-null fields are required."),
+            _input_type(kind, f"{type_name}UpdateInput", spec, all_optional=True,
+                        description=f"Changes to a {type_name}: only the fields given change, the rest "
+                                    "stay as they are."))
 
 
 def to_data(value: Any) -> dict:

@@ -12,6 +12,8 @@ from strawberry.types import Info
 from gridhub import models
 from gridhub.resolvers import civil_time, visits
 
+from .args import Current, EndedOn, StartedOn, arg
+from .columns import column
 from .enums import ResponsibleRole
 from .ids import decode_id
 from .node import load, load_by
@@ -24,10 +26,10 @@ class Responsibility:
     def id(self: models.KeyPersonResponsibility) -> GlobalID:
         return GlobalID("Responsibility", str(self.id))
 
-    role: ResponsibleRole
-    name: str
-    started_on: date
-    ended_on: Optional[date]
+    role: ResponsibleRole = strawberry.field(description="Their part in 1+3+N.")
+    name: str = strawberry.field(description="Their name as recorded.")
+    started_on: date = strawberry.field(description="The first day of the responsibility.")
+    ended_on: Optional[date] = strawberry.field(description="The last day; null while it lasts.")
 
     @strawberry.field(description="The responsible person in the registers, where one is named and readable.")
     async def person(self: models.KeyPersonResponsibility, info: Info) -> Optional[PersonRef]:
@@ -36,9 +38,9 @@ class Responsibility:
 
 @strawberry.type(description="走访: a visit to a person.")
 class Visit:
-    occurred_at: datetime
-    title: str
-    description: str
+    occurred_at: datetime = column("event", "occurred_at")
+    title: str = column("event", "title")
+    description: str = strawberry.field(description="What was found and done, as the visitor noted it.")
 
     @strawberry.field(description="Who visited (the recording user).")
     def visitor(self: models.Event) -> str:
@@ -73,7 +75,7 @@ def _visits_loader(info: Info):
     return info.context.loaders._get(("visits",), make)
 
 
-async def responsible_staff(root: models.Person, info: Info, current: bool = True) -> list[Responsibility]:
+async def responsible_staff(root: models.Person, info: Info, current: Current = True) -> list[Responsibility]:
     if not sees_key_work(info, root):
         return []
     found = await load_by(info, "responsibility", "key_person_id", root.id)
@@ -106,37 +108,44 @@ def visit_overdue(root: models.Person, info: Info) -> Optional[bool]:
 PERSON_FIELDS = {
     "responsible_staff": strawberry.field(resolver=responsible_staff, description=(
         "1+3+N: who is responsible for this key person, by default those current today (`current: false` for "
-        "the whole history); empty where you may not see key tags.")),
+        "the whole history); empty where you were not granted `person.key_tags`.")),
     "visits": strawberry.field(resolver=person_visits, description=(
-        "Visits (走访), newest first; empty where you may not see key tags.")),
+        "Visits (走访), newest first; empty where you were not granted `person.key_tags`.")),
     "last_visited_at": strawberry.field(resolver=last_visited_at, description=(
-        "The last visit; null where you may not see key tags.")),
+        "The last visit; null where you were not granted `person.key_tags`.")),
     "visit_due_at": strawberry.field(resolver=visit_due_at, description=(
         "When the next visit is due by the visit rules (the shortest interval of the person's tags); "
-        "null without a rule, or where you may not see key tags.")),
+        "null without a rule, or where you were not granted `person.key_tags`.")),
     "visit_overdue": strawberry.field(resolver=visit_overdue, description=(
-        "Whether the visit is past due; null without a rule or where you may not see key tags.")),
+        "Whether the visit is past due; null without a rule or where you were not granted `person.key_tags`.")),
 }
 
 
 @strawberry.type
 class KeyPersonMutation:
     @strawberry.mutation(description="走访: record a visit to a person (an event of kind VISIT, closed).")
-    async def record_visit(self, info: Info, person: GlobalID, occurred_at: datetime, note: str = "") -> Visit:
+    async def record_visit(self, info: Info, person: arg(GlobalID, "The person visited."),
+                           occurred_at: arg(datetime, "When the visit took place."),
+                           note: arg(str, "What was found and done; empty if omitted.") = "") -> Visit:
         return await visits.record_visit(info.context.scope, info.context.username,
                                          decode_id(person, "Person", "person"), occurred_at, note)
 
     @strawberry.mutation(description="Make someone responsible for a key person (1+3+N): a user (by username), "
                                      "a person of the registers, or a name.")
-    async def assign_responsibility(self, info: Info, person: GlobalID, role: ResponsibleRole, started_on: date,
-                                    name: str = "", username: Optional[str] = None,
-                                    staff_person: Optional[GlobalID] = None) -> Responsibility:
+    async def assign_responsibility(
+            self, info: Info, person: arg(GlobalID, "The key person."),
+            role: arg(ResponsibleRole, "Their part in 1+3+N."), started_on: StartedOn,
+            name: arg(str, "Their name; by default the user's or the person's.") = "",
+            username: arg(Optional[str], "The responsible user, by username.") = None,
+            staff_person: arg(Optional[GlobalID], "The responsible person, in the registers.") = None
+    ) -> Responsibility:
         return await visits.assign_responsibility(
             info.context.scope, info.context.username, decode_id(person, "Person", "person"), role, name,
             started_on, username, decode_id(staff_person, "Person", "staffPerson") if staff_person else None)
 
     @strawberry.mutation(description="End a key person's responsibility on `endedOn` (not before it started); "
                                      "the history keeps it.")
-    async def end_responsibility(self, info: Info, id: GlobalID, ended_on: date) -> Responsibility:
+    async def end_responsibility(self, info: Info, id: arg(GlobalID, "The responsibility's id."),
+                                 ended_on: EndedOn) -> Responsibility:
         return await visits.end_responsibility(info.context.scope, info.context.username,
                                                decode_id(id, "Responsibility"), ended_on)

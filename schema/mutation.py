@@ -10,6 +10,7 @@ from strawberry.types import Info
 
 from gridhub.resolvers import mutations, residence
 
+from .args import OptionalVersion, Version, arg
 from .event import Event
 from .ids import decode_id
 from .inputs import input_types, to_data
@@ -30,17 +31,19 @@ def crud_fields(kind: str, node_type: type) -> dict:
     type_name = node_type.__name__
     create_input, update_input = input_types(kind, type_name)
 
-    async def create(info: Info, input: create_input) -> node_type:
+    async def create(info: Info, input: arg(create_input, f"The new {type_name}.")) -> node_type:
         return await mutations.create_row(info.context.scope, kind, to_data(input), actor=info.context.username,
                                           lookups=getattr(info.context, "register_lookups", None))
 
-    async def update(info: Info, id: GlobalID, version: int, input: update_input) -> node_type:
+    async def update(info: Info, id: arg(GlobalID, f"The {type_name}'s global id."), version: Version,
+                     input: arg(update_input, "The fields to change.")) -> node_type:
         row_id = decode_id(id, type_name)
         return await mutations.update_row(info.context.scope, kind, row_id, version, to_data(input),
                                           actor=info.context.username,
                                           lookups=getattr(info.context, "register_lookups", None))
 
-    async def delete(info: Info, id: GlobalID, version: Optional[int] = None) -> node_type:
+    async def delete(info: Info, id: arg(GlobalID, f"The {type_name}'s global id."),
+                     version: OptionalVersion = None) -> node_type:
         return await mutations.delete_row(info.context.scope, kind, decode_id(id, type_name), version,
                                           actor=info.context.username)
 
@@ -55,14 +58,20 @@ def crud_fields(kind: str, node_type: type) -> dict:
     }
 
 
-async def register_residence(info: Info, person: GlobalID, place: GlobalID, started_on: date,
-                             landlord: Optional[GlobalID] = None, note: str = "") -> Residence:
+async def register_residence(
+        info: Info, person: arg(GlobalID, "The person moving in."),
+        place: arg(GlobalID, "The place moved into; it becomes the person's residence."),
+        started_on: arg(date, "The day of moving in."),
+        landlord: arg(Optional[GlobalID], "The landlord, for a rented house (出租房); none if omitted.") = None,
+        note: arg(str, "A note for the registration; empty if omitted.") = "") -> Residence:
     return await residence.register_residence(
         info.context.scope, decode_id(person, "Person", "person"), decode_id(place, "Place", "place"),
         started_on, decode_id(landlord, "Person", "landlord") if landlord else None, note)
 
 
-async def end_residence(info: Info, person: GlobalID, ended_on: date, note: str = "") -> Residence:
+async def end_residence(info: Info, person: arg(GlobalID, "The person moving out."),
+                        ended_on: arg(date, "The last day of the stay."),
+                        note: arg(str, "A note for the deregistration; empty if omitted.") = "") -> Residence:
     return await residence.end_residence(info.context.scope, decode_id(person, "Person", "person"),
                                          ended_on, note)
 

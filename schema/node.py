@@ -10,6 +10,8 @@ from strawberry.types import Info
 
 from gridhub.resolvers.kinds import kind_of
 
+from .columns import column
+
 
 class ModelNode(relay.Node):
     """Base of every node type; `row_kind` names the entry of `resolvers.kinds.KINDS`."""
@@ -31,14 +33,13 @@ class ModelNode(relay.Node):
         return await info.context.loaders.row(cls.row_kind).load_many(ids)
 
 
-@strawberry.interface
+@strawberry.interface(description="What every stored row shows: when it changed, and the version an "
+                                  "update must name.")
 class Versioned:
-    """What every stored row shows: when it changed, and the version an update must name."""
-
-    created_at: datetime
-    updated_at: datetime
-    deleted_at: Optional[datetime]
-    version: int
+    created_at: datetime = column("row", "created_at")
+    updated_at: datetime = column("row", "updated_at")
+    deleted_at: Optional[datetime] = column("row", "deleted_at")
+    version: int = column("row", "version")
 
 
 async def load(info: Info, kind: str, id: Optional[int]):

@@ -9,24 +9,29 @@ from gridhub import models
 from gridhub.policies.sensitivity import is_key_tag
 
 from . import keyperson
+from .columns import column
 from .enums import Gender, HouseholdRelation, PopulationType
 from .filters import RowFilter
 from .node import ModelNode, Versioned, load, load_by, load_linked
 from .refs import EventRef, HouseholdRef, MembershipRef, PlaceRef, PersonRef, RegionRef
 
 
-@strawberry.input
+@strawberry.input(description="Conditions on persons; they combine with AND. Conditions on masked values "
+                              "(gender, key tags) look only where you were granted them, FORBIDDEN where "
+                              "nowhere.")
 class PersonFilter(RowFilter):
     tags: Optional[list[str]] = strawberry.field(
         default=None, description="Any of these tag paths; `care` matches `care/low_income`.")
-    gender: Optional[list[Gender]] = None
-    population_type: Optional[list[PopulationType]] = None
+    gender: Optional[list[Gender]] = strawberry.field(
+        default=None, description="Any of these genders; needs the `person.id_number` grant.")
+    population_type: Optional[list[PopulationType]] = strawberry.field(
+        default=None, description="Any of these population types.")
     visit_overdue: Optional[bool] = strawberry.field(
         default=None, description="Persons whose visit (走访) is past due (true) or not (false); needs the "
                                   "key-tag grant.")
 
 
-@strawberry.input
+@strawberry.input(description="Conditions on households; they combine with AND.")
 class HouseholdFilter(RowFilter):
     pass
 
@@ -35,24 +40,25 @@ class HouseholdFilter(RowFilter):
 class Person(ModelNode, Versioned):
     row_kind = "person"
     id: NodeID[int]
-    name: str
-    ethnicity: str
-    registered_address: str
-    population_type: PopulationType
-    relation_to_head: Optional[HouseholdRelation]
+    name: str = column("person", "name")
+    ethnicity: str = column("person", "ethnicity")
+    registered_address: str = column("person", "registered_address")
+    population_type: PopulationType = column("person", "population_type")
+    relation_to_head: Optional[HouseholdRelation] = column("person", "relation_to_head")
 
     @strawberry.field(description="GB 11643 identity number; masked (`340223***********2`: the area "
-                                  "and the check digit) where you were not granted it.")
+                                  "and the check digit) where you were not granted `person.id_number`.")
     def id_number(self: models.Person, info: Info) -> str:
         return info.context.reveal("person", "id_number", self, self.id_number)
 
-    @strawberry.field(description="Carried by the identity number: null where you were not granted it "
-                                  "(it would give back the masked digits). `birthYear` is always shown.")
+    @strawberry.field(description="Carried by the identity number: null where you were not granted "
+                                  "`person.id_number` (it would give back the masked digits). `birthYear` is "
+                                  "always shown.")
     def birth_date(self: models.Person, info: Info) -> Optional[date]:
         return info.context.reveal("person", "birth_date", self, self.birth_date)
 
     @strawberry.field(description="Carried by the identity number (the parity of its 17th digit): null "
-                                  "where you were not granted it.")
+                                  "where you were not granted `person.id_number`.")
     def gender(self: models.Person, info: Info) -> Optional[Gender]:
         return info.context.reveal("person", "gender", self, self.gender)
 
@@ -61,23 +67,23 @@ class Person(ModelNode, Versioned):
     def birth_year(self: models.Person) -> int:
         return self.birth_date.year
 
-    @strawberry.field(description="Masked (`138****5678`) where you were not granted it.")
+    @strawberry.field(description="Masked (`138****5678`) where you were not granted `person.phone`.")
     def phone(self: models.Person, info: Info) -> Optional[str]:
         return info.context.reveal("person", "phone", self, self.phone)
 
     @strawberry.field(description="Tag paths: care/…, key/…, role/…. Key-person tags (key/…) "
-                                  "appear only where you were granted them.")
+                                  "appear only where you were granted `person.key_tags`.")
     async def tags(self: models.Person, info: Info) -> list[str]:
         tags = [t.tag for t in await load_by(info, "person_tag", "person_id", self.id)]
         if not any(is_key_tag(t) for t in tags):
             return tags
         return info.context.reveal("person", "tags", self, tags)
 
-    @strawberry.field
+    @strawberry.field(description="The grid (or other region) the person belongs to.")
     async def region(self: models.Person, info: Info) -> Optional[RegionRef]:
         return await load(info, "region", self.region_id)
 
-    @strawberry.field
+    @strawberry.field(description="The household (户) the person is a member of; null if none.")
     async def household(self: models.Person, info: Info) -> Optional[HouseholdRef]:
         return await load(info, "household", self.household_id)
 
@@ -93,7 +99,7 @@ class Person(ModelNode, Versioned):
     async def events(self: models.Person, info: Info) -> list[EventRef]:
         return await load_linked(info, "event_person", "person_id", "event_id", "event", self.id)
 
-    @strawberry.field
+    @strawberry.field(description="The person's roles in organisations.")
     async def memberships(self: models.Person, info: Info) -> list[MembershipRef]:
         return await load_by(info, "membership", "person_id", self.id)
 
@@ -108,39 +114,39 @@ class Person(ModelNode, Versioned):
 class Household(ModelNode, Versioned):
     row_kind = "household"
     id: NodeID[int]
-    code: str
+    code: str = column("household", "code")
 
-    @strawberry.field
+    @strawberry.field(description="The region the household belongs to.")
     async def region(self: models.Household, info: Info) -> Optional[RegionRef]:
         return await load(info, "region", self.region_id)
 
-    @strawberry.field
+    @strawberry.field(description="The head of the household (户主); null if not recorded.")
     async def head(self: models.Household, info: Info) -> Optional[Person]:
         return await load(info, "person", self.head_id)
 
-    @strawberry.field
+    @strawberry.field(description="The house the household lives in; null if not recorded.")
     async def place(self: models.Household, info: Info) -> Optional[PlaceRef]:
         return await load(info, "place", self.place_id)
 
-    @strawberry.field
+    @strawberry.field(description="The persons of the household, the head included.")
     async def members(self: models.Household, info: Info) -> list[Person]:
         return await load_by(info, "person", "household_id", self.id)
 
 
 @strawberry.type(description="A stay of a person at a place.")
 class Residence:
-    started_on: date
-    ended_on: Optional[date]
-    note: str
+    started_on: date = column("residence", "started_on")
+    ended_on: Optional[date] = column("residence", "ended_on")
+    note: str = column("residence", "note")
 
-    @strawberry.field
+    @strawberry.field(description="Who stayed.")
     async def person(self: models.Residence, info: Info) -> Optional[PersonRef]:
         return await load(info, "person", self.person_id)
 
-    @strawberry.field
+    @strawberry.field(description="Where they stayed.")
     async def place(self: models.Residence, info: Info) -> Optional[PlaceRef]:
         return await load(info, "place", self.place_id)
 
-    @strawberry.field
+    @strawberry.field(description="The landlord of a rented house; null otherwise.")
     async def landlord(self: models.Residence, info: Info) -> Optional[PersonRef]:
         return await load(info, "person", self.landlord_id)

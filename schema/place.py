@@ -6,15 +6,16 @@ from strawberry.types import Info
 
 from gridhub import models
 
+from .columns import column
 from .enums import PlaceKind
 from .filters import RowFilter
 from .node import ModelNode, Versioned, load, load_by
 from .refs import EventRef, HouseholdRef, OrganisationRef, PersonRef, RegionRef, ThingRef
 
 
-@strawberry.input
+@strawberry.input(description="Conditions on places; they combine with AND.")
 class PlaceFilter(RowFilter):
-    kind: Optional[list[PlaceKind]] = None
+    kind: Optional[list[PlaceKind]] = strawberry.field(default=None, description="Any of these kinds.")
 
 
 @strawberry.type(description="地: a standard address (一标) and what stands there.")
@@ -22,13 +23,13 @@ class Place(ModelNode, Versioned):
     row_kind = "place"
     id: NodeID[int]
     code: str = strawberry.field(description="Standard address code.")
-    kind: PlaceKind
-    usage: str
-    compound: str
-    building: str
-    owner_name: str
-    longitude: Optional[float]
-    latitude: Optional[float]
+    kind: PlaceKind = column("place", "kind")
+    usage: str = column("place", "usage")
+    compound: str = column("place", "compound")
+    building: str = column("place", "building")
+    owner_name: str = column("place", "owner_name")
+    longitude: Optional[float] = column("place", "longitude")
+    latitude: Optional[float] = column("place", "latitude")
     address_code: Optional[str] = strawberry.field(description=(
         "一标: the standard address code, the content of the place's QR code (`GET /places/{id}/qr.svg`): "
         "the region's code and a six-digit serial unless given on create; digits and upper-case letters."))
@@ -54,11 +55,11 @@ class Place(ModelNode, Versioned):
     def room(self: models.Place, info: Info) -> Optional[str]:
         return info.context.reveal("place", "room", self, self.room)
 
-    @strawberry.field
+    @strawberry.field(description="The grid (or other region) the place lies in.")
     async def region(self: models.Place, info: Info) -> Optional[RegionRef]:
         return await load(info, "region", self.region_id)
 
-    @strawberry.field
+    @strawberry.field(description="The landlord of a rented house (出租房); null otherwise.")
     async def landlord(self: models.Place, info: Info) -> Optional[PersonRef]:
         return await load(info, "person", self.landlord_id)
 
@@ -66,18 +67,18 @@ class Place(ModelNode, Versioned):
     async def residents(self: models.Place, info: Info) -> list[PersonRef]:
         return await load_by(info, "person", "residence_id", self.id)
 
-    @strawberry.field
+    @strawberry.field(description="Households living here.")
     async def households(self: models.Place, info: Info) -> list[HouseholdRef]:
         return await load_by(info, "household", "place_id", self.id)
 
-    @strawberry.field
+    @strawberry.field(description="Things at this place.")
     async def things(self: models.Place, info: Info) -> list[ThingRef]:
         return await load_by(info, "thing", "place_id", self.id)
 
-    @strawberry.field
+    @strawberry.field(description="Events that happened here.")
     async def events(self: models.Place, info: Info) -> list[EventRef]:
         return await load_by(info, "event", "place_id", self.id)
 
-    @strawberry.field
+    @strawberry.field(description="Organisations at this address.")
     async def organisations(self: models.Place, info: Info) -> list[OrganisationRef]:
         return await load_by(info, "organisation", "place_id", self.id)

@@ -11,6 +11,7 @@ from gridhub.resolvers.errors import BadInput, NotFound
 from gridhub.resolvers.pagination import clamp_first
 from gridhub.resolvers.query import rows
 
+from .args import arg
 from .connection import connection_field
 from .event import Event, EventFilter
 from .ids import NODE_KINDS, decode_id
@@ -20,16 +21,17 @@ from .place import Place, PlaceFilter
 from .region import Department, Region, RegionFilter
 from .thing import Thing, ThingFilter
 
-SearchResult = Annotated[Union[Person, Place, Event, Thing, Organisation], strawberry.union("SearchResult")]
+SearchResult = Annotated[Union[Person, Place, Event, Thing, Organisation],
+                         strawberry.union("SearchResult", description="A row `search` found.")]
 
 
-@strawberry.enum
+@strawberry.enum(description="A kind of row `search` can look among.")
 class SearchKind(Enum):
-    PERSON = "person"
-    PLACE = "place"
-    EVENT = "event"
-    THING = "thing"
-    ORGANISATION = "organisation"
+    PERSON = strawberry.enum_value("person", description="Persons, by name.")
+    PLACE = strawberry.enum_value("place", description="Places, by name, address or code.")
+    EVENT = strawberry.enum_value("event", description="Events, by title or description.")
+    THING = strawberry.enum_value("thing", description="Things, by name or code.")
+    ORGANISATION = strawberry.enum_value("organisation", description="Organisations, by name or credit code.")
 
 
 async def _load_node(info: Info, id: relay.GlobalID):
@@ -42,33 +44,40 @@ async def _load_node(info: Info, id: relay.GlobalID):
 class Query:
     @strawberry.field(description="Any node by its global id. Absent and out-of-scope rows alike "
                                   "answer null with a NOT_FOUND error.")
-    async def node(self, info: Info, id: relay.GlobalID) -> Optional[relay.Node]:
+    async def node(self, info: Info, id: arg(relay.GlobalID, "A global id, such as `Person`'s `id`.")
+                   ) -> Optional[relay.Node]:
         row = await _load_node(info, id)
         if row is None:
             raise NotFound(f"no {id.type_name} with this id")
         return row
 
     @strawberry.field(description="Nodes by global id, in order; null where absent or out of scope.")
-    async def nodes(self, info: Info, ids: list[relay.GlobalID]) -> list[Optional[relay.Node]]:
+    async def nodes(self, info: Info, ids: arg(list[relay.GlobalID], "Global ids, at most the maximum page "
+                                                                      "size of them.")
+                    ) -> list[Optional[relay.Node]]:
         if len(ids) > info.context.settings.max_page_size:
             raise BadInput(f"at most {info.context.settings.max_page_size} ids at once", field="ids")
         return list(await asyncio.gather(*(_load_node(info, i) for i in ids)))
 
-    regions = connection_field("region", Region, RegionFilter)
-    persons = connection_field("person", Person, PersonFilter)
-    households = connection_field("household", Household, HouseholdFilter)
-    places = connection_field("place", Place, PlaceFilter)
-    events = connection_field("event", Event, EventFilter)
-    things = connection_field("thing", Thing, ThingFilter)
-    organisations = connection_field("organisation", Organisation, OrganisationFilter)
+    regions = connection_field("region", Region, RegionFilter, description="Regions you may read.")
+    persons = connection_field("person", Person, PersonFilter, description="Persons (人) you may read.")
+    households = connection_field("household", Household, HouseholdFilter,
+                                  description="Households (户) you may read.")
+    places = connection_field("place", Place, PlaceFilter, description="Places (地) you may read.")
+    events = connection_field("event", Event, EventFilter, description="Events (事) you may read.")
+    things = connection_field("thing", Thing, ThingFilter, description="Things (物) you may read.")
+    organisations = connection_field("organisation", Organisation, OrganisationFilter,
+                                     description="Organisations (组织) you may read.")
 
-    @strawberry.field
+    @strawberry.field(description="Every functional department, by code: the targets of dispatch (派单).")
     async def departments(self, info: Info) -> list[Department]:
         return await rows(info.context.scope, "department").order_by("code")
 
     @strawberry.field(description="Case-insensitive match on names, titles, codes and addresses.")
-    async def search(self, info: Info, text: str, kinds: Optional[list[SearchKind]] = None,
-                     first: int = 20) -> list[SearchResult]:
+    async def search(self, info: Info, text: arg(str, "The text to look for."),
+                     kinds: arg(Optional[list[SearchKind]], "Look only among these kinds; all if omitted.") = None,
+                     first: arg(int, "At most this many results (up to the maximum page size).") = 20
+                     ) -> list[SearchResult]:
         size = clamp_first(first, 20, info.context.settings.max_page_size)
         names = [k.value for k in kinds] if kinds else None
         return await search_resolver.search(info.context.scope, text, names, size)

@@ -8,6 +8,7 @@ from strawberry.types import Info
 from gridhub import models
 
 from .connection import connection_field
+from .columns import column
 from .enums import Tier
 from .event import Event, EventFilter, overdue_event_count
 from .filters import RowFilter
@@ -19,30 +20,30 @@ from .staffing import REGION_STAFF
 from .thing import Thing, ThingFilter
 
 
-@strawberry.input
+@strawberry.input(description="Conditions on regions; they combine with AND.")
 class RegionFilter(RowFilter):
-    tier: Optional[list[Tier]] = None
+    tier: Optional[list[Tier]] = strawberry.field(default=None, description="Any of these tiers.")
 
 
 @strawberry.type(description="A node of the administrative tree: county > town > community > grid > micro-grid.")
 class Region(ModelNode, Versioned):
     row_kind = "region"
     id: NodeID[int]
-    code: str
-    name: str
-    tier: Tier
-    depth: int
-    boundary: Optional[JSON]
+    code: str = column("region", "code")
+    name: str = column("region", "name")
+    tier: Tier = column("region", "tier")
+    depth: int = column("region", "depth")
+    boundary: Optional[JSON] = column("region", "boundary")
 
     @strawberry.field(description="Materialized path, e.g. `/340223/340223100/340223100001/001/`.")
     def path(self: models.Region) -> str:
         return self.region_path
 
-    @strawberry.field
+    @strawberry.field(description="The region one tier up; null for the county, or where it is outside your scope.")
     async def parent(self: models.Region, info: Info) -> Optional["Region"]:
         return await load(info, "region", self.parent_id)
 
-    @strawberry.field
+    @strawberry.field(description="The regions one tier down that you may read.")
     async def children(self: models.Region, info: Info) -> list["Region"]:
         return await load_by(info, "region", "parent_id", self.id)
 
@@ -56,15 +57,20 @@ class Region(ModelNode, Versioned):
 
     persons = connection_field("person", Person, PersonFilter, subtree=True,
                                description="Persons in this region's subtree.")
-    households = connection_field("household", Household, HouseholdFilter, subtree=True)
-    places = connection_field("place", Place, PlaceFilter, subtree=True)
-    events = connection_field("event", Event, EventFilter, subtree=True)
+    households = connection_field("household", Household, HouseholdFilter, subtree=True,
+                                  description="Households in this region's subtree.")
+    places = connection_field("place", Place, PlaceFilter, subtree=True,
+                              description="Places in this region's subtree.")
+    events = connection_field("event", Event, EventFilter, subtree=True,
+                              description="Events reported in this region's subtree.")
     overdue_event_count: int = strawberry.field(
         resolver=overdue_event_count, description="Open events in this subtree past their due time (RED) "
                                                   "that you may read; list them with "
                                                   "`events(filter: {light: [RED]})`.")
-    things = connection_field("thing", Thing, ThingFilter, subtree=True)
-    organisations = connection_field("organisation", Organisation, OrganisationFilter, subtree=True)
+    things = connection_field("thing", Thing, ThingFilter, subtree=True,
+                              description="Things in this region's subtree.")
+    organisations = connection_field("organisation", Organisation, OrganisationFilter, subtree=True,
+                                     description="Organisations in this region's subtree.")
     staff = REGION_STAFF
 
 
@@ -72,7 +78,7 @@ class Region(ModelNode, Versioned):
 class Department(ModelNode):
     row_kind = "department"
     id: NodeID[int]
-    code: str
-    name: str
+    code: str = column("department", "code")
+    name: str = column("department", "name")
 
 

@@ -9,6 +9,7 @@ from strawberry.types import Info
 
 from gridhub.resolvers import regrid
 
+from .args import DryRun, arg
 from .enums import Tier
 from .ids import decode_id
 from .region import Region
@@ -22,27 +23,27 @@ class RegridCounts:
     def regions(self) -> int:
         return self._counts.get("region", 0)
 
-    @strawberry.field
+    @strawberry.field(description="Persons moved to another region or path.")
     def persons(self) -> int:
         return self._counts.get("person", 0)
 
-    @strawberry.field
+    @strawberry.field(description="Households moved to another region or path.")
     def households(self) -> int:
         return self._counts.get("household", 0)
 
-    @strawberry.field
+    @strawberry.field(description="Places moved to another region or path.")
     def places(self) -> int:
         return self._counts.get("place", 0)
 
-    @strawberry.field
+    @strawberry.field(description="Events moved to another region or path.")
     def events(self) -> int:
         return self._counts.get("event", 0)
 
-    @strawberry.field
+    @strawberry.field(description="Things moved to another region or path.")
     def things(self) -> int:
         return self._counts.get("thing", 0)
 
-    @strawberry.field
+    @strawberry.field(description="Organisations moved to another region or path.")
     def organisations(self) -> int:
         return self._counts.get("organisation", 0)
 
@@ -71,9 +72,10 @@ class RegridCounts:
 
 @strawberry.type(description="What a re-gridding did, or with dryRun would do (then nothing changed).")
 class RegridResult:
-    operation: str
-    dry_run: bool
-    moved: RegridCounts
+    operation: str = strawberry.field(description="`create_region`, `rename_region`, `move_region`, "
+                                                  "`split_region` or `merge_regions`.")
+    dry_run: bool = strawberry.field(description="True when nothing was changed: the counts are what it would do.")
+    moved: RegridCounts = strawberry.field(description="What it moved, by kind.")
     regions: list[Region] = strawberry.field(
         description="The regions made or changed. With dryRun only the existing regions it would change: the "
                     "regions it would make are not made, so they have no id (a split or a create answers none).")
@@ -81,7 +83,7 @@ class RegridResult:
 
 @strawberry.input(description="One region a split makes.")
 class SplitPartInput:
-    name: str
+    name: str = strawberry.field(description="The new region's name.")
     code: str = strawberry.field(description="Digits: the parent's code and the part's own digits (a grid's code "
                                              "is its community's plus 3).")
     place_ids: list[GlobalID] = strawberry.field(
@@ -106,33 +108,38 @@ def _region_id(id: GlobalID, field: str = "region") -> int:
 class RegridMutation:
     @strawberry.mutation(description="Add a region under a parent of the tier above. Its code is the parent's "
                                      "code and digits of its own (a grid: its community's plus 3).")
-    async def create_region(self, info: Info, parent: GlobalID, code: str, name: str, tier: Tier,
-                            dry_run: bool = False) -> RegridResult:
+    async def create_region(self, info: Info, parent: arg(GlobalID, "The region it goes under."),
+                            code: arg(str, "Its code: the parent's code and digits of its own."),
+                            name: arg(str, "Its name."), tier: arg(Tier, "Its tier, one below the parent's."),
+                            dry_run: DryRun = False) -> RegridResult:
         c = info.context
         return _result(await regrid.create_region(c.scope, c.store, c.username, _region_id(parent, "parent"),
                                                   code, name, tier, dry_run))
 
     @strawberry.mutation(description="Rename a region (its code and path stay).")
-    async def rename_region(self, info: Info, region: GlobalID, name: str, dry_run: bool = False) -> RegridResult:
+    async def rename_region(self, info: Info, region: arg(GlobalID, "The region."), name: arg(str, "Its new name."),
+                            dry_run: DryRun = False) -> RegridResult:
         c = info.context
         return _result(await regrid.rename_region(c.scope, c.store, c.username, _region_id(region), name, dry_run))
 
     @strawberry.mutation(description="Move a region with its subtree under another parent (a grid to another "
                                      "community, a community to another town): every row, grant and rule "
                                      "under it follows.")
-    async def move_region(self, info: Info, region: GlobalID, parent: GlobalID,
+    async def move_region(self, info: Info, region: arg(GlobalID, "The region to move."),
+                          parent: arg(GlobalID, "Its new parent, of the tier above it."),
                           code: Annotated[Optional[str], strawberry.argument(
                               description="A new code there (a grid: the new community's code and its own "
                                           "digits); by default a grid keeps its digits.")] = None,
-                          dry_run: bool = False) -> RegridResult:
+                          dry_run: DryRun = False) -> RegridResult:
         c = info.context
         return _result(await regrid.move_region(c.scope, c.store, c.username, _region_id(region),
                                                 _region_id(parent, "parent"), code, dry_run))
 
     @strawberry.mutation(description="Split a region without child regions into parts (its new siblings); "
                                      "it is retired and stays in the history of its events.")
-    async def split_region(self, info: Info, region: GlobalID, parts: list[SplitPartInput],
-                           dry_run: bool = False) -> RegridResult:
+    async def split_region(self, info: Info, region: arg(GlobalID, "The region to split."),
+                           parts: arg(list[SplitPartInput], "The regions it becomes, at least two."),
+                           dry_run: DryRun = False) -> RegridResult:
         c = info.context
         split = [regrid.SplitPart(p.name, p.code, [decode_id(i, "Place", "placeIds") for i in p.place_ids],
                                   list(p.usernames)) for p in parts]
@@ -140,8 +147,9 @@ class RegridMutation:
 
     @strawberry.mutation(description="Merge sibling regions into one of them: their rows, child regions and "
                                      "grants go there, and they are retired.")
-    async def merge_regions(self, info: Info, regions: list[GlobalID], into: GlobalID,
-                            dry_run: bool = False) -> RegridResult:
+    async def merge_regions(self, info: Info, regions: arg(list[GlobalID], "The sibling regions merged away."),
+                            into: arg(GlobalID, "The sibling that takes them in and stays."),
+                            dry_run: DryRun = False) -> RegridResult:
         c = info.context
         return _result(await regrid.merge_regions(c.scope, c.store, c.username,
                                                   [_region_id(r, "regions") for r in regions],

@@ -11,6 +11,7 @@ from strawberry.types import Info
 from gridhub import models
 from gridhub.resolvers import staffing
 
+from .args import Current, EndedOn, StartedOn, arg
 from .enums import StaffRole
 from .ids import decode_id
 from .node import ModelNode, Versioned, load
@@ -21,10 +22,10 @@ from .refs import PersonRef, RegionRef
 class StaffAssignment(ModelNode, Versioned):
     row_kind = "staff"
     id: NodeID[int]
-    role: StaffRole
-    name: str
-    started_on: date
-    ended_on: Optional[date]
+    role: StaffRole = strawberry.field(description="Their part in 1+1+N.")
+    name: str = strawberry.field(description="Their name as recorded.")
+    started_on: date = strawberry.field(description="The first day of the assignment.")
+    ended_on: Optional[date] = strawberry.field(description="The last day; null while it lasts.")
 
     @strawberry.field(description="The grid served.")
     async def region(self: models.StaffAssignment, info: Info) -> Optional[RegionRef]:
@@ -49,7 +50,7 @@ def _usernames():
     return load
 
 
-async def region_staff(root: models.Region, info: Info, current: bool = True) -> list[StaffAssignment]:
+async def region_staff(root: models.Region, info: Info, current: Current = True) -> list[StaffAssignment]:
     return await staffing.staff_loader(info.context.loaders, current).load(root.id)
 
 
@@ -62,7 +63,8 @@ REGION_STAFF = strawberry.field(resolver=region_staff, description=(
 class StaffQuery:
     @strawberry.field(description="The grids under a region (a town) with no current WORKER, among those whose "
                                   "staff you may read; NOT_FOUND for a region you may not read.")
-    async def staffing_gaps(self, info: Info, town: GlobalID) -> list[RegionRef]:
+    async def staffing_gaps(self, info: Info, town: arg(GlobalID, "The region (usually a town) to look under.")
+                            ) -> list[RegionRef]:
         return await staffing.staffing_gaps(info.context.scope, decode_id(town, "Region", "town"))
 
 
@@ -70,14 +72,18 @@ class StaffQuery:
 class StaffMutation:
     @strawberry.mutation(description="Add a member to a grid's staff: a name, a user (by username), a person of the "
                                      "registers, or several of these. Needs `staff` `update` there.")
-    async def assign_staff(self, info: Info, region: GlobalID, role: StaffRole, started_on: date,
-                           name: Optional[str] = None, username: Optional[str] = None,
-                           person: Optional[GlobalID] = None) -> StaffAssignment:
+    async def assign_staff(self, info: Info, region: arg(GlobalID, "The grid."),
+                           role: arg(StaffRole, "Their part in 1+1+N."), started_on: StartedOn,
+                           name: arg(Optional[str], "Their name; by default the user's or the person's.") = None,
+                           username: arg(Optional[str], "The staff member's user, by username.") = None,
+                           person: arg(Optional[GlobalID], "The staff member in the registers.") = None
+                           ) -> StaffAssignment:
         return await staffing.assign_staff(
             info.context.scope, info.context.username, decode_id(region, "Region", "region"), role, started_on,
             name, username, decode_id(person, "Person", "person") if person else None)
 
     @strawberry.mutation(description="End a staff assignment on `endedOn` (not before it started).")
-    async def end_staff(self, info: Info, id: GlobalID, ended_on: date) -> StaffAssignment:
+    async def end_staff(self, info: Info, id: arg(GlobalID, "The assignment's id."),
+                        ended_on: EndedOn) -> StaffAssignment:
         return await staffing.end_staff(info.context.scope, info.context.username,
                                         decode_id(id, "StaffAssignment"), ended_on)

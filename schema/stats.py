@@ -14,27 +14,31 @@ from gridhub.resolvers import deadlines
 from gridhub.resolvers.deadlines import light_sql
 from gridhub.resolvers.errors import NotFound
 
+from .args import arg
 from .enums import EventSource, EventStatus, Gender, PopulationType
 from .event import Light
 from .ids import decode_id
 from .refs import DepartmentRef, RegionRef
 
 
-@strawberry.enum
+@strawberry.enum(description="What `eventStats` can group events by.")
 class EventGroup(Enum):
-    STATUS = "status"
-    CATEGORY = "category"
-    CHILD_REGION = "child_region"
-    LIGHT = "light"
-    DEPARTMENT = "department"
-    SOURCE = "source"
+    STATUS = strawberry.enum_value("status", description="By status.")
+    CATEGORY = strawberry.enum_value("category", description="By category path.")
+    CHILD_REGION = strawberry.enum_value("child_region", description="By the region one tier below the one asked "
+                                                                     "about that the event lies in.")
+    LIGHT = strawberry.enum_value("light", description="By deadline light now (null for closed and rejected).")
+    DEPARTMENT = strawberry.enum_value("department", description="By handling department (null when none).")
+    SOURCE = strawberry.enum_value("source", description="By source.")
 
 
-@strawberry.enum
+@strawberry.enum(description="What `personStats` can group persons by.")
 class PersonGroup(Enum):
-    TAG = "tag"
-    POPULATION_TYPE = "population_type"
-    CHILD_REGION = "child_region"
+    TAG = strawberry.enum_value("tag", description="By tag path (a person counts once per tag); key tags only "
+                                                   "where you may see them.")
+    POPULATION_TYPE = strawberry.enum_value("population_type", description="By population type.")
+    CHILD_REGION = strawberry.enum_value("child_region", description="By the region one tier below the one asked "
+                                                                     "about that the person belongs to.")
     GENDER = strawberry.enum_value("gender", description="Carried by the identity number: counted only among "
                                    "the persons whose identity number you may read, FORBIDDEN where none.")
 
@@ -43,31 +47,31 @@ class PersonGroup(Enum):
 class StatsKey:
     _key: strawberry.Private[dict]
 
-    @strawberry.field
+    @strawberry.field(description="The status (grouped by STATUS).")
     def status(self) -> Optional[EventStatus]:
         return enums.EventStatus(self._key["status"]) if self._key.get("status") else None
 
-    @strawberry.field
+    @strawberry.field(description="The category path (grouped by CATEGORY).")
     def category(self) -> Optional[str]:
         return self._key.get("category")
 
-    @strawberry.field
+    @strawberry.field(description="The source (grouped by SOURCE).")
     def source(self) -> Optional[EventSource]:
         return enums.EventSource(self._key["source"]) if self._key.get("source") else None
 
-    @strawberry.field
+    @strawberry.field(description="The deadline light (grouped by LIGHT); null for closed and rejected events.")
     def light(self) -> Optional[Light]:
         return deadlines.Light(self._key["light"]) if self._key.get("light") else None
 
-    @strawberry.field
+    @strawberry.field(description="The tag path (grouped by TAG).")
     def tag(self) -> Optional[str]:
         return self._key.get("tag")
 
-    @strawberry.field
+    @strawberry.field(description="The gender (grouped by GENDER).")
     def gender(self) -> Optional[Gender]:
         return enums.Gender(self._key["gender"]) if self._key.get("gender") else None
 
-    @strawberry.field
+    @strawberry.field(description="The population type (grouped by POPULATION_TYPE).")
     def population_type(self) -> Optional[PopulationType]:
         value = self._key.get("population_type")
         return enums.PopulationType(value) if value else None
@@ -83,33 +87,34 @@ class StatsKey:
         return await info.context.loaders.one("department", self._key.get("department"))
 
 
-@strawberry.type
+@strawberry.type(description="Events sharing a key, with how they were handled.")
 class EventStatsGroup:
-    key: StatsKey
-    count: int
-    closed: int
+    key: StatsKey = strawberry.field(description="What the group's events have in common.")
+    count: int = strawberry.field(description="Events in the group.")
+    closed: int = strawberry.field(description="Of those, closed (销号).")
     on_time_rate: Optional[float] = strawberry.field(
         description="Closed by their due time, over all closed (null when none closed).")
     mean_hours_to_close: Optional[float] = strawberry.field(description="From occurrence to close.")
-    mean_satisfaction: Optional[float]
+    mean_satisfaction: Optional[float] = strawberry.field(
+        description="Mean satisfaction of the rated closed events, 1 to 5 (null when none rated).")
 
 
-@strawberry.type
+@strawberry.type(description="Counts of events, grouped.")
 class EventStats:
-    total: int
-    groups: list[EventStatsGroup]
+    total: int = strawberry.field(description="Events counted.")
+    groups: list[EventStatsGroup] = strawberry.field(description="One per key; a single group when not grouped.")
 
 
-@strawberry.type
+@strawberry.type(description="Persons sharing a key.")
 class PersonStatsGroup:
-    key: StatsKey
-    count: int
+    key: StatsKey = strawberry.field(description="What the group's persons have in common.")
+    count: int = strawberry.field(description="Persons in the group.")
 
 
-@strawberry.type
+@strawberry.type(description="Counts of persons, grouped.")
 class PersonStats:
     total: int = strawberry.field(description="Persons counted (with TAG, a person counts once per tag).")
-    groups: list[PersonStatsGroup]
+    groups: list[PersonStatsGroup] = strawberry.field(description="One per key; a single group when not grouped.")
 
 
 async def _region_path(info: Info, region: GlobalID) -> str:
@@ -134,10 +139,12 @@ class StatsQuery:
     @strawberry.field(description="Events of a region's subtree that occurred in [from, to), grouped; "
                                   "only the events you may read are counted.")
     async def event_stats(
-        self, info: Info, region: GlobalID,
-        since: Annotated[Optional[datetime], strawberry.argument(name="from")] = None,
-        until: Annotated[Optional[datetime], strawberry.argument(name="to")] = None,
-        group_by: Optional[list[EventGroup]] = None,
+        self, info: Info, region: arg(GlobalID, "The region whose subtree is counted."),
+        since: Annotated[Optional[datetime], strawberry.argument(
+            name="from", description="Events that occurred at or after this time; no lower bound if omitted.")] = None,
+        until: Annotated[Optional[datetime], strawberry.argument(
+            name="to", description="Events that occurred before this time; no upper bound if omitted.")] = None,
+        group_by: arg(Optional[list[EventGroup]], "Group keys, combined; one group of all if omitted.") = None,
     ) -> EventStats:
         path, groups, context = await _region_path(info, region), [g.value for g in group_by or ()], info.context
         at = context.loaders.answered_at
@@ -151,8 +158,9 @@ class StatsQuery:
 
     @strawberry.field(description="Persons of a region's subtree, grouped; key-person tags are counted "
                                   "only where you may see them.")
-    async def person_stats(self, info: Info, region: GlobalID,
-                           group_by: Optional[list[PersonGroup]] = None) -> PersonStats:
+    async def person_stats(self, info: Info, region: arg(GlobalID, "The region whose subtree is counted."),
+                           group_by: arg(Optional[list[PersonGroup]], "Group keys, combined; one group of all "
+                                                                       "if omitted.") = None) -> PersonStats:
         path, groups, context = await _region_path(info, region), [g.value for g in group_by or ()], info.context
         result = await stats.cached(context.answers, context.scope, context.store.version,
                                     ("person_stats", path, groups), ("person",),
@@ -194,7 +202,7 @@ class GridScore:
     def rated(self) -> int:
         return self._score.rated
 
-    @strawberry.field
+    @strawberry.field(description="Their mean satisfaction, 1 to 5; null when none rated.")
     def mean_satisfaction(self) -> Optional[float]:
         return self._score.mean_satisfaction
 
@@ -209,9 +217,9 @@ class GridScore:
         return self._score.visits_due
 
 
-@strawberry.type
+@strawberry.type(description="考核: the work of a region's grids over a period.")
 class GridScorecard:
-    total: GridScore
+    total: GridScore = strawberry.field(description="All the rows together.")
     grids: list[GridScore] = strawberry.field(
         description="Per grid, or with `byWorker` per grid and worker (the reporter of events and visits, "
                     "or one responsible for key persons), by the grid's region path, then worker.")
@@ -223,10 +231,10 @@ class ScorecardQuery:
                                   "time and verified, mean satisfaction and visits done against due, over "
                                   "[from, to), within your scope.")
     async def grid_scorecard(
-        self, info: Info, region: GlobalID,
-        since: Annotated[datetime, strawberry.argument(name="from")],
-        until: Annotated[datetime, strawberry.argument(name="to")],
-        by_worker: bool = False,
+        self, info: Info, region: arg(GlobalID, "The region whose grids are scored."),
+        since: Annotated[datetime, strawberry.argument(name="from", description="Start of the period, inclusive.")],
+        until: Annotated[datetime, strawberry.argument(name="to", description="End of the period, exclusive.")],
+        by_worker: arg(bool, "One row per grid and worker instead of per grid.") = False,
     ) -> GridScorecard:
         path = await _region_path(info, region)
         card = await scorecard.grid_scorecard(info.context.scope, path, since, until, by_worker)

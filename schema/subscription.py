@@ -1,6 +1,6 @@
 """Live changes over WebSocket (graphql-transport-ws): `eventChanged` (resolvers.event_bus)."""
 
-from typing import AsyncGenerator, Optional
+from typing import Annotated, AsyncGenerator, Optional
 
 import strawberry
 from graphql import ExecutionResult, GraphQLError
@@ -43,7 +43,11 @@ class EventSubscription:
         "deletion reaches only those who could read the event before it. Sign in with the "
         "connection_init payload `{\"Authorization\": \"Bearer <token>\"}`. Missed changes "
         "(while disconnected) are not replayed: catch up with `events(filter: {updatedSince})`."))
-    async def event_changed(self, info: Info, region: Optional[GlobalID] = None) -> AsyncGenerator[EventChange, None]:
+    async def event_changed(
+            self, info: Info,
+            region: Annotated[Optional[GlobalID], strawberry.argument(
+                description="Only changes of events in this region's subtree; all you may read if omitted.")] = None,
+    ) -> AsyncGenerator[EventChange, None]:
         region_path = None
         if region is not None:
             row = await info.context.loaders.one("region", decode_id(region, "Region", "region"))
