@@ -190,12 +190,12 @@ async def test_an_unexpected_error_before_execution_is_masked(gql, monkeypatch):
 
 
 async def test_an_unexpected_error_outside_graphql_is_a_masked_500(http, monkeypatch):
-    import resolvers.session
+    from gridhub.resolvers import session
 
     async def broken(*args, **kwargs):
         raise ConnectionError(LEAK)
 
-    monkeypatch.setattr(resolvers.session, "authenticate", broken)
+    monkeypatch.setattr(session, "authenticate", broken)
     response = await http.post("/graphql", json={"query": "{ __typename }"})
     assert response.status_code == 500 and LEAK not in response.text
     assert response.json() == {"errors": [{"message": "Internal server error", "extensions": {
