@@ -212,6 +212,12 @@ async def _ensure_in_scope(scope: Scope, kind: str, action: str, row_id: int) ->
         raise Forbidden(f"this {kind} is outside what you may {action}")
 
 
+def in_utc(data: dict) -> dict:
+    """The data with its moments in UTC, as every stored time is: SQLite keeps a moment as the
+    text it was given (`…+08:00`), which the compiled path would answer as it stands."""
+    return {k: v.astimezone(timezone.utc) if isinstance(v, datetime) and v.tzinfo else v for k, v in data.items()}
+
+
 async def create_row(scope: Scope, kind: str, data: dict, action: str = "create", *,
                      announce: bool = True, actor: str = "system", lookups: RegisterLookups | None = None) -> Any:
     """`announce=False` when the caller's own transaction goes on and announces at its end;
@@ -222,7 +228,7 @@ async def create_row(scope: Scope, kind: str, data: dict, action: str = "create"
     for name in spec.required:
         if data.get(name) is None:
             raise BadInput(f"{camel(name)} is required", field=camel(name))
-    data = dict(data)
+    data = in_utc(data)
     await spec.check(data, None)
     columns, links = _split_links(kind, data)
     try:
@@ -257,7 +263,7 @@ async def update_row(scope: Scope, kind: str, row_id: int, version: int, data: d
             if existing is None:
                 raise NotFound(f"no {kind} with this id")
             await _ensure_in_scope(scope, kind, "update", row_id)
-            data = dict(data)
+            data = in_utc(data)
             await spec.check(data, existing)
             columns, links = _split_links(kind, data)
             await _resolve_references(scope, kind, columns)

@@ -15,7 +15,7 @@ change, so `visitOverdue` is an indexed comparison.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Iterable
 
 from tortoise.expressions import Q
@@ -142,6 +142,7 @@ async def record_visit(scope: Scope, actor: str, person_id: int, occurred_at: da
     from .mutations import create_row, now
 
     person = await _key_person(scope, person_id)
+    occurred_at = occurred_at.astimezone(timezone.utc)  # stored, and closed at, in UTC
     if occurred_at > now() + timedelta(minutes=5):
         raise BadInput("a visit is recorded after it took place", field="occurredAt")
     category = visit_category(await models.PersonTag.filter(person_id=person.id).values_list("tag", flat=True))

@@ -122,7 +122,7 @@ async def _most_common(kind: str, column: str, path: str):
     return found[0]["v"]
 
 
-async def _text(kind: str, path: str) -> Case:
+async def _text(kind: str, path: str, caller: str = "county") -> Case:
     """A character of the first row's text that some rows have and others lack."""
     columns = TEXT_COLUMNS[kind]
     cond = " OR ".join(f"UPPER(t.{c}) LIKE ?" for c in columns)
@@ -135,7 +135,7 @@ async def _text(kind: str, path: str) -> Case:
             continue
         pattern = f"%{text.upper()}%"
         if 0 < await count(kind, path, cond, (pattern,) * len(columns)) < total:
-            return Case(kind, "text", text, cond, (pattern,) * len(columns))
+            return Case(kind, "text", text, cond, (pattern,) * len(columns), caller=caller, base_path=path)
     raise AssertionError(f"no character of {first!r} splits the {kind} rows")
 
 
@@ -152,10 +152,16 @@ async def splitting_cases(anchors: dict, grid_id: str | None = None) -> list[Cas
         middle = await _median(kind, "updated_at", path)
         cases.append(Case(kind, "updatedSince", as_iso(middle), "t.updated_at >= ?", (middle,)))
         cases.append(Case(kind, "updatedUntil", as_iso(middle), "t.updated_at <= ?", (middle,)))
-        cases.append(await _text(kind, path))
+        if kind == "place":  # a house's name and address are searched where granted (place.address)
+            cases.append(await _text(kind, anchors["grid"], caller="worker"))
+        else:
+            cases.append(await _text(kind, path))
         for field, column in ENUM_COLUMNS.get(kind, {}).items():
-            value = await _most_common(kind, column, path)
-            cases.append(Case(kind, field, [str(value).upper()], f"t.{column} = ?", (value,)))
+            # the gender comes from the identity number: filtered where that is granted (the worker's grid)
+            caller, base = ("worker", anchors["grid"]) if (kind, field) == ("person", "gender") else ("county", path)
+            value = await _most_common(kind, column, base)
+            cases.append(Case(kind, field, [str(value).upper()], f"t.{column} = ?", (value,), caller=caller,
+                              base_path=base))
     # events: categories by their first segment, lights and due times now
     top = str(await _most_common("event", "category", "/")).split("/")[0]
     cases.append(Case("event", "category", [top], "(t.category = ? OR t.category LIKE ?)", (top, top + "/%")))

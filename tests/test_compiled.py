@@ -137,9 +137,9 @@ async def test_compiled_lists_audit_what_they_reveal(settings, sign_in, count_sq
     with read_path(settings, True):
         with count_sql() as compiled:
             (await client.post(LISTS)).ok()
-    # only the grid worker holds sensitive fields of the places and persons LISTS reaches;
-    # for it the trail must be non-empty, or "equal on both paths" would prove nothing
-    assert bool(reference) == (role == "worker"), reference
+    # the grid worker reads its places' residents whole: for it the trail must be non-empty,
+    # or "equal on both paths" would prove nothing (the others may or may not reach a value)
+    assert reference or role != "worker", reference
     assert await audit_rows(role, mark) == reference
     ours = [s for s in compiled.statements if s.startswith("WITH gh_page")]
     others = [s[:200] for s in compiled.statements
