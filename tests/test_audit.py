@@ -35,6 +35,14 @@ async def holding(field: str, region_path: str, ids=None) -> set[int]:
     return set(await persons.values_list("id", flat=True))
 
 
+async def assert_each_field_audited(actor: str, mark: int, sent: set[int]) -> None:
+    """Of the persons `sent`, those holding each sensitive field are its audited reads since `mark`."""
+    for field in SENSITIVE.values():
+        expected = await holding(field, "", sent)
+        assert expected, field
+        assert await revealed_since(actor, mark, field) == expected, field
+
+
 @pytest.mark.parametrize("compiled", [False, True], ids=["resolvers", "compiled"])
 @pytest.mark.parametrize("field", SENSITIVE)
 async def test_graphql_audits_each_sensitive_field(settings, sign_in, anchors, count_sql, field, compiled):
@@ -80,10 +88,7 @@ async def test_an_export_audits_each_sensitive_field_it_sends(http, settings, si
         exported = await pull(http, police)
     sent = {_row_id(r["id"]) for r in exported.rows}
     assert sent
-    for field in SENSITIVE.values():
-        expected = await holding(field, "", sent)
-        assert expected, field
-        assert await revealed_since("police", mark, field) == expected, field
+    await assert_each_field_audited("police", mark, sent)
     [export] = await entries_since("police", mark, "export")
     assert (export.object_kind, export.detail["rows"], export.detail["complete"]) == ("person", len(sent), True)
 
@@ -98,10 +103,7 @@ async def test_the_changes_feed_audits_each_sensitive_field_it_sends(sign_in, an
         nodes { __typename ... on Person { id idNumber phone tags } } } }""", since=since)
     sent = {_row_id(n["id"]) for n in data["changes"]["nodes"] if n["__typename"] == "Person"}
     assert sent
-    for field in SENSITIVE.values():
-        expected = await holding(field, "", sent)
-        assert expected, field
-        assert await revealed_since("police", mark, field) == expected, field
+    await assert_each_field_audited("police", mark, sent)
     [export] = await entries_since("police", mark, "export")
     assert export.object_kind == "person" and export.detail["via"] == "changes"
     assert export.detail["rows"] == len(sent)
