@@ -245,6 +245,17 @@ async def create_row(scope: Scope, kind: str, data: dict, action: str = "create"
     return await _announced(kind, row, action) if announce else row
 
 
+async def write_if_unchanged(kind: str, existing: Any, version: int, columns: dict, stamp: datetime) -> None:
+    """The guarded write of an edit: only onto the version the editor read, so of two edits
+    made from one version the second finds the first's and is refused (`existing`: the row as
+    this transaction read it, for the version the refusal reports)."""
+    changed = await kind_of(kind).model.filter(id=existing.id, version=version, deleted_at=None).update(
+        **columns, version=F("version") + 1, updated_at=stamp)
+    if not changed:
+        raise Conflict(f"this {kind} was changed by someone else (you read version {version},"
+                       f" it is now {existing.version})", field="version", current_version=existing.version)
+
+
 async def update_row(scope: Scope, kind: str, row_id: int, version: int, data: dict, *,
                      actor: str = "system", lookups: RegisterLookups | None = None) -> Any:
     spec = WRITABLE[kind]
@@ -268,13 +279,7 @@ async def update_row(scope: Scope, kind: str, row_id: int, version: int, data: d
             columns, links = _split_links(kind, data)
             await _resolve_references(scope, kind, columns)
             stamp = now()
-            changed = await model.filter(id=row_id, version=version, deleted_at=None).update(
-                **columns, version=F("version") + 1, updated_at=stamp
-            )
-            if not changed:
-                raise Conflict(f"this {kind} was changed by someone else (you read version {version},"
-                               f" it is now {existing.version})", field="version",
-                               current_version=existing.version)
+            await write_if_unchanged(kind, existing, version, columns, stamp)
             row = await model.get(id=row_id)
             if columns.get("region_path", existing.region_path) != existing.region_path:
                 # the row alone no longer tells where it was: pulls need it for tombstones

@@ -97,6 +97,16 @@ async def _due_changes(event: models.Event, target: S, deadline: str | None, due
     return {}
 
 
+async def move(event: models.Event, target: S, at: datetime, **columns: Any) -> None:
+    """The guarded write of a step: the event moves only from the status the step was decided
+    on (`event` as read), so of two steps decided on one status the second finds the first's
+    and is refused, however their transactions interleave."""
+    changed = await models.Event.filter(id=event.id, status=event.status, deleted_at=None).update(
+        status=target, version=F("version") + 1, updated_at=at, **columns)
+    if not changed:
+        raise Conflict("the event changed meanwhile; read it again", field="status")
+
+
 async def take_step(scope: Scope, actor: str, event_id: int, name: str, note: str = "", *,
                     target: S | None = None, attachments: list[str] | None = None,
                     deadline: str | None = None, due_at: datetime | None = None,
@@ -112,10 +122,7 @@ async def take_step(scope: Scope, actor: str, event_id: int, name: str, note: st
         target = target or step.target or event.status
         at = now()
         due = await _due_changes(event, target, deadline or step.deadline, due_at, at)
-        changed = await models.Event.filter(id=event_id, status=event.status, deleted_at=None).update(
-            status=target, version=F("version") + 1, updated_at=at, **due, **changes)
-        if not changed:
-            raise Conflict("the event changed meanwhile; read it again", field="status")
+        await move(event, target, at, **due, **changes)
         await models.EventLog.create(event_id=event_id, actor=actor, action=name, from_status=event.status,
                                      to_status=target, note=note, attachments=attachments or [])
         changed_event = await models.Event.get(id=event_id)
