@@ -49,9 +49,6 @@ class Scope:
         """Whether the caller was granted this sensitive field on this row (its region)."""
         return self.unrestricted or self.where(f"{kind}.{field_name}").matches(row)
 
-    def grants_anything(self) -> bool:
-        return self.unrestricted or bool(self.rules)
-
     @property
     def hash(self) -> str:
         """Stable across processes: cache keys for this scope carry it."""

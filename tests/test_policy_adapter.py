@@ -62,3 +62,46 @@ async def test_remove_filtered_names_its_ptype(scratch_rules):
     assert await adapter.remove_filtered_policy("p", "p", 0, scratch_rules)
     assert await models.CasbinRule.filter(ptype="p", v0=scratch_rules).count() == 0
     assert await models.CasbinRule.filter(ptype="g", v0=scratch_rules).count() == 1
+
+
+async def test_the_enforcer_keeps_what_the_adapter_stored(scratch_rules):
+    """The enforcer adds or removes a rule in memory only when the adapter says it did, so
+    each answer of the adapter is its truth: True when rows changed, False when none did."""
+    enforcer = await fresh_enforcer()
+    place, thing = [scratch_rules, "*", "place", "read", "allow"], [scratch_rules, "*", "thing", "read", "allow"]
+    assert await enforcer.add_policies([place, thing])
+    assert await models.CasbinRule.filter(ptype="p", v0=scratch_rules).count() == 2
+    assert await enforcer.remove_policy(*place)
+    assert not enforcer.has_policy(*place) and enforcer.has_policy(*thing)
+    adapter = TortoiseAdapter()
+    assert await adapter.remove_policy("p", "p", place) is False  # already gone
+    assert await adapter.remove_policies("p", "p", [place]) is False
+    assert await adapter.remove_policies("p", "p", [place, thing]) is True
+    assert await adapter.remove_filtered_policy("p", "p", 0, scratch_rules) is False
+    assert await models.CasbinRule.filter(v0=scratch_rules).count() == 0
+
+
+async def test_a_rule_holds_six_values_and_loads_back_as_written(scratch_rules):
+    adapter = TortoiseAdapter()
+    six = [scratch_rules, "*", "place", "read", "allow", "6"]
+    await adapter.add_policy("p", "p", six)
+    await adapter.add_policy("g", "g", [scratch_rules + "_user", scratch_rules, "/341823/*"])
+    with pytest.raises(ValueError):
+        await adapter.add_policy("p", "p", [*six, "7"])
+    enforcer = await fresh_enforcer()
+    # the empty columns behind a shorter rule are not values of it
+    assert enforcer.get_filtered_named_grouping_policy("g", 0, scratch_rules + "_user") == [
+        [scratch_rules + "_user", scratch_rules, "/341823/*"]]
+    assert enforcer.get_filtered_named_policy("p", 0, scratch_rules) == [six]
+
+
+async def test_remove_filtered_matches_from_its_field_index(scratch_rules):
+    adapter = TortoiseAdapter()
+    await adapter.add_policies("p", "p", [[scratch_rules, "/1/*", "place", "read", "allow"],
+                                          [scratch_rules, "/2/*", "place", "read", "allow"],
+                                          [scratch_rules, "/1/*", "thing", "read", "allow"]])
+    assert await adapter.remove_filtered_policy("p", "p", 1, "/1/*", "place")  # v1, v2
+    assert sorted(await models.CasbinRule.filter(v0=scratch_rules).values_list("v1", "v2")) == [
+        ("/1/*", "thing"), ("/2/*", "place")]
+    assert await adapter.remove_filtered_policy("p", "p", 2, "thing")  # v2 alone
+    assert await models.CasbinRule.filter(v0=scratch_rules).values_list("v1", "v2") == [("/2/*", "place")]
