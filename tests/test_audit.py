@@ -118,3 +118,28 @@ async def test_the_export_entry_is_the_only_one_of_an_empty_pull(http, sign_in):
     [export] = await entries_since("civil", mark, "export")
     assert export.detail["rows"] == 0
     assert not await entries_since("civil", mark, "read_sensitive")
+
+
+async def test_each_edit_is_audited_where_its_row_is_with_the_fields_it_set(worker, anchors):
+    """The one audit hook of data edits: who did what to which row, filed at the row's region
+    (auditors read the trail of their subtree), naming the fields set and never their values."""
+    from .test_mutations import CREATE_PERSON, UPDATE_PERSON, grid_id, new_id_number
+
+    mark = await audit_mark()
+    id_number = new_id_number(963)
+    person = (await worker.query(CREATE_PERSON, input={
+        "idNumber": id_number, "name": "审计编辑", "regionId": await grid_id(worker, anchors)}))["createPerson"]
+    await worker.query(UPDATE_PERSON, id=person["id"], version=1, input={"phone": "13900000963"})
+    await worker.query("mutation($id: ID!) { deletePerson(id: $id) { id } }", id=person["id"])
+
+    row = await models.Person.get(id=_row_id(person["id"]))
+    entries = [(e.action, e.object_kind, e.object_id, e.region_path, e.detail)
+               for e in await models.AuditEntry.filter(id__gt=mark, actor="worker", object_kind="person",
+                                                       action__in=("create", "update", "delete")).order_by("id")]
+    assert row.region_path.startswith(anchors["grid"]) and entries == [
+        ("create", "person", str(row.id), row.region_path, {"fields": ["birthDate", "gender", "idNumber", "name", "regionId"]}),  # the two derived
+        ("update", "person", str(row.id), row.region_path, {"fields": ["phone"]}),
+        ("delete", "person", str(row.id), row.region_path, {}),
+    ]
+    trail = json.dumps([e[4] for e in entries])
+    assert id_number not in trail and "13900000963" not in trail
