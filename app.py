@@ -61,6 +61,7 @@ from gridhub.models.serving import DatabaseServed, ServingClaim, unserved
 from gridhub.resolvers.unavailable import database_unavailable
 from gridhub.schema import caches, schema
 from gridhub.schema.limits import document_too_large
+from gridhub.schema.subscription import GroupedSubscriptions
 from gridhub.settings import Settings, database_problem, tortoise_config
 
 log = logging.getLogger("gridhub")
@@ -106,6 +107,7 @@ async def reset_database(settings: Settings) -> None:
 
 class GridhubGraphQL(GraphQL):
     websocket_adapter_class = gateway.TextFrames
+    graphql_transport_ws_handler_class = GroupedSubscriptions
 
     @property
     def graphql_ide_html(self) -> str:
@@ -299,7 +301,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         redis_url = settings.cache_url if settings.cache_url.startswith("redis://") else None
         watcher = PolicyWatcher(store, redis_url)
         await watcher.start()
-        events = EventBus(redis_url, scope_of=lambda user: graphql.scopes.get(store, user))
+        events = EventBus(redis_url, scope_of=lambda user: graphql.scopes.get(store, user),
+                          policy_version=lambda: store.version)
         await events.start()
         app.state.cache = graphql.answers
         app.state.store = store

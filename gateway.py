@@ -214,7 +214,11 @@ class TextFrames(ASGIWebSocketAdapter):
 
     async def send_json(self, message) -> None:
         encoded = self.view.encode_json(message)
+        await self.send_text(encoded.decode() if isinstance(encoded, bytes) else encoded)
+
+    async def send_text(self, text: str) -> None:
+        """A message encoded already (a subscription group's, resolvers.event_bus)."""
         try:
-            await self.ws.send_text(encoded.decode() if isinstance(encoded, bytes) else encoded)
+            await self.ws.send_text(text)
         except WebSocketDisconnect as exc:
             raise WebSocketDisconnected from exc

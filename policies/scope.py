@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 from .predicate import FALSE, TRUE, Pred, and_
 
@@ -52,7 +53,7 @@ class Scope:
     def grants_anything(self) -> bool:
         return self.unrestricted or bool(self.rules)
 
-    @property
+    @cached_property  # a scope is never changed once made; its hash is asked per subscriber per change
     def hash(self) -> str:
         """Stable across processes: cache keys for this scope carry it."""
         if self.unrestricted and not self.narrowing:
