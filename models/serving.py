@@ -28,6 +28,7 @@ from tortoise.backends.base.config_generator import expand_db_url
 
 ADVISORY_KEY = 0x6772_6964_6875_62  # "gridhub": one key for the database being served
 KEEP_INTERVAL = 1.0  # seconds between checks of a PostgreSQL claim
+RETAKE_INTERVAL = 0.2  # and between attempts to take a lost one again: requests wait on it
 _MARK = "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = current_database()"
 
 
@@ -61,6 +62,9 @@ class ServingClaim:
         self.fd, self.connection = fd, connection
         self.database_url, self.mark = database_url, mark
         self.replaced = False  # a reset ran while the claim was lost: for good
+        self._ended = asyncio.Event()  # the claim's connection ended: check at once
+        if connection is not None:
+            connection.add_termination_listener(lambda _: self._ended.set())
 
     @classmethod
     async def take(cls, database_url: str) -> ServingClaim:
@@ -79,7 +83,7 @@ class ServingClaim:
         as long as the process; a replaced file is the engine's to tell)."""
         if self.replaced:
             return "DatabaseReplaced"
-        if self.database_url and self.connection is None:
+        if self.database_url and (self.connection is None or self.connection.is_closed()):
             return "ServingClaimLost"
         return None
 
@@ -89,12 +93,14 @@ class ServingClaim:
         if not self.database_url:
             return
         while not self.replaced:
-            if self.connection is not None and not await self._alive():
+            self._ended.clear()
+            if self.connection is not None and (self.connection.is_closed() or not await self._alive()):
                 await self._drop()
             if self.connection is None:
                 with contextlib.suppress(Exception):  # PostgreSQL not back yet: next round
                     await self._retake()
-            await asyncio.sleep(interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._ended.wait(), RETAKE_INTERVAL if self.connection is None else interval)
 
     async def _alive(self) -> bool:
         try:
@@ -120,6 +126,7 @@ class ServingClaim:
         except BaseException:
             await connection.close()
             raise
+        connection.add_termination_listener(lambda _: self._ended.set())
         self.connection = connection
 
     async def release(self) -> None:
