@@ -58,9 +58,10 @@ from gridhub.resolvers.rate_limit import SlidingWindow, make_counters
 from gridhub.resolvers.request_id import request_id
 from gridhub.resolvers.session import ScopeCache, build_context
 from gridhub.models.serving import DatabaseServed, ServingClaim, unserved
-from gridhub.resolvers.unavailable import database_unavailable
+from gridhub.resolvers.unavailable import RETRY_AFTER_SECONDS, database_unavailable
 from gridhub.schema import caches, schema
 from gridhub.schema.limits import document_too_large
+from gridhub.schema.subscription import GroupedSubscriptions
 from gridhub.settings import Settings, database_problem, tortoise_config
 
 log = logging.getLogger("gridhub")
@@ -106,6 +107,7 @@ async def reset_database(settings: Settings) -> None:
 
 class GridhubGraphQL(GraphQL):
     websocket_adapter_class = gateway.TextFrames
+    graphql_transport_ws_handler_class = GroupedSubscriptions
 
     @property
     def graphql_ide_html(self) -> str:
@@ -126,6 +128,7 @@ class GridhubGraphQL(GraphQL):
         self.login_throttle = LoginThrottle(self.counters, settings)
         self.register_lookups = RegisterLookups(self.counters, settings)
         self.proxies = settings.proxy_networks()
+        self.claim: ServingClaim | None = None  # on the database, while served (models.serving)
 
     async def __call__(self, scope, receive, send) -> None:
         """HTTP: the body capped, and every refusal a GraphQL error with a 4xx status
@@ -134,6 +137,8 @@ class GridhubGraphQL(GraphQL):
             return await super().__call__(scope, receive, send)
         media_type = gateway.negotiate(Request(scope).headers.get("accept"))
         try:
+            if self.claim is not None and self.claim.problem:  # the database may be under a reset
+                raise gateway.unavailable_refusal()
             gateway.check_declared_length(scope, self.settings.max_body_bytes)
             response = await self.run(Request(scope, gateway.capped(receive, self.settings.max_body_bytes)))
         except gateway.Refusal as refusal:
@@ -222,6 +227,9 @@ class GridhubGraphQL(GraphQL):
             response.headers["content-type"] = gateway.GRAPHQL_RESPONSE
             if isinstance(response_data, dict) and "data" not in response_data and not sub_response.status_code:
                 response.status_code = 400
+        if gateway.unavailable_answer(response_data):  # the database away, not the request wrong
+            response.status_code = 503
+            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
 
     async def on_ws_connect(self, context: RequestContext) -> Any:
@@ -293,13 +301,15 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
-        claim = await ServingClaim.take(settings.database_url)  # no reset replaces it while served
+        claim = graphql.claim = await ServingClaim.take(settings.database_url)  # no reset replaces it while served
+        keeping = asyncio.create_task(claim.keep())  # taken again after a PostgreSQL restart
         await prepare_database(settings, migrate=migrate)
         await store.load()
         redis_url = settings.cache_url if settings.cache_url.startswith("redis://") else None
         watcher = PolicyWatcher(store, redis_url)
         await watcher.start()
-        events = EventBus(redis_url, scope_of=lambda user: graphql.scopes.get(store, user))
+        events = EventBus(redis_url, scope_of=lambda user: graphql.scopes.get(store, user),
+                          policy_version=lambda: store.version)
         await events.start()
         app.state.cache = graphql.answers
         app.state.store = store
@@ -311,12 +321,17 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
             await app.state.cache.close()
             await graphql.counters.close()
             await Tortoise.close_connections()
+            keeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeping
             await claim.release()
 
     async def healthz(request: Request) -> JSONResponse:
         status = {"database": "ok", "cache": "ok"}
         try:
             await connections.get("default").execute_query("SELECT 1")
+            if graphql.claim is not None and graphql.claim.problem:  # not serving it: out of the balancer
+                status["database"] = f"error: {graphql.claim.problem}"
         except Exception as e:  # the point is to report it, whatever it is
             status["database"] = f"error: {type(e).__name__}"
         try:

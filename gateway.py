@@ -58,6 +58,18 @@ def unavailable_refusal() -> Refusal:
                    requestId=request_id(), retryAfter=RETRY_AFTER_SECONDS)
 
 
+def unavailable_answer(response_data: Any) -> bool:
+    """Whether an executed operation's answer failed as a whole because the database was
+    away (or its write lock not had in time): a SERVICE_UNAVAILABLE error and no root field
+    answered. Over HTTP it is then a 503 with `Retry-After`, like a request refused before it
+    ran; an answer with some data keeps its 200 (the data is an answer)."""
+    if not isinstance(response_data, dict):
+        return False
+    codes = {(e.get("extensions") or {}).get("code") for e in response_data.get("errors") or ()}
+    data = response_data.get("data")
+    return "SERVICE_UNAVAILABLE" in codes and (not data or all(value is None for value in data.values()))
+
+
 def internal_error_response(media_type: str = JSON) -> Response:
     count_error("INTERNAL_SERVER_ERROR")
     return Response(error_body("Internal server error", {"code": "INTERNAL_SERVER_ERROR",
@@ -214,7 +226,11 @@ class TextFrames(ASGIWebSocketAdapter):
 
     async def send_json(self, message) -> None:
         encoded = self.view.encode_json(message)
+        await self.send_text(encoded.decode() if isinstance(encoded, bytes) else encoded)
+
+    async def send_text(self, text: str) -> None:
+        """A message encoded already (a subscription group's, resolvers.event_bus)."""
         try:
-            await self.ws.send_text(encoded.decode() if isinstance(encoded, bytes) else encoded)
+            await self.ws.send_text(text)
         except WebSocketDisconnect as exc:
             raise WebSocketDisconnected from exc

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 from .predicate import FALSE, TRUE, Pred, and_
 
@@ -49,7 +50,7 @@ class Scope:
         """Whether the caller was granted this sensitive field on this row (its region)."""
         return self.unrestricted or self.where(f"{kind}.{field_name}").matches(row)
 
-    @property
+    @cached_property  # a scope is never changed once made; its hash is asked per subscriber per change
     def hash(self) -> str:
         """Stable across processes: cache keys for this scope carry it."""
         if self.unrestricted and not self.narrowing:

@@ -29,6 +29,7 @@ class RequestContext:
     auth_error: Exception | None = None  # a token was sent but refused
     store: Any = None  # policies.store.PolicyStore
     answers: Any = None  # resolvers.cache.AnswerCache
+    broadcast: Any = None  # the subscribers' group (event_bus.Group) this context executes for
     _sensitive_reads: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -55,10 +56,15 @@ class RequestContext:
         self._sensitive_reads[(kind, row.id, field_name)] = row.region_path
 
     async def flush_audit(self) -> None:
-        if not self._sensitive_reads or self.user is None:
+        """The sensitive reads noted since the last flush, audited for each reader: the
+        caller, or every member a group's result went to."""
+        if not self._sensitive_reads:
             return
+        readers = self.broadcast.readers() if self.broadcast is not None else \
+            [self.username] if self.user is not None else []
         reads, self._sensitive_reads = self._sensitive_reads, {}
-        await record_sensitive_reads(self.username, reads)
+        for reader in readers:
+            await record_sensitive_reads(reader, reads)
 
 
 # One statement for the whole request: a county-wide list of 500 key persons reveals 1,500

@@ -1,14 +1,16 @@
 """Live changes over WebSocket (graphql-transport-ws): `eventChanged` (resolvers.event_bus)."""
 
-from typing import Annotated, AsyncGenerator, Optional
+from typing import Annotated, AsyncGenerator, AsyncIterator, Optional
 
 import strawberry
 from graphql import ExecutionResult, GraphQLError
 from starlette.websockets import WebSocket
 from strawberry.extensions import SchemaExtension
 from strawberry.relay import GlobalID
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 from strawberry.types import Info
 from strawberry.types.graphql import OperationType
+from strawberry.utils.aio import aclosing
 
 from gridhub.resolvers import event_bus
 from gridhub.resolvers.errors import BadInput
@@ -77,3 +79,33 @@ class SubscriptionsOnlyOverWebSocket(SchemaExtension):
 
 def refusal(message: str) -> ExecutionResult:
     return ExecutionResult(None, [GraphQLError(message, extensions={"code": "BAD_REQUEST"})])
+
+
+class GroupedSubscriptions(BaseGraphQLTransportWSHandler):
+    """graphql-transport-ws, where a subscription's results are made once per group of
+    sockets with the same key (resolvers.event_bus.Group) rather than once per socket. A
+    socket's own operation still runs here — parse, validation, limits, sign-in, the
+    `region` argument under its scope — and its resolver joins the bus, which then sends
+    it the text its group made."""
+
+    async def run_operation(self, operation) -> None:
+        event_bus.current_operation.set(event_bus.Operation(
+            operation.id, operation.query, operation.variables, operation.operation_name,
+            send=self.websocket.send_text, execute=self.execute_for_group))
+        await super().run_operation(operation)
+
+    async def execute_for_group(self, context, operation: event_bus.Operation) -> AsyncIterator[str]:
+        """The operation run once for a group under its `context`: each result, encoded as
+        the payload of a `next` message (as strawberry's Operation.send_next shapes it)."""
+        stream = await self.schema.stream(operation.query, variable_values=operation.variables,
+                                          context_value=context, root_value=self.root_value,
+                                          operation_name=operation.operation_name)
+        async with aclosing(stream):
+            async for result in stream:
+                payload = {"data": result.data}
+                if result.errors:
+                    payload["errors"] = [error.formatted for error in result.errors]
+                if result.extensions:
+                    payload["extensions"] = result.extensions
+                encoded = self.view.encode_json(payload)
+                yield encoded.decode() if isinstance(encoded, bytes) else encoded

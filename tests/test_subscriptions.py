@@ -26,7 +26,9 @@ from gridhub import models
 from gridhub.models.enums import EventKind, EventSource
 from gridhub.policies.scope import Scope
 from gridhub.resolvers import mutations, workflow
-from gridhub.resolvers.event_bus import Change, Subscriber, running_bus
+from gridhub.resolvers.demo_users import DEMO_USERS
+from gridhub.resolvers.event_bus import Change, Frame, Operation, Subscriber, running_bus
+from gridhub.schema.subscription import GroupedSubscriptions
 
 from .servers import base_env, free_port, redis_available, running_servers, scratch_demo_database
 
@@ -279,10 +281,113 @@ def test_a_slow_subscriber_loses_its_oldest_changes(caplog):
     subscriber = Subscriber(2)
     with caplog.at_level(logging.WARNING, logger="gridhub.events"):
         for version in (1, 2, 3, 4):
-            subscriber.offer(Change(7, "update", "/1/", version))
-    assert [subscriber.inbox.get_nowait().version for _ in range(2)] == [3, 4]
+            subscriber.offer(Frame("update", 7, str(version)))
+    assert [subscriber.inbox.get_nowait().payload for _ in range(2)] == ["3", "4"]
     assert [r.getMessage() for r in caplog.records] == [
         "a subscriber fell 2 changes behind: dropping its oldest, from update of event 7"]
+
+
+# -- groups: one execution per change for the sockets of one key ------------------------
+
+TITLES = "subscription { eventChanged { action eventId version event { title } } }"  # not CHANGES
+
+
+async def test_sockets_of_one_key_share_one_execution_per_change(ws_url, tokens, worker, gql, anchors,
+                                                                  monkeypatch):
+    """Five sockets of the worker with one document are one group: each change is executed
+    once for them, not five times, and each is sent the same payload. Another document, or
+    another scope (the county centre's), is a group of its own."""
+    executions: list[list[str]] = []  # per group execution started, the payloads it made
+    execute = GroupedSubscriptions.execute_for_group
+
+    async def counted(self, context, operation):
+        made: list[str] = []
+        executions.append(made)
+        async for payload in execute(self, context, operation):
+            made.append(payload)
+            yield payload
+
+    monkeypatch.setattr(GroupedSubscriptions, "execute_for_group", counted)
+    grid = await region_of(gql, anchors["grid"])
+    same = [await listen_here(ws_url, tokens["worker"]) for _ in range(5)]
+    other_document = await listen_here(ws_url, tokens["worker"], query=TITLES)
+    other_scope = await listen_here(ws_url, tokens["county"])
+    listeners = [*same, other_document, other_scope]
+    try:
+        assert len({id(s.group) for s in running_bus().subscribers}) == 3
+        made = [row_id((await worker.query(REPORT, input=event_input(title, grid)))["reportEvent"]["id"])
+                for title in ("窨井盖松动", "广告牌倾斜")]
+        heard = [[(await listener.next())[0] for _ in made] for listener in listeners]
+        assert [[row_id(change["eventId"]) for change in changes] for changes in heard] == [made] * 7
+        assert all(changes == heard[0] for changes in heard[:5])
+        assert "status" in heard[0][0]["event"] and "status" not in heard[5][0]["event"]
+        # one execution per group, each making one payload per change: 3 × 2, not 7 × 2
+        assert sorted(map(len, executions)) == [2, 2, 2], executions
+    finally:
+        await close_all(listeners)
+    await until(lambda: not running_bus().groups, "groups outlived their sockets")
+
+
+def test_subscribers_whose_rights_differ_never_share_a_group(app):
+    """A group's one execution decides what each member sees and what is masked for it: its
+    key holds the scope (every rule, sensitive fields among them, and the caller facts they
+    depend on), the policy version, the document with its variables and the region. Every
+    demo role's key differs from every other's; the same rights with the same document
+    share one; near misses — the worker without `person.phone`, another policy version,
+    other variables, another region — do not."""
+    graphql, store = app.state.graphql, app.state.store
+    users = {name: models.User(username=name, department_id=i if department else None)
+             for i, (name, _, _, _, department) in enumerate(DEMO_USERS)}
+    operation = Operation("1", CHANGES, None, None, send=None, execute=None)
+
+    def key(user, scope=None, version=store.version, op=operation, region=None):
+        return Subscriber(1, user, region, None, op).key(scope or graphql.scopes.get(store, user), version)
+
+    keys = {name: key(user) for name, user in users.items()}
+    assert len(set(keys.values())) == len(users), "two demo roles with one key"
+    worker = graphql.scopes.get(store, users["worker"])
+    assert ("person.phone", "read") in worker.rules
+    twin = models.User(username="worker", department_id=None)  # another socket of the same rights
+    assert key(twin) == keys["worker"]
+    unmasked_less = type(worker)({k: p for k, p in worker.rules.items() if k != ("person.phone", "read")}, worker.who)
+    near_misses = [key(users["worker"], scope=unmasked_less), key(users["worker"], version=store.version + 1),
+                   key(users["worker"], op=Operation("1", CHANGES, {"region": "UmVnaW9uOjE="}, None, None, None)),
+                   key(users["worker"], op=Operation("1", TITLES, None, None, None, None)),
+                   key(users["worker"], region="/340223/")]
+    assert keys["worker"] not in near_misses and len(set(near_misses)) == len(near_misses)
+    # the operation's id is the socket's own, not part of what it is sent
+    assert key(users["worker"], op=Operation("7", CHANGES, None, None, None, None)) == keys["worker"]
+
+
+async def test_sensitive_fields_are_masked_per_member_and_audited_per_reader(ws_url, tokens, worker, gql,
+                                                                             anchors):
+    """The worker (granted `person.phone`) and the county centre (not) hear the same change
+    of an event naming a person: the worker's payload holds the phone whole and the read is
+    audited as the worker's, the county's holds it masked and audits nothing."""
+    grid = await region_of(gql, anchors["grid"])
+    persons = (await worker.query("query($p: String) { persons(first: 50, filter: {regionPath: $p}) "
+                                  "{ nodes { id phone } } }", p=anchors["grid"]))["persons"]["nodes"]
+    person = next(p for p in persons if p["phone"])
+    query = "subscription { eventChanged { eventId event { persons { id phone } } } }"
+    listeners = [await listen_here(ws_url, tokens["worker"], query=query),
+                 await listen_here(ws_url, tokens["county"], query=query)]
+    on_worker, on_county = listeners
+    since = datetime.now(timezone.utc)
+    try:
+        made = (await worker.query(REPORT, input={**event_input("邻里纠纷", grid), "personIds": [person["id"]]}))
+        event = row_id(made["reportEvent"]["id"])
+        by_worker, by_county = (await on_worker.next())[0], (await on_county.next())[0]
+        assert row_id(by_worker["eventId"]) == row_id(by_county["eventId"]) == event
+        assert by_worker["event"]["persons"] == [person]
+        [masked] = by_county["event"]["persons"]
+        assert masked["phone"] != person["phone"] and "*" in masked["phone"]
+        assert masked["phone"][:3] == person["phone"][:3] and masked["phone"][-4:] == person["phone"][-4:]
+    finally:
+        await close_all(listeners)
+    audited = await models.AuditEntry.filter(action="read_sensitive", object_kind="person", field="phone",
+                                             object_id=str(row_id(person["id"])), at__gte=since
+                                             ).values_list("actor", flat=True)
+    assert "worker" in audited and "county" not in audited
 
 
 # -- across processes: two servers sharing Redis ------------------------------------------
