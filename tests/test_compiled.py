@@ -34,16 +34,21 @@ Q1 = """query($grid: ID!) { persons(first: 50, filter: {region: $grid}) { nodes 
   name idNumber tags household { code members { name relationToHead } } residence { name address } } } }"""
 
 LISTS = """{ places(first: 6, orderBy: [{field: CODE, direction: DESC}]) { nodes { name
-    residents { name idNumber tags events { title occurredAt } }
-    households { code members { name phone } } things { code events { title place { name } } }
-    events { title status occurredAt persons { name idNumber } things { name owner { name } } }
-    organisations { name things { code } } } }
+    residents(first: 3) { totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+      edges { cursor node { name idNumber tags } } }
+    households { nodes { code members { name phone } } }
+    things { nodes { code events { nodes { title status } } } }
+    events(first: 4) { __typename totalCount pageInfo { hasNextPage endCursor }
+      nodes { title status occurredAt persons { name idNumber } things { name owner { name } } } }
+    organisations { nodes { name things { totalCount nodes { code } } } } } }
   regions(first: 4) { nodes { name children { name path children { code } } } }
-  events(first: 8) { nodes { title persons { name events { title } } things { name events { title } }
-    log { actor action fromStatus toStatus note at } } }
+  events(first: 8) { nodes { title persons { name events(first: 1) { pageInfo { hasNextPage } nodes { title } } }
+    things { name events { nodes { title } } } log { actor action fromStatus toStatus note at } } }
   persons(first: 12, orderBy: [{field: NAME}]) { nodes { name
-    residences { __typename startedOn endedOn note place { name } person { name } landlord { name idNumber } }
-    memberships { role startedOn endedOn organisation { name members { role } } person { name phone } } } } }"""
+    residences { totalCount edges { cursor node { __typename startedOn endedOn note place { name } person { name }
+      landlord { name idNumber } } } }
+    memberships { role startedOn endedOn organisation { name members(first: 2) { totalCount
+      pageInfo { hasNextPage } nodes { role } } } person { name phone } } } } }"""
 
 NOT_COMPILED = [
     "{ events(first: 3) { nodes { title log { action attachments } } } }",
@@ -150,8 +155,8 @@ async def test_compiled_lists_audit_what_they_reveal(settings, sign_in, count_sq
 async def test_lists_nested_too_deep_for_sqlite_fall_back_quietly(settings, gql, count_sql, caplog):
     """PostgreSQL compiles a list of persons with their tags inside a list inside a page;
     SQLite's parser overflows on it, so the resolvers answer (once tried, then remembered)."""
-    query = ("{ places(first: 5) { edges { cursor node { id events { id kind occurredAt "
-             "persons { idNumber updatedAt tags } things { version } } } } } }")
+    query = ("{ places(first: 5) { edges { cursor node { id events { nodes { id kind occurredAt "
+             "persons { idNumber updatedAt tags } things { version } } } } } } }")
     for _ in range(2):
         with count_sql() as compiled:
             answer, reference = await both_paths(settings, gql, query)
