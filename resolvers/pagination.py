@@ -216,8 +216,8 @@ def _relation_source(scope: Scope, via: "Via", params: SqlParams, parent_ids: li
 async def fetch_relation_pages(scope: Scope, via: "Via", parent_ids: list[int], first: int, after: str | None
                                ) -> dict[int, Page]:
     """The same page of a relation (resolvers.relations) under each of several parents, in
-    two statements however many parents there are: a window query picks each parent's ids,
-    then the rows load by id. Their counts take one more, when asked."""
+    one window query however many parents there are (their counts take one more, when
+    asked). The rows it returns become models as Tortoise's own queries make them."""
     kind = kind_of(via.target)
     order = normalise_order(kind, via.order)
     where = via.target_where(scope)
@@ -227,18 +227,13 @@ async def fetch_relation_pages(scope: Scope, via: "Via", parent_ids: list[int], 
         params = SqlParams(sql_dialect())
         source, parent = _relation_source(scope, via, params, parent_ids, page_where)
         ordering = ", ".join(f"x.{c} {'DESC' if d else 'ASC'}" for c, d in order)
-        sql = (f"SELECT q.id, q.gh_parent FROM (SELECT x.id AS id, {parent} AS gh_parent, "
-               f"ROW_NUMBER() OVER (PARTITION BY {parent} ORDER BY {ordering}) AS rn {source}) q "
-               f"WHERE q.rn <= {params.add(first + 1)} ORDER BY q.gh_parent, q.rn")
+        sql = (f"SELECT q.* FROM (SELECT x.*, {parent} AS gh_parent, "
+               f"ROW_NUMBER() OVER (PARTITION BY {parent} ORDER BY {ordering}) AS gh_rn {source}) q "
+               f"WHERE q.gh_rn <= {params.add(first + 1)} ORDER BY q.gh_parent, q.gh_rn")
         picked = await connections.get("default").execute_query_dict(sql, params.values)
-    by_id = {}
-    if picked:
-        found = await kind.model.filter(and_(where, In("id", tuple({p["id"] for p in picked}))).to_q())
-        by_id = {r.id: r for r in found}
     grouped: dict[int, list] = {i: [] for i in parent_ids}
     for p in picked:
-        if p["id"] in by_id:
-            grouped[p["gh_parent"]].append(by_id[p["id"]])
+        grouped[p["gh_parent"]].append(kind.model._init_from_db(**p))
 
     async def count_all(ids: list[int]) -> dict[int, int]:
         params = SqlParams(sql_dialect())

@@ -90,7 +90,7 @@ PERSON_FIELDS = {
     "responsible_staff": strawberry.field(resolver=responsible_staff, description=(
         "1+3+N: who is responsible for this key person, by default those current today (`current: false` for "
         "the whole history); empty where you were not granted `person.key_tags`.")),
-    "visits": relation_field(Visit, VISITS, shown=sees_key_work, description=(
+    "visits": relation_field(Visit, VISITS, shown=lambda person, info: sees_key_work(info, person), description=(
         "Visits (走访), newest first; empty where you were not granted `person.key_tags`.")),
     "last_visited_at": strawberry.field(resolver=last_visited_at, description=(
         "The last visit; null where you were not granted `person.key_tags`.")),
