@@ -30,6 +30,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from graphql import GraphQLError
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLRequestData
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
@@ -176,22 +177,49 @@ class GridhubGraphQL(GraphQL):
         return data
 
     async def get_context(self, request: Any, response: Any = None) -> RequestContext:
-        context = await build_context(self.settings, self.store, self.scopes,
-                                      request.headers.get("authorization"), request, response)
+        context = await self.make_context(request.headers.get("authorization"), request, response)
+        if isinstance(request, WebSocket):
+            context.connection_params = None  # strawberry puts the connection_init payload here
+            context.authorization = request.headers.get("authorization")  # or connection_init's (on_ws_connect)
+
+            async def renew(query: str | None, operation_name: str | None):
+                return await self.operation_context(context, query, operation_name)
+
+            context.renew = renew
+        return context
+
+    async def make_context(self, authorization: str | None, request: Any, response: Any = None) -> RequestContext:
+        context = await build_context(self.settings, self.store, self.scopes, authorization, request, response)
         context.answers = self.answers
         context.login_throttle = self.login_throttle
         context.register_lookups = self.register_lookups
         context.client_ip = gateway.client_ip(request.scope, self.proxies)
-        if isinstance(request, WebSocket):
-            context.connection_params = None  # strawberry puts the connection_init payload here
         return context
+
+    async def operation_context(self, connection: RequestContext, query: str | None, operation_name: str | None
+                                ) -> tuple[RequestContext, GraphQLError | None]:
+        """The context of one operation over a WebSocket, made as an HTTP request's is: the
+        connection's token verified again, the current policy version's scope, new loaders and
+        audit; and the rate limit's refusal, if it refuses (schema.subscription)."""
+        context = await self.make_context(connection.authorization, connection.request)
+        context.connection_params = connection.connection_params
+        try:
+            if not self.signs_in(context, query, operation_name):
+                await self.check_rate(context)
+        except gateway.Refusal as refusal:
+            return context, GraphQLError(refusal.message, extensions={"code": refusal.code, **refusal.extensions})
+        return context, None
+
+    def signs_in(self, context: RequestContext, query: str | None, operation_name: str | None) -> bool:
+        """An anonymous caller's sign-in, which the login throttle governs, not the rate limit
+        (login_throttle.py)."""
+        return context.user is None and only_signs_in(query, operation_name, self.settings.max_query_tokens)
 
     async def execute_operation(self, request, request_adapter, request_data, context, root_value, sub_response):
         """The rate limit counts operations: not GraphiQL's page (served before this), and not
-        an anonymous caller's sign-in, which the login throttle governs (login_throttle.py)."""
-        signs_in = context.user is None and isinstance(request_data, GraphQLRequestData) and only_signs_in(
-            request_data.query, request_data.operation_name, self.settings.max_query_tokens)
-        if not signs_in:
+        an anonymous caller's sign-in."""
+        if not (isinstance(request_data, GraphQLRequestData)
+                and self.signs_in(context, request_data.query, request_data.operation_name)):
             await self.check_rate(context)
         return await super().execute_operation(request, request_adapter, request_data, context, root_value,
                                                sub_response)
@@ -241,6 +269,7 @@ class GridhubGraphQL(GraphQL):
             signed_in = await build_context(self.settings, self.store, self.scopes, authorization)
             context.user, context.auth_error = signed_in.user, signed_in.auth_error
             context.scope, context.loaders = signed_in.scope, signed_in.loaders
+            context.authorization = authorization  # what each operation signs in with again
         if context.auth_error is not None:
             raise ConnectionRejectionError({"message": str(context.auth_error)})
         return await super().on_ws_connect(context)

@@ -16,8 +16,9 @@ from gridhub.policies.predicate import In, Pred
 from gridhub.policies.scope import Scope
 
 from .kinds import kind_of
-from .pagination import Order, Page, fetch_subtree_pages
+from .pagination import Order, Page, fetch_relation_pages, fetch_subtree_pages
 from .query import rows
+from .relations import Via
 
 
 class Loaders:
@@ -93,6 +94,18 @@ class Loaders:
             return load
 
         return self._get(("subtree", kind, where.key(), order, first, after), make)
+
+    def relation_pages(self, via: Via, first: int, after: str | None) -> DataLoader:
+        """parent id -> the page of the relation `via` under it; one batch for all parents."""
+
+        def make():
+            async def load(parent_ids: list[int]) -> list[Page]:
+                pages = await fetch_relation_pages(self.scope, via, list(dict.fromkeys(parent_ids)), first, after)
+                return [pages[i] for i in parent_ids]
+
+            return load
+
+        return self._get(("relation", via, first, after), make)
 
     async def one(self, kind: str, id: int | None) -> Any:
         return None if id is None else await self.row(kind).load(id)

@@ -11,7 +11,7 @@ import base64
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from tortoise import connections
 
@@ -22,6 +22,9 @@ from . import boundary
 from .errors import BadInput
 from .kinds import Kind, kind_of
 from .query import rows, sql_dialect, visible
+
+if TYPE_CHECKING:
+    from .relations import Via
 
 Order = tuple[tuple[str, bool], ...]  # (column, descending)
 
@@ -154,41 +157,94 @@ async def fetch_subtree_pages(
     for p in picked:
         if p["id"] in by_id:
             grouped[p["parent_path"]].append(by_id[p["id"]])
-    counter = SubtreeCounter(scope, kind_name, where)
+    counter = GroupCounter(lambda paths: _count_subtrees(scope, kind_name, where, paths))
     pages = {}
     for path, found in grouped.items():
         shown = found[:first]
         pages[path] = Page(shown, [encode_cursor(r, order) for r in shown], len(found) > first,
-                           counter.for_path(path))
+                           counter.for_key(path))
     return pages
 
 
-class SubtreeCounter:
-    """`totalCount` of subtree connections: counted for all requested regions at once, on
-    the first region that asks."""
+class GroupCounter:
+    """`totalCount` of the connections of a batch (one per region of a list, one per parent
+    of a relation): counted for all of them in one statement, on the first that asks."""
 
-    def __init__(self, scope: Scope, kind_name: str, where: Pred):
-        self.scope, self.kind_name, self.where = scope, kind_name, where
-        self.paths: list[str] = []
+    def __init__(self, count_all: Callable[[list], Awaitable[dict]]):
+        self.count_all = count_all
+        self.keys: list = []
         self._counts: asyncio.Future | None = None
 
-    def for_path(self, path: str) -> Callable[[], Awaitable[int]]:
-        self.paths.append(path)
+    def for_key(self, key) -> Callable[[], Awaitable[int]]:
+        self.keys.append(key)
 
         async def count() -> int:
             if self._counts is None:
-                self._counts = asyncio.ensure_future(self._count_all())
-            return (await self._counts).get(path, 0)
+                self._counts = asyncio.ensure_future(self.count_all(list(dict.fromkeys(self.keys))))
+            return (await self._counts).get(key, 0)
 
         return count
 
-    async def _count_all(self) -> dict[str, int]:
-        table = kind_of(self.kind_name).model._meta.db_table
+
+async def _count_subtrees(scope: Scope, kind_name: str, where: Pred, paths: list[str]) -> dict[str, int]:
+    table = kind_of(kind_name).model._meta.db_table
+    params = SqlParams(sql_dialect())
+    paths_sql = ", ".join(params.add(p) for p in paths)
+    condition = and_(visible(scope, kind_name), where).to_sql(params, "x")
+    sql = (f"SELECT r.region_path AS parent_path, COUNT(x.id) AS n FROM region r "
+           f"JOIN {table} x ON {_under_parent('x')} "
+           f"WHERE r.region_path IN ({paths_sql}) AND {condition} GROUP BY r.region_path")
+    found = await connections.get("default").execute_query_dict(sql, params.values)
+    return {r["parent_path"]: r["n"] for r in found}
+
+
+def _relation_source(scope: Scope, via: "Via", params: SqlParams, parent_ids: list[int], where: Pred
+                     ) -> tuple[str, str]:
+    """FROM … WHERE … of the targets of `via` under any of `parent_ids` (alias `x`) meeting
+    `where`, and the expression of the parent id each belongs to."""
+    table = kind_of(via.target).model._meta.db_table
+    ids_sql = ", ".join(params.add(i) for i in parent_ids)
+    if via.link is None:
+        return (f"FROM {table} x WHERE x.{via.column} IN ({ids_sql}) AND {where.to_sql(params, 'x')}",
+                f"x.{via.column}")
+    link_table = kind_of(via.link).model._meta.db_table
+    link_where = visible(scope, via.link).to_sql(params, "l")
+    return (f"FROM {link_table} l JOIN {table} x ON x.id = l.{via.to_column} WHERE l.{via.column} "
+            f"IN ({ids_sql}) AND {link_where} AND {where.to_sql(params, 'x')}", f"l.{via.column}")
+
+
+async def fetch_relation_pages(scope: Scope, via: "Via", parent_ids: list[int], first: int, after: str | None
+                               ) -> dict[int, Page]:
+    """The same page of a relation (resolvers.relations) under each of several parents, in
+    one window query however many parents there are (their counts take one more, when
+    asked). The rows it returns become models as Tortoise's own queries make them."""
+    kind = kind_of(via.target)
+    order = normalise_order(kind, via.order)
+    where = via.target_where(scope)
+    page_where = and_(where, after_predicate(kind, order, after)) if after else where
+    picked: list = []
+    if first:
         params = SqlParams(sql_dialect())
-        paths_sql = ", ".join(params.add(p) for p in self.paths)
-        condition = and_(visible(self.scope, self.kind_name), self.where).to_sql(params, "x")
-        sql = (f"SELECT r.region_path AS parent_path, COUNT(x.id) AS n FROM region r "
-               f"JOIN {table} x ON {_under_parent('x')} "
-               f"WHERE r.region_path IN ({paths_sql}) AND {condition} GROUP BY r.region_path")
-        found = await connections.get("default").execute_query_dict(sql, params.values)
-        return {r["parent_path"]: r["n"] for r in found}
+        source, parent = _relation_source(scope, via, params, parent_ids, page_where)
+        ordering = ", ".join(f"x.{c} {'DESC' if d else 'ASC'}" for c, d in order)
+        sql = (f"SELECT q.* FROM (SELECT x.*, {parent} AS gh_parent, "
+               f"ROW_NUMBER() OVER (PARTITION BY {parent} ORDER BY {ordering}) AS gh_rn {source}) q "
+               f"WHERE q.gh_rn <= {params.add(first + 1)} ORDER BY q.gh_parent, q.gh_rn")
+        picked = await connections.get("default").execute_query_dict(sql, params.values)
+    grouped: dict[int, list] = {i: [] for i in parent_ids}
+    for p in picked:
+        grouped[p["gh_parent"]].append(kind.model._init_from_db(**p))
+
+    async def count_all(ids: list[int]) -> dict[int, int]:
+        params = SqlParams(sql_dialect())
+        source, parent = _relation_source(scope, via, params, ids, where)
+        sql = f"SELECT {parent} AS gh_parent, COUNT(x.id) AS n {source} GROUP BY {parent}"
+        return {r["gh_parent"]: r["n"] for r in await connections.get("default").execute_query_dict(sql, params.values)}
+
+    counter = GroupCounter(count_all)
+    pages = {}
+    for parent_id, found in grouped.items():
+        shown = found[:first]
+        pages[parent_id] = Page(shown, [encode_cursor(r, order) for r in shown], len(found) > first,
+                                counter.for_key(parent_id))
+    return pages

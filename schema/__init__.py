@@ -24,7 +24,7 @@ from .keyperson import KeyPersonMutation
 from .regrid import RegridMutation
 from .staffing import StaffMutation, StaffQuery
 from .stats import ScorecardQuery, StatsQuery
-from .subscription import EventSubscription, SubscriptionsOnlyOverWebSocket
+from .subscription import EventSubscription, OperationsOverWebSocket
 from .workflow import WorkflowMutation
 
 PUBLIC_FIELDS = {"login"}
@@ -83,7 +83,7 @@ class GridhubSchema(strawberry.Schema):
 
 
 schema = GridhubSchema(query=Query, mutation=Mutation, subscription=Subscription,
-                       extensions=[ErrorCodes, AuditSensitiveReads, SubscriptionsOnlyOverWebSocket, CompiledReads,
+                       extensions=[OperationsOverWebSocket, ErrorCodes, AuditSensitiveReads, CompiledReads,
                                    # frontends send the same few documents again and again
                                    DocumentCaches, QueryLimits])  # after DocumentCaches: it reads its verdict
 name_the_kinds(schema)

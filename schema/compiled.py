@@ -24,9 +24,9 @@ from gridhub.resolvers.filters import compile_filter
 from gridhub.resolvers.kinds import kind_of
 from gridhub.resolvers.pagination import after_predicate, clamp_first, normalise_order
 from gridhub.resolvers.sqlread import Unsupported, compiled_result
-from gridhub.resolvers.sqlread.plan import Plan, RootField, plan_operation
+from gridhub.resolvers.sqlread.plan import PageRel, Plan, RootField, plan_operation
 from gridhub.resolvers.lru import approximate_size
-from gridhub.resolvers.sqlread.run import STATEMENTS_BYTES, RootRequest
+from gridhub.resolvers.sqlread.run import STATEMENTS_BYTES, NestedRequest, RootRequest
 
 from . import caches
 from .connection import filter_spec
@@ -77,7 +77,18 @@ async def root_request(root: RootField, variables: VariableValues, context) -> R
     kind = kind_of(root.kind)
     order = normalise_order(kind, order)
     after = args.get("after")
-    return RootRequest(root, where, order, first, after_predicate(kind, order, after) if after else None)
+    return RootRequest(root, where, order, first, after_predicate(kind, order, after) if after else None,
+                       [nested_request(rel, variables, settings) for rel in root.nested])
+
+
+def nested_request(rel: PageRel, variables: VariableValues, settings) -> NestedRequest:
+    """A relation connection's arguments exactly as `schema.connection.relation_field` reads them."""
+    args = get_argument_values(rel.field_def, rel.node, variables)
+    first = clamp_first(args.get("first"), settings.default_page_size, settings.max_page_size)
+    kind = kind_of(rel.via.target)
+    order = normalise_order(kind, rel.via.order)
+    after = args.get("after")
+    return NestedRequest(first, order, after_predicate(kind, order, after) if after else None)
 
 
 class CompiledReads(SchemaExtension):

@@ -3,7 +3,7 @@ typed filters and `orderBy`, resolved by `resolvers.pagination`."""
 
 from enum import Enum
 from functools import cache
-from typing import Annotated, Any, Generic, Optional, TypeVar
+from typing import Annotated, Any, Callable, Generic, Optional, TypeVar
 
 import strawberry
 from strawberry.types import Info
@@ -12,6 +12,7 @@ from gridhub.resolvers.errors import BadInput
 from gridhub.resolvers.filters import compile_filter
 from gridhub.resolvers.kinds import kind_of
 from gridhub.resolvers.pagination import Page, clamp_first, fetch_page
+from gridhub.resolvers.relations import Via
 
 from .ids import decode_id
 
@@ -60,13 +61,21 @@ def name_the_kinds(schema: strawberry.Schema) -> None:
         generic = getattr(getattr(definition, "concrete_of", None), "origin", None)
         if generic not in (Connection, Edge):
             continue
-        node = definition.type_var_map["T"].__strawberry_definition__.name
+        node = _type_name(definition.type_var_map["T"])
         if generic is Connection:
             graphql_type.description = f"One page of a {node} list (Relay cursor connection), limited to your scope."
             graphql_type.fields["nodes"].description = f"The page's {node} rows without cursors: `edges {{ node }}`."
         else:
             graphql_type.description = f"One {node} of a page, with the cursor that points just after it."
             graphql_type.fields["node"].description = f"The {node}."
+
+
+def _type_name(node_type: Any) -> str:
+    """The GraphQL name of a connection's node type: an object type, a lazy one or a union."""
+    if hasattr(node_type, "resolve_type"):
+        node_type = node_type.resolve_type()
+    definition = getattr(node_type, "__strawberry_definition__", None)
+    return definition.name if definition is not None else node_type.graphql_name
 
 
 @strawberry.enum(description="Which way a column sorts.")
@@ -128,6 +137,39 @@ async def filter_spec(info: Info, value: Any) -> dict:
     return spec
 
 
+First = Annotated[Optional[int], strawberry.argument(
+    description="Page size: the server's default page size if omitted, at most its maximum "
+                "(a larger value is clamped).")]
+After = Annotated[Optional[str], strawberry.argument(
+    description="Start after this cursor (a previous page's `pageInfo.endCursor`); the first "
+                "page if omitted.")]
+
+
+def page_size(info: Info, first: Optional[int]) -> int:
+    settings = info.context.settings
+    return clamp_first(first, settings.default_page_size, settings.max_page_size)
+
+
+def as_connection(page: Page, after: Optional[str]) -> Connection:
+    return Connection(
+        edges=[Edge(node=row, cursor=c) for row, c in zip(page.rows, page.cursors)],
+        page_info=PageInfo(
+            has_next_page=page.has_next,
+            has_previous_page=after is not None,
+            start_cursor=page.cursors[0] if page.cursors else None,
+            end_cursor=page.cursors[-1] if page.cursors else None,
+        ),
+        _page=page,
+    )
+
+
+async def _no_rows() -> int:
+    return 0
+
+
+EMPTY = Page([], [], False, _no_rows)
+
+
 def connection_field(kind: str, node_type: type, filter_type: type, *, subtree: bool = False,
                      description: str = ""):
     """The field `<kinds>(first, after, filter, orderBy)`; with `subtree`, the rows under
@@ -137,19 +179,14 @@ def connection_field(kind: str, node_type: type, filter_type: type, *, subtree: 
     async def resolve(
         root,
         info: Info,
-        first: Annotated[Optional[int], strawberry.argument(
-            description="Page size: the server's default page size if omitted, at most its maximum "
-                        "(a larger value is clamped).")] = None,
-        after: Annotated[Optional[str], strawberry.argument(
-            description="Start after this cursor (a previous page's `pageInfo.endCursor`); the first "
-                        "page if omitted.")] = None,
+        first: First = None,
+        after: After = None,
         filter: Annotated[Optional[filter_type], strawberry.argument(
             description="Only rows meeting every condition given; all rows in your scope if omitted.")] = None,
         order_by: Annotated[Optional[list[order_type]], strawberry.argument(
             description="Sort keys, most significant first; the kind's natural order if omitted.")] = None,
     ) -> Connection[node_type]:
-        settings = info.context.settings
-        size = clamp_first(first, settings.default_page_size, settings.max_page_size)
+        size = page_size(info, first)
         order = tuple((o.field.value, o.direction is OrderDirection.DESC) for o in order_by or ()) or None
         where = compile_filter(kind, await filter_spec(info, filter), info.context.scope,
                                now=info.context.loaders.answered_at, order=order)
@@ -158,16 +195,22 @@ def connection_field(kind: str, node_type: type, filter_type: type, *, subtree: 
             page = await loader.load(root.region_path)
         else:
             page = await fetch_page(info.context.scope, kind, where, order, size, after)
-        edges = [Edge(node=row, cursor=c) for row, c in zip(page.rows, page.cursors)]
-        return Connection(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next,
-                has_previous_page=after is not None,
-                start_cursor=page.cursors[0] if page.cursors else None,
-                end_cursor=page.cursors[-1] if page.cursors else None,
-            ),
-            _page=page,
-        )
+        return as_connection(page, after)
 
     return strawberry.field(resolver=resolve, description=description or None)
+
+
+def relation_field(node_type: Any, via: Via, *, description: str, shown: Callable[[Any, Info], bool] | None = None):
+    """A relation that can grow without bound (resolvers.relations) as a connection
+    `(first, after)`, in its target's natural order, its pages batched over the parents of
+    a list. `shown(parent, info)`: whether the caller may see the relation of this parent at
+    all (an empty connection where not)."""
+
+    async def resolve(root, info: Info, first: First = None, after: After = None) -> Connection[node_type]:
+        size = page_size(info, first)
+        if shown is not None and not shown(root, info):
+            return as_connection(EMPTY, after)
+        page = await info.context.loaders.relation_pages(via, size, after).load(root.id)
+        return as_connection(page, after)
+
+    return strawberry.field(resolver=resolve, description=description)

@@ -1,9 +1,8 @@
 """Key-person work (1+3+N) on `Person`: responsible staff, visits (走访) and when the next is
 due, shown only where the caller may see the person's key tags (resolvers.visits)."""
 
-from collections import defaultdict
 from datetime import date, datetime
-from typing import Any, Optional
+from typing import Optional
 
 import strawberry
 from strawberry.relay import GlobalID
@@ -11,9 +10,11 @@ from strawberry.types import Info
 
 from gridhub import models
 from gridhub.resolvers import civil_time, visits
+from gridhub.resolvers.relations import Via
 
 from .args import Current, EndedOn, StartedOn, arg
 from .columns import column
+from .connection import relation_field
 from .enums import ResponsibleRole
 from .ids import decode_id
 from .node import load, load_by
@@ -55,24 +56,10 @@ def sees_key_work(info: Info, person: models.Person) -> bool:
     return True
 
 
-def _visits_loader(info: Info):
-    """person id -> its visits, newest first: two statements for a whole page of persons.
-    Not the caller's event scope: the key-tag grant decides (the police reads no events)."""
-
-    def make():
-        async def load_visits(person_ids: list[int]) -> list[list[Any]]:
-            links = await models.EventPerson.filter(person_id__in=set(person_ids)).values_list("person_id", "event_id")
-            found = {e.id: e for e in await models.Event.filter(
-                id__in={e for _, e in links}, kind=models.enums.EventKind.VISIT, deleted_at=None)}
-            grouped: dict[int, list] = defaultdict(list)
-            for person_id, event_id in links:
-                if event_id in found:
-                    grouped[person_id].append(found[event_id])
-            return [sorted(grouped[i], key=lambda e: e.occurred_at, reverse=True) for i in person_ids]
-
-        return load_visits
-
-    return info.context.loaders._get(("visits",), make)
+# a person's visits: the VISIT events naming it. Not the caller's event scope: the key-tag
+# grant decides (the police reads no events)
+VISITS = Via("event", "person_id", link="event_person", to_column="event_id",
+             only=(("kind", models.enums.EventKind.VISIT.value),), scoped=False)
 
 
 async def responsible_staff(root: models.Person, info: Info, current: Current = True) -> list[Responsibility]:
@@ -83,12 +70,6 @@ async def responsible_staff(root: models.Person, info: Info, current: Current = 
         return found
     on = civil_time.today()
     return [r for r in found if r.started_on <= on and (r.ended_on is None or r.ended_on >= on)]
-
-
-async def person_visits(root: models.Person, info: Info) -> list[Visit]:
-    if not sees_key_work(info, root):
-        return []
-    return await _visits_loader(info).load(root.id)
 
 
 def last_visited_at(root: models.Person, info: Info) -> Optional[datetime]:
@@ -109,7 +90,7 @@ PERSON_FIELDS = {
     "responsible_staff": strawberry.field(resolver=responsible_staff, description=(
         "1+3+N: who is responsible for this key person, by default those current today (`current: false` for "
         "the whole history); empty where you were not granted `person.key_tags`.")),
-    "visits": strawberry.field(resolver=person_visits, description=(
+    "visits": relation_field(Visit, VISITS, shown=lambda person, info: sees_key_work(info, person), description=(
         "Visits (走访), newest first; empty where you were not granted `person.key_tags`.")),
     "last_visited_at": strawberry.field(resolver=last_visited_at, description=(
         "The last visit; null where you were not granted `person.key_tags`.")),

@@ -6,12 +6,14 @@ from strawberry.relay import NodeID
 from strawberry.types import Info
 
 from gridhub import models
+from gridhub.resolvers.relations import RELATIONS
 
 from .columns import column
+from .connection import relation_field
 from .enums import OrganisationKind
 from .filters import RowFilter
-from .node import ModelNode, Versioned, load, load_by
-from .refs import PersonRef, PlaceRef, RegionRef, ThingRef
+from .node import ModelNode, Versioned, load
+from .refs import MembershipRef, PersonRef, PlaceRef, RegionRef, ThingRef
 
 
 @strawberry.input(description="Conditions on organisations; they combine with AND.")
@@ -36,13 +38,10 @@ class Organisation(ModelNode, Versioned):
     async def place(self: models.Organisation, info: Info) -> Optional[PlaceRef]:
         return await load(info, "place", self.place_id)
 
-    @strawberry.field(description="Its members, each with a role.")
-    async def members(self: models.Organisation, info: Info) -> list["Membership"]:
-        return await load_by(info, "membership", "organisation_id", self.id)
-
-    @strawberry.field(description="Things the organisation owns.")
-    async def things(self: models.Organisation, info: Info) -> list[ThingRef]:
-        return await load_by(info, "thing", "owner_id", self.id)
+    members = relation_field(MembershipRef, RELATIONS["organisation", "members"],
+                             description="Its members, each with a role, in the order they were recorded.")
+    things = relation_field(ThingRef, RELATIONS["organisation", "things"],
+                            description="Things the organisation owns that you may read.")
 
 
 @strawberry.type(description="A person's role in an organisation.")

@@ -7,13 +7,15 @@ from strawberry.types import Info
 
 from gridhub import models
 from gridhub.policies.sensitivity import is_key_tag
+from gridhub.resolvers.relations import RELATIONS
 
 from . import keyperson
 from .columns import column
+from .connection import relation_field
 from .enums import Gender, HouseholdRelation, PopulationType
 from .filters import RowFilter
-from .node import ModelNode, Versioned, load, load_by, load_linked
-from .refs import EventRef, HouseholdRef, MembershipRef, PlaceRef, PersonRef, RegionRef
+from .node import ModelNode, Versioned, load, load_by
+from .refs import EventRef, HouseholdRef, MembershipRef, PlaceRef, PersonRef, RegionRef, ResidenceRef
 
 
 @strawberry.input(description="Conditions on persons; they combine with AND. Conditions on masked values "
@@ -91,13 +93,10 @@ class Person(ModelNode, Versioned):
     async def residence(self: models.Person, info: Info) -> Optional[PlaceRef]:
         return await load(info, "place", self.residence_id)
 
-    @strawberry.field(description="Every stay, newest first (人来登记、人走注销).")
-    async def residences(self: models.Person, info: Info) -> list["Residence"]:
-        return await load_by(info, "residence", "person_id", self.id)
-
-    @strawberry.field(description="Events the person is involved in.")
-    async def events(self: models.Person, info: Info) -> list[EventRef]:
-        return await load_linked(info, "event_person", "person_id", "event_id", "event", self.id)
+    residences = relation_field(ResidenceRef, RELATIONS["person", "residences"],
+                                description="Every stay, newest first (人来登记、人走注销).")
+    events = relation_field(EventRef, RELATIONS["person", "events"],
+                            description="Events the person is involved in that you may read, newest first.")
 
     @strawberry.field(description="The person's roles in organisations.")
     async def memberships(self: models.Person, info: Info) -> list[MembershipRef]:

@@ -5,11 +5,13 @@ from strawberry.relay import NodeID
 from strawberry.types import Info
 
 from gridhub import models
+from gridhub.resolvers.relations import RELATIONS
 
 from .columns import column
+from .connection import relation_field
 from .enums import PlaceKind
 from .filters import RowFilter
-from .node import ModelNode, Versioned, load, load_by
+from .node import ModelNode, Versioned, load
 from .refs import EventRef, HouseholdRef, OrganisationRef, PersonRef, RegionRef, ThingRef
 
 
@@ -63,22 +65,13 @@ class Place(ModelNode, Versioned):
     async def landlord(self: models.Place, info: Info) -> Optional[PersonRef]:
         return await load(info, "person", self.landlord_id)
 
-    @strawberry.field(description="Persons whose current residence this is.")
-    async def residents(self: models.Place, info: Info) -> list[PersonRef]:
-        return await load_by(info, "person", "residence_id", self.id)
-
-    @strawberry.field(description="Households living here.")
-    async def households(self: models.Place, info: Info) -> list[HouseholdRef]:
-        return await load_by(info, "household", "place_id", self.id)
-
-    @strawberry.field(description="Things at this place.")
-    async def things(self: models.Place, info: Info) -> list[ThingRef]:
-        return await load_by(info, "thing", "place_id", self.id)
-
-    @strawberry.field(description="Events that happened here.")
-    async def events(self: models.Place, info: Info) -> list[EventRef]:
-        return await load_by(info, "event", "place_id", self.id)
-
-    @strawberry.field(description="Organisations at this address.")
-    async def organisations(self: models.Place, info: Info) -> list[OrganisationRef]:
-        return await load_by(info, "organisation", "place_id", self.id)
+    residents = relation_field(PersonRef, RELATIONS["place", "residents"],
+                               description="Persons whose current residence this is, that you may read.")
+    households = relation_field(HouseholdRef, RELATIONS["place", "households"],
+                                description="Households living here that you may read.")
+    things = relation_field(ThingRef, RELATIONS["place", "things"],
+                            description="Things at this place that you may read.")
+    events = relation_field(EventRef, RELATIONS["place", "events"],
+                            description="Events that happened here that you may read, newest first.")
+    organisations = relation_field(OrganisationRef, RELATIONS["place", "organisations"],
+                                   description="Organisations at this address that you may read.")

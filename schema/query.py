@@ -8,11 +8,10 @@ from strawberry.types import Info
 
 from gridhub.resolvers import search as search_resolver
 from gridhub.resolvers.errors import BadInput, NotFound
-from gridhub.resolvers.pagination import clamp_first
 from gridhub.resolvers.query import rows
 
 from .args import arg
-from .connection import connection_field
+from .connection import After, Connection, First, as_connection, connection_field, page_size
 from .event import Event, EventFilter
 from .ids import NODE_KINDS, decode_id
 from .organisation import Organisation, OrganisationFilter
@@ -73,11 +72,12 @@ class Query:
     async def departments(self, info: Info) -> list[Department]:
         return await rows(info.context.scope, "department").order_by("code")
 
-    @strawberry.field(description="Case-insensitive match on names, titles, codes and addresses.")
+    @strawberry.field(description="Case-insensitive match on names, titles, codes and addresses, among the "
+                                  "rows you may read: persons first, then places, events, things and "
+                                  "organisations, each kind by creation order.")
     async def search(self, info: Info, text: arg(str, "The text to look for."),
                      kinds: arg(Optional[list[SearchKind]], "Look only among these kinds; all if omitted.") = None,
-                     first: arg(int, "At most this many results (up to the maximum page size).") = 20
-                     ) -> list[SearchResult]:
-        size = clamp_first(first, 20, info.context.settings.max_page_size)
+                     first: First = None, after: After = None) -> Connection[SearchResult]:
         names = [k.value for k in kinds] if kinds else None
-        return await search_resolver.search(info.context.scope, text, names, size)
+        page = await search_resolver.search(info.context.scope, text, names, page_size(info, first), after)
+        return as_connection(page, after)

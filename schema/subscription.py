@@ -60,25 +60,35 @@ class EventSubscription:
             yield change
 
 
-class SubscriptionsOnlyOverWebSocket(SchemaExtension):
-    """A WebSocket's context lives as long as the connection: right for a subscription, which
-    takes the current scope and fresh loaders at each change, wrong for a query or mutation,
-    which would run under the scope of sign-in and read rows cached since. Those go over HTTP,
-    and subscriptions only over WebSocket (a client that sends one over HTTP is told so)."""
+class OperationsOverWebSocket(SchemaExtension):
+    """A WebSocket's context lives as long as the connection; each operation sent over it
+    (query, mutation or subscription) runs instead under a context of its own, made as an
+    HTTP request's is (`GridhubGraphQL.operation_context`): the token verified again (a user
+    disabled since is UNAUTHENTICATED), the scope of the policy version in force, new loaders
+    and audit, the rate limit counted. The connection's context carries `renew` for that.
+    Subscriptions run only over WebSocket (a client that sends one over HTTP is told so).
+    First among the extensions: the others read the context this one puts in place."""
 
-    def on_execute(self):
-        context = self.execution_context
-        over_websocket = isinstance(getattr(context.context, "request", None), WebSocket)
-        subscription = context.operation_type is OperationType.SUBSCRIPTION
-        if over_websocket and not subscription:
-            context.result = refusal("over WebSocket only subscriptions run: send queries and mutations over HTTP")
-        elif subscription and not over_websocket:  # over HTTP it would run as a query and fail
-            context.result = refusal("subscriptions run over WebSocket (graphql-transport-ws at /graphql)")
+    async def on_operation(self):
+        execution = self.execution_context
+        renew = getattr(execution.context, "renew", None)
+        self.refused = None
+        if renew is not None:
+            execution.context, self.refused = await renew(execution.query, execution.operation_name)
         yield
 
 
-def refusal(message: str) -> ExecutionResult:
-    return ExecutionResult(None, [GraphQLError(message, extensions={"code": "BAD_REQUEST"})])
+    def on_execute(self):
+        execution = self.execution_context
+        over_websocket = isinstance(getattr(execution.context, "request", None), WebSocket)
+        if self.refused is not None:
+            execution.result = ExecutionResult(None, [self.refused])
+        elif execution.operation_type is OperationType.SUBSCRIPTION and not over_websocket:
+            # over HTTP it would run as a query and fail
+            execution.result = ExecutionResult(None, [GraphQLError(
+                "subscriptions run over WebSocket (graphql-transport-ws at /graphql)",
+                extensions={"code": "BAD_REQUEST"})])
+        yield
 
 
 class GroupedSubscriptions(BaseGraphQLTransportWSHandler):

@@ -6,11 +6,13 @@ from strawberry.relay import NodeID
 from strawberry.types import Info
 
 from gridhub import models
+from gridhub.resolvers.relations import RELATIONS
 
 from .columns import column
+from .connection import relation_field
 from .enums import ThingKind, ThingStatus
 from .filters import RowFilter
-from .node import ModelNode, Versioned, load, load_linked
+from .node import ModelNode, Versioned, load
 from .refs import DepartmentRef, EventRef, OrganisationRef, PlaceRef, RegionRef
 
 
@@ -48,6 +50,5 @@ class Thing(ModelNode, Versioned):
     async def department(self: models.Thing, info: Info) -> Optional[DepartmentRef]:
         return await load(info, "department", self.department_id)
 
-    @strawberry.field(description="Events the thing is involved in.")
-    async def events(self: models.Thing, info: Info) -> list[EventRef]:
-        return await load_linked(info, "event_thing", "thing_id", "event_id", "event", self.id)
+    events = relation_field(EventRef, RELATIONS["thing", "events"],
+                            description="Events the thing is involved in that you may read, newest first.")

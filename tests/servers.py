@@ -94,6 +94,7 @@ class Server:
         """`args`: more of `gridhub serve`'s options (`--workers 2`); `command`: how to start
         `gridhub serve` (by default this checkout's, with this Python)."""
         self.name = name
+        self.env = env  # also for the CLI on the same database (`gridhub user …`)
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = log_dir / f"server-{name}.log"

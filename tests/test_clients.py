@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -81,14 +82,37 @@ def assert_own_grid_only(seen: dict, grids: dict) -> None:
     assert {change["action"] for change in seen["heard"]} == {"report"}
 
 
-def test_the_graphql_ws_client(hub, grids):
-    seen = run_node(hub, grids, JS / "graphql-ws.mjs")
+SOCKET_USER = "ws_client"
+
+
+@pytest.fixture
+def socket_user(hub, grids):
+    """A grid worker of the worker's grid of its own (created with the CLI on the hub's
+    database), whose grant and account the graphql-ws check takes away."""
+    cli = [sys.executable, "-m", "gridhub.app", "user"]
+    subprocess.run([*cli, "add", SOCKET_USER], input="socket-client-pass\n", text=True, cwd=ROOT, env=hub.env,
+                   check=True, capture_output=True)
+    admin = hub.login("admin")
+    hub.data(GRANT, admin, u=SOCKET_USER, g=grids["own"]["id"])
+    token = hub.data('mutation($u: String!) { login(username: $u, password: "socket-client-pass") { token } }',
+                     u=SOCKET_USER)["login"]["token"]
+    # and what the check needs to disable the account with the CLI, on the hub's database
+    database = {k: hub.env[k] for k in ("DATABASE_URL", "CACHE_URL", "DEMO_MODE", "JWT_SECRET")}
+    yield {"SOCKET_USER": SOCKET_USER, "SOCKET_TOKEN": token, "ADMIN_TOKEN": admin,
+           "PYTHON": sys.executable, "CHECKOUT": str(ROOT), **database}
+
+
+def test_the_graphql_ws_client(hub, grids, socket_user):
+    seen = run_node(hub, grids, JS / "graphql-ws.mjs", **socket_user)
     assert seen["errors"] == []
+    # its own reports, made with mutations over the socket, heard on it; the sibling grid's never
     assert_own_grid_only(seen, grids)
-    # queries and mutations go over HTTP: over the socket the answer says so
-    assert seen["query"] == {"seen": [{"data": None, "errors": [{
-        "message": "over WebSocket only subscriptions run: send queries and mutations over HTTP",
-        "extensions": {"code": "BAD_REQUEST"}}]}]}
+    assert seen["query"] == {"seen": [{"data": {"me": {"username": "worker"}}}]}
+    # the grant revoked over HTTP, then the account disabled: each on the next operation
+    assert seen["socket"]["granted"] > 0
+    assert seen["socket"]["revoked"] == 0
+    assert seen["socket"]["disabled"] == ["UNAUTHENTICATED"]
+    assert seen["socket"]["sockets"] == 1  # all three on the one connection
     assert seen["rejection"] == {"error": 4403}
 
 

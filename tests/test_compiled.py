@@ -34,22 +34,29 @@ Q1 = """query($grid: ID!) { persons(first: 50, filter: {region: $grid}) { nodes 
   name idNumber tags household { code members { name relationToHead } } residence { name address } } } }"""
 
 LISTS = """{ places(first: 6, orderBy: [{field: CODE, direction: DESC}]) { nodes { name
-    residents { name idNumber tags events { title occurredAt } }
-    households { code members { name phone } } things { code events { title place { name } } }
-    events { title status occurredAt persons { name idNumber } things { name owner { name } } }
-    organisations { name things { code } } } }
+    residents(first: 3) { totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+      edges { cursor node { name idNumber tags } } }
+    households { nodes { code members { name phone } } }
+    things { nodes { code events { nodes { title status } } } }
+    events(first: 4) { __typename totalCount pageInfo { hasNextPage endCursor }
+      nodes { title status occurredAt persons { name idNumber } things { name owner { name } } } }
+    organisations { nodes { name things { totalCount nodes { code } } } } } }
   regions(first: 4) { nodes { name children { name path children { code } } } }
-  events(first: 8) { nodes { title persons { name events { title } } things { name events { title } }
-    log { actor action fromStatus toStatus note at } } }
+  events(first: 8) { nodes { title persons { name events(first: 1) { pageInfo { hasNextPage } nodes { title } } }
+    things { name events { nodes { title } } } log { actor action fromStatus toStatus note at } } }
   persons(first: 12, orderBy: [{field: NAME}]) { nodes { name
-    residences { __typename startedOn endedOn note place { name } person { name } landlord { name idNumber } }
-    memberships { role startedOn endedOn organisation { name members { role } } person { name phone } } } } }"""
+    residences { totalCount edges { cursor node { __typename startedOn endedOn note place { name } person { name }
+      landlord { name idNumber } } } }
+    memberships { role startedOn endedOn organisation { name members(first: 2) { totalCount
+      pageInfo { hasNextPage } nodes { role } } } person { name phone } } } } }"""
 
 NOT_COMPILED = [
     "{ events(first: 3) { nodes { title log { action attachments } } } }",
     "{ events(first: 3) { nodes { title light } } }",
     "{ persons(first: 3) { nodes { ...P } } } fragment P on Person { name }",
     "{ departments { name } }",
+    # visits are gated per person on the key-tag grant: the resolvers serve them
+    "{ persons(first: 3, filter: {tags: [\"key\"]}) { nodes { name visits { nodes { title } } } } }",
     "{ persons(first: -1) { nodes { name } } }",
     "{ persons(first: 2, after: \"bad\") { nodes { name } } }",
 ]
@@ -150,8 +157,8 @@ async def test_compiled_lists_audit_what_they_reveal(settings, sign_in, count_sq
 async def test_lists_nested_too_deep_for_sqlite_fall_back_quietly(settings, gql, count_sql, caplog):
     """PostgreSQL compiles a list of persons with their tags inside a list inside a page;
     SQLite's parser overflows on it, so the resolvers answer (once tried, then remembered)."""
-    query = ("{ places(first: 5) { edges { cursor node { id events { id kind occurredAt "
-             "persons { idNumber updatedAt tags } things { version } } } } } }")
+    query = ("{ places(first: 5) { edges { cursor node { id events { nodes { id kind occurredAt "
+             "persons { idNumber updatedAt tags } things { version } } } } } } }")
     for _ in range(2):
         with count_sql() as compiled:
             answer, reference = await both_paths(settings, gql, query)
@@ -184,6 +191,48 @@ async def test_the_fallback_check_sees_a_compiled_statement(settings, gql, count
         with count_sql() as counter:
             (await gql.post("{ events(first: 3) { nodes { title log { action } } } }")).ok()
     assert len(compiled_statements(counter)) == 1, counter.statements
+
+
+async def test_relation_connections_compile(settings, gql, count_sql):
+    """The control of the visits above: a relation connection of the same shape is compiled."""
+    with read_path(settings, True):
+        with count_sql() as counter:
+            (await gql.post("{ persons(first: 3) { nodes { name events(first: 2) { nodes { title } } } } }")).ok()
+    assert len(compiled_statements(counter)) == 1, counter.statements
+
+
+NESTED_PAGES = """query($n: Int, $after: String) {
+  places(first: 6, filter: {kind: [BUILDING, HOUSE, RENTAL_HOUSE]}, orderBy: [{field: ID}]) { nodes { name
+    residents(first: $n, after: $after) { totalCount
+      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+      edges { cursor node { name idNumber residences(first: 1) { totalCount pageInfo { hasNextPage endCursor }
+                                                                 nodes { startedOn } } } } } } } }"""
+
+
+@pytest.mark.parametrize("role", ["county", "community", "worker"])
+async def test_relation_pages_on_both_paths(settings, sign_in, count_sql, role):
+    """Nested relation pages with page sizes and cursors as variables: the same bytes on both
+    paths, the compiled one in one statement."""
+    client = await sign_in(role)
+    with read_path(settings, False):
+        first = (await client.post(NESTED_PAGES, {"n": 2})).ok()["places"]["nodes"]
+    busy = [p for p in first if p["residents"]["pageInfo"]["hasNextPage"]]
+    assert busy, "some place has more than two residents"
+    after = busy[0]["residents"]["pageInfo"]["endCursor"]
+    for variables in ({"n": 2}, {"n": 0}, {"n": 2, "after": after}, {}, {"n": 500}):
+        with count_sql() as counter:
+            compiled, reference = await both_paths(settings, client, NESTED_PAGES, variables)
+        assert not reference.errors and data_text(compiled) == data_text(reference), variables
+        assert len(compiled_statements(counter)) == 1, variables
+    # the cursor continues that place's residents where its first page ended
+    with read_path(settings, True):
+        rest = (await client.post(NESTED_PAGES, {"n": 500, "after": after})).ok()["places"]["nodes"]
+        whole = (await client.post(NESTED_PAGES, {"n": 500})).ok()["places"]["nodes"]
+    index = first.index(busy[0])
+    names = [e["node"]["name"] for e in whole[index]["residents"]["edges"]]
+    assert [e["node"]["name"] for e in busy[0]["residents"]["edges"]] == names[:2]
+    assert [e["node"]["name"] for e in rest[index]["residents"]["edges"]] == names[2:]
+    assert whole[index]["residents"]["totalCount"] == len(names)
 
 
 async def test_pages_and_filters_with_variables(settings, sign_in, anchors):

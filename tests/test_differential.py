@@ -16,7 +16,7 @@ import random
 
 import pytest
 
-from gridhub.resolvers.sqlread.plan import TO_MANY, TO_ONE
+from gridhub.resolvers.sqlread.plan import PAGED, TO_MANY, TO_ONE
 
 from .filter_values import splitting_cases
 from .test_compiled import ROLES, read_path
@@ -53,17 +53,18 @@ RELATIONS = {
     "EventLogEntry": {},
 }
 LISTS = {
-    "Person": {"events": "Event", "residences": "Residence", "memberships": "Membership"},
+    "Person": {"memberships": "Membership"},
     "Household": {"members": "Person"},
+    "Event": {"persons": "Person", "things": "Thing", "log": "EventLogEntry"},
+    "Region": {"children": "Region"},
+}
+# relations that are connections (first, after): resolvers.relations
+PAGES = {
+    "Person": {"events": "Event", "residences": "Residence"},
     "Place": {"residents": "Person", "households": "Household", "things": "Thing", "events": "Event",
               "organisations": "Organisation"},
-    "Event": {"persons": "Person", "things": "Thing", "log": "EventLogEntry"},
     "Thing": {"events": "Event"},
     "Organisation": {"things": "Thing", "members": "Membership"},
-    "Region": {"children": "Region"},
-    "Residence": {},
-    "Membership": {},
-    "EventLogEntry": {},
 }
 ROOTS = {"persons": "Person", "households": "Household", "places": "Place", "events": "Event",
          "things": "Thing", "organisations": "Organisation", "regions": "Region"}
@@ -90,7 +91,7 @@ def camel(name: str) -> str:
 
 def compiled_relations() -> set[tuple[str, str]]:
     """(type, field) of every relation the compiled path reads (resolvers/sqlread/plan.py)."""
-    return {(TYPES[kind], camel(name)) for kind, name in [*TO_ONE, *TO_MANY]}
+    return {(TYPES[kind], camel(name)) for kind, name in [*TO_ONE, *TO_MANY, *PAGED]}
 
 
 class Coverage:
@@ -112,15 +113,22 @@ def node_selection(rng: random.Random, type_name: str, depth: int, seen: Coverag
                 seen.relations.add((type_name, name))
                 parts.append(f"{name} {{ {node_selection(rng, target, depth + 1, seen)} }}")
     if depth == 0:  # lists nested in lists exceed SQLite's parser stack (see schema/compiled.py)
-        for name, target in LISTS[type_name].items():
+        for name, target in LISTS.get(type_name, {}).items():
             if name in must or rng.random() < 0.3:
                 seen.relations.add((type_name, name))
                 inner = tuple(m.split(".", 1)[1] for m in must if m.startswith(name + "."))
                 parts.append(f"{name} {{ {node_selection(rng, target, depth + 1, seen, inner)} }}")
+        for name, target in PAGES.get(type_name, {}).items():
+            if name in must or rng.random() < 0.3:
+                seen.relations.add((type_name, name))
+                inner = tuple(m.split(".", 1)[1] for m in must if m.startswith(name + "."))
+                args = f"(first: {rng.choice([0, 1, 2, 3, 5])})" if rng.random() < 0.7 else ""
+                parts.append(f"{name}{args} {{ {connection_selection(rng, target, seen, inner, depth + 1)} }}")
     return " ".join(parts)
 
 
-def connection_selection(rng: random.Random, type_name: str, seen: Coverage, must: tuple[str, ...] = ()) -> str:
+def connection_selection(rng: random.Random, type_name: str, seen: Coverage, must: tuple[str, ...] = (),
+                         depth: int = 0) -> str:
     parts = []
     if rng.random() < 0.5:
         parts.append("totalCount")
@@ -129,12 +137,12 @@ def connection_selection(rng: random.Random, type_name: str, seen: Coverage, mus
                           rng.randint(1, 4))
         parts.append(f"pageInfo {{ {' '.join(info)} }}")
     if rng.random() < 0.6:
-        edge = [f"node {{ {node_selection(rng, type_name, 0, seen, must)} }}"]
+        edge = [f"node {{ {node_selection(rng, type_name, depth, seen, must)} }}"]
         if rng.random() < 0.6:
             edge.insert(0, "cursor")
         parts.append(f"edges {{ {' '.join(edge)} }}")
     else:
-        parts.append(f"nodes {{ {node_selection(rng, type_name, 0, seen, must)} }}")
+        parts.append(f"nodes {{ {node_selection(rng, type_name, depth, seen, must)} }}")
     if rng.random() < 0.1:
         parts.append("__typename")
     return " ".join(parts)
@@ -254,7 +262,7 @@ async def test_the_generated_queries_cover_the_schema(gql, filters):
         assert {o for t, o in seen.orders if t == type_name} == orders, (SEED, type_name)
     assert seen.relations == compiled_relations(), SEED
     # and the relations the test knows are those the schema has on each type
-    for type_name, relations in {**RELATIONS, **LISTS}.items():
+    for type_name, relations in {**RELATIONS, **LISTS, **PAGES}.items():
         fields = await schema_names(gql, "query($t: String!) { __type(name: $t) { fields { name } } }",
                                     type_name, "fields")
         assert set(relations) <= fields, type_name

@@ -158,9 +158,9 @@ async def test_relations_both_ways(gql):
     data = await gql.query("""{
       households(first: 3) { nodes { id code head { name } members { name household { code } } place { name } } }
       events(first: 20, filter: {status: [CLOSED]}) {
-        nodes { status place { name events { id } } persons { name events { id } } things { code events { id } }
-                log { action fromStatus toStatus at } region { tier } } }
-      organisations(first: 5) { nodes { name members { role person { name memberships { organisation { name } } } } } }
+        nodes { id status place { name events(first: 500) { nodes { id } } } persons { name events(first: 500) { nodes { id } } }
+                things { code events(first: 500) { nodes { id } } } log { action fromStatus toStatus at } region { tier } } }
+      organisations(first: 5) { nodes { name members { nodes { role person { name memberships { organisation { name } } } } } } }
     }""")
     for h in data["households"]["nodes"]:
         assert all(m["household"]["code"] == h["code"] for m in h["members"])
@@ -168,19 +168,24 @@ async def test_relations_both_ways(gql):
     for e in data["events"]["nodes"]:
         assert e["log"][-1]["toStatus"] == "CLOSED" and e["log"][0]["fromStatus"] is None
         assert e["region"]["tier"] in ("GRID", "MICRO_GRID")
+        # each way back: the event is among its place's, its persons' and its things' events
+        for holder in ([e["place"]] if e["place"] else []) + e["persons"] + e["things"]:
+            assert e["id"] in [x["id"] for x in holder["events"]["nodes"]]
     for o in data["organisations"]["nodes"]:
-        for m in o["members"]:
+        for m in o["members"]["nodes"]:
             assert o["name"] in [x["organisation"]["name"] for x in m["person"]["memberships"]]
 
 
 async def test_residence_things_and_events(gql):
-    data = await gql.query("""{ persons(first: 50) { nodes { residence { id residents { id } things { code }
-                                 events { title } } residences { startedOn endedOn place { id } } } } }""")
+    data = await gql.query("""{ persons(first: 50) { nodes { id residence { id residents(first: 500) { nodes { id } }
+                                 things { nodes { code } } events { nodes { title } } }
+                                 residences { nodes { startedOn endedOn place { id } } } } } }""")
     with_residence = [p for p in data["persons"]["nodes"] if p["residence"]]
     assert with_residence
     for p in with_residence:
-        current = [r for r in p["residences"] if r["endedOn"] is None]
+        current = [r for r in p["residences"]["nodes"] if r["endedOn"] is None]
         assert [r["place"]["id"] for r in current] in ([], [p["residence"]["id"]])
+        assert p["id"] in [r["id"] for r in p["residence"]["residents"]["nodes"]]
 
 
 async def test_region_tree(gql, anchors):
@@ -198,11 +203,40 @@ async def test_region_tree(gql, anchors):
 
 async def test_search_returns_a_union(gql):
     event = await models.Event.all().order_by("id").first()
-    data = await gql.query("""query($t: String!) { search(text: $t, first: 10) { __typename
-        ... on Event { title } ... on Person { name } ... on Place { name } } }""", t=event.title)
-    assert {"__typename": "Event", "title": event.title} in data["search"]
-    only = await gql.query('{ search(text: "社区", kinds: [PLACE, ORGANISATION], first: 30) { __typename } }')
-    assert only["search"] and {r["__typename"] for r in only["search"]} <= {"Place", "Organisation"}
+    data = await gql.query("""query($t: String!) { search(text: $t, first: 10) { nodes { __typename
+        ... on Event { title } ... on Person { name } ... on Place { name } } } }""", t=event.title)
+    assert {"__typename": "Event", "title": event.title} in data["search"]["nodes"]
+    only = await gql.query('{ search(text: "社区", kinds: [PLACE, ORGANISATION], first: 30) { nodes { __typename } } }')
+    assert only["search"]["nodes"] and {r["__typename"] for r in only["search"]["nodes"]} <= {"Place", "Organisation"}
+
+
+SEARCH_PAGE = """query($t: String!, $k: [SearchKind!], $first: Int, $after: String) {
+  search(text: $t, kinds: $k, first: $first, after: $after) { totalCount
+    pageInfo { hasNextPage hasPreviousPage endCursor }
+    edges { cursor node { __typename ... on Event { id } ... on Thing { id } ... on Organisation { id } } } } }"""
+
+
+async def test_search_pages_through_every_match_across_kinds(gql):
+    KINDS = ["ORGANISATION", "EVENT", "THING"]  # (the order of asking does not matter)
+    """Paged 7 at a time, the search yields each match once, kind after kind, and as many as
+    `totalCount` and one unpaged read of the same search say."""
+    whole = (await gql.query(SEARCH_PAGE, t="村", k=KINDS, first=500))["search"]
+    assert not whole["pageInfo"]["hasNextPage"] and whole["totalCount"] == len(whole["edges"]) > 7
+    kinds = [e["node"]["__typename"] for e in whole["edges"]]
+    assert kinds == sorted(kinds, key=["Event", "Thing", "Organisation"].index) and len(set(kinds)) == 3
+    seen, after, pages = [], None, 0
+    while True:
+        page = (await gql.query(SEARCH_PAGE, t="村", k=KINDS, first=7, after=after))["search"]
+        pages += 1
+        assert page["totalCount"] == whole["totalCount"] and len(page["edges"]) <= 7
+        assert page["pageInfo"]["hasPreviousPage"] is (after is not None)
+        seen += [e["node"]["id"] for e in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+        assert after == page["edges"][-1]["cursor"]
+    assert seen == [e["node"]["id"] for e in whole["edges"]] and pages > 1
+    assert (await gql.post(SEARCH_PAGE, {"t": "村", "after": "bm9wZQ=="})).codes == ["BAD_USER_INPUT"]
 
 
 async def test_departments(gql):

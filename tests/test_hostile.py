@@ -563,8 +563,8 @@ async def test_text_filters_and_search_match_literally(realm, needle):
                                t=needle)
     assert sorted(n["name"] for n in found["persons"]["nodes"]) == expected
     searched = await client.query('query($t: String!) { search(text: $t, kinds: [PERSON], first: 500) '
-                                  '{ ... on Person { name } } }', t=needle)
-    assert sorted(n["name"] for n in searched["search"]) == expected
+                                  '{ nodes { ... on Person { name } } } }', t=needle)
+    assert sorted(n["name"] for n in searched["search"]["nodes"]) == expected
     # the other kinds too, through search's own columns
     for kind, model, columns in (("PLACE", models.Place, ("name", "address", "code")),
                                  ("THING", models.Thing, ("name", "code")),
@@ -572,8 +572,8 @@ async def test_text_filters_and_search_match_literally(realm, needle):
         rows = await model.filter(region_path__startswith=realm["grid"].region_path, deleted_at=None)
         want = sorted(r.id for r in rows if matches(needle, *(getattr(r, c) for c in columns)))
         got = await client.query(f'query($t: String!) {{ search(text: $t, kinds: [{kind}], first: 500) '
-                                 f'{{ ... on Node {{ id }} }} }}', t=needle)
-        assert sorted(int(base64.b64decode(n["id"]).decode().split(":")[1]) for n in got["search"]) == want
+                                 f'{{ nodes {{ ... on Node {{ id }} }} }} }}', t=needle)
+        assert sorted(int(base64.b64decode(n["id"]).decode().split(":")[1]) for n in got["search"]["nodes"]) == want
     assert await models.Person.all().count() > 0  # and the table is still there
 
 

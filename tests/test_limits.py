@@ -39,9 +39,12 @@ def cost(query: str, variables: dict | None = None, *, default_page: int = 20, m
     # above the maximum counts as the maximum (the resolver refuses it as BAD_USER_INPUT)
     ("{ persons(first: 100000) { nodes { name } } }", None, 500),
     ('{ nodes(ids: ["a", "b", "c"]) { id } }', None, 3),
-    ("{ search(text: \"x\") { __typename } }", None, 20),
+    ("{ search(text: \"x\") { nodes { __typename } } }", None, 20),
+    # a relation that is a connection is a page of its own (the default page without `first`)
+    ("{ persons(first: 4) { nodes { name events(first: 3) { totalCount nodes { title } } } } }", None, 4 * (1 + 1 + 3)),
     # a fragment counts where it is spread, with the page size it is spread under
-    ("{ persons(first: 4) { nodes { ...P } } } fragment P on Person { name events { title } }", None, 8),
+    ("{ persons(first: 4) { nodes { ...P } } } fragment P on Person { name events { nodes { title } } }", None,
+     4 * (1 + 20)),
 ])
 def test_cost_of_a_document(query, variables, expected):
     assert cost(query, variables) == expected
@@ -93,7 +96,7 @@ async def test_asking_for_more_than_the_page_maximum_is_bad_input(gql):
     refused = await gql.post("{ persons(first: 501) { totalCount } }")
     assert refused.codes == ["BAD_USER_INPUT"]
     assert refused.errors[0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "first", "maximum": 500}
-    assert (await gql.post('{ search(text: "张", first: 501) { __typename } }')).codes == ["BAD_USER_INPUT"]
+    assert (await gql.post('{ search(text: "张", first: 501) { nodes { __typename } } }')).codes == ["BAD_USER_INPUT"]
     assert (await gql.post("{ persons(first: -1) { totalCount } }")).codes == ["BAD_USER_INPUT"]
 
 

@@ -153,9 +153,9 @@ async def test_residence_moves_keep_history(worker, anchors):
         endedOn } }""", person=person["id"])
     assert out["endResidence"]["endedOn"] == "2026-10-01"
     history = await worker.query("""query($id: ID!) { node(id: $id) { ... on Person { residence { id }
-        residences { startedOn endedOn place { id } } } } }""", id=person["id"])
+        residences { nodes { startedOn endedOn place { id } } } } } }""", id=person["id"])
     assert history["node"]["residence"] is None
-    assert [(r["startedOn"], r["endedOn"], r["place"]["id"]) for r in history["node"]["residences"]] == [
+    assert [(r["startedOn"], r["endedOn"], r["place"]["id"]) for r in history["node"]["residences"]["nodes"]] == [
         ("2026-06-01", "2026-10-01", places[1]["id"]), ("2026-01-10", "2026-06-01", places[0]["id"])]
     nothing = await worker.post("""mutation($person: ID!) { endResidence(person: $person, endedOn: "2026-10-02") {
         endedOn } }""", {"person": person["id"]})

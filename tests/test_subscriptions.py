@@ -247,8 +247,9 @@ async def test_signing_in_over_the_socket(ws_url, tokens, gql, anchors):
     ws = await open_socket(ws_url, {"token": tokens["worker"]})
     assert (await answer(ws))["type"] == "connection_ack"
     await subscribe(ws, "{ me { username } }")
-    # queries go over HTTP, where each one gets a fresh context
-    assert error_codes(await answer(ws)) == ["BAD_REQUEST"]
+    message = await answer(ws)
+    assert message == {"id": "1", "type": "next", "payload": {"data": {"me": {"username": "worker"}}}}
+    assert await answer(ws) == {"id": "1", "type": "complete"}
     await ws.close()
 
     # a token that is not valid refuses the connection itself
@@ -267,6 +268,103 @@ async def test_signing_in_over_the_socket(ws_url, tokens, gql, anchors):
     ws = await signed_in_socket(ws_url, tokens["worker"])
     await subscribe(ws, region=await region_of(gql, anchors["town2"]))
     assert error_codes(await answer(ws)) == ["BAD_USER_INPUT"]
+    await ws.close()
+
+
+async def operation(ws: ClientConnection, query: str, op: str, **variables) -> dict:
+    """Run one query or mutation over the socket: its one `next` payload (then `complete`)."""
+    await ws.send(json.dumps({"id": op, "type": "subscribe", "payload": {"query": query, "variables": variables}}))
+    result = await answer(ws)
+    assert result["id"] == op and result["type"] == "next", result
+    assert await answer(ws) == {"id": op, "type": "complete"}
+    return result["payload"]
+
+
+SOCKET_USER = "ws_operations"
+IN_GRID = """query($p: String) { me { username }
+  persons(first: 3, filter: {regionPath: $p}) { totalCount nodes { id idNumber } } }"""
+
+
+@pytest.fixture
+async def socket_user(app, sign_in, gql, anchors):
+    """A user of its own, grid worker of the anchor grid, signed in (over HTTP)."""
+    from gridhub.resolvers import users
+    from .client import GraphQLClient
+
+    await users.create_user("test", SOCKET_USER, "socket-operations-pass")
+    admin = await sign_in("admin")
+    grid = await region_of(gql, anchors["grid"])
+    await admin.query(GRANT, u=SOCKET_USER, g=grid)
+    token = (await GraphQLClient(admin.http).query(
+        'mutation($u: String!) { login(username: $u, password: "socket-operations-pass") { token } }',
+        u=SOCKET_USER))["login"]["token"]
+    try:
+        yield {"token": token, "admin": admin, "grid": grid}
+    finally:
+        await admin.post(REVOKE, {"u": SOCKET_USER, "g": grid})
+        await models.User.filter(username=SOCKET_USER).delete()
+
+
+async def test_queries_and_mutations_over_the_socket_run_as_over_http(ws_url, socket_user, anchors):
+    """Each operation over one socket gets a context of its own, as an HTTP request does: it
+    reads the scope of the policy in force and audits what it reveals; a grant revoked, or
+    the user disabled, takes effect on the next operation over the same socket."""
+    from .audit import audit_mark, entries_since, revealed_since
+
+    ws = await signed_in_socket(ws_url, socket_user["token"])
+    mark = await audit_mark()
+    first = await operation(ws, IN_GRID, "q1", p=anchors["grid"])
+    assert first["data"]["me"] == {"username": SOCKET_USER}
+    in_grid = first["data"]["persons"]
+    assert in_grid["totalCount"] > 0 and all("*" not in p["idNumber"] for p in in_grid["nodes"])
+    # the identity numbers shown, audited as over HTTP
+    shown = {row_id(p["id"]) for p in in_grid["nodes"]}
+    assert await revealed_since(SOCKET_USER, mark, "id_number") == shown
+
+    # a mutation over the socket: written, audited under the user, heard by nobody's scope but its own
+    grid = socket_user["grid"]
+    reported = await operation(ws, REPORT, "m1", input=event_input("套接字上报", grid))
+    event_id = row_id(reported["data"]["reportEvent"]["id"])
+    assert (await models.Event.get(id=event_id)).reporter_name
+    assert [e.object_id for e in await entries_since(SOCKET_USER, mark, "report")] == [str(event_id)]
+    await models.Event.filter(id=event_id).update(deleted_at=datetime.now(timezone.utc))
+
+    # the grant revoked (over HTTP, by the admin): the next operation on the same socket reads nothing
+    await socket_user["admin"].query(REVOKE, u=SOCKET_USER, g=grid)
+    after = await operation(ws, IN_GRID, "q2", p=anchors["grid"])
+    assert after["data"]["persons"] == {"totalCount": 0, "nodes": []}
+    refused = await operation(ws, REPORT, "m2", input=event_input("撤权后上报", grid))
+    assert [e["extensions"]["code"] for e in refused["errors"]] == ["FORBIDDEN"]
+
+    # the user disabled: the next operation is not signed in
+    await socket_user["admin"].query(GRANT, u=SOCKET_USER, g=grid)
+    assert (await operation(ws, IN_GRID, "q3", p=anchors["grid"]))["data"]["persons"]["totalCount"] > 0
+    await models.User.filter(username=SOCKET_USER).update(is_active=False)
+    gone = await operation(ws, IN_GRID, "q4", p=anchors["grid"])
+    assert gone["data"] is None and {e["extensions"]["code"] for e in gone["errors"]} == {"UNAUTHENTICATED"}
+    await ws.close()
+
+
+async def test_operations_over_the_socket_spend_the_rate_limit(ws_url, tokens, monkeypatch):
+    """Each operation over a socket counts against its user's limit, as each HTTP request does."""
+    from gridhub.resolvers.rate_limit import SlidingWindow
+
+    hits = []
+    real = SlidingWindow.hit
+
+    async def counted(self, key):
+        hits.append(key)
+        verdict = await real(self, key)
+        return verdict if len(hits) < 3 else type(verdict)(False, 7)
+
+    monkeypatch.setattr(SlidingWindow, "hit", counted)
+    ws = await signed_in_socket(ws_url, tokens["worker"])
+    for op in ("r1", "r2"):
+        assert (await operation(ws, "{ me { username } }", op))["data"] == {"me": {"username": "worker"}}
+    refused = await operation(ws, "{ me { username } }", "r3")
+    assert refused["data"] is None and refused["errors"][0]["extensions"] == {
+        "code": "RATE_LIMITED", "retryAfter": 7}
+    assert len(hits) == 3 and len(set(hits)) == 1 and hits[0].startswith("user:")
     await ws.close()
 
 

@@ -54,6 +54,15 @@ class Sql:
         return (f"json((SELECT json_group_array(json(gh_v)) FROM (SELECT {value} AS gh_v {source} "
                 f"ORDER BY {order})))")
 
+    def agg_limited(self, value: str, order: str, source: str, limit: int) -> str:
+        """As `agg`, over the first `limit` rows of `source` in `order`. Written flat (no
+        `IN (subquery)`): SQLite's parser takes only so many nested levels."""
+        if self.pg:
+            return (f"(SELECT COALESCE(json_agg(gh_v ORDER BY gh_n), '[]'::json) FROM (SELECT {value} AS gh_v, "
+                    f"ROW_NUMBER() OVER (ORDER BY {order}) AS gh_n {source} ORDER BY {order} LIMIT {limit}) gh_l)")
+        return (f"json((SELECT json_group_array(json(gh_v)) FROM (SELECT {value} AS gh_v {source} "
+                f"ORDER BY {order} LIMIT {limit})))")
+
     def agg_text(self, value: str, order: str, source: str) -> str:
         """As `agg`, for a text value (tags) rather than a JSON one."""
         if self.pg:

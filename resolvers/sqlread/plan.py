@@ -1,7 +1,8 @@
 """From a validated GraphQL operation to a plan of what to read, or `Unsupported`.
 
-A plan names only columns, masked fields, tags, to-one relations and to-many lists (of
-nodes, and of sub-rows such as `log`) of the kinds; anything else (subtree connections,
+A plan names only columns, masked fields, tags, to-one relations, to-many lists (of
+nodes, and of sub-rows such as `log`) and the relation connections of resolvers.relations
+(`first`, `after`) of the kinds; anything else (subtree connections, visits,
 computed fields such as `light`, floats and JSON whose text the database would write
 differently, fragments, directives) is refused, and the resolver path answers the whole
 operation instead."""
@@ -19,6 +20,7 @@ from graphql import (
 from gridhub.policies.sensitivity import governing
 
 from ..kinds import kind_of
+from ..relations import RELATIONS, Via
 
 
 class Unsupported(Exception):
@@ -53,23 +55,15 @@ TO_ONE = {
 # `Loaders.linked` (link rows in id order, then their visible targets)
 TO_MANY = {
     ("household", "members"): ("by", "person", "household_id"),
-    ("place", "residents"): ("by", "person", "residence_id"),
-    ("place", "households"): ("by", "household", "place_id"),
-    ("place", "things"): ("by", "thing", "place_id"),
-    ("place", "events"): ("by", "event", "place_id"),
-    ("place", "organisations"): ("by", "organisation", "place_id"),
-    ("organisation", "things"): ("by", "thing", "owner_id"),
     ("region", "children"): ("by", "region", "parent_id"),
     ("event", "persons"): ("link", "event_person", "event_id", "person_id", "person"),
     ("event", "things"): ("link", "event_thing", "event_id", "thing_id", "thing"),
-    ("thing", "events"): ("link", "event_thing", "thing_id", "event_id", "event"),
-    ("person", "events"): ("link", "event_person", "person_id", "event_id", "event"),
     # sub-rows (not Nodes), read unscoped through their visible parent
     ("event", "log"): ("by", "event_log", "event_id"),
-    ("person", "residences"): ("by", "residence", "person_id"),
     ("person", "memberships"): ("by", "membership", "person_id"),
-    ("organisation", "members"): ("by", "membership", "organisation_id"),
 }
+# to-many relations that are connections (first, after): resolvers.relations
+PAGED = RELATIONS
 SUB_ROW_KINDS = {"event_log", "residence", "membership"}
 
 # fields with a resolver that still read one column as it is
@@ -126,6 +120,19 @@ class ListRel:
 
 
 @dataclass
+class PageRel:
+    """A nested connection of a relation (resolvers.relations), `slot` its place among its
+    root's nested connections, whose `first` and `after` are read per request (they may be
+    variables): `field_def` and `node` to read them with."""
+
+    via: Via
+    sel: "ConnectionSel"
+    slot: int
+    field_def: Any
+    node: FieldNode
+
+
+@dataclass
 class NodeSel:
     kind: str
     type_name: str
@@ -148,6 +155,7 @@ class RootField:
     field_def: Any
     node: FieldNode
     selection: ConnectionSel
+    nested: list[PageRel] = field(default_factory=list)
 
 
 @dataclass
@@ -168,7 +176,9 @@ def plan_operation(schema, document, operation_name: str | None) -> Plan:
         if kind is None:
             raise Unsupported(f"root field {node.name.value}")
         field_def = query_type.fields[node.name.value]
-        roots.append(RootField(key, kind, field_def, node, _connection(_unwrap(field_def.type), node)))
+        nested: list[PageRel] = []
+        roots.append(RootField(key, kind, field_def, node, _connection(_unwrap(field_def.type), node, 0, nested),
+                               nested))
     if not roots:
         raise Unsupported("nothing selected")
     return Plan(roots, tuple(operation.variable_definitions or ()))
@@ -208,7 +218,9 @@ def _unwrap(gtype):
     return gtype.of_type if isinstance(gtype, GraphQLNonNull) else gtype
 
 
-def _connection(conn_type: GraphQLObjectType, node: FieldNode) -> ConnectionSel:
+def _connection(conn_type: GraphQLObjectType, node: FieldNode, depth: int, nested: list[PageRel],
+                sub_kind: str | None = None) -> ConnectionSel:
+    """`depth`: of the connection's nodes; `nested` collects the connections below."""
     sel = ConnectionSel()
     for key, f in _fields(node.selection_set):
         name = f.name.value
@@ -233,17 +245,18 @@ def _connection(conn_type: GraphQLObjectType, node: FieldNode) -> ConnectionSel:
                 elif e.name.value == "cursor":
                     parts.append((k, "cursor"))
                 else:  # node
-                    parts.append((k, _node(_unwrap(edge_type.fields["node"].type), e, 0)))
+                    parts.append((k, _node(_unwrap(edge_type.fields["node"].type), e, depth, nested, sub_kind)))
             sel.entries.append((key, ("edges", parts)))
         elif name == "nodes":
             node_type = _unwrap(_unwrap(conn_type.fields["nodes"].type).of_type)
-            sel.entries.append((key, ("nodes", _node(node_type, f, 0))))
+            sel.entries.append((key, ("nodes", _node(node_type, f, depth, nested, sub_kind))))
         else:
             raise Unsupported(f"connection field {name}")
     return sel
 
 
-def _node(gtype: GraphQLObjectType, node: FieldNode, depth: int, sub_kind: str | None = None) -> NodeSel:
+def _node(gtype: GraphQLObjectType, node: FieldNode, depth: int, nested: list[PageRel],
+          sub_kind: str | None = None) -> NodeSel:
     """`sub_kind`: the kind of a sub-row type (Residence, Membership, EventLogEntry), which
     has no `row_kind` of its own."""
     if node.arguments:
@@ -256,8 +269,6 @@ def _node(gtype: GraphQLObjectType, node: FieldNode, depth: int, sub_kind: str |
     sel = NodeSel(kind, gtype.name)
     for key, f in _fields(node.selection_set):
         name = f.name.value
-        if f.arguments:
-            raise Unsupported("field arguments")
         if name == "__typename":
             sel.entries.append((key, Typename(gtype.name)))
             continue
@@ -267,6 +278,20 @@ def _node(gtype: GraphQLObjectType, node: FieldNode, depth: int, sub_kind: str |
         gfield = gtype.fields[name]
         python_name = gfield.extensions["strawberry-definition"].python_name
         has_resolver = gfield.extensions["strawberry-definition"].base_resolver is not None
+        if (kind, python_name) in PAGED:
+            if depth >= MAX_DEPTH:
+                raise Unsupported("relations nested too deep")
+            if any(a.name.value not in ("first", "after") for a in f.arguments or ()):
+                raise Unsupported("connection arguments")
+            via = PAGED[(kind, python_name)]
+            rel = PageRel(via, ConnectionSel(), len(nested), gfield, f)
+            nested.append(rel)
+            target_sub = via.target if not kind_of(via.target).scoped else None
+            rel.sel = _connection(_unwrap(gfield.type), f, depth + 1, nested, target_sub)
+            sel.entries.append((key, rel))
+            continue
+        if f.arguments:
+            raise Unsupported("field arguments")
         if (kind, python_name) == ("person", "tags"):
             sel.entries.append((key, Tags()))
         elif governing(kind, python_name) and python_name in model_fields:
@@ -275,14 +300,14 @@ def _node(gtype: GraphQLObjectType, node: FieldNode, depth: int, sub_kind: str |
             if depth >= MAX_DEPTH:
                 raise Unsupported("relations nested too deep")
             target = _unwrap(gfield.type)
-            sel.entries.append((key, Relation(TO_ONE[(kind, python_name)], _node(target, f, depth + 1))))
+            sel.entries.append((key, Relation(TO_ONE[(kind, python_name)], _node(target, f, depth + 1, nested))))
         elif (kind, python_name) in TO_MANY:
             if depth >= MAX_DEPTH:
                 raise Unsupported("relations nested too deep")
             how = TO_MANY[(kind, python_name)]
             target = _unwrap(_unwrap(gfield.type).of_type)
             sub_kind = how[1] if how[1] in SUB_ROW_KINDS else None
-            sel.entries.append((key, ListRel(how, _node(target, f, depth + 1, sub_kind))))
+            sel.entries.append((key, ListRel(how, _node(target, f, depth + 1, nested, sub_kind))))
         elif (kind, python_name) in COMPUTED_COLUMNS:
             sel.entries.append((key, Column(*COMPUTED_COLUMNS[(kind, python_name)])))
         elif (kind, python_name) in RENAMED_COLUMNS:

@@ -20,7 +20,7 @@ from ..kinds import kind_of
 from ..query import visible
 from .dialect import Sql, quote
 from .plan import (
-    Column, ConnectionSel, GlobalId, ListRel, Masked, NodeSel, Relation, RootField, Tags, Typename,
+    Column, ConnectionSel, GlobalId, ListRel, Masked, NodeSel, PageRel, Relation, RootField, Tags, Typename,
 )
 
 
@@ -34,8 +34,9 @@ class Frag:
 
 
 class Renderer:
-    def __init__(self, d: Sql, scope: Scope):
+    def __init__(self, d: Sql, scope: Scope, nested: list | None = None):
         self.d, self.scope = d, scope
+        self.nested = nested or []  # run.NestedRequest by PageRel slot
         self.params: list = []
         self._aliases = itertools.count(1)
 
@@ -82,7 +83,89 @@ class Renderer:
             return d.embed(f"(SELECT {body} FROM {table} {r} WHERE {r}.id = {a}.{e.fk} AND {where})")
         if isinstance(e, ListRel):
             return self.to_many(e, a)
+        if isinstance(e, PageRel):
+            return self.page(e, a)
         raise TypeError(e)
+
+    # -- a relation connection (resolvers.relations) of the row `a` ----------------------
+    def page_source(self, rel: PageRel, a: str, x: str, with_after: bool) -> str:
+        """FROM … WHERE … of the relation's rows of `a` (alias `x`) as
+        `pagination.fetch_relation_pages` reads them, after the cursor if `with_after`."""
+        via, request = rel.via, self.nested[rel.slot]
+        table = kind_of(via.target).model._meta.db_table
+        if via.link is None:
+            head = f"FROM {table} {x} WHERE {x}.{via.column} = {a}.id"
+        else:
+            l = self.alias("l")
+            link_table = kind_of(via.link).model._meta.db_table
+            head = (f"FROM {link_table} {l} JOIN {table} {x} ON {x}.id = {l}.{via.to_column} "
+                    f"WHERE {l}.{via.column} = {a}.id AND {self.pred(visible(self.scope, via.link), l)}")
+        text = f"{head} AND {self.pred(via.target_where(self.scope), x)}"
+        if with_after and request.after is not None:
+            text += f" AND {self.pred(request.after, x)}"
+        return text
+
+    def page_ids(self, rel: PageRel, a: str) -> str:
+        """The ids of the page's rows of `a`, for `IN`."""
+        x = self.alias("x")
+        request = self.nested[rel.slot]
+        return (f"SELECT {x}.id {self.page_source(rel, a, x, True)} ORDER BY {_ordering(request.order, x)} "
+                f"LIMIT {request.first}")
+
+    def page(self, rel: PageRel, a: str) -> str:
+        d, request = self.d, self.nested[rel.slot]
+        target = rel.via.target
+        first = request.first
+        pairs = []
+        for key, part in rel.sel.entries:
+            if isinstance(part, Typename):
+                pairs.append((key, d.text(part.name)))
+            elif part == "totalCount":
+                x = self.alias("x")
+                pairs.append((key, f"(SELECT COUNT(*) {self.page_source(rel, a, x, False)})"))
+            elif part[0] == "pageInfo":
+                info = []
+                for k, name in part[1]:
+                    if isinstance(name, Typename):
+                        info.append((k, d.text(name.name)))
+                    elif name == "hasNextPage":
+                        x = self.alias("x")
+                        # pagination.fetch_relation_pages reads nothing for first=0
+                        info.append((k, d.true(False) if not first else d.boolean(
+                            f"EXISTS (SELECT 1 {self.page_source(rel, a, x, True)} "
+                            f"ORDER BY {_ordering(request.order, x)} LIMIT 1 OFFSET {first})")))
+                    elif name == "hasPreviousPage":
+                        info.append((k, d.true(request.after is not None)))
+                    elif name in ("startCursor", "endCursor"):
+                        x, p = self.alias("x"), self.alias("p")
+                        cursor = cursor_expression(d, target, request.order, p)
+                        reverse = name == "endCursor"
+                        info.append((k, f"(SELECT {cursor} FROM (SELECT {x}.* "
+                                        f"{self.page_source(rel, a, x, True)} ORDER BY "
+                                        f"{_ordering(request.order, x)} LIMIT {first}) {p} ORDER BY "
+                                        f"{_ordering(request.order, p, reverse)} LIMIT 1)"))
+                    else:
+                        raise TypeError(name)
+                pairs.append((key, d.obj(info)))
+            elif part[0] == "edges":
+                p = self.alias("p")
+                edge = []
+                for k, e in part[1]:
+                    if isinstance(e, Typename):
+                        edge.append((k, d.text(e.name)))
+                    elif e == "cursor":
+                        edge.append((k, cursor_expression(d, target, request.order, p)))
+                    else:
+                        edge.append((k, self.node(e, p)))
+                value = d.obj(edge)  # rendered before its source: its params come first
+                pairs.append((key, d.agg_limited(value, _ordering(request.order, p),
+                                                 self.page_source(rel, a, p, True), first)))
+            elif part[0] == "nodes":
+                p = self.alias("p")
+                value = self.node(part[1], p)
+                pairs.append((key, d.agg_limited(value, _ordering(request.order, p),
+                                                 self.page_source(rel, a, p, True), first)))
+        return d.obj(pairs)
 
     def to_many(self, e: ListRel, a: str) -> str:
         """A correlated JSON array of the list's nodes, as `Loaders.rows_by` (visible targets
@@ -156,6 +239,11 @@ class Renderer:
                     step = ("link", table, r, a, (kind_of(link_kind).model._meta.db_table, self.alias("l"),
                                                   link_kind, from_column, to_column), e.node.kind)
                 self.revealed(e.node, path + (step,), r, out, first)
+            elif isinstance(e, PageRel):
+                for node in _page_nodes(e.sel):
+                    r = self.alias("r")
+                    table = kind_of(e.via.target).model._meta.db_table
+                    self.revealed(node, path + (("page", table, r, a, e, node.kind),), r, out, first)
 
     def _revealed_row(self, kind: str, field_name: str, path: tuple, a: str, cond, first: int) -> str:
         """Rendered in text order (joins, then the condition) so the parameters line up."""
@@ -168,6 +256,8 @@ class Renderer:
     def _join(self, step: tuple) -> str:
         """One relation step of an audit path as a JOIN, predicates in text order."""
         how, table, r, parent, via, k = step
+        if how == "page":
+            return f" JOIN {table} {r} ON {r}.id IN ({self.page_ids(via, parent)})"
         if how == "one":
             return f" JOIN {table} {r} ON {r}.id = {parent}.{via} AND {self.pred(visible(self.scope, k), r)}"
         if how == "by":
@@ -176,6 +266,21 @@ class Renderer:
         link = (f" JOIN {link_table} {l} ON {l}.{from_column} = {parent}.id AND "
                 f"{self.pred(visible(self.scope, link_kind), l)}")
         return link + f" JOIN {table} {r} ON {r}.id = {l}.{to_column} AND {self.pred(visible(self.scope, k), r)}"
+
+
+def _ordering(order, alias: str, reverse: bool = False) -> str:
+    return ", ".join(f"{alias}.{c} {'DESC' if desc != reverse else 'ASC'}" for c, desc in order)
+
+
+def _page_nodes(sel: ConnectionSel) -> list[NodeSel]:
+    """The node selections of a connection, under `nodes` and under `edges`."""
+    found = []
+    for _, part in sel.entries:
+        if isinstance(part, tuple) and part[0] == "nodes":
+            found.append(part[1])
+        elif isinstance(part, tuple) and part[0] == "edges":
+            found.extend(e for _, e in part[1] if isinstance(e, NodeSel))
+    return found
 
 
 def cursor_expression(d: Sql, kind_name: str, order, a: str) -> str:
@@ -198,7 +303,7 @@ def cursor_expression(d: Sql, kind_name: str, order, a: str) -> str:
 
 
 def render_root(d: Sql, scope: Scope, root: RootField, page_where: Pred, count_where: Pred, order,
-                first: int, has_previous: bool) -> Frag:
+                first: int, has_previous: bool, nested: list | None = None) -> Frag:
     """The statement of one root connection: a CTE of the page (first + 1 rows, to tell
     whether there is a next one), then the connection's JSON and the audit list."""
     kind = kind_of(root.kind)
@@ -211,16 +316,11 @@ def render_root(d: Sql, scope: Scope, root: RootField, page_where: Pred, count_w
     cte = (f"WITH gh_page AS (SELECT t0.*, ROW_NUMBER() OVER (ORDER BY {ordering}) AS gh_rn "
            f"FROM {table} t0 WHERE {page_sql} ORDER BY {ordering} LIMIT {limit}) ")
 
-    body = Renderer(d, scope)
+    body = Renderer(d, scope, nested)
     data = connection_json(body, root, root.selection, table, count_where, order, first, has_previous)
     audit_parts: list[str] = []
-    for _, part in root.selection.entries:
-        if isinstance(part, tuple) and part[0] == "nodes":
-            body.revealed(part[1], (), "t0", audit_parts, first)
-        elif isinstance(part, tuple) and part[0] == "edges":
-            for _, e in part[1]:
-                if isinstance(e, NodeSel):
-                    body.revealed(e, (), "t0", audit_parts, first)
+    for node in _page_nodes(root.selection):
+        body.revealed(node, (), "t0", audit_parts, first)
     if audit_parts:
         union = " UNION ALL ".join(audit_parts)
         if d.pg:

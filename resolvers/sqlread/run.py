@@ -7,7 +7,7 @@ unmasked sensitive value, as `RequestContext.reveal` does on the resolver path."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -27,15 +27,29 @@ STATEMENTS_BYTES = 256 << 10  # the rendered statements one plan keeps, by its a
 
 
 @dataclass
+class NestedRequest:
+    """One relation connection below a root as asked (its PageRel's slot): page size, order
+    (normalised) and cursor condition."""
+
+    first: int
+    order: tuple
+    after: Pred | None
+
+    def key(self) -> tuple:
+        return self.first, self.order, self.after.key() if self.after else None
+
+
+@dataclass
 class RootRequest:
     """One root connection as asked: the caller's filter (already compiled), order (already
-    normalised), page size and cursor condition."""
+    normalised), page size and cursor condition, and its nested relation connections'."""
 
     root: RootField
     where: Pred
     order: tuple
     first: int
     after: Pred | None
+    nested: list[NestedRequest] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -51,13 +65,13 @@ def statement(d: Sql, scope: Scope, plan: Plan, index: int, request: RootRequest
         plan.statements = ByteLRU(STATEMENTS_BYTES)
     cache = plan.statements
     key = (d.name, index, request.where.key(), request.after.key() if request.after else None,
-           request.order, request.first)
+           request.order, request.first, tuple(n.key() for n in request.nested))
     frag = cache.get(key)
     if frag is None:
         count_where = and_(visible(scope, request.root.kind), request.where)
         page_where = and_(count_where, request.after) if request.after else count_where
         frag = render_root(d, scope, request.root, page_where, count_where, request.order, request.first,
-                           request.after is not None)
+                           request.after is not None, request.nested)
         frag = Frag(number_placeholders(d, frag.text), frag.params)
         cache.put(key, frag)
     return frag
