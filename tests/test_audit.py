@@ -178,7 +178,7 @@ async def test_old_entries_are_brought_along_by_migration_0016():
     old = await models.AuditEntry.create(actor="old_reader", action="read_sensitive", object_kind="person",
                                          object_id=str(person.id), field="id_number",
                                          region_path=person.region_path)
-    migration = importlib.import_module("gridhub.models.migrations.0016_audit_revealed_ids")
+    migration = importlib.import_module("gridhub.models.migrations.0016_audit_ids_principal_version")
     await migration.bring_along(None, SimpleNamespace(client=connections.get("default")))
     assert await revealed_since("old_reader", old.id - 1, "id_number") == {person.id}
     assert any(e.id == old.id for e in await sensitive_reads_of("person", person.id, "id_number"))
