@@ -75,10 +75,14 @@ class AuditEntry(Model):
     field = fields.CharField(max_length=64, default="")
     region_path = fields.CharField(max_length=255, default="", db_index=True)
     detail = fields.JSONField(default=dict)
+    # A sensitive read is one entry per request and field: the ids of the rows whose value
+    # was shown, in order (with `detail.region_paths`, each row's path then, alongside), and
+    # `region_path` the lowest region holding them all. "Who saw this person's identity
+    # number" is answered by a GIN index on PostgreSQL (migration 0016).
+    object_ids = fields.JSONField(null=True)
 
     class Meta:
         table = "audit_entry"
-        # Sensitive reads add a row per value shown (1,500 for one page of key persons), so
-        # every index costs: no index on low-cardinality action or kind alone, but one to
-        # answer "who saw this row" (kind and id) besides time, actor and region.
+        # no index on low-cardinality action or kind alone, but one to answer "who did what
+        # to this row" (kind and id) besides time, actor and region
         indexes = (("object_kind", "object_id"),)

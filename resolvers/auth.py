@@ -6,10 +6,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import math
 import secrets
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import jwt
+from tortoise import connections
 
 from gridhub.models import ServiceToken, User
 
@@ -79,6 +84,55 @@ async def create_service_token(user: User, name: str, created_by: str) -> tuple[
     return token, row
 
 
+@dataclass
+class Verified:
+    """A token this process verified, its user as then, and until when that holds."""
+
+    user: User
+    version: int  # the principal version it was verified at
+    expires: float  # time.time() of the JWT's expiry; inf for a service token
+    service_token: ServiceToken | None = None
+
+
+class VerifiedTokens:
+    """Verified tokens by (secret, SHA-256 of the token), the least recently used dropped
+    past `max_entries`. An entry holds only while the principal version is the one it was
+    verified at: the database bumps it whenever a user is disabled or a token revoked
+    (migration 0016), and every request reads it, so that such a change takes effect on the
+    very next request in every process without verifying and loading the user each time."""
+
+    def __init__(self, max_entries: int = 10_000):
+        self.max_entries = max_entries
+        self._entries: OrderedDict[tuple[str, str], Verified] = OrderedDict()
+
+    def get(self, key: tuple[str, str], version: int) -> Verified | None:
+        found = self._entries.get(key)
+        if found is None:
+            return None
+        if found.version != version or found.expires <= time.time():
+            del self._entries[key]
+            return None
+        self._entries.move_to_end(key)
+        return found
+
+    def put(self, key: tuple[str, str], verified: Verified) -> None:
+        self._entries[key] = verified
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+VERIFIED = VerifiedTokens()  # per process
+
+
+async def principal_version() -> int:
+    rows = await connections.get("default").execute_query_dict("SELECT version FROM principal_version WHERE id = 1")
+    return rows[0]["version"] if rows else 0
+
+
 async def authenticate(authorization: str | None, secret: str) -> User | None:
     """The user a request's `Authorization: Bearer …` names; None without one.
     A token that is present but not valid is refused, never taken as anonymous."""
@@ -87,15 +141,32 @@ async def authenticate(authorization: str | None, secret: str) -> User | None:
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthenticated("use `Authorization: Bearer <token>`")
+    version = await principal_version()
+    key = (secret, _token_digest(token))
+    verified = VERIFIED.get(key, version)
+    if verified is None:
+        verified = await _verify(token, secret, version)
+        VERIFIED.put(key, verified)
+    if verified.service_token is not None:
+        await _note_use(verified.service_token)
+    return verified.user
+
+
+async def _note_use(row: ServiceToken) -> None:
+    used = datetime.now(timezone.utc)
+    if row.last_used_at is None or used - row.last_used_at > LAST_USED_RESOLUTION:
+        # a write per request would cost a department's pull more than its reads
+        row.last_used_at = used
+        await ServiceToken.filter(id=row.id).update(last_used_at=used)
+
+
+async def _verify(token: str, secret: str, version: int) -> Verified:
+    row, expires = None, math.inf
     if token.startswith(SERVICE_TOKEN_PREFIX):
         row = await ServiceToken.get_or_none(token_hash=_token_digest(token), revoked_at=None,
                                              deleted_at=None)
         if row is None:
             raise Unauthenticated("this service token is not valid (revoked or unknown)")
-        used = datetime.now(timezone.utc)
-        if row.last_used_at is None or used - row.last_used_at > LAST_USED_RESOLUTION:
-            # a write per request would cost a department's pull more than its reads
-            await ServiceToken.filter(id=row.id).update(last_used_at=used)
         user = await User.get_or_none(id=row.user_id, deleted_at=None, is_active=True)
     else:
         try:
@@ -105,6 +176,7 @@ async def authenticate(authorization: str | None, secret: str) -> User | None:
         except jwt.InvalidTokenError:
             raise Unauthenticated("the token is not valid") from None
         user = await User.get_or_none(username=claims["sub"], deleted_at=None, is_active=True)
+        expires = float(claims["exp"])
     if user is None:
         raise Unauthenticated("the token's user no longer exists or is disabled")
-    return user
+    return Verified(user, version, expires, row)

@@ -67,30 +67,78 @@ class RequestContext:
             await record_sensitive_reads(reader, reads)
 
 
-# One statement for the whole request: a county-wide list of 500 key persons reveals 1,500
-# values, and row-by-row inserts (or 1,500 ORM objects) cost more than the read itself.
+# One statement for the whole request, one entry per (kind, field) in it: a county-wide
+# list of 500 key persons reveals 1,500 values, and writes three entries, each with the
+# revealed rows' ids (`object_ids`) and their region paths alongside (`detail`).
 _INSERT_READS = {
     "postgres": (
-        "INSERT INTO audit_entry (at, actor, action, object_kind, object_id, field, region_path, detail) "
-        "SELECT $1, $2, 'read_sensitive', k, i, f, p, '{}' "
-        "FROM unnest($3::text[], $4::text[], $5::text[], $6::text[]) AS u(k, i, f, p)"
+        "INSERT INTO audit_entry (at, actor, action, object_kind, object_id, field, region_path, detail, object_ids) "
+        "SELECT $1, $2, 'read_sensitive', k, '', f, p, d::jsonb, i::jsonb "
+        "FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) AS u(k, f, p, d, i)"
     ),
     "sqlite": (
-        "INSERT INTO audit_entry (at, actor, action, object_kind, object_id, field, region_path, detail) "
-        "SELECT ?, ?, 'read_sensitive', json_extract(value, '$[0]'), json_extract(value, '$[1]'), "
-        "json_extract(value, '$[2]'), json_extract(value, '$[3]'), '{}' FROM json_each(?)"
+        "INSERT INTO audit_entry (at, actor, action, object_kind, object_id, field, region_path, detail, object_ids) "
+        "SELECT ?, ?, 'read_sensitive', json_extract(value, '$[0]'), '', json_extract(value, '$[1]'), "
+        "json_extract(value, '$[2]'), json_extract(value, '$[3]'), json_extract(value, '$[4]') FROM json_each(?)"
     ),
 }
 
 
+def holding_region(paths) -> str:
+    """The lowest region whose subtree holds every one of `paths`: an entry's `region_path`,
+    so that the auditors of that region and above read it. (The compiled path computes the
+    same in SQL: resolvers.sqlread.render.AUDIT_REGION.)"""
+    low, high = min(paths), max(paths)  # their common prefix is every path's
+    same = 0
+    for a, b in zip(low, high):
+        if a != b:
+            break
+        same += 1
+    return low[:low.rfind("/", 0, same) + 1] if same < len(low) else low
+
+
+def audit_entries(reads: dict) -> list[tuple[str, str, str, dict, list]]:
+    """(kind, field, region, detail, ids) per (kind, field) of `reads`, the ids ascending."""
+    grouped: dict[tuple[str, str], dict] = {}
+    for (kind, row_id, field_name), path in reads.items():
+        grouped.setdefault((kind, field_name), {})[int(row_id)] = path
+    entries = []
+    for (kind, field_name), rows in grouped.items():
+        ids = sorted(rows)
+        paths = [rows[i] for i in ids]
+        entries.append((kind, field_name, holding_region(paths), {"region_paths": paths}, ids))
+    return entries
+
+
 async def record_sensitive_reads(actor: str, reads: dict) -> None:
-    """Write one `read_sensitive` audit entry per (kind, row, field) in `reads`."""
-    entries = [(kind, str(row_id), field_name, path) for (kind, row_id, field_name), path in reads.items()]
+    """Write one `read_sensitive` audit entry per (kind, field) in `reads`, (kind, row id,
+    field) -> the row's region path."""
+    entries = audit_entries(reads)
     dialect = sql_dialect()
     at = datetime.now(timezone.utc)
     if dialect == "postgres":
-        columns = [list(column) for column in zip(*entries)]
-        args = [at, actor, *columns]
+        kinds, fields, regions, details, ids = zip(*entries)
+        args = [at, actor, list(kinds), list(fields), list(regions), [json.dumps(d) for d in details],
+                [json.dumps(i) for i in ids]]
     else:
         args = [at.isoformat(sep=" "), actor, json.dumps(entries)]
     await connections.get("default").execute_query(_INSERT_READS[dialect], args)
+
+
+_READERS = {
+    # the GIN index of migration 0016 answers the containment
+    "postgres": "SELECT id FROM audit_entry WHERE action = 'read_sensitive' AND object_kind = $1 AND field = $2 "
+                "AND object_ids @> $3::jsonb ORDER BY id",
+    "sqlite": "SELECT id FROM audit_entry WHERE action = 'read_sensitive' AND object_kind = ? AND field = ? "
+              "AND EXISTS (SELECT 1 FROM json_each(object_ids) WHERE value = ?) ORDER BY id",
+}
+
+
+async def sensitive_reads_of(kind: str, row_id: int, field_name: str) -> list:
+    """Who saw this row's sensitive `field_name` whole, and when: its audit entries, oldest first."""
+    from gridhub.models import AuditEntry
+
+    dialect = sql_dialect()
+    probe = json.dumps([int(row_id)]) if dialect == "postgres" else int(row_id)
+    rows = await connections.get("default").execute_query_dict(_READERS[dialect], [kind, field_name, probe])
+    return await AuditEntry.filter(id__in=[r["id"] for r in rows]).order_by("id")

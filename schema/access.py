@@ -115,7 +115,11 @@ class AuditEntry(ModelNode):
                                                "`read_sensitive` (a sensitive value shown whole), `export`, "
                                                "`grant`, `create_token`, ….")
     object_kind: str = strawberry.field(description="The kind of what it was done to (`person`, `policy`, `user`, …).")
-    object_id: str = strawberry.field(description="Which one: a row id, a policy line or a username.")
+    object_id: str = strawberry.field(description="Which one: a row id, a policy line or a username; empty for "
+                                                 "`read_sensitive`, whose rows are `objectIds`.")
+    object_ids: Optional[list[int]] = strawberry.field(
+        description="`read_sensitive`: the ids of the rows whose `field` was shown whole, one entry per request and "
+                    "field, ascending (each row's region path then is in `detail.region_paths`, alongside); null otherwise.")
     field: str = strawberry.field(description="The sensitive value read (`id_number`, …); empty otherwise.")
     region_path: str = strawberry.field(description="Where it happened in the region tree: the auditor reads the "
                                                     "entries under the nodes it was granted.")

@@ -65,6 +65,22 @@ def wait_until(predicate, since: float, limit: float = DEADLINE + 4) -> float:
         time.sleep(POLL)
 
 
+@pytest.mark.parametrize("servers", ["poll"], indirect=True)  # no policy transport is involved
+def test_a_revoked_token_is_refused_by_every_process_on_its_next_request(servers):
+    """Each process trusts a token it verified until the principal version changes: a
+    revocation through A is in force on B's very next request, not a moment later."""
+    _, a, b = servers
+    admin = a.login("admin")
+    made = a.data('mutation { createServiceToken(username: "civil", name: "多进程撤销") '
+                  '{ token serviceToken { id } } }', admin)["createServiceToken"]
+    for server in (a, b, a, b):
+        assert server.data("{ me { username } }", made["token"])["me"]["username"] == "civil"
+    a.data("mutation($id: Int!) { revokeServiceToken(id: $id) { id } }", admin, id=made["serviceToken"]["id"])
+    for server in (b, a):
+        refused = server.graphql("{ me { username } }", made["token"])
+        assert [e["extensions"]["code"] for e in refused["errors"]] == ["UNAUTHENTICATED"], server.name
+
+
 def test_policy_edit_reaches_the_other_process_within_a_second(servers, database_url):
     transport, a, b = servers
     database = "postgres" if database_url.startswith("postgres") else "sqlite"

@@ -67,6 +67,35 @@ async def test_a_disabled_user_is_refused_with_a_valid_token_and_at_login(anonym
     assert (await anonymous.post(LOGIN, {"u": "leaver", "p": "pw-of-leaver"})).codes == ["UNAUTHENTICATED"]
 
 
+async def test_a_verified_token_is_trusted_until_its_principals_change(anonymous, settings, sign_in, count_sql):
+    """The second request with a token neither verifies it nor loads its user again (one read
+    of the principal version instead); a change to users or tokens made anywhere, here
+    straight in the database, bumps that version, and the next request looks again."""
+    worker = await sign_in("worker")
+    await worker.query("{ __typename }")
+    with count_sql() as counter:
+        await worker.query("{ __typename }")
+    assert [s for s in counter.statements if "principal_version" in s], counter.statements
+    assert not [s for s in counter.statements if "app_user" in s], counter.statements
+    user = await models.User.create(username="mover", display_name="调动人员",
+                                    password_hash=auth.hash_password("pw-of-mover"))
+    token = forged(settings.jwt_secret, sub="mover")
+    assert (await anonymous.as_token(token).post("{ me { username } }")).ok()["me"]["username"] == "mover"
+    await models.User.filter(id=user.id).update(deleted_at=datetime.now(timezone.utc))
+    assert (await anonymous.as_token(token).post("{ me { username } }")).codes == ["UNAUTHENTICATED"]
+
+
+async def test_a_revoked_service_token_is_refused_on_the_next_request(sign_in, anonymous):
+    admin = await sign_in("admin")
+    made = (await admin.query('mutation { createServiceToken(username: "civil", name: "撤销测试") '
+                              '{ token serviceToken { id } } }'))["createServiceToken"]
+    client = anonymous.as_token(made["token"])
+    for _ in range(2):  # verified, then trusted
+        assert (await client.post("{ me { username } }")).ok()["me"]["username"] == "civil"
+    await models.ServiceToken.filter(id=made["serviceToken"]["id"]).update(revoked_at=datetime.now(timezone.utc))
+    assert (await client.post("{ me { username } }")).codes == ["UNAUTHENTICATED"]
+
+
 # -- throttled sign-in -----------------------------------------------------------------------------
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
-from gridhub.policies.predicate import Pred, SqlParams
+from gridhub.policies.predicate import FALSE, Pred, SqlParams
 from gridhub.policies.scope import Scope
 from gridhub.policies.sensitivity import KEY_TAG, governing
 
@@ -212,12 +212,17 @@ class Renderer:
         for _, e in sel.entries:
             if isinstance(e, Masked):
                 sensitive = governing(sel.kind, e.field)
+                if self.scope.where(sensitive.grant) == FALSE:
+                    continue  # masked on every row: nothing to audit
 
                 def cond(e=e, sensitive=sensitive):
                     sees = self.pred(self.scope.where(sensitive.grant), a)
                     return f"{a}.{e.value.column} IS NOT NULL AND {sees}"
                 out.append(self._revealed_row(sel.kind, sensitive.name, path, a, cond, first))
             elif isinstance(e, Tags):
+                if self.scope.where("person.key_tags") == FALSE:
+                    continue
+
                 def cond():
                     t = self.alias("g")
                     key_tag = self.pred(KEY_TAG, t)
@@ -318,19 +323,43 @@ def render_root(d: Sql, scope: Scope, root: RootField, page_where: Pred, count_w
 
     body = Renderer(d, scope, nested)
     data = connection_json(body, root, root.selection, table, count_where, order, first, has_previous)
+    audit = Renderer(d, scope, nested)  # its own parameters: on PostgreSQL its text comes before the data's
     audit_parts: list[str] = []
     for node in _page_nodes(root.selection):
-        body.revealed(node, (), "t0", audit_parts, first)
-    if audit_parts:
-        union = " UNION ALL ".join(audit_parts)
-        if d.pg:
-            audit = f"(SELECT json_agg(json_build_array(gh_k, gh_f, gh_i, gh_p)) FROM ({union}) gh_a)"
-        else:
-            audit = f"(SELECT json_group_array(json_array(gh_k, gh_f, gh_i, gh_p)) FROM ({union}))"
-    else:
-        audit = "NULL"
-    text = cte + f"SELECT {data} AS data, {audit} AS audit"
-    return Frag(text, head.params + body.params)
+        audit.revealed(node, (), "t0", audit_parts, first)
+    if not audit_parts:
+        return Frag(cte + f"SELECT {data} AS data, NULL AS audit", head.params + body.params)
+    revealed = f"SELECT DISTINCT gh_k, gh_f, gh_i, gh_p FROM ({' UNION ALL '.join(audit_parts)}) gh_u"
+    if d.pg:
+        # written by the read itself, in the same round trip (a data-modifying CTE runs
+        # whether or not the query reads it): one entry per (kind, field), as
+        # resolvers.context.audit_entries makes them on the resolver path
+        text = (cte.rstrip() + f", gh_audit AS ({AUDIT_INSERT} SELECT now(), ?, 'read_sensitive', g.gh_k, '', g.gh_f, "
+                f"{AUDIT_REGION}, jsonb_build_object('region_paths', g.gh_paths), g.gh_ids "
+                f"FROM (SELECT gh_k, gh_f, min(gh_p COLLATE \"C\") AS gh_lo, max(gh_p COLLATE \"C\") AS gh_hi, "
+                f"jsonb_agg(gh_p ORDER BY gh_i) AS gh_paths, jsonb_agg(gh_i ORDER BY gh_i) AS gh_ids "
+                f"FROM ({revealed}) gh_d GROUP BY gh_k, gh_f) g) "
+                f"SELECT {data} AS data, NULL AS audit")
+        return Frag(text, head.params + [ACTOR] + audit.params + body.params)
+    text = cte + (f"SELECT {data} AS data, (SELECT json_group_array(json_array(gh_k, gh_f, gh_i, gh_p)) "
+                  f"FROM ({revealed})) AS audit")
+    return Frag(text, head.params + body.params + audit.params)
+
+
+class _Actor:
+    """Stands in a cached statement's parameters for who is reading (run.py fills it in)."""
+
+    def __repr__(self):
+        return "ACTOR"
+
+
+ACTOR = _Actor()
+AUDIT_INSERT = ("INSERT INTO audit_entry (at, actor, action, object_kind, object_id, field, region_path, detail, "
+                "object_ids)")
+# resolvers.context.holding_region in SQL: the longest common prefix of the lowest and the
+# highest path (so of all), cut after its last '/'
+AUDIT_REGION = ("(SELECT left(g.gh_lo, max(i)) FROM generate_series(1, length(g.gh_lo)) i "
+                "WHERE substr(g.gh_lo, i, 1) = '/' AND left(g.gh_lo, i) = left(g.gh_hi, i))")
 
 
 def connection_json(r: Renderer, root: RootField, sel: ConnectionSel, table: str, count_where: Pred, order,

@@ -1,9 +1,10 @@
 """Running compiled reads: plans cached per (operation, scope, policy version), one
 statement per root field, and the audit of what was revealed.
 
-Python does no per-row work but two small documented things: parsing (orjson) the JSON text
-the database built (strawberry's HTTP layer serialises a dict), and one audit note per
-unmasked sensitive value, as `RequestContext.reveal` does on the resolver path."""
+Python does no per-row work but parsing (orjson) the JSON text the database built
+(strawberry's HTTP layer serialises a dict). On PostgreSQL the statement writes its own
+audit entries (a data-modifying CTE, render.py); on SQLite it returns what it revealed and
+Python notes it, as `RequestContext.reveal` does on the resolver path."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from ..lru import ByteLRU
 from ..query import visible
 from .dialect import Sql, dialect, prepare_connection
 from .plan import Plan, RootField
-from .render import Frag, number_placeholders, render_root
+from .render import ACTOR, Frag, number_placeholders, render_root
 
 
 STATEMENTS_BYTES = 256 << 10  # the rendered statements one plan keeps, by its arguments
@@ -86,7 +87,8 @@ async def compiled_result(scope: Scope, plan: Plan, requests: list[RootRequest],
     data, revealed = {}, []
     for index, request in enumerate(requests):
         frag = statement(d, scope, plan, index, request)
-        row = (await client.execute_query_dict(frag.text, frag.params))[0]
+        params = [context.username if p is ACTOR else p for p in frag.params]
+        row = (await client.execute_query_dict(frag.text, params))[0]
         data[request.root.key] = orjson.loads(row["data"])
         if row["audit"]:
             revealed.extend(orjson.loads(row["audit"]))
