@@ -65,6 +65,9 @@ class EventStatus(str, Enum):
     ACCEPTED = "accepted"
     DISPATCHED = "dispatched"
     HANDLING = "handling"
+    EXTENSION_REQUESTED = "ext_requested"  # 16 characters at most: the column's width
+    RETURNED = "returned"
+    PARKED = "parked"
     RESOLVED = "resolved"
     VERIFIED = "verified"
     CLOSED = "closed"

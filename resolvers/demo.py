@@ -48,7 +48,8 @@ from gridhub.policies.scope import Scope
 from .categories import seed_event_categories
 from .categories_seed import SEED_BY_PATH, SeedCategory
 from .civil_time import CIVIL_TIME_ZONE
-from .deadlines import FINISHED, SOON, SOON_SHARE, Light, due_columns
+from . import deadlines
+from .deadlines import FINISHED, Light, due_columns
 from .regrid import SplitPart, split_region
 from .validation import credit_code_check_char, id_number_check_digit
 from .visits import DEFAULT_RULES, KEY_VISIT_CATEGORY, refresh_visit_due, rule_days, seed_visit_rules, visit_category
@@ -1340,10 +1341,8 @@ class _DemoCounty:
         """How long before the clock the current window started, for the event to show `light`
         (or a light drawn by weight) then."""
         window = category.window(deadline)
-        soon = min(max(window * SOON_SHARE, SOON), window)
+        soon = window * (1 - deadlines.YELLOW_AFTER)
         light = light or self._pick(_LIGHT_WEIGHTS)
-        if light is Light.GREEN and soon == window:
-            light = Light.YELLOW  # so short a window is due soon from its start
         share = self.rng.uniform(0.1, 0.9)
         if light is Light.GREEN:
             elapsed = (window - soon) * share
