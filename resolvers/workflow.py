@@ -251,6 +251,20 @@ def _may_send_to_department(scope: Scope, department_id: int | None, step: Step)
     return check
 
 
+async def _tier_of(scope: Scope, verb: str, event: models.Event) -> int:
+    """The tier acting: the highest region, on the way down to where the event is handled,
+    at which the caller may take `verb` (its grant's node: a community centre dispatching a
+    grid's event is the community, not the grid)."""
+    path = await acting_path(event, STEPS[verb])
+    parts = path.strip("/").split("/")
+    ancestors = ["/" + "/".join(parts[:i]) + "/" for i in range(1, len(parts) + 1)]
+    regions = {r.region_path: r.id for r in await models.Region.filter(region_path__in=ancestors, deleted_at=None)}
+    for ancestor in ancestors:
+        if ancestor in regions and _allowed(scope, verb, event, ancestor):
+            return regions[ancestor]
+    return event.handling_region_id or event.region_id
+
+
 async def dispatch_event(scope: Scope, actor: str, event_id: int, *, region_id: int | None = None,
                          department_id: int | None = None, due_at: datetime | None = None,
                          note: str = "") -> models.Event:
@@ -262,7 +276,7 @@ async def dispatch_event(scope: Scope, actor: str, event_id: int, *, region_id: 
 
     async def check(event: models.Event) -> dict:
         await allowed(event)
-        return {"dispatcher_region_id": event.handling_region_id or event.region_id}
+        return {"dispatcher_region_id": await _tier_of(scope, "dispatch", event)}
 
     return await take_step(scope, actor, event_id, "dispatch", note, due_at=due_at and as_utc(due_at), check=check,
                            handling_region_id=region_id, handling_department_id=department_id)
