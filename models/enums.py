@@ -65,7 +65,7 @@ class EventStatus(str, Enum):
     ACCEPTED = "accepted"
     DISPATCHED = "dispatched"
     HANDLING = "handling"
-    EXTENSION_REQUESTED = "ext_requested"  # 16 characters at most: the column's width
+    EXTENSION_REQUESTED = "extension_requested"
     RETURNED = "returned"
     PARKED = "parked"
     RESOLVED = "resolved"

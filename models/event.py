@@ -30,7 +30,7 @@ class Event(RegionalRow):
     latitude = fields.FloatField(null=True)
     urgency = fields.CharEnumField(Urgency, max_length=16, default=Urgency.NORMAL, db_index=True)
     attachments = fields.JSONField(default=list)
-    status = fields.CharEnumField(EventStatus, max_length=16, default=EventStatus.REPORTED, db_index=True)
+    status = fields.CharEnumField(EventStatus, max_length=24, default=EventStatus.REPORTED, db_index=True)
     handling_region = fields.ForeignKeyField(
         "gridhub.Region", related_name=False, null=True, db_index=True, on_delete=fields.RESTRICT
     )
@@ -89,8 +89,8 @@ class EventLog(Row):
     event = fields.ForeignKeyField("gridhub.Event", related_name=False, db_index=True, on_delete=fields.CASCADE)
     actor = fields.CharField(max_length=64)
     action = fields.CharField(max_length=32)
-    from_status = fields.CharEnumField(EventStatus, max_length=16, null=True)
-    to_status = fields.CharEnumField(EventStatus, max_length=16)
+    from_status = fields.CharEnumField(EventStatus, max_length=24, null=True)
+    to_status = fields.CharEnumField(EventStatus, max_length=24)
     note = fields.TextField(default="")
     attachments = fields.JSONField(default=list)
     # whom the step handed the event to (a dispatch, a return, an escalation) and what was due

@@ -177,6 +177,8 @@ async def take_step(scope: Scope, actor: str, event_id: int, name: str, note: st
         event = await _event_for(scope, event_id, name, step)
         if check is not None:
             more = await check(event) or {}
+            if more.get("handling_region_id") is not None:  # a return: to a region no re-gridding retires meanwhile
+                await hold_region(more["handling_region_id"])
             target, due_at = more.pop("target", target), more.pop("due_at", due_at)
             deadline = more.pop("deadline", deadline)
             changes = {**changes, **more}

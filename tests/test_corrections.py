@@ -344,3 +344,31 @@ async def test_every_correction_is_a_verb_an_admin_may_name(sign_in):
     bad = await admin.post("mutation($r: PolicyRuleInput!) { addPolicyRule(rule: $r) { role } }",
                            {"r": {"role": "grid_worker", "domain": "*", "object": "event", "action": "unknown_step"}})
     assert bad.codes == ["BAD_USER_INPUT"]
+
+
+async def test_migration_0013_brings_the_corrections_to_an_older_database(app, sign_in, anchors):
+    """Before 0013 a grid leader could not escalate and anyone who dispatched could send to a
+    department; the migration adds the corrections' lines and the tiers' rules, once."""
+    import importlib
+    from types import SimpleNamespace
+
+    from tortoise import connections
+    from tortoise.expressions import F
+
+    migration = importlib.import_module("gridhub.models.migrations.0013_corrections")
+    leader = await sign_in("leader")
+    event = await accepted(sign_in, anchors)
+    try:
+        for role, obj, action, effect in migration.LINES:
+            await models.CasbinRule.filter(ptype="p", v0=role, v1="*", v2=obj, v3=action, v4=effect).delete()
+        await models.PolicyState.filter(id=1).update(version=F("version") + 1)
+        await app.state.store.refresh()
+        await refused(leader, "escalateEvent", event, "FORBIDDEN")
+    finally:
+        editor = SimpleNamespace(client=connections.get("default"))
+        for _ in range(2):  # twice: the second run finds everything there
+            await migration.forward(None, editor)
+        await app.state.store.refresh()
+    for role, obj, action, effect in migration.LINES:
+        assert await models.CasbinRule.filter(ptype="p", v0=role, v1="*", v2=obj, v3=action, v4=effect).count() == 1
+    await ok(leader, "escalateEvent", event, "REPORTED")

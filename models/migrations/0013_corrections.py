@@ -1,7 +1,7 @@
 """Corrections as steps of the closed loop (issue 21): the event keeps the tier that
 dispatched it, a pending extension's deadline and its urgings; a log entry keeps to whom the
 step handed the event and what was due after it. The statuses RETURNED, EXTENSION_REQUESTED
-and PARKED are new values of the same columns.
+and PARKED are new values of the same columns, widened for `extension_requested`.
 
 A database made before gets the corrections' policy lines and the tiers in order (a grid
 leader escalates; sending to a department is `dispatch_to_department`, the community
@@ -56,7 +56,7 @@ class Migration(migrations.Migration):
         ops.AlterField(
             model_name='Event',
             name='status',
-            field=fields.CharEnumField(default=EventStatus.REPORTED, db_index=True, description='REPORTED: reported\nACCEPTED: accepted\nDISPATCHED: dispatched\nHANDLING: handling\nEXTENSION_REQUESTED: ext_requested\nRETURNED: returned\nPARKED: parked\nRESOLVED: resolved\nVERIFIED: verified\nCLOSED: closed\nREJECTED: rejected', enum_type=EventStatus, max_length=16),
+            field=fields.CharEnumField(default=EventStatus.REPORTED, db_index=True, description='REPORTED: reported\nACCEPTED: accepted\nDISPATCHED: dispatched\nHANDLING: handling\nEXTENSION_REQUESTED: extension_requested\nRETURNED: returned\nPARKED: parked\nRESOLVED: resolved\nVERIFIED: verified\nCLOSED: closed\nREJECTED: rejected', enum_type=EventStatus, max_length=24),
         ),
         ops.AddField(
             model_name='Event',
@@ -81,12 +81,12 @@ class Migration(migrations.Migration):
         ops.AlterField(
             model_name='EventLog',
             name='from_status',
-            field=fields.CharEnumField(null=True, description='REPORTED: reported\nACCEPTED: accepted\nDISPATCHED: dispatched\nHANDLING: handling\nEXTENSION_REQUESTED: ext_requested\nRETURNED: returned\nPARKED: parked\nRESOLVED: resolved\nVERIFIED: verified\nCLOSED: closed\nREJECTED: rejected', enum_type=EventStatus, max_length=16),
+            field=fields.CharEnumField(null=True, description='REPORTED: reported\nACCEPTED: accepted\nDISPATCHED: dispatched\nHANDLING: handling\nEXTENSION_REQUESTED: extension_requested\nRETURNED: returned\nPARKED: parked\nRESOLVED: resolved\nVERIFIED: verified\nCLOSED: closed\nREJECTED: rejected', enum_type=EventStatus, max_length=24),
         ),
         ops.AlterField(
             model_name='EventLog',
             name='to_status',
-            field=fields.CharEnumField(description='REPORTED: reported\nACCEPTED: accepted\nDISPATCHED: dispatched\nHANDLING: handling\nEXTENSION_REQUESTED: ext_requested\nRETURNED: returned\nPARKED: parked\nRESOLVED: resolved\nVERIFIED: verified\nCLOSED: closed\nREJECTED: rejected', enum_type=EventStatus, max_length=16),
+            field=fields.CharEnumField(description='REPORTED: reported\nACCEPTED: accepted\nDISPATCHED: dispatched\nHANDLING: handling\nEXTENSION_REQUESTED: extension_requested\nRETURNED: returned\nPARKED: parked\nRESOLVED: resolved\nVERIFIED: verified\nCLOSED: closed\nREJECTED: rejected', enum_type=EventStatus, max_length=24),
         ),
         ops.AddField(
             model_name='EventLog',
