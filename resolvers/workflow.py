@@ -222,7 +222,8 @@ async def report_event(scope: Scope, actor: str, data: dict) -> models.Event:
         event = await create_row(scope, "event", {**data, "status": S.REPORTED}, action="report", announce=False,
                                  actor=actor)
         await models.EventLog.create(event_id=event.id, actor=actor, action="report", from_status=None,
-                                     to_status=S.REPORTED, note=data.get("description", "")[:200])
+                                     to_status=S.REPORTED, note=data.get("description", "")[:200],
+                                     due_at=event.due_at)
     await announce_event_change(event, "report")
     return event
 

@@ -372,3 +372,24 @@ async def test_migration_0013_brings_the_corrections_to_an_older_database(app, s
     for role, obj, action, effect in migration.LINES:
         assert await models.CasbinRule.filter(ptype="p", v0=role, v1="*", v2=obj, v3=action, v4=effect).count() == 1
     await ok(leader, "escalateEvent", event, "REPORTED")
+
+
+async def test_the_demo_holds_each_correction_as_the_workflow_leaves_it(app, demo_now, gql):
+    """One event in each state the corrections lead to, and one urged, with the log and the
+    columns the steps would have written (read through GraphQL as the county)."""
+    demo = models.Event.filter(occurred_at__lte=demo_now)
+    returned = await demo.filter(status="returned").first()
+    assert returned.handling_department_id is None and returned.handling_region_id == returned.dispatcher_region_id
+    assert await models.EventLog.filter(event_id=returned.id, action="return", to_region_id=returned.dispatcher_region_id,
+                                        due_at=returned.due_at).exists()
+    asked = await demo.filter(status="extension_requested").first()
+    assert asked.requested_due_at > asked.due_at
+    parked = await demo.filter(status="parked").first()
+    logged = await models.EventLog.filter(event_id=parked.id, action="park").first()
+    assert logged.due_at == parked.due_at > demo_now  # due for review
+    urged = await demo.filter(urge_count__gt=0).first()
+    assert await models.EventLog.filter(event_id=urged.id, action="urge").count() == urged.urge_count == 2
+    dispatches = await models.EventLog.filter(action="dispatch", event_id__in=[returned.id, asked.id, parked.id])
+    assert len(dispatches) == 3 and all(d.due_at and (d.to_region_id or d.to_department_id) for d in dispatches)
+    shown = (await gql.query(SHOW, id=gid("Event", returned.id)))["node"]
+    assert shown["status"] == "RETURNED" and shown["light"] and shown["log"][-1]["action"] == "return"
