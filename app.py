@@ -50,6 +50,7 @@ from gridhub.policies.watcher import PolicyWatcher
 from gridhub.resolvers.access import broken_grants_in_force
 from gridhub.resolvers.categories import seed_event_categories
 from gridhub.resolvers.visits import refresh_missing_visit_due, seed_visit_rules
+from gridhub.resolvers import deadlines
 from gridhub.resolvers.cache import AnswerCache, make_backend
 from gridhub.resolvers.context import RequestContext
 from gridhub.resolvers.event_bus import EventBus
@@ -118,6 +119,7 @@ class GridhubGraphQL(GraphQL):
         super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True,
                          subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,))
         self.settings = settings
+        deadlines.configure(settings.light_yellow_after)
         self.store = store
         self.scopes = ScopeCache(settings.cache_bytes)
         self.answers = AnswerCache(make_backend(settings.cache_url, settings.cache_bytes))

@@ -72,6 +72,10 @@ class Settings(BaseSettings):
                                                             "credentials: it is always allowed to a listed origin)")
     gzip_minimum_bytes: int = Field(1000, ge=1, description="responses from this size on are gzip-compressed "
                                                             "for clients that send `Accept-Encoding: gzip`")
+    light_yellow_after: float = Field(0.75, gt=0, lt=1, description=(
+        "the share of a step's window (accept, handle, verify, an extension, a review) after which an "
+        "event's light turns from GREEN to YELLOW: 0.75 is YELLOW for the last quarter, of 2 hours as "
+        "of 10 days; it applies to due times set from then on"))
     host: str = "127.0.0.1"
     port: int = 8000
 

@@ -30,7 +30,7 @@ class Event(RegionalRow):
     latitude = fields.FloatField(null=True)
     urgency = fields.CharEnumField(Urgency, max_length=16, default=Urgency.NORMAL, db_index=True)
     attachments = fields.JSONField(default=list)
-    status = fields.CharEnumField(EventStatus, max_length=16, default=EventStatus.REPORTED, db_index=True)
+    status = fields.CharEnumField(EventStatus, max_length=24, default=EventStatus.REPORTED, db_index=True)
     handling_region = fields.ForeignKeyField(
         "gridhub.Region", related_name=False, null=True, db_index=True, on_delete=fields.RESTRICT
     )
@@ -47,6 +47,14 @@ class Event(RegionalRow):
     due_soon_at = fields.DatetimeField(null=True, db_index=True, description="when the event turns yellow")
     closed_at = fields.DatetimeField(null=True)
     supervised_at = fields.DatetimeField(null=True, description="when supervision (督办) was last added")
+    # The corrections (resolvers.workflow): the tier that dispatched the event, whose queue a
+    # return goes back to and who decides re-dispatch and extensions; the deadline a handler
+    # asked for while an extension waits; the urgings (催办) so far and the last one.
+    dispatcher_region = fields.ForeignKeyField(
+        "gridhub.Region", related_name=False, null=True, db_index=True, on_delete=fields.RESTRICT)
+    requested_due_at = fields.DatetimeField(null=True, description="the deadline asked for (延期)")
+    urge_count = fields.IntField(default=0)
+    urged_at = fields.DatetimeField(null=True, description="when the event was last urged (催办)")
     satisfaction = fields.IntField(null=True)
     # The grid the event was reported in. Re-gridding moves the event (region) with its place,
     # and this keeps the grid of the report, retired or not, for the history.
@@ -81,10 +89,17 @@ class EventLog(Row):
     event = fields.ForeignKeyField("gridhub.Event", related_name=False, db_index=True, on_delete=fields.CASCADE)
     actor = fields.CharField(max_length=64)
     action = fields.CharField(max_length=32)
-    from_status = fields.CharEnumField(EventStatus, max_length=16, null=True)
-    to_status = fields.CharEnumField(EventStatus, max_length=16)
+    from_status = fields.CharEnumField(EventStatus, max_length=24, null=True)
+    to_status = fields.CharEnumField(EventStatus, max_length=24)
     note = fields.TextField(default="")
     attachments = fields.JSONField(default=list)
+    # whom the step handed the event to (a dispatch, a return, an escalation) and what was due
+    # after it: the hand-over as the record keeps it
+    to_region = fields.ForeignKeyField(
+        "gridhub.Region", related_name=False, null=True, db_index=False, on_delete=fields.RESTRICT)
+    to_department = fields.ForeignKeyField(
+        "gridhub.Department", related_name=False, null=True, db_index=False, on_delete=fields.RESTRICT)
+    due_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "event_log"

@@ -17,14 +17,14 @@ from gridhub.policies.predicate import FALSE, Compare
 from gridhub.policies.scope import ACTIONS, Scope
 from gridhub.policies.store import PolicyStore
 
+from . import workflow
 from .auth import create_service_token as make
 from .errors import BadInput, Forbidden, NotFound
 from .query import rows
 from .validation import check_region_path
 
 RULE_ACTIONS = (*ACTIONS, "grant", "delegate")
-WORKFLOW_ACTIONS = ("report", "accept", "dispatch", "escalate", "handle", "resolve", "verify", "close",
-                    "reject", "supervise")
+WORKFLOW_ACTIONS = workflow.VERBS  # the steps' verbs, and sending to a department
 _OBJECT = re.compile(r"^([a-z_]+(\.[a-z_]+)?(:[a-z0-9_*./]+)?|role:[a-z_.*]+)$")
 _ROLE = re.compile(r"^[a-z_]+(\.[a-z_]+)?$")
 

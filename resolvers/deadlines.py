@@ -11,7 +11,11 @@ relative to a `now` passed in, never a loop over rows:
     YELLOW  due soon: due_soon_at <= now <= open_due_at
     GREEN   before that: now < due_soon_at
     none    nothing is due (closed, rejected): due_soon_at is null
-where due_soon_at = due time - max(a quarter of the step's window, 4 hours).
+where due_soon_at = window start + the window × YELLOW_AFTER (the setting
+`LIGHT_YELLOW_AFTER`, 0.75 by default): a step is GREEN for the first three quarters of its
+window and YELLOW for the last quarter, whether the window is 2 hours or 10 days, and never
+YELLOW from its start. The window runs from the step that set the due time (a report, a
+dispatch, a resolution, an approved extension, parking) to the due time.
 
 open_due_at is due_at while something is due and NO_DUE (the far future) after, so that
 lists order by due time over a NOT NULL column, as keyset cursors need: the most urgent
@@ -32,8 +36,7 @@ from gridhub.policies.predicate import Compare, IsNull, Pred, SqlParams, and_, o
 
 from .errors import BadInput
 
-SOON_SHARE = 0.25  # yellow within the last quarter of a step's window …
-SOON = timedelta(hours=4)  # … or within 4 hours of the due time, whichever comes first
+YELLOW_AFTER = 0.75  # the share of a step's window after which it is due soon (configure())
 FINISHED = (EventStatus.CLOSED, EventStatus.REJECTED)  # nothing is due for these
 
 
@@ -54,6 +57,20 @@ class StepHours:
 DEFAULT_HOURS = StepHours(accept=24, handle=72, verify=24)
 
 
+def configure(yellow_after: float) -> None:
+    """Set the share of a window after which the light turns YELLOW (settings.light_yellow_after),
+    for the due times set from now on; those set before keep theirs."""
+    global YELLOW_AFTER
+    if not 0 < yellow_after < 1:
+        raise ValueError("light_yellow_after is a share of the window, between 0 and 1 (exclusive)")
+    YELLOW_AFTER = yellow_after
+
+
+def yellow_from(started_at: datetime, due_at: datetime) -> datetime:
+    """When a window from `started_at` to `due_at` turns YELLOW."""
+    return started_at + (due_at - started_at) * YELLOW_AFTER
+
+
 def now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -63,8 +80,7 @@ def due_columns(due_at: datetime | None, started_at: datetime | None = None) -> 
     nothing is due any more and `due_at` keeps the last deadline (was it closed in time?)."""
     if due_at is None:
         return {"open_due_at": NO_DUE, "due_soon_at": None}
-    window = due_at - (started_at or due_at)
-    return {"due_at": due_at, "open_due_at": due_at, "due_soon_at": due_at - max(window * SOON_SHARE, SOON)}
+    return {"due_at": due_at, "open_due_at": due_at, "due_soon_at": yellow_from(started_at or due_at, due_at)}
 
 
 def ancestry(path: str) -> list[str]:

@@ -48,7 +48,8 @@ from gridhub.policies.scope import Scope
 from .categories import seed_event_categories
 from .categories_seed import SEED_BY_PATH, SeedCategory
 from .civil_time import CIVIL_TIME_ZONE
-from .deadlines import FINISHED, SOON, SOON_SHARE, Light, due_columns
+from . import deadlines
+from .deadlines import FINISHED, Light, due_columns
 from .regrid import SplitPart, split_region
 from .validation import credit_code_check_char, id_number_check_digit
 from .visits import DEFAULT_RULES, KEY_VISIT_CATEGORY, refresh_visit_due, rule_days, seed_visit_rules, visit_category
@@ -226,6 +227,7 @@ class _Handler:
     dispatcher: str
     region: models.Region | None = None
     department: models.Department | None = None
+    dispatched_from: models.Region | None = None  # the dispatcher's tier
 
     @property
     def name(self) -> str:
@@ -295,7 +297,24 @@ _STEPS = {
     EventStatus.DISPATCHED: ("dispatch", (0.5, 8)), EventStatus.HANDLING: ("start", (1, 24)),
     EventStatus.RESOLVED: ("resolve", (2, 96)), EventStatus.VERIFIED: ("verify", (1, 24)),
     EventStatus.CLOSED: ("close", (1, 48)), EventStatus.REJECTED: ("reject", (1, 24)),
+    EventStatus.RETURNED: ("return", (1, 12)), EventStatus.EXTENSION_REQUESTED: ("request_extension", (4, 48)),
+    EventStatus.PARKED: ("park", (24, 96)),
 }
+# The corrections (resolvers.workflow), one event in each state they lead to, in the first
+# grid: its path, its light at the clock and where it was dispatched. An event urged twice
+# while handled by the community is among them.
+_CORRECTED_EVENTS = (
+    ((EventStatus.REPORTED, EventStatus.ACCEPTED, EventStatus.DISPATCHED, EventStatus.RETURNED),
+     Light.YELLOW, "department"),
+    ((EventStatus.REPORTED, EventStatus.ACCEPTED, EventStatus.DISPATCHED, EventStatus.HANDLING,
+      EventStatus.EXTENSION_REQUESTED), Light.YELLOW, "town"),
+    ((EventStatus.REPORTED, EventStatus.ACCEPTED, EventStatus.DISPATCHED, EventStatus.HANDLING,
+      EventStatus.PARKED), Light.GREEN, "department"),
+    ((EventStatus.REPORTED, EventStatus.ACCEPTED, EventStatus.DISPATCHED, EventStatus.HANDLING),
+     Light.RED, "community"),
+)
+_PARKED_DAYS = 30  # a parked case is reviewed a month after parking
+_EXTENSION_DAYS = 7  # what a handler asks for
 # Nanling's four months: nearly everything closed, a few dozen in progress or invalid.
 _STATUS_WEIGHTS = {
     EventStatus.CLOSED: 80, EventStatus.REJECTED: 3, EventStatus.VERIFIED: 2, EventStatus.RESOLVED: 3,
@@ -1091,7 +1110,7 @@ class _DemoCounty:
     # ---- events ----------------------------------------------------------------------
 
     def _events(self) -> None:
-        statuses = list(EventStatus)
+        statuses = [s for s in EventStatus if s in _FLOW or s in FINISHED]  # the corrections' states: below
         for i in range(max(len(statuses), self._size("events"))):
             # the first events, one per status, are in the first grid, so that every scale
             # has the whole workflow and every light to test against
@@ -1103,6 +1122,14 @@ class _DemoCounty:
             else:
                 grid = self.grid_of[self.rng.choice(self.persons).region_id]  # busier where more live
                 self._event(grid, self._pick(_STATUS_WEIGHTS))
+        # drawn from a stream put back afterwards: the rest of the county (staff, visits) is
+        # drawn as it was before the corrections existed
+        state = self.rng.getstate()
+        for path, light, handled_by in _CORRECTED_EVENTS:
+            event = self._event(self.grids[0], path[-1], None, light, handled_by, path=list(path))
+            if path[-1] is EventStatus.HANDLING:
+                self._urge(event, ("town", "town"))
+        self.rng.setstate(state)
 
     # ---- staff (1+1+N) -----------------------------------------------------------------
 
@@ -1229,7 +1256,7 @@ class _DemoCounty:
 
     def _event(self, grid: models.Region, status: EventStatus, category: _Category | None = None,
                light: Light | None = None, handled_by: str | None = None,
-               reported_at: datetime | None = None) -> None:
+               reported_at: datetime | None = None, path: list[EventStatus] | None = None) -> models.Event:
         category = category or self.rng.choices(_CATEGORIES, [c.weight for c in _CATEGORIES])[0]
         pattern = self.rng.choice(category.titles)
         thing_kind = self.rng.choice(category.thing_kinds) if "{thing}" in pattern else None
@@ -1255,7 +1282,7 @@ class _DemoCounty:
             EventSource.DEPARTMENT: self.departments[category.department].name,
         }.get(source) or self._grid_worker(grid)
 
-        path = self._path(status)
+        path = path or self._path(status)
         occurred, times = (reported_at, [reported_at]) if reported_at else self._timeline(path, category, light)
         handler = self._handler(grid, category, handled_by) if EventStatus.DISPATCHED in path else None
         event_id = next(self._ids[models.Event])
@@ -1268,12 +1295,27 @@ class _DemoCounty:
             urgency=self._urgency(category), attachments=self._attachments(event_id), status=status,
             handling_region_id=handler and handler.region and handler.region.id,
             handling_department_id=handler and handler.department and handler.department.id,
+            dispatcher_region_id=handler and handler.dispatched_from.id,
             **self._due(path, times, category))
+        if status is EventStatus.RETURNED:  # back in the dispatcher's queue
+            event.handling_region_id, event.handling_department_id = handler.dispatched_from.id, None
+        if status is EventStatus.EXTENSION_REQUESTED:
+            event.requested_due_at = event.due_at + timedelta(days=_EXTENSION_DAYS)
         self._log(event, path, times, source, category, handler)
         for person in persons:
             self._new(models.EventPerson, event_id=event.id, person_id=person.id)
         if thing is not None:
             self._new(models.EventThing, event_id=event.id, thing_id=thing.id)
+        return event
+
+    def _urge(self, event: models.Event, actors: tuple[str, ...]) -> None:
+        """催办 by the tier above the handler, between the last step and the clock."""
+        last = max(r.created_at for r in self._pending[models.EventLog] if r.event_id == event.id)
+        for k, actor in enumerate(actors, start=1):
+            at = last + (self.now - last) * k / (len(actors) + 1)
+            self._new(models.EventLog, event_id=event.id, actor=actor, action="urge", from_status=event.status,
+                      to_status=event.status, note="请加快处置进度", due_at=event.due_at, created_at=at)
+            event.urge_count, event.urged_at = k, at
 
     def _grid_adults(self, grid: models.Region) -> list[models.Person]:
         """The adults of a grid, listed once: events draw from them tens of thousands of
@@ -1316,13 +1358,15 @@ class _DemoCounty:
         """Most events stay in the community (小事不出村), some go up to the town, some to
         the category's department; `target` says which."""
         community = self._community_of(grid)
+        town = self.parent[community.id]
         target = target or self.rng.choices(("community", "town", "department"), (55, 20, 25))[0]
         if target == "community":
-            return _Handler("community", "leader", region=community)
+            return _Handler("community", "leader", region=community, dispatched_from=grid)
         if target == "town":
-            return _Handler("town", "community", region=self.parent[community.id])
+            return _Handler("town", "community", region=town, dispatched_from=community)
         code = category.department
-        return _Handler(_DEPARTMENT_ACTORS.get(code, code), "town", department=self.departments[code])
+        return _Handler(_DEPARTMENT_ACTORS.get(code, code), "town", department=self.departments[code],
+                        dispatched_from=town)
 
     def _path(self, status: EventStatus) -> list[EventStatus]:
         """The states an event went through to reach `status`."""
@@ -1340,10 +1384,8 @@ class _DemoCounty:
         """How long before the clock the current window started, for the event to show `light`
         (or a light drawn by weight) then."""
         window = category.window(deadline)
-        soon = min(max(window * SOON_SHARE, SOON), window)
+        soon = window * (1 - deadlines.YELLOW_AFTER)
         light = light or self._pick(_LIGHT_WEIGHTS)
-        if light is Light.GREEN and soon == window:
-            light = Light.YELLOW  # so short a window is due soon from its start
         share = self.rng.uniform(0.1, 0.9)
         if light is Light.GREEN:
             elapsed = (window - soon) * share
@@ -1389,6 +1431,8 @@ class _DemoCounty:
             deadline = self._deadline(status)
             if status in FINISHED:
                 due.update(due_columns(None))
+            elif status is EventStatus.PARKED:  # due for review
+                due = due_columns(at + timedelta(days=_PARKED_DAYS), at)
             elif deadline:
                 due = due_columns(at + category.window(deadline), at)
         return due
@@ -1399,8 +1443,18 @@ class _DemoCounty:
         time and rating."""
         for i, (status, at) in enumerate(zip(path, times)):
             actor, note = self._step(status, path, source, category, handler)
+            hand_over = {}
+            if status is EventStatus.DISPATCHED:  # to whom, due when (the window it started)
+                hand_over = {"to_region_id": handler.region and handler.region.id,
+                             "to_department_id": handler.department and handler.department.id,
+                             "due_at": at + category.window("handle")}
+            elif status is EventStatus.RETURNED:
+                hand_over = {"to_region_id": handler.dispatched_from.id, "due_at": event.due_at}
+            elif status in (EventStatus.PARKED, EventStatus.EXTENSION_REQUESTED):
+                hand_over = {"due_at": event.requested_due_at or event.due_at}
             self._new(models.EventLog, event_id=event.id, actor=actor, action=_STEPS[status][0],
-                      from_status=path[i - 1] if i else None, to_status=status, note=note, created_at=at)
+                      from_status=path[i - 1] if i else None, to_status=status, note=note, created_at=at,
+                      **hand_over)
             if i == 0:
                 event.created_at = at
             if status is EventStatus.CLOSED:
@@ -1426,5 +1480,11 @@ class _DemoCounty:
             return "worker", "网格员现场核查，已整改到位"
         if status is EventStatus.CLOSED:
             return "community", "予以销号"
+        if status is EventStatus.RETURNED:
+            return handler.actor, "不属于本单位职责，退回重新派单"
+        if status is EventStatus.EXTENSION_REQUESTED:
+            return handler.actor, "需协调多个部门，申请延期"
+        if status is EventStatus.PARKED:
+            return "county", "涉及历史遗留问题，暂不具备解决条件，挂账"
         rejecter = "community" if EventStatus.ACCEPTED in path else "leader"
         return rejecter, self.rng.choice(("经核实不属实，作无效处理", "重复上报，作无效处理", "不属于受理范围"))

@@ -545,6 +545,12 @@ async def _hand_over(mover: _Mover, region: models.Region, successors: list[mode
             handling_region_id=F("region_id"), **changed)
     count += await handled.using_db(connection).update(handling_region_id=successors[0].id, **changed)
     mover.result.counts["handling"] += count
+    # the tier that dispatched an event is succeeded as well: returns go to the successor's
+    # queue, and it decides re-dispatch and extensions
+    await mover.record_bumps(models.Event._meta.db_table, "event", lambda p: "t.region_path",
+                             lambda p: f"t.dispatcher_region_id = {p.add(p_region)}")
+    await models.Event.filter(dispatcher_region_id=region.id).using_db(connection).update(
+        dispatcher_region_id=successors[0].id, **changed)
 
 
 async def _retire(connection: Any, mover: _Mover, region: models.Region) -> None:

@@ -16,6 +16,7 @@ from .category import CategoryMutation, CategoryQuery
 from .changes import ChangesQuery
 from .compiled import CompiledReads
 from .connection import name_the_kinds
+from .corrections import CorrectionMutation
 from .errors import ErrorCodes, classify
 from .limits import QueryLimits
 from .mutation import Mutation as DataMutation
@@ -51,7 +52,7 @@ class AuditQuery:
 
 Query = require_sign_in(merge_types("Query", (DataQuery, AccessQuery, AuditQuery, StatsQuery, ScorecardQuery, CategoryQuery,
                                                ChangesQuery, StaffQuery)))
-Mutation = require_sign_in(merge_types("Mutation", (AccessMutation, DataMutation, WorkflowMutation,
+Mutation = require_sign_in(merge_types("Mutation", (AccessMutation, DataMutation, WorkflowMutation, CorrectionMutation,
                                                     CategoryMutation, RegridMutation, KeyPersonMutation,
                                                     StaffMutation)))
 Subscription = require_sign_in(merge_types("Subscription", (EventSubscription,)))

@@ -73,6 +73,11 @@ EventStatus = described(enums.EventStatus, "Where an event is in its closed loop
     "ACCEPTED": "Accepted 受理 by the tier it was reported to.",
     "DISPATCHED": "Dispatched 派单 to a region or department, waiting for it to start.",
     "HANDLING": "Being handled 处置 by its handling region or department.",
+    "EXTENSION_REQUESTED": "Being handled, and the handler has asked the dispatching tier for a later deadline 延期 "
+                           "(`requestedDueAt`); it stays due when it was until the tier approves.",
+    "RETURNED": "Returned 回退 by the region or department it was dispatched to, with a reason: back in the "
+                "queue of the tier that dispatched it (`handlingRegion`), to dispatch again or escalate.",
+    "PARKED": "Parked 挂账 by the county centre: cannot be solved now, due for review at `dueAt`.",
     "RESOLVED": "Resolved 办结 by the handler, waiting for the reporting grid to verify.",
     "VERIFIED": "Verified 核查 by the reporting grid, waiting to be closed.",
     "CLOSED": "Closed 销号, with a satisfaction rating.",

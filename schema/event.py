@@ -22,9 +22,11 @@ Light = described(deadlines.Light, "An open event's deadline light: GREEN on tim
 
 LIGHT_RULE = (
     "RED once the due time has passed (dueAt < now); YELLOW from `dueSoonAt` up to and "
-    "including the due time, where dueSoonAt = dueAt - max(a quarter of the step's window, 4 "
-    "hours) (the window runs from the step that set the due time: report, dispatch or "
-    "resolution); GREEN before that; null for closed and rejected events, which have nothing due.")
+    "including the due time, where dueSoonAt lies a share of the step's window after its start "
+    "(the setting LIGHT_YELLOW_AFTER, by default 0.75: the last quarter of the window, whether 2 "
+    "hours or 10 days; the window runs from the step that set the due time: a report, dispatch, "
+    "resolution, approved extension or parking); GREEN before that; null for closed and rejected "
+    "events, which have nothing due.")
 
 
 @strawberry.input(description="Conditions on events; they combine with AND.")
@@ -49,16 +51,31 @@ class EventFilter(RowFilter):
 @strawberry.type(description="One step of an event's life.")
 class EventLogEntry:
     actor: str = strawberry.field(description="Username of who took the step.")
-    action: str = strawberry.field(description="The step, such as `report`, `accept`, `dispatch`, `escalate`, "
-                                               "`start`, `resolve`, `verify`, `close`, `reject` or `supervise`.")
+    action: str = strawberry.field(description=(
+        "The step: `report`, `accept`, `dispatch`, `escalate`, `start`, `resolve`, `verify`, `close`, `reject`, "
+        "`supervise`, or a correction: `redispatch`, `return`, `request_extension`, `approve_extension`, "
+        "`refuse_extension`, `park`, `unpark`, `urge`."))
     from_status: Optional[EventStatus] = strawberry.field(description="Status before the step; null for the report.")
     to_status: EventStatus = strawberry.field(description="Status after the step (unchanged by supervision).")
     note: str = strawberry.field(description="The note given with the step (a reason, a result); empty if none.")
     attachments: list[str] = strawberry.field(description="Links to photos or documents of the step, as URLs.")
+    due_at: Optional[datetime] = strawberry.field(description=(
+        "What was due after the step: the deadline it set or kept (for a dispatch, the handler's; for "
+        "parking, the review date), the one asked for with an extension request; null when nothing was due."))
 
     @strawberry.field(description="When the step was taken.")
     def at(self: models.EventLog) -> datetime:
         return self.created_at
+
+    @strawberry.field(description="The region the step handed the event to (a dispatch, re-dispatch, "
+                                  "escalation or return); null if none or not in your scope.")
+    async def to_region(self: models.EventLog, info: Info) -> Optional[RegionRef]:
+        return await load(info, "region", self.to_region_id)
+
+    @strawberry.field(description="The department the step handed the event to (a dispatch or re-dispatch); "
+                                  "null if none.")
+    async def to_department(self: models.EventLog, info: Info) -> Optional[DepartmentRef]:
+        return await load(info, "department", self.to_department_id)
 
 
 @strawberry.type(description="事: a dispute, hazard, request or visit, and where it stands.")
@@ -87,6 +104,10 @@ class Event(ModelNode, Versioned):
     closed_at: Optional[datetime] = column("event", "closed_at")
     supervised_at: Optional[datetime] = strawberry.field(description="When supervision (督办) was last added.")
     satisfaction: Optional[int] = column("event", "satisfaction")
+    requested_due_at: Optional[datetime] = strawberry.field(description=(
+        "The deadline the handler asked for (延期) while the event is EXTENSION_REQUESTED; null otherwise."))
+    urge_count: int = strawberry.field(description="How often a tier above has urged (催办) the event.")
+    urged_at: Optional[datetime] = strawberry.field(description="When the event was last urged; null if never.")
 
     @strawberry.field(description=LIGHT_RULE + " Judged at the time of the request.")
     def light(self: models.Event, info: Info) -> Optional[Light]:
@@ -112,6 +133,11 @@ class Event(ModelNode, Versioned):
     @strawberry.field(description="The region it is dispatched to (派单); null unless dispatched to a region.")
     async def handling_region(self: models.Event, info: Info) -> Optional[RegionRef]:
         return await load(info, "region", self.handling_region_id)
+
+    @strawberry.field(description="The tier that dispatched it (派单): a return goes back to its queue, and it "
+                                  "decides re-dispatch and extensions; null until dispatched.")
+    async def dispatcher_region(self: models.Event, info: Info) -> Optional[RegionRef]:
+        return await load(info, "region", self.dispatcher_region_id)
 
     @strawberry.field(description="The department it is dispatched to; null unless dispatched to a department.")
     async def handling_department(self: models.Event, info: Info) -> Optional[DepartmentRef]:

@@ -27,7 +27,8 @@ def changed_event_id(root: event_bus.SeenChange) -> GlobalID:
 class EventChange:
     action: str = strawberry.field(description=(
         "What happened: a workflow step (`report`, `accept`, `dispatch`, `escalate`, `start`, "
-        "`resolve`, `verify`, `close`, `reject`, `supervise`), or `create`, `update`, `delete`."))
+        "`resolve`, `verify`, `close`, `reject`, `supervise`, `redispatch`, `return`, `request_extension`, "
+        "`approve_extension`, `refuse_extension`, `park`, `unpark`, `urge`), or `create`, `update`, `delete`."))
     event_id: GlobalID = strawberry.field(resolver=changed_event_id,
                                           description="The changed event's id (also for a deleted event).")
     version: int = strawberry.field(description="The event's version right after this change.")

@@ -32,15 +32,46 @@ def event_due(hours: float, start: datetime = START) -> SimpleNamespace:
     (48, timedelta(hours=36), Light.YELLOW),  # the last quarter begins
     (48, timedelta(hours=48), Light.YELLOW),  # exactly at the due time: due, not overdue
     (48, timedelta(hours=48) + SECOND, Light.RED),
-    (240, timedelta(hours=180) - SECOND, Light.GREEN),  # a quarter of 240 hours is 60
+    (240, timedelta(hours=180) - SECOND, Light.GREEN),  # ten days: yellow for the last 60 hours
     (240, timedelta(hours=180), Light.YELLOW),
-    (12, timedelta(hours=8) - SECOND, Light.GREEN),  # 4 hours is more than a quarter of 12
-    (12, timedelta(hours=8), Light.YELLOW),
-    (2, timedelta(0), Light.YELLOW),  # a window shorter than 4 hours is due soon from its start
+    (12, timedelta(hours=9) - SECOND, Light.GREEN),
+    (12, timedelta(hours=9), Light.YELLOW),
+    (2, timedelta(0), Light.GREEN),  # a 2-hour window is GREEN at its start, never YELLOW from it …
+    (2, timedelta(minutes=90) - SECOND, Light.GREEN),
+    (2, timedelta(minutes=90), Light.YELLOW),  # … YELLOW for its last half hour
+    (2, timedelta(hours=2), Light.YELLOW),
     (2, timedelta(hours=2) + SECOND, Light.RED),
 ])
 def test_light_at_the_boundaries(hours, offset, expected):
     assert light_at(event_due(hours), START + offset) is expected
+
+
+@pytest.fixture
+def yellow_after():
+    """Set LIGHT_YELLOW_AFTER for one test, and put the default back."""
+    before = deadlines.YELLOW_AFTER
+    yield deadlines.configure
+    deadlines.configure(before)
+
+
+@pytest.mark.parametrize("hours, share", [(2, 0.5), (2, 0.9), (72, 0.5), (240, 0.6)])
+def test_yellow_starts_at_the_configured_share_of_any_window(yellow_after, hours, share):
+    yellow_after(share)
+    start_of_yellow = START + timedelta(hours=hours) * share
+    assert light_at(event_due(hours), START) is Light.GREEN
+    assert light_at(event_due(hours), start_of_yellow - SECOND) is Light.GREEN
+    assert light_at(event_due(hours), start_of_yellow) is Light.YELLOW
+    assert light_at(event_due(hours), START + timedelta(hours=hours) + SECOND) is Light.RED
+
+
+@pytest.mark.parametrize("share", [0, 1, 1.5, -0.2])
+def test_the_share_lies_strictly_inside_the_window(yellow_after, share):
+    with pytest.raises(ValueError):
+        yellow_after(share)
+    from gridhub.settings import Settings
+
+    with pytest.raises(ValueError):
+        Settings(light_yellow_after=share)
 
 
 def test_nothing_due_has_no_light():
@@ -146,8 +177,7 @@ async def expect_window(client, event: str, hours: int, step: str, **variables) 
     shown = (await client.query(SHOW, id=event))["node"]
     due = at(shown["dueAt"])
     assert before + timedelta(hours=hours) - SECOND <= due <= after + timedelta(hours=hours), shown
-    soon = max(timedelta(hours=hours) * deadlines.SOON_SHARE, deadlines.SOON)
-    assert at(shown["dueSoonAt"]) == due - soon
+    assert at(shown["dueSoonAt"]) == due - timedelta(hours=hours) * (1 - deadlines.YELLOW_AFTER)
     return shown
 
 
@@ -163,7 +193,7 @@ async def test_due_times_follow_the_workflow(sign_in, worker, anchors):
     shown = (await worker.query(SHOW, id=event))["node"]
     assert before + timedelta(hours=fire.accept_hours) - SECOND <= at(shown["dueAt"])
     assert at(shown["dueAt"]) <= datetime.now(timezone.utc) + timedelta(hours=fire.accept_hours)
-    assert shown["light"] == "YELLOW"  # 2 hours to accept: due soon from the start
+    assert shown["light"] == "GREEN"  # 2 hours to accept: not due soon from the start (issue 21)
 
     await leader.query(step("acceptEvent"), id=event)
     assert (await worker.query(SHOW, id=event))["node"] == {**shown, "status": "ACCEPTED"}  # dispatch by it too
@@ -217,7 +247,10 @@ def visible_events(anchors):
 
 async def test_light_filter_counts_like_sql(gql, worker, anchors):
     await report(worker, anchors, "service/visit")  # GREEN: 24 hours to accept
-    await report(worker, anchors, "safety/gas")  # YELLOW: 1 hour to accept (the demo's are all RED by now)
+    # YELLOW (the demo's are all RED by now): an hour to accept, 50 minutes of it gone
+    yellow = row_id(await report(worker, anchors, "safety/gas"))
+    started = datetime.now(timezone.utc) - timedelta(minutes=50)
+    await models.Event.filter(id=yellow).update(**due_columns(started + timedelta(hours=1), started))
     for light in Light:
         data = await gql.query(EVENTS, first=500, filter={"light": [light.name]})
         now = datetime.now(timezone.utc)

@@ -17,14 +17,15 @@ DISPATCH = "mutation($id: ID!, $d: ID!) { dispatchEvent(id: $id, department: $d)
 USER_OF = {"public_security": "police", "civil_affairs": "civil"}
 
 
-async def dispatched_to(leader, anchors, department: models.Department) -> str:
-    """An event of the anchor grid, accepted and dispatched to `department` by its grid leader."""
+async def dispatched_to(leader, anchors, department: models.Department, community) -> str:
+    """An event of the anchor grid, accepted by its grid leader and dispatched to `department`
+    by its community centre (a grid does not send to county departments: issue 21)."""
     grid = await models.Region.get(region_path=anchors["grid"])
     event = (await leader.query(REPORT, input={
         "title": f"需{department.name}处置", "kind": "REQUEST", "category": "safety/fire", "source": "PATROL",
         "occurredAt": "2026-05-21T08:00:00Z", "regionId": to_base64("Region", grid.id)}))["reportEvent"]["id"]
     await leader.query(STEP % "acceptEvent", id=event)
-    await leader.query(DISPATCH, id=event, d=to_base64("Department", department.id))
+    await community.query(DISPATCH, id=event, d=to_base64("Department", department.id))
     return event
 
 
@@ -32,7 +33,7 @@ async def dispatched_to(leader, anchors, department: models.Department) -> str:
 async def test_every_department_handles_what_is_dispatched_to_it(sign_in, anchors, code):
     department = await models.Department.get(code=code)
     client, leader = await sign_in(USER_OF.get(code, code)), await sign_in("leader")
-    event = await dispatched_to(leader, anchors, department)
+    event = await dispatched_to(leader, anchors, department, await sign_in("community"))
     assigned = await models.Event.filter(handling_department_id=department.id, deleted_at=None).count()
     listed = (await client.query("{ events(first: 1) { totalCount } }"))["events"]["totalCount"]
     assert listed >= assigned >= 1  # its own events at least (the police read their visits too)
@@ -44,7 +45,7 @@ async def test_every_department_handles_what_is_dispatched_to_it(sign_in, anchor
 
 async def test_a_department_never_handles_another_ones_event(sign_in, anchors):
     urban = await models.Department.get(code="urban_management")
-    event = await dispatched_to(await sign_in("leader"), anchors, urban)
+    event = await dispatched_to(await sign_in("leader"), anchors, urban, await sign_in("community"))
     refused = await (await sign_in("market_supervision")).post(STEP % "startHandling", {"id": event})
     assert refused.codes == ["NOT_FOUND"]  # not even told it exists
 
@@ -60,7 +61,7 @@ async def test_a_department_added_acts_from_its_first_grant(sign_in, anchors, gq
                                   p=anchors["county"]))["regions"]["nodes"][0]["id"]
         await admin.query("mutation($g: ID!) { grantRole(username: \"transport_desk\", role: \"dept.transport\", "
                           "region: $g) { role } }", g=county)
-        event = await dispatched_to(await sign_in("leader"), anchors, department)
+        event = await dispatched_to(await sign_in("leader"), anchors, department, await sign_in("community"))
         desk = await sign_in("transport_desk")
         assert (await desk.query(STEP % "startHandling", id=event))["startHandling"]["status"] == "HANDLING"
         again = await admin.post('mutation { createDepartment(code: "transport", name: "又一个") { id } }')
@@ -98,7 +99,8 @@ async def test_migration_0012_brings_the_template_to_an_older_database(app, sign
 
     migration = importlib.import_module("gridhub.models.migrations.0012_department_template")
     urban = await sign_in("urban_management")
-    await dispatched_to(await sign_in("leader"), anchors, await models.Department.get(code="urban_management"))
+    await dispatched_to(await sign_in("leader"), anchors, await models.Department.get(code="urban_management"),
+                        await sign_in("community"))
     try:
         await models.CasbinRule.filter(ptype="g", v1="department").delete()
         for role, obj, action, effect in migration.LINES:

@@ -303,6 +303,7 @@ async def test_merge_hands_the_events_in_hand_to_the_region_merged_into(sign_in)
     assert done["mergeRegions"]["moved"] == {"handling": 1, "retired": 1}
     row = await models.Event.get(id=row_id(event))
     assert (row.handling_region_id, row.region_id, row.reported_region_id) == (into.id, into.id, merged.id)
+    assert row.dispatcher_region_id == into.id  # the tier that dispatched it is succeeded too: returns go there
     assert await models.Event.filter(handling_region_id=into.id).count() == handled + 1
     node = (await worker.query(HANDLED, id=event))["node"]
     assert node["handlingRegion"]["path"] == into.region_path and node["reportedRegion"]["path"] == merged.region_path

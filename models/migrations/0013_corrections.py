@@ -1,0 +1,107 @@
+"""Corrections as steps of the closed loop (issue 21): the event keeps the tier that
+dispatched it, a pending extension's deadline and its urgings; a log entry keeps to whom the
+step handed the event and what was due after it. The statuses RETURNED, EXTENSION_REQUESTED
+and PARKED are new values of the same columns, widened for `extension_requested`.
+
+A database made before gets the corrections' policy lines and the tiers in order (a grid
+leader escalates; sending to a department is `dispatch_to_department`, the community
+centres' and up) where the default policy's roles are in use, as a new one is seeded
+(policies/default_policy.csv). Events dispatched before have no dispatcher: their
+re-dispatch and extensions are decided at the reporting grid (resolvers/workflow.py).
+"""
+
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+from gridhub.models.enums import EventStatus
+from tortoise.fields.base import OnDelete
+from tortoise import fields
+
+from ._policy_lines import add_default_lines, runner
+
+LINES = (
+    ("grid_worker", "event:with_region", "return", "allow"),
+    ("grid_worker", "event:with_region", "request_extension", "allow"),
+    ("grid_leader", "event", "escalate", "allow"),
+    ("grid_leader", "event", "redispatch", "allow"),
+    ("grid_leader", "event", "decide_extension", "allow"),
+    ("community_centre", "event", "dispatch_to_department", "allow"),
+    ("community_centre", "event", "redispatch", "allow"),
+    ("community_centre", "event", "decide_extension", "allow"),
+    ("community_centre", "event:with_region", "return", "allow"),
+    ("community_centre", "event", "urge", "allow"),
+    ("county_centre", "event", "park", "allow"),
+    ("county_centre", "event", "unpark", "allow"),
+    ("department", "event:assigned", "return", "allow"),
+    ("department", "event:assigned", "request_extension", "allow"),
+)
+
+
+async def forward(apps, schema_editor) -> None:
+    await add_default_lines(runner(schema_editor), LINES)
+
+
+async def backward(apps, schema_editor) -> None:
+    run = runner(schema_editor)
+    for role, obj, action, effect in LINES:
+        await run("DELETE FROM casbin_rule WHERE ptype = 'p' AND v0 = %s AND v1 = '*' AND v2 = %s AND v3 = %s "
+                  "AND v4 = %s", role, obj, action, effect)
+    await run("UPDATE policy_state SET version = version + 1")
+
+class Migration(migrations.Migration):
+    dependencies = [('gridhub', '0012_department_template')]
+
+    initial = False
+
+    operations = [
+        ops.AlterField(
+            model_name='Event',
+            name='status',
+            field=fields.CharEnumField(default=EventStatus.REPORTED, db_index=True, description='REPORTED: reported\nACCEPTED: accepted\nDISPATCHED: dispatched\nHANDLING: handling\nEXTENSION_REQUESTED: extension_requested\nRETURNED: returned\nPARKED: parked\nRESOLVED: resolved\nVERIFIED: verified\nCLOSED: closed\nREJECTED: rejected', enum_type=EventStatus, max_length=24),
+        ),
+        ops.AddField(
+            model_name='Event',
+            name='dispatcher_region',
+            field=fields.ForeignKeyField('gridhub.Region', source_field='dispatcher_region_id', null=True, db_index=True, db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.RESTRICT),
+        ),
+        ops.AddField(
+            model_name='Event',
+            name='requested_due_at',
+            field=fields.DatetimeField(null=True, description='the deadline asked for (延期)', auto_now=False, auto_now_add=False),
+        ),
+        ops.AddField(
+            model_name='Event',
+            name='urge_count',
+            field=fields.IntField(default=0),
+        ),
+        ops.AddField(
+            model_name='Event',
+            name='urged_at',
+            field=fields.DatetimeField(null=True, description='when the event was last urged (催办)', auto_now=False, auto_now_add=False),
+        ),
+        ops.AlterField(
+            model_name='EventLog',
+            name='from_status',
+            field=fields.CharEnumField(null=True, description='REPORTED: reported\nACCEPTED: accepted\nDISPATCHED: dispatched\nHANDLING: handling\nEXTENSION_REQUESTED: extension_requested\nRETURNED: returned\nPARKED: parked\nRESOLVED: resolved\nVERIFIED: verified\nCLOSED: closed\nREJECTED: rejected', enum_type=EventStatus, max_length=24),
+        ),
+        ops.AlterField(
+            model_name='EventLog',
+            name='to_status',
+            field=fields.CharEnumField(description='REPORTED: reported\nACCEPTED: accepted\nDISPATCHED: dispatched\nHANDLING: handling\nEXTENSION_REQUESTED: extension_requested\nRETURNED: returned\nPARKED: parked\nRESOLVED: resolved\nVERIFIED: verified\nCLOSED: closed\nREJECTED: rejected', enum_type=EventStatus, max_length=24),
+        ),
+        ops.AddField(
+            model_name='EventLog',
+            name='due_at',
+            field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
+        ),
+        ops.AddField(
+            model_name='EventLog',
+            name='to_department',
+            field=fields.ForeignKeyField('gridhub.Department', source_field='to_department_id', null=True, db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.RESTRICT),
+        ),
+        ops.AddField(
+            model_name='EventLog',
+            name='to_region',
+            field=fields.ForeignKeyField('gridhub.Region', source_field='to_region_id', null=True, db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.RESTRICT),
+        ),
+        ops.RunPython(forward, backward),
+    ]
