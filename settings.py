@@ -72,6 +72,19 @@ class Settings(BaseSettings):
                                                             "credentials: it is always allowed to a listed origin)")
     gzip_minimum_bytes: int = Field(1000, ge=1, description="responses from this size on are gzip-compressed "
                                                             "for clients that send `Accept-Encoding: gzip`")
+    # Hand-overs (issue 21): the worker that sweeps for events turning due soon and sends webhooks
+    handover_interval_seconds: float = Field(5.0, gt=0, description=(
+        "how often each server process looks for events turning due soon and webhook deliveries due "
+        "(a hand-over queued in the process is sent at once)"))
+    webhook_retry_seconds: float = Field(30.0, gt=0, description=(
+        "the wait after a webhook delivery's first failed attempt; it doubles after each (at most an hour)"))
+    webhook_max_attempts: int = Field(8, ge=1, description="attempts of one delivery before it is given up "
+                                                          "(an admin may replay it)")
+    webhook_timeout_seconds: float = Field(10.0, gt=0, description="how long one POST may take")
+    score_weights: str = Field(
+        "discovery=20,on_time=30,verification=15,satisfaction=20,visits=15", description=(
+            "the weights of gridScorecard's score, indicator=weight, comma-separated (discovery, on_time, "
+            "verification, satisfaction, visits); a county sets its own"))
     host: str = "127.0.0.1"
     port: int = 8000
 

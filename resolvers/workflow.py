@@ -29,7 +29,7 @@ from gridhub.models.enums import EventStatus as S
 from gridhub.policies.predicate import Compare
 from gridhub.policies.scope import Scope
 
-from . import deadlines
+from . import deadlines, notices
 from .errors import BadInput, Conflict, Forbidden, NotFound
 from .event_bus import announce_event_change
 from .filters import as_utc
@@ -119,6 +119,8 @@ async def take_step(scope: Scope, actor: str, event_id: int, name: str, note: st
         await models.EventLog.create(event_id=event_id, actor=actor, action=name, from_status=event.status,
                                      to_status=target, note=note, attachments=attachments or [])
         changed_event = await models.Event.get(id=event_id)
+        # the one hook of every step: a hand-over tells its new holder (resolvers.notices)
+        await notices.hand_over(event, changed_event, name, actor, note)
     await announce_event_change(changed_event, name)
     return changed_event
 
