@@ -29,8 +29,9 @@ _AT_REPORTING_GRID = (S.RESOLVED,)
 _DEPARTMENT_STEPS = (S.DISPATCHED, S.HANDLING)
 _AT_HANDLING_REGION = tuple(s for s in WAITING if s not in _AT_REPORTING_GRID)
 
-# 挂账: a case parked by the county centre waits for its review date, on nobody's list.
-PARKED = Compare("status", "eq", "parked")
+# 挂账: a case parked by the county centre waits for its review date, on nobody's list. Parked
+# is a state of the machine (resolvers.workflow); where it has none, nothing is parked.
+PARKED = Compare("status", "eq", S.PARKED.value) if hasattr(S, "PARKED") else FALSE
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,9 @@ def acting_paths(store: Any, username: str) -> set[str]:
         if not domain.startswith("/"):
             continue  # `*`: a role held everywhere (a department's) holds by its department
         for inherited in store.inherited_roles(role):
-            if any(obj.split(":")[0] == "event" and action in HOLDER_VERBS and effect[:1] != ["deny"]
+            # `event:assigned` is a department's: it holds by its department, wherever granted
+            if any(obj.split(":")[0] == "event" and obj != "event:assigned" and action in HOLDER_VERBS
+                   and effect[:1] != ["deny"]
                    for _, obj, action, *effect in store.rules_of(inherited)):
                 paths.add(domain.rstrip("*"))
                 break
