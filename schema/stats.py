@@ -1,6 +1,6 @@
 """Dashboard statistics: `eventStats` and `personStats`, grouped, within your scope."""
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 from typing import Annotated, Optional
 
@@ -15,7 +15,7 @@ from gridhub.resolvers.deadlines import light_sql
 from gridhub.resolvers.errors import NotFound
 
 from .args import arg
-from .enums import EventSource, EventStatus, Gender, PopulationType
+from .enums import EventSource, EventStatus, Gender, PopulationType, Urgency
 from .event import Light
 from .ids import decode_id
 from .refs import DepartmentRef, RegionRef
@@ -30,6 +30,13 @@ class EventGroup(Enum):
     LIGHT = strawberry.enum_value("light", description="By deadline light now (null for closed and rejected).")
     DEPARTMENT = strawberry.enum_value("department", description="By handling department (null when none).")
     SOURCE = strawberry.enum_value("source", description="By source.")
+    URGENCY = strawberry.enum_value("urgency", description="By urgency.")
+    DAY = strawberry.enum_value("day", description="By the civil day (China Standard Time, the counties' "
+                                                   "midnight) the event occurred on: a trend.")
+    WEEK = strawberry.enum_value("week", description="By the ISO week (Monday to Sunday, civil time) it occurred "
+                                                     "in, told by its Monday.")
+    MONTH = strawberry.enum_value("month", description="By the month (civil time) it occurred in, told by its "
+                                                       "first day.")
 
 
 @strawberry.enum(description="What `personStats` can group persons by.")
@@ -41,6 +48,10 @@ class PersonGroup(Enum):
                                                                      "about that the person belongs to.")
     GENDER = strawberry.enum_value("gender", description="Carried by the identity number: counted only among "
                                    "the persons whose identity number you may read, FORBIDDEN where none.")
+
+
+def _day(value) -> Optional[date]:
+    return None if value is None else value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
 @strawberry.type(description="What a group has in common; only the fields grouped by are set.")
@@ -62,6 +73,22 @@ class StatsKey:
     @strawberry.field(description="The deadline light (grouped by LIGHT); null for closed and rejected events.")
     def light(self) -> Optional[Light]:
         return deadlines.Light(self._key["light"]) if self._key.get("light") else None
+
+    @strawberry.field(description="The urgency (grouped by URGENCY).")
+    def urgency(self) -> Optional[Urgency]:
+        return enums.Urgency(self._key["urgency"]) if self._key.get("urgency") else None
+
+    @strawberry.field(description="The civil day (grouped by DAY).")
+    def day(self) -> Optional[date]:
+        return _day(self._key.get("day"))
+
+    @strawberry.field(description="The Monday of the ISO week (grouped by WEEK).")
+    def week(self) -> Optional[date]:
+        return _day(self._key.get("week"))
+
+    @strawberry.field(description="The first day of the month (grouped by MONTH).")
+    def month(self) -> Optional[date]:
+        return _day(self._key.get("month"))
 
     @strawberry.field(description="The tag path (grouped by TAG).")
     def tag(self) -> Optional[str]:
