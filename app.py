@@ -447,7 +447,7 @@ async def _bulletin(settings: Settings, region_path: str, week: str, form: str) 
     await init_database(settings, migrate=False)
     data, refused = None, None
     try:
-        data = await scorecard.bulletin(Scope.everything(), region_path, week)
+        data = await scorecard.bulletin(Scope.everything(), region_path, week, settings.score_weights)
     except (NotFound, BadInput) as e:  # the operator's arguments are wrong: the reason, no traceback
         refused = e
     finally:

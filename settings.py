@@ -9,6 +9,34 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
+# gridScorecard's score (resolvers.scorecard): its indicators and their weights
+SCORE_INDICATORS = ("discovery", "on_time", "verification", "satisfaction", "visits")
+DEFAULT_SCORE_WEIGHTS = "discovery=20,on_time=30,verification=15,satisfaction=20,visits=15"
+
+
+def parse_weights(text: str) -> dict[str, float]:
+    """`discovery=20,on_time=30,…` (settings.score_weights): every indicator named at most
+    once, weights not negative, not all zero; one left out weighs nothing."""
+    weights: dict[str, float] = {}
+    for item in (text or "").split(","):
+        if not item.strip():
+            continue
+        name, _, value = item.partition("=")
+        name = name.strip()
+        if name not in SCORE_INDICATORS or name in weights:
+            raise ValueError(f"score weights: {name!r} is not one of {', '.join(SCORE_INDICATORS)} (or is named twice)")
+        try:
+            weights[name] = float(value)
+        except ValueError:
+            raise ValueError(f"score weights: {name} needs a number, not {value!r}") from None
+        if weights[name] < 0:
+            raise ValueError(f"score weights: {name} may not be negative")
+    if not any(weights.values()):
+        raise ValueError("score weights: at least one must be above zero")
+    return {name: weights.get(name, 0.0) for name in SCORE_INDICATORS}
+
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
@@ -82,11 +110,17 @@ class Settings(BaseSettings):
                                                           "(an admin may replay it)")
     webhook_timeout_seconds: float = Field(10.0, gt=0, description="how long one POST may take")
     score_weights: str = Field(
-        "discovery=20,on_time=30,verification=15,satisfaction=20,visits=15", description=(
+        DEFAULT_SCORE_WEIGHTS, description=(
             "the weights of gridScorecard's score, indicator=weight, comma-separated (discovery, on_time, "
             "verification, satisfaction, visits); a county sets its own"))
     host: str = "127.0.0.1"
     port: int = 8000
+
+    @field_validator("score_weights")
+    @classmethod
+    def known_weights(cls, value: str) -> str:
+        parse_weights(value)  # a typo in a county's weights stops the start, not the first scorecard
+        return value
 
     @field_validator("cors_allowed_origins", mode="before")
     @classmethod
