@@ -333,3 +333,24 @@ async def test_a_webhook_url_is_http(sign_in, url):
 def test_backoff_doubles_up_to_an_hour():
     assert [webhooks.backoff(n, 30).total_seconds() for n in (1, 2, 3, 4)] == [30, 60, 120, 240]
     assert webhooks.backoff(20, 30).total_seconds() == 3600
+
+
+def test_the_receiver_in_the_departments_guide_verifies_our_signatures():
+    """docs/departments.md's receiver code, run as written: it accepts what the hub signs,
+    and refuses another secret, a changed body and an old timestamp."""
+    import re
+    import time as clock
+    from pathlib import Path
+
+    doc = (Path(__file__).parent.parent / "docs" / "departments.md").read_text(encoding="utf-8")
+    code = re.search(r"A receiver, Python's standard library only.*?```python\n(.*?)```", doc, re.S).group(1)
+    namespace: dict = {"__name__": "receiver"}
+    exec(compile(code, "docs/departments.md", "exec"), namespace)
+    verify = namespace["verify_signature"]
+    body, now = b'{"id":"Tm90aWNlOjE=","kind":"dispatched"}', int(clock.time())
+    header = webhooks.sign("whsec_k", body, now)
+    assert verify("whsec_k", body, header)
+    assert not verify("whsec_other", body, header)
+    assert not verify("whsec_k", body + b" ", header)
+    assert not verify("whsec_k", body, webhooks.sign("whsec_k", body, now - 3600))
+    assert not verify("whsec_k", body, "nonsense")
