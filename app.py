@@ -53,7 +53,8 @@ from gridhub.resolvers.visits import refresh_missing_visit_due, seed_visit_rules
 from gridhub.resolvers import deadlines
 from gridhub.resolvers.cache import AnswerCache, make_backend
 from gridhub.resolvers.context import RequestContext
-from gridhub.resolvers.event_bus import EventBus
+from gridhub.resolvers.event_bus import EventBus, announce_event_change
+from gridhub.resolvers.webhooks import HandOverWorker
 from gridhub.resolvers.login_throttle import LoginThrottle, only_signs_in
 from gridhub.resolvers.registered_elsewhere import RegisterLookups
 from gridhub.resolvers.rate_limit import SlidingWindow, make_counters
@@ -342,11 +343,18 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         events = EventBus(redis_url, scope_of=lambda user: graphql.scopes.get(store, user),
                           policy_version=lambda: store.version)
         await events.start()
+        handovers = HandOverWorker(interval=settings.handover_interval_seconds,
+                                   retry_base=settings.webhook_retry_seconds,
+                                   max_attempts=settings.webhook_max_attempts,
+                                   timeout=settings.webhook_timeout_seconds,
+                                   on_notice=lambda notice, event: announce_event_change(event, "due_soon"))
+        await handovers.start()
         app.state.cache = graphql.answers
         app.state.store = store
         try:
             yield
         finally:
+            await handovers.stop()
             await events.stop()
             await watcher.stop()
             await app.state.cache.close()
@@ -487,7 +495,7 @@ async def _bulletin(settings: Settings, region_path: str, week: str, form: str) 
     await init_database(settings, migrate=False)
     data, refused = None, None
     try:
-        data = await scorecard.bulletin(Scope.everything(), region_path, week)
+        data = await scorecard.bulletin(Scope.everything(), region_path, week, settings.score_weights)
     except (NotFound, BadInput) as e:  # the operator's arguments are wrong: the reason, no traceback
         refused = e
     finally:

@@ -9,6 +9,34 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
+# gridScorecard's score (resolvers.scorecard): its indicators and their weights
+SCORE_INDICATORS = ("discovery", "on_time", "verification", "satisfaction", "visits")
+DEFAULT_SCORE_WEIGHTS = "discovery=20,on_time=30,verification=15,satisfaction=20,visits=15"
+
+
+def parse_weights(text: str) -> dict[str, float]:
+    """`discovery=20,on_time=30,…` (settings.score_weights): every indicator named at most
+    once, weights not negative, not all zero; one left out weighs nothing."""
+    weights: dict[str, float] = {}
+    for item in (text or "").split(","):
+        if not item.strip():
+            continue
+        name, _, value = item.partition("=")
+        name = name.strip()
+        if name not in SCORE_INDICATORS or name in weights:
+            raise ValueError(f"score weights: {name!r} is not one of {', '.join(SCORE_INDICATORS)} (or is named twice)")
+        try:
+            weights[name] = float(value)
+        except ValueError:
+            raise ValueError(f"score weights: {name} needs a number, not {value!r}") from None
+        if weights[name] < 0:
+            raise ValueError(f"score weights: {name} may not be negative")
+    if not any(weights.values()):
+        raise ValueError("score weights: at least one must be above zero")
+    return {name: weights.get(name, 0.0) for name in SCORE_INDICATORS}
+
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
@@ -76,8 +104,27 @@ class Settings(BaseSettings):
         "the share of a step's window (accept, handle, verify, an extension, a review) after which an "
         "event's light turns from GREEN to YELLOW: 0.75 is YELLOW for the last quarter, of 2 hours as "
         "of 10 days; it applies to due times set from then on"))
+    # Hand-overs (issue 21): the worker that sweeps for events turning due soon and sends webhooks
+    handover_interval_seconds: float = Field(5.0, gt=0, description=(
+        "how often each server process looks for events turning due soon and webhook deliveries due "
+        "(a hand-over queued in the process is sent at once)"))
+    webhook_retry_seconds: float = Field(30.0, gt=0, description=(
+        "the wait after a webhook delivery's first failed attempt; it doubles after each (at most an hour)"))
+    webhook_max_attempts: int = Field(8, ge=1, description="attempts of one delivery before it is given up "
+                                                          "(an admin may replay it)")
+    webhook_timeout_seconds: float = Field(10.0, gt=0, description="how long one POST may take")
+    score_weights: str = Field(
+        DEFAULT_SCORE_WEIGHTS, description=(
+            "the weights of gridScorecard's score, indicator=weight, comma-separated (discovery, on_time, "
+            "verification, satisfaction, visits); a county sets its own"))
     host: str = "127.0.0.1"
     port: int = 8000
+
+    @field_validator("score_weights")
+    @classmethod
+    def known_weights(cls, value: str) -> str:
+        parse_weights(value)  # a typo in a county's weights stops the start, not the first scorecard
+        return value
 
     @field_validator("cors_allowed_origins", mode="before")
     @classmethod

@@ -4,6 +4,7 @@ from .access import AuditEntry, CasbinRule, PolicyState, ServiceToken, User
 from .base import RegionalRow, Row
 from .category import EventCategory
 from .event import Event, EventLog, EventPerson, EventThing
+from .notice import Notice, NoticeRead, Webhook, WebhookDelivery
 from .organisation import Membership, Organisation
 from .person import Household, Person, PersonTag, Residence
 from .place import Place
@@ -14,5 +15,6 @@ from .thing import Thing
 __all__ = [
     "AuditEntry", "CasbinRule", "PolicyState", "ServiceToken", "User", "Department", "Event", "EventCategory", "EventLog", "EventPerson", "EventThing", "Household", "Membership",
     "Organisation", "Person", "PersonTag", "Place", "Region", "RegionMove", "RegionalRow", "Residence", "Row",
-    "Thing", "StaffAssignment", "KeyPersonResponsibility", "VisitRule",
+    "Thing", "StaffAssignment", "KeyPersonResponsibility", "VisitRule", "Notice", "NoticeRead", "Webhook",
+    "WebhookDelivery",
 ]

@@ -1302,6 +1302,8 @@ class _DemoCounty:
         if status is EventStatus.EXTENSION_REQUESTED:
             event.requested_due_at = event.due_at + timedelta(days=_EXTENSION_DAYS)
         self._log(event, path, times, source, category, handler)
+        if status not in (EventStatus.CLOSED, EventStatus.REJECTED) and event_id % 3 == 0:
+            self._supervise(event, times[-1])
         for person in persons:
             self._new(models.EventPerson, event_id=event.id, person_id=person.id)
         if thing is not None:
@@ -1460,6 +1462,14 @@ class _DemoCounty:
             if status is EventStatus.CLOSED:
                 event.closed_at = at
                 event.satisfaction = self.rng.choices((5, 4, 3, 2, 1), (60, 25, 8, 4, 3))[0]
+
+    def _supervise(self, event: models.Event, last_step_at: datetime) -> None:
+        """督办 by the town of the open events whose id is a multiple of 3 (the random draws stay as they
+        were), an hour after its last step, so that to-do lists have supervised cases."""
+        at = min(last_step_at + timedelta(hours=1), self.now)
+        event.supervised_at = at
+        self._new(models.EventLog, event_id=event.id, actor="town", action="supervise", from_status=event.status,
+                  to_status=event.status, note="请加快办理", created_at=at)
 
     def _step(self, status: EventStatus, path: list[EventStatus], source: EventSource, category: _Category,
               handler: _Handler | None) -> tuple[str, str]:

@@ -14,10 +14,17 @@ from .errors import BadInput, Conflict, Forbidden
 _CODE = re.compile(r"[a-z][a-z0-9_]{1,31}")
 
 
-async def create_department(store: PolicyStore, actor: str, code: str, name: str) -> models.Department:
+async def require_county_admin(store: PolicyStore, actor: str, what: str) -> str:
+    """Departments are county-wide, and so is who manages them: a policy admin at every root.
+    Returns the (first) root's path, where the audit files the change."""
     roots = [r.region_path for r in await models.Region.filter(parent_id=None, deleted_at=None)]
     if not roots or not all(store.allows(actor, root, "policy", "update") for root in roots):
-        raise Forbidden("departments are added by a county-wide policy admin")
+        raise Forbidden(f"{what} by a county-wide policy admin")
+    return roots[0]
+
+
+async def create_department(store: PolicyStore, actor: str, code: str, name: str) -> models.Department:
+    root = await require_county_admin(store, actor, "departments are added")
     if not _CODE.fullmatch(code or ""):
         raise BadInput("a department code is lower-case letters, digits and _ (like urban_management)",
                        field="code")
@@ -29,6 +36,6 @@ async def create_department(store: PolicyStore, actor: str, code: str, name: str
     async def add_row():
         await models.Department.create(code=code, name=name.strip())
 
-    await store.edit("g", [f"dept.{code}", "department", "*"], add=True, actor=actor, region_path=roots[0],
+    await store.edit("g", [f"dept.{code}", "department", "*"], add=True, actor=actor, region_path=root,
                      detail={"department": code, "name": name.strip()}, also=add_row)
     return await models.Department.get(code=code)

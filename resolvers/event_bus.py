@@ -47,6 +47,8 @@ from .query import rows
 
 log = logging.getLogger("gridhub.events")
 CHANNEL = "gridhub:event-changes:{db}"  # pub/sub ignores database numbers: keep deployments apart
+# changes that change nothing of the event: they wake `noticeReceived`, not `eventChanged`
+NOTICE_ONLY = frozenset({"due_soon"})
 QUEUE_SIZE = 256  # changes a subscriber may fall behind before the oldest are dropped
 
 

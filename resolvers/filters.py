@@ -11,13 +11,13 @@ from typing import Any, Callable
 
 from gridhub import models
 from gridhub.policies.predicate import (
-    TRUE, Compare, Contains, In, InSubquery, Pred, StartsWith, and_, or_, path_prefix,
+    TRUE, Compare, Contains, In, InSubquery, IsNull, Not, Pred, StartsWith, and_, or_, path_prefix,
 )
 from gridhub.policies.sensitivity import NotRevealed, comparable_where, is_key_tag
 
 from gridhub.policies.scope import Scope
 
-from . import deadlines
+from . import deadlines, holders
 from .errors import BadInput, Forbidden
 from .kinds import kind_of
 from .validation import check_region_path, check_tag_filter
@@ -52,6 +52,18 @@ TIMED_FILTERS: dict[str, dict[str, Callable[[Any, datetime], Pred]]] = {
         "light": deadlines.light_predicate,
         "due_before": lambda moment, now: deadlines.due_predicate(before=as_utc(moment)),
         "due_after": lambda moment, now: deadlines.due_predicate(after=as_utc(moment)),
+    },
+}
+
+
+# kind -> filter key -> builder(value): conditions that are neither a column nor timed
+CONDITIONS: dict[str, dict[str, Callable[[Any], Pred]]] = {
+    "event": {
+        # a `holders.Holding`, made from the caller's `heldBy` by schema.connection.filter_spec
+        "held_by": lambda holding: holders.held_by(holding.region_ids, holding.department_ids),
+        "waiting_for": lambda steps: holders.waiting_for(getattr(s, "value", s) for s in steps),
+        "supervised": lambda yes: IsNull("supervised_at", null=not yes),
+        "parked": lambda yes: holders.PARKED if yes else Not(holders.PARKED),
     },
 }
 
@@ -120,6 +132,7 @@ def compile_filter(kind: str, spec: dict[str, Any] | None, scope: Scope, now: da
     k = kind_of(kind)
     columns = FILTER_COLUMNS.get(kind, {})
     timed = TIMED_FILTERS.get(kind, {})
+    conditions = CONDITIONS.get(kind, {})
     parts: list[Pred] = []
     for key, value in spec.items():
         if value is None:
@@ -142,6 +155,8 @@ def compile_filter(kind: str, spec: dict[str, Any] | None, scope: Scope, now: da
         elif key == "tags" and kind == "person":
             if value:
                 parts.append(tag_predicate(value, scope))
+        elif key in conditions:
+            parts.append(conditions[key](value))
         elif key in timed:
             parts.append(timed[key](value, now or datetime.now(timezone.utc)))
         elif key in columns:

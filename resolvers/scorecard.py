@@ -34,6 +34,8 @@ from gridhub.models.enums import StaffRole, Tier
 from gridhub.policies.predicate import FALSE, Compare, SqlParams, and_, path_prefix
 from gridhub.policies.scope import Scope
 
+from gridhub.settings import DEFAULT_SCORE_WEIGHTS as DEFAULT_WEIGHTS, parse_weights
+
 from .civil_time import CIVIL_TIME_ZONE, civil_days
 from .errors import BadInput, Forbidden, NotFound
 from .filters import as_utc
@@ -59,6 +61,8 @@ class Score:
     # None where the caller may not see key persons: 0 would read as nothing due, beside
     # visits done, as if over-fulfilled
     visits_due: int | None = 0
+    score: float | None = None  # 0–100 by the county's weights (`score_rows`); None: nothing to score
+    rank: int | None = None  # among the grids of the same parent region, 1 the best
 
 
 @dataclass
@@ -147,7 +151,7 @@ def _score(row: dict, **key) -> Score:
 
 
 async def grid_scorecard(scope: Scope, region_path: str, since: datetime, until: datetime,
-                         by_worker: bool = False) -> Scorecard:
+                         by_worker: bool = False, weights: str = DEFAULT_WEIGHTS) -> Scorecard:
     since, until = as_utc(since), as_utc(until)
     if since >= until:
         raise BadInput("`from` must come before `to`", field="from")
@@ -191,6 +195,7 @@ async def grid_scorecard(scope: Scope, region_path: str, since: datetime, until:
     if key_persons is None:  # unknown, so the total (their sum) is unknown too
         for score in (total, *rows):
             score.visits_due = None
+    await score_rows(rows, parse_weights(weights))
     return Scorecard(region_path, since, until, total, await _by_path(rows))
 
 
@@ -221,6 +226,53 @@ async def _by_path(rows: list[Score]) -> list[Score]:
     return sorted(rows, key=lambda r: (paths.get(r.grid_id, ""), r.worker or "", r.grid_id or 0))
 
 
+# ---- the score: weighted indicators, ranked within each parent region ----------------------
+
+def indicators(row: Score, most_discovered: int) -> dict[str, float | None]:
+    """Each indicator from 0 to 1, or None where there is nothing to measure:
+    discovery    events discovered, against the most any grid of the same parent discovered;
+    on_time      closed by the due time, of those taken on;
+    verification verified by the reporting grid, of those taken on;
+    satisfaction the mean rating, 1 → 0 and 5 → 1;
+    visits       visits done against due (at most 1); unknown where visits due are."""
+    return {
+        "discovery": row.discovered / most_discovered if most_discovered else None,
+        "on_time": row.resolved_on_time / row.accepted if row.accepted else None,
+        "verification": row.verified / row.accepted if row.accepted else None,
+        "satisfaction": (row.mean_satisfaction - 1) / 4 if row.mean_satisfaction is not None else None,
+        "visits": min(1.0, row.visits_done / row.visits_due) if row.visits_due else None,
+    }
+
+
+def score_of(values: dict[str, float | None], weights: dict[str, float]) -> float | None:
+    """The weighted mean over the indicators there are, times 100: a grid with no key persons
+    is scored on the rest, not marked down for visits nobody owed."""
+    present = [(weights[k], v) for k, v in values.items() if v is not None and weights[k]]
+    total = sum(w for w, _ in present)
+    return round(100 * sum(w * v for w, v in present) / total, 1) if total else None
+
+
+async def score_rows(rows: list[Score], weights: dict[str, float]) -> None:
+    """Score each grid and rank it among the grids of its parent region (equal scores share
+    a rank, the next one skipped: 1, 2, 2, 4). Rows per worker are scored, never ranked."""
+    from gridhub import models
+
+    ids = {r.grid_id for r in rows if r.grid_id}
+    parents = dict(await models.Region.filter(id__in=ids).values_list("id", "parent_id")) if ids else {}
+    by_parent: dict[Any, list[Score]] = defaultdict(list)
+    for r in rows:
+        by_parent[parents.get(r.grid_id)].append(r)
+    for siblings in by_parent.values():
+        most = max(r.discovered for r in siblings)
+        for r in siblings:
+            r.score = score_of(indicators(r, most), weights)
+        if any(r.worker is not None for r in siblings):
+            continue
+        scored = sorted((r.score for r in siblings if r.score is not None), reverse=True)
+        for r in siblings:
+            r.rank = scored.index(r.score) + 1 if r.score is not None else None
+
+
 class _At:
     def __init__(self, region_path: str):
         self.region_path = region_path
@@ -237,22 +289,23 @@ def iso_week(text: str) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=7)
 
 
-async def bulletin(scope: Scope, region_path: str, week: str) -> dict[str, Any]:
-    """The weekly bulletin (周通报) of a region for an ISO week: its grids' scorecards, then
-    what each grid worker did."""
+async def bulletin(scope: Scope, region_path: str, week: str, weights: str = DEFAULT_WEIGHTS) -> dict[str, Any]:
+    """The weekly bulletin (周通报) of a region for an ISO week: its grids' scorecards with their
+    scores and ranks, then what each grid worker did. One builder for the CLI and the
+    `weeklyBulletin` query."""
     from gridhub import models
 
     region = await models.Region.get_or_none(region_path=region_path, deleted_at=None)
     if region is None:
         raise NotFound("no region with this path")
     since, until = iso_week(week)
-    card = await grid_scorecard(scope, region_path, since, until)
+    card = await grid_scorecard(scope, region_path, since, until, weights=weights)
     names = {r.id: (r.name, r.region_path) for r in await models.Region.filter(
         id__in=[r.grid_id for r in card.rows if r.grid_id])}
     # in the scorecard's order, by path
     grids = [{"grid": names.get(r.grid_id, ("", ""))[0], "path": names.get(r.grid_id, ("", ""))[1],
               **{k: x for k, x in asdict(r).items() if k not in ("grid_id", "worker")}} for r in card.rows]
-    total = {k: x for k, x in asdict(card.total).items() if k not in ("grid_id", "worker")}
+    total = {k: x for k, x in asdict(card.total).items() if k not in ("grid_id", "worker", "score", "rank")}
     return {"region": region.name, "path": region_path, "week": week.upper(), "from": since.isoformat(),
             "to": until.isoformat(), "total": total, "grids": grids,
             "workers": await _workers(scope, region_path, since, until)}
@@ -274,7 +327,7 @@ async def _workers(scope: Scope, region_path: str, since: datetime, until: datet
     usernames = dict(await models.User.filter(id__in={s.user_id for s in staff if s.user_id}).values_list(
         "id", "username"))
     grids = {r.id: r for r in await models.Region.filter(id__in={s.region_id for s in staff})}
-    card = await grid_scorecard(scope, region_path, since, until, by_worker=True)
+    card = await grid_scorecard(scope, region_path, since, until, by_worker=True, weights=DEFAULT_WEIGHTS)
     done = {(r.grid_id, r.worker): r for r in card.rows}
     found = []
     for member in staff:
@@ -294,7 +347,8 @@ def _sum(values) -> int | None:
 
 
 COLUMNS = (("discovered", "发现"), ("accepted", "受理"), ("resolved_on_time", "按期办结"), ("verified", "核查"),
-           ("mean_satisfaction", "满意度"), ("visits_done", "走访"), ("visits_due", "应走访"))
+           ("mean_satisfaction", "满意度"), ("visits_done", "走访"), ("visits_due", "应走访"), ("score", "得分"),
+           ("rank", "排名"))
 
 
 # what a worker did in person, and the visits due from it as one responsible for key
@@ -313,7 +367,7 @@ def bulletin_markdown(data: dict[str, Any]) -> str:
              "| 网格 | " + " | ".join(label for _, label in COLUMNS) + " |",
              "|---|" + "---|" * len(COLUMNS)]
     lines += [f"| {g['grid']} | {cells(g)} |" for g in data["grids"]]
-    lines.append(f"| **合计** | {cells(data['total'])} |")
+    lines.append(f"| **合计** | {cells({'score': None, 'rank': None, **data['total']})} |")  # a total is not ranked
     if data["workers"]:
         columns = [(k, label) for k, label in COLUMNS if k in WORKER_COUNTS]
         lines += ["", "## 网格员", "", "| 网格 | 网格员 | " + " | ".join(label for _, label in columns) + " |",

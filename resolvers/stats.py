@@ -13,6 +13,7 @@ from gridhub.policies.predicate import FALSE, TRUE, Compare, SqlParams, and_, pa
 from gridhub.policies.scope import Scope
 from gridhub.policies.sensitivity import KEY_TAG
 
+from .civil_time import CIVIL_TIME_ZONE
 from .errors import BadInput
 from .filters import as_utc, revealed_for_comparing
 from .query import sql_dialect, visible
@@ -63,7 +64,25 @@ EVENT_GROUPS = {  # group name -> SQL over the event alias x
     "category": "x.category",
     "source": "x.source",
     "department": "x.handling_department_id",
+    "urgency": "x.urgency",
 }
+PERIODS = ("day", "week", "month")
+
+
+def civil_period_sql(dialect: str, period: str, column: str = "x.occurred_at") -> str:
+    """The first civil day (resolvers.civil_time: the county's midnight, not UTC's) of the day,
+    ISO week (from Monday) or month `column` falls in, as text `YYYY-MM-DD` on both databases."""
+    hours = int(CIVIL_TIME_ZONE.utcoffset(None).total_seconds() // 3600)
+    if dialect == "postgres":
+        local = f"(({column}) AT TIME ZONE 'UTC' + INTERVAL '{hours} hours')"
+        unit = {"day": "day", "week": "week", "month": "month"}[period]
+        return f"to_char(date_trunc('{unit}', {local}), 'YYYY-MM-DD')"
+    # SQLite reads the stored "+00:00" and shifts by the offset; `weekday 0` is the Sunday
+    # ending the ISO week, six days after its Monday
+    shift = f"'{hours:+d} hours'"
+    return {"day": f"date({column}, {shift})",
+            "week": f"date({column}, {shift}, 'weekday 0', '-6 days')",
+            "month": f"strftime('%Y-%m-01', {column}, {shift})"}[period]
 
 
 async def event_stats(scope: Scope, region_path: str, since: datetime | None, until: datetime | None,
@@ -78,6 +97,8 @@ async def event_stats(scope: Scope, region_path: str, since: datetime | None, un
     for name in group_by:
         if name == "child_region":
             columns.append((name, child_region_sql(dialect, params, region_path)))
+        elif name in PERIODS:
+            columns.append((name, civil_period_sql(dialect, name)))
         elif name == "light":
             if light_sql is None:
                 raise BadInput("grouping by light is not available", field="groupBy")

@@ -49,7 +49,7 @@ from gridhub.models.enums import EventStatus as S
 from gridhub.policies.predicate import Compare
 from gridhub.policies.scope import Scope
 
-from . import deadlines
+from . import deadlines, notices
 from .errors import BadInput, Conflict, Forbidden, NotFound
 from .event_bus import announce_event_change
 from .filters import as_utc
@@ -211,6 +211,8 @@ async def take_step(scope: Scope, actor: str, event_id: int, name: str, note: st
             **(hand_over if _hands_over(changes) else {}))
         await record_change(actor, name, "event", changed_event,
                             {**due, **changes, **dict.fromkeys(counted), "status": target})
+        # the one hook of every step: a hand-over tells its new holder (resolvers.notices)
+        await notices.hand_over(event, changed_event, name, actor, note)
     await announce_event_change(changed_event, name)
     return changed_event
 

@@ -20,6 +20,7 @@ from .corrections import CorrectionMutation
 from .errors import ErrorCodes, classify
 from .limits import QueryLimits
 from .mutation import Mutation as DataMutation
+from .notices import NoticeMutation, NoticeQuery, NoticeSubscription
 from .query import Query as DataQuery
 from .keyperson import KeyPersonMutation
 from .regrid import RegridMutation
@@ -51,11 +52,11 @@ class AuditQuery:
 
 
 Query = require_sign_in(merge_types("Query", (DataQuery, AccessQuery, AuditQuery, StatsQuery, ScorecardQuery, CategoryQuery,
-                                               ChangesQuery, StaffQuery)))
+                                               ChangesQuery, StaffQuery, NoticeQuery)))
 Mutation = require_sign_in(merge_types("Mutation", (AccessMutation, DataMutation, WorkflowMutation, CorrectionMutation,
                                                     CategoryMutation, RegridMutation, KeyPersonMutation,
-                                                    StaffMutation)))
-Subscription = require_sign_in(merge_types("Subscription", (EventSubscription,)))
+                                                    StaffMutation, NoticeMutation)))
+Subscription = require_sign_in(merge_types("Subscription", (EventSubscription, NoticeSubscription)))
 # merge_types takes no description
 Query.__strawberry_definition__.description = "Reads, each limited to your scope; all need sign-in."
 Mutation.__strawberry_definition__.description = ("Writes, each checked against the policy; all but `login` "

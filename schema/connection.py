@@ -8,6 +8,7 @@ from typing import Annotated, Any, Callable, Generic, Optional, TypeVar
 import strawberry
 from strawberry.types import Info
 
+from gridhub.resolvers import holders
 from gridhub.resolvers.errors import BadInput
 from gridhub.resolvers.filters import compile_filter
 from gridhub.resolvers.kinds import kind_of
@@ -134,6 +135,8 @@ async def filter_spec(info: Info, value: Any) -> dict:
         if row is None:
             raise BadInput("no region with this id", field="region")
         spec["region_path"] = row.region_path
+    if "held_by" in spec:
+        spec["held_by"] = await _holding(info, spec["held_by"])
     return spec
 
 
@@ -168,6 +171,33 @@ async def _no_rows() -> int:
 
 
 EMPTY = Page([], [], False, _no_rows)
+
+
+async def _holding(info: Info, held_by: Any) -> holders.Holding:
+    """`heldBy` (an input object here, a dict on the compiled path) as the ids it names: one
+    of the caller's holdings, a region it may read, or a department."""
+    def given(name: str) -> Any:
+        value = held_by.get(name) if isinstance(held_by, dict) else getattr(held_by, name, None)
+        return None if value is strawberry.UNSET else value
+
+    me, region, department = given("me"), given("region"), given("department")
+    if sum(v is not None for v in (me, region, department)) != 1:
+        raise BadInput("give exactly one of me, region or department", field="heldBy")
+    if me is not None:
+        if not me:
+            raise BadInput("heldBy.me takes true only", field="heldBy")
+        context = info.context
+        regions, departments = await holders.holdings_of(context.store, context.user)
+        return holders.Holding(regions, departments)
+    if region is not None:
+        row = await info.context.loaders.one("region", decode_id(region, "Region", "heldBy"))
+        if row is None:
+            raise BadInput("no region with this id", field="heldBy")
+        return holders.Holding(region_ids=(row.id,))
+    row = await info.context.loaders.one("department", decode_id(department, "Department", "heldBy"))
+    if row is None:
+        raise BadInput("no department with this id", field="heldBy")
+    return holders.Holding(department_ids=(row.id,))
 
 
 def connection_field(kind: str, node_type: type, filter_type: type, *, subtree: bool = False,

@@ -1,8 +1,9 @@
 from datetime import datetime
+from enum import Enum
 from typing import Optional
 
 import strawberry
-from strawberry.relay import NodeID
+from strawberry.relay import GlobalID, NodeID
 from strawberry.types import Info
 
 from gridhub import models
@@ -29,6 +30,31 @@ LIGHT_RULE = (
     "events, which have nothing due.")
 
 
+@strawberry.enum(description="A step of the closed loop an event can be waiting for.")
+class WaitingStep(Enum):
+    ACCEPT = strawberry.enum_value("accept", description="受理: reported, waiting to be accepted (or escalated).")
+    DISPATCH = strawberry.enum_value("dispatch", description="派单: accepted, waiting to be dispatched.")
+    START = strawberry.enum_value("start", description="处置: dispatched, waiting for handling to start.")
+    RESOLVE = strawberry.enum_value("resolve", description="办结: being handled, waiting to be resolved.")
+    VERIFY = strawberry.enum_value("verify", description="核查: resolved, waiting for the reporting grid's check.")
+    CLOSE = strawberry.enum_value("close", description="销号: verified, waiting to be closed.")
+
+
+@strawberry.input(description=(
+    "Whose to-do list: give exactly one of `me`, `region` or `department`. An event is held by "
+    "whom its next step waits for: the region it was dispatched or escalated to (the reporting "
+    "grid while none), a department it was dispatched to while it is handled, and the reporting "
+    "grid while it waits for verification; closed, rejected and parked events by nobody."))
+class HeldBy:
+    me: Optional[bool] = strawberry.field(default=None, description=(
+        "`true`: held by you: by the regions where you hold a role that accepts, dispatches, "
+        "handles, resolves, verifies or closes events (the node of the grant, not its subtree), or "
+        "by your department."))
+    region: Optional[GlobalID] = strawberry.field(default=None, description=(
+        "Held by this region itself (a tier's centre, a grid), not by its subtree."))
+    department: Optional[GlobalID] = strawberry.field(default=None, description="Held by this department.")
+
+
 @strawberry.input(description="Conditions on events; they combine with AND.")
 class EventFilter(RowFilter):
     status: Optional[list[EventStatus]] = strawberry.field(default=None, description="Any of these statuses.")
@@ -46,6 +72,14 @@ class EventFilter(RowFilter):
                                   "nothing due).")
     due_after: Optional[datetime] = strawberry.field(
         default=None, description="Open events due at or after this time.")
+    held_by: Optional[HeldBy] = strawberry.field(
+        default=None, description="Events on a to-do list: yours, a region's or a department's (see `HeldBy`).")
+    waiting_for: Optional[list[WaitingStep]] = strawberry.field(
+        default=None, description="Events waiting for any of these steps (by their status).")
+    supervised: Optional[bool] = strawberry.field(
+        default=None, description="`true`: events supervision (督办) was added to; `false`: the others.")
+    parked: Optional[bool] = strawberry.field(
+        default=None, description="`true`: parked events (挂账, waiting for their review date); `false`: the others.")
 
 
 @strawberry.type(description="One step of an event's life.")

@@ -1,6 +1,6 @@
 """Dashboard statistics: `eventStats` and `personStats`, grouped, within your scope."""
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 from typing import Annotated, Optional
 
@@ -15,7 +15,7 @@ from gridhub.resolvers.deadlines import light_sql
 from gridhub.resolvers.errors import NotFound
 
 from .args import arg
-from .enums import EventSource, EventStatus, Gender, PopulationType
+from .enums import EventSource, EventStatus, Gender, PopulationType, Urgency
 from .event import Light
 from .ids import decode_id
 from .refs import DepartmentRef, RegionRef
@@ -30,6 +30,13 @@ class EventGroup(Enum):
     LIGHT = strawberry.enum_value("light", description="By deadline light now (null for closed and rejected).")
     DEPARTMENT = strawberry.enum_value("department", description="By handling department (null when none).")
     SOURCE = strawberry.enum_value("source", description="By source.")
+    URGENCY = strawberry.enum_value("urgency", description="By urgency.")
+    DAY = strawberry.enum_value("day", description="By the civil day (China Standard Time, the counties' "
+                                                   "midnight) the event occurred on: a trend.")
+    WEEK = strawberry.enum_value("week", description="By the ISO week (Monday to Sunday, civil time) it occurred "
+                                                     "in, told by its Monday.")
+    MONTH = strawberry.enum_value("month", description="By the month (civil time) it occurred in, told by its "
+                                                       "first day.")
 
 
 @strawberry.enum(description="What `personStats` can group persons by.")
@@ -41,6 +48,10 @@ class PersonGroup(Enum):
                                                                      "about that the person belongs to.")
     GENDER = strawberry.enum_value("gender", description="Carried by the identity number: counted only among "
                                    "the persons whose identity number you may read, FORBIDDEN where none.")
+
+
+def _day(value) -> Optional[date]:
+    return None if value is None else value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
 @strawberry.type(description="What a group has in common; only the fields grouped by are set.")
@@ -62,6 +73,22 @@ class StatsKey:
     @strawberry.field(description="The deadline light (grouped by LIGHT); null for closed and rejected events.")
     def light(self) -> Optional[Light]:
         return deadlines.Light(self._key["light"]) if self._key.get("light") else None
+
+    @strawberry.field(description="The urgency (grouped by URGENCY).")
+    def urgency(self) -> Optional[Urgency]:
+        return enums.Urgency(self._key["urgency"]) if self._key.get("urgency") else None
+
+    @strawberry.field(description="The civil day (grouped by DAY).")
+    def day(self) -> Optional[date]:
+        return _day(self._key.get("day"))
+
+    @strawberry.field(description="The Monday of the ISO week (grouped by WEEK).")
+    def week(self) -> Optional[date]:
+        return _day(self._key.get("week"))
+
+    @strawberry.field(description="The first day of the month (grouped by MONTH).")
+    def month(self) -> Optional[date]:
+        return _day(self._key.get("month"))
 
     @strawberry.field(description="The tag path (grouped by TAG).")
     def tag(self) -> Optional[str]:
@@ -216,13 +243,43 @@ class GridScore:
     def visits_due(self) -> Optional[int]:
         return self._score.visits_due
 
+    @strawberry.field(description="The score, 0 to 100: the weighted mean of the indicators (see `weights`) there "
+                                  "are to measure — discovery (against the most any grid of the same parent "
+                                  "discovered), on-time handling and verification (of those accepted), satisfaction "
+                                  "(1 → 0, 5 → 1), visits done against due (at most 1); null when none is; null in "
+                                  "the total.")
+    def score(self) -> Optional[float]:
+        return self._score.score
+
+    @strawberry.field(description="The grid's rank by score among the grids of the same parent region (1 the best; "
+                                  "equal scores share a rank); null per worker, in the total and when unscored.")
+    def rank(self) -> Optional[int]:
+        return self._score.rank
+
+
+@strawberry.type(description="One indicator of the score and its weight, as the county set them.")
+class ScoreWeight:
+    indicator: str = strawberry.field(description="`discovery`, `on_time`, `verification`, `satisfaction` or "
+                                                  "`visits`.")
+    weight: float = strawberry.field(description="Its weight (the setting SCORE_WEIGHTS).")
+
 
 @strawberry.type(description="考核: the work of a region's grids over a period.")
 class GridScorecard:
+    weights: list[ScoreWeight] = strawberry.field(description="The weights the scores were computed with.")
     total: GridScore = strawberry.field(description="All the rows together.")
     grids: list[GridScore] = strawberry.field(
         description="Per grid, or with `byWorker` per grid and worker (the reporter of events and visits, "
                     "or one responsible for key persons), by the grid's region path, then worker.")
+
+
+@strawberry.type(description="周通报: one region's weekly bulletin.")
+class WeeklyBulletin:
+    week: str = strawberry.field(description="The ISO week, such as `2026-W47`.")
+    since: datetime = strawberry.field(name="from", description="Its Monday 00:00, China Standard Time.")
+    until: datetime = strawberry.field(name="to", description="The next Monday 00:00 (excluded).")
+    markdown: str = strawberry.field(description="The bulletin as `gridhub bulletin --format md` prints it.")
+    json: str = strawberry.field(description="The bulletin as `gridhub bulletin --format json` prints it.")
 
 
 @strawberry.type
@@ -236,6 +293,21 @@ class ScorecardQuery:
         until: Annotated[datetime, strawberry.argument(name="to", description="End of the period, exclusive.")],
         by_worker: arg(bool, "One row per grid and worker instead of per grid.") = False,
     ) -> GridScorecard:
+        path, weights = await _region_path(info, region), info.context.settings.score_weights
+        card = await scorecard.grid_scorecard(info.context.scope, path, since, until, by_worker, weights)
+        return GridScorecard(weights=[ScoreWeight(indicator=k, weight=w) for k, w in
+                                      scorecard.parse_weights(weights).items()],
+                             total=GridScore(_score=card.total), grids=[GridScore(_score=r) for r in card.rows])
+
+    @strawberry.field(description=(
+        "周通报: a region's weekly bulletin, the same as the CLI `gridhub bulletin` prints: its grids' scorecards "
+        "with scores and ranks, then each grid worker's work. Each grid worker reads its own grid's, the tiers "
+        "above theirs; the figures are those you may read (visits due need the key persons)."))
+    async def weekly_bulletin(self, info: Info, region: arg(GlobalID, "The region (a grid, or a tier above)."),
+                              week: arg(str, "An ISO week, such as `2026-W47`, in China Standard Time.")
+                              ) -> WeeklyBulletin:
         path = await _region_path(info, region)
-        card = await scorecard.grid_scorecard(info.context.scope, path, since, until, by_worker)
-        return GridScorecard(total=GridScore(_score=card.total), grids=[GridScore(_score=r) for r in card.rows])
+        data = await scorecard.bulletin(info.context.scope, path, week, info.context.settings.score_weights)
+        return WeeklyBulletin(week=data["week"], since=datetime.fromisoformat(data["from"]),
+                              until=datetime.fromisoformat(data["to"]), markdown=scorecard.bulletin_markdown(data),
+                              json=scorecard.bulletin_json(data))

@@ -58,7 +58,8 @@ class EventSubscription:
                 raise BadInput("no region with this id", field="region")
             region_path = row.region_path
         async for change in event_bus.changes_seen_by(info.context, region_path):
-            yield change
+            if change.action not in event_bus.NOTICE_ONLY:
+                yield change
 
 
 class OperationsOverWebSocket(SchemaExtension):

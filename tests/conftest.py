@@ -48,7 +48,9 @@ def settings() -> Settings:
                     # test_security) run tight limits on apps of their own
                     rate_limit_requests=1_000_000, rate_limit_anonymous_requests=1_000_000,
                     login_failures_per_user=1_000_000, login_failures_per_ip=1_000_000,
-                    registered_elsewhere_per_user=1_000_000)
+                    registered_elsewhere_per_user=1_000_000,
+                    # webhooks (tests/test_notices.py) are retried within the test's patience
+                    handover_interval_seconds=0.5, webhook_retry_seconds=0.3)
 
 
 @pytest.fixture(scope="session")

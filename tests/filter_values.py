@@ -56,6 +56,8 @@ class Case:
         v = self.value
         if isinstance(v, bool):
             return "true" if v else "false"
+        if isinstance(v, dict):  # an input object: `{department: "…"}`
+            return "{" + ", ".join(f"{k}: {Case(self.kind, k, x, '', ()).literal}" for k, x in v.items()) + "}"
         if isinstance(v, list) and v and all(isinstance(x, str) and x.isupper() for x in v) and self.field not in (
                 "tags", "category"):
             return "[" + ", ".join(v) + "]"
@@ -122,6 +124,25 @@ async def _most_common(kind: str, column: str, path: str):
     return found[0]["v"]
 
 
+async def _most_common_where(kind: str, column: str, extra: str):
+    where, params = base(kind, "/")
+    found = await rows(f"SELECT t.{column} AS v, count(*) AS n FROM {KINDS[kind][0]} t WHERE {where} AND {extra} "
+                       f"AND t.{column} IS NOT NULL GROUP BY t.{column} ORDER BY count(*) DESC, t.{column}", params)
+    assert found, f"{kind}.{column}: no row to split by"
+    return found[0]["v"]
+
+
+# the step an event in a state waits for, and the events a region holds (its id five times)
+WAITING_FOR = {"reported": "ACCEPT", "accepted": "DISPATCH", "dispatched": "START", "handling": "RESOLVE",
+               "resolved": "VERIFY", "verified": "CLOSE"}
+HELD_BY_REGION = (
+    "(t.status = 'resolved' AND t.region_id = ?) "
+    "OR (t.status IN ('reported', 'accepted', 'verified') "
+    "    AND (t.handling_region_id = ? OR (t.handling_region_id IS NULL AND t.region_id = ?))) "
+    "OR (t.status IN ('dispatched', 'handling') AND t.handling_department_id IS NULL "
+    "    AND (t.handling_region_id = ? OR (t.handling_region_id IS NULL AND t.region_id = ?)))")
+
+
 async def _text(kind: str, path: str, caller: str = "county") -> Case:
     """A character of the first row's text that some rows have and others lack."""
     columns = TEXT_COLUMNS[kind]
@@ -169,6 +190,16 @@ async def splitting_cases(anchors: dict, grid_id: str | None = None) -> list[Cas
     due = await _median("event", "open_due_at", "/")
     cases.append(Case("event", "dueBefore", as_iso(due), "t.due_soon_at IS NOT NULL AND t.open_due_at < ?", (due,)))
     cases.append(Case("event", "dueAfter", as_iso(due), "t.due_soon_at IS NOT NULL AND t.open_due_at >= ?", (due,)))
+    # events: to-do lists (resolvers.holders, as docs/frontend.md tells the rule)
+    department = await _most_common_where("event", "handling_department_id", "t.status IN ('dispatched', 'handling')")
+    cases.append(Case("event", "heldBy", {"department": to_base64("Department", department)},
+                      "t.status IN ('dispatched', 'handling') AND t.handling_department_id = ?", (department,)))
+    grid = (await rows("SELECT id FROM region WHERE region_path = ?", (anchors["grid"],)))[0]["id"]
+    cases.append(Case("event", "heldBy", {"me": True}, HELD_BY_REGION, (grid,) * 5, caller="leader",
+                      base_path=anchors["grid"]))
+    status = await _most_common_where("event", "status", "t.status NOT IN ('closed', 'rejected')")
+    cases.append(Case("event", "waitingFor", [WAITING_FOR[status]], "t.status = ?", (status,)))
+    cases.append(Case("event", "supervised", True, "t.supervised_at IS NOT NULL", ()))
     # persons: care tags for the county; key tags and overdue visits where they are granted (the grid worker)
     tagged = "t.id IN (SELECT p.person_id FROM person_tag p WHERE p.tag = ? OR p.tag LIKE ?)"
     cases.append(Case("person", "tags", ["care"], tagged, ("care", "care/%")))

@@ -10,8 +10,9 @@ import pytest
 from .filter_values import KINDS, count, splitting_cases
 from .test_compiled import read_path
 
-# filter fields that the table checks by other means: visitOverdue by its two halves below
-ELSEWHERE = {("person", "visitOverdue")}
+# filter fields that the table checks by other means: visitOverdue by its two halves below,
+# parked by its two halves (no step parks an event yet in every database: all may be unparked)
+ELSEWHERE = {("person", "visitOverdue"), ("event", "parked")}
 
 
 @pytest.fixture(scope="module")
@@ -69,3 +70,13 @@ async def test_overdue_visits_split_the_key_persons(settings, sign_in, anchors, 
     halves = [await answered(worker, settings, count_sql, "persons", "PersonFilter",
                              {"regionPath": anchors["grid"], "visitOverdue": v}, compiled) for v in (True, False)]
     assert 0 < halves[0] <= key_persons and sum(halves) == await count("person", anchors["grid"]), halves
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["resolvers", "compiled"])
+async def test_parked_splits_the_events_by_their_state(settings, sign_in, count_sql, compiled):
+    """parked: true keeps the events parked (挂账), false the rest; together all of them."""
+    county = await sign_in("county")
+    halves = [await answered(county, settings, count_sql, "events", "EventFilter", {"parked": v}, compiled)
+              for v in (True, False)]
+    assert halves[0] == await count("event", "/", "t.status = ?", ("parked",))
+    assert sum(halves) == await count("event", "/")

@@ -145,3 +145,36 @@ async def test_the_data_version_is_two_index_lookups(gql, anchors, count_sql):
     with count_sql() as counter:
         await gql.query(query, r=county_id)
     assert counter.count == 3  # the signed-in user, the region, the data version; the answer is cached
+
+
+TREND = """query($r: ID!, $g: [EventGroup!]) { eventStats(region: $r, groupBy: $g) {
+  total groups { key { day week month urgency } count } } }"""
+
+
+async def test_trends_count_by_civil_day_week_and_month(gql, anchors):
+    """DAY, WEEK (its Monday) and MONTH (its first day) in China Standard Time, whatever the
+    server's zone: an event at 17:00 UTC counts on the next civil day. Counted here from the
+    rows, in Python, by the civil calendar."""
+    from datetime import timedelta
+
+    from gridhub.resolvers.civil_time import CIVIL_TIME_ZONE
+
+    events = await county_events()
+    days = [e.occurred_at.astimezone(CIVIL_TIME_ZONE).date() for e in events]
+    expected = {
+        "DAY": Counter(d.isoformat() for d in days),
+        "WEEK": Counter((d - timedelta(days=d.weekday())).isoformat() for d in days),
+        "MONTH": Counter(d.replace(day=1).isoformat() for d in days),
+        "URGENCY": Counter(e.urgency.value.upper() for e in events),
+    }
+    # the demo's events fall on either side of a civil midnight that is not UTC's
+    assert any(e.occurred_at.astimezone(CIVIL_TIME_ZONE).date() != e.occurred_at.date() for e in events)
+    county = await region_id(gql, anchors["county"])
+    for group, counts in expected.items():
+        data = (await gql.query(TREND, r=county, g=[group]))["eventStats"]
+        field = group.lower()
+        assert {g["key"][field]: g["count"] for g in data["groups"]} == counts, group
+        assert data["total"] == len(events)
+    both = (await gql.query(TREND, r=county, g=["WEEK", "URGENCY"]))["eventStats"]["groups"]
+    assert Counter({(g["key"]["week"], g["key"]["urgency"]): g["count"] for g in both}) == Counter(
+        ((d - timedelta(days=d.weekday())).isoformat(), e.urgency.value.upper()) for d, e in zip(days, events))

@@ -210,6 +210,41 @@ async def test_each_subscriber_hears_what_its_scope_reads(ws_url, tokens, worker
     await until(lambda: not running_bus().subscribers, "closed sockets left their subscribers on the bus")
 
 
+NOTICES = "subscription { noticeReceived { kind action actor read event { id } department { code } } }"
+
+
+async def test_a_hand_over_reaches_its_holder_as_a_notice(ws_url, tokens, worker, sign_in, gql, anchors):
+    """noticeReceived: the police hear the dispatch to their department as a notice, unread;
+    the worker, who holds nothing of it, hears no notice (while its eventChanged would)."""
+    community = await sign_in("community")
+    grid = await region_of(gql, anchors["grid"])
+    public_security = gid("Department", (await models.Department.get(code="public_security")).id)
+    listeners = [await listen_here(ws_url, tokens["police"]), await listen_here(ws_url, tokens["worker"])]
+    for listener in listeners:  # the subscriptions were eventChanged: notices instead
+        await listener.socket.send(json.dumps({"id": "2", "type": "subscribe", "payload": {"query": NOTICES}}))
+    on_police, on_worker = listeners
+    try:
+        event = (await worker.query(REPORT, input=event_input("消防通道占用", grid)))["reportEvent"]["id"]
+        await community.query(ACCEPT, id=event)
+        await community.query(DISPATCH, id=event, department=public_security)
+
+        async def notice(listener: Listener) -> dict:
+            while True:
+                message, _ = await asyncio.wait_for(listener.received.get(), WAIT)
+                if message.get("id") == "2":
+                    assert message["type"] == "next" and not message["payload"].get("errors"), message
+                    return message["payload"]["data"]["noticeReceived"]
+
+        told = await notice(on_police)
+        assert told == {"kind": "DISPATCHED", "action": "dispatch", "actor": "community", "read": False,
+                        "event": {"id": event}, "department": {"code": "public_security"}}
+        with pytest.raises(TimeoutError):
+            await notice(on_worker)
+    finally:
+        await close_all(listeners)
+    await until(lambda: not running_bus().subscribers, "closed sockets left their subscribers on the bus")
+
+
 async def test_region_narrows_and_policy_edits_apply_to_open_subscriptions(ws_url, tokens, worker, sign_in,
                                                                             gql, anchors):
     admin = await sign_in("admin")
