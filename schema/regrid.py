@@ -5,6 +5,7 @@ from typing import Annotated, Optional
 
 import strawberry
 from strawberry.relay import GlobalID
+from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from gridhub.resolvers import regrid
@@ -93,6 +94,11 @@ class SplitPartInput:
     usernames: list[str] = strawberry.field(
         default_factory=list, description="Users whose grants and staffing at the split region go to this "
                                           "part; the others' go to the first part.")
+    boundary: Optional[JSON] = strawberry.field(
+        default=None, description="The part's boundary (GeoJSON Polygon or MultiPolygon), for every part or "
+                                  "none: inside the parent's, overlapping no sibling or other part. Where no part "
+                                  "lists places, each takes the located places its boundary holds (on a shared "
+                                  "edge the lower code), the first part the rest: a dry run counts them.")
 
 
 def _result(result: regrid.RegridResult) -> RegridResult:
@@ -122,6 +128,18 @@ class RegridMutation:
         c = info.context
         return _result(await regrid.rename_region(c.scope, c.store, c.username, _region_id(region), name, dry_run))
 
+    @strawberry.mutation(description="Draw a region's boundary (GeoJSON Polygon or MultiPolygon in longitude-"
+                                     "latitude, CGCS2000/WGS 84), or erase it with null. BAD_USER_INPUT, naming "
+                                     "the region at fault, for an invalid polygon, one reaching outside the "
+                                     "parent's boundary or overlapping a sibling's (beyond ~0.1 m²), or one "
+                                     "leaving out part of a child's.")
+    async def set_region_boundary(self, info: Info, region: arg(GlobalID, "The region."),
+                                  boundary: arg(Optional[JSON], "A GeoJSON geometry, or null to erase it."),
+                                  dry_run: DryRun = False) -> RegridResult:
+        c = info.context
+        return _result(await regrid.set_region_boundary(c.scope, c.store, c.username, _region_id(region),
+                                                        boundary, dry_run))
+
     @strawberry.mutation(description="Move a region with its subtree under another parent (a grid to another "
                                      "community, a community to another town): every row, grant and rule "
                                      "under it follows.")
@@ -142,7 +160,7 @@ class RegridMutation:
                            dry_run: DryRun = False) -> RegridResult:
         c = info.context
         split = [regrid.SplitPart(p.name, p.code, [decode_id(i, "Place", "placeIds") for i in p.place_ids],
-                                  list(p.usernames)) for p in parts]
+                                  list(p.usernames), p.boundary) for p in parts]
         return _result(await regrid.split_region(c.scope, c.store, c.username, _region_id(region), split, dry_run))
 
     @strawberry.mutation(description="Merge sibling regions into one of them: their rows, child regions and "

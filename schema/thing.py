@@ -10,12 +10,13 @@ from gridhub import models
 from .columns import column
 from .enums import ThingKind, ThingStatus
 from .filters import RowFilter
+from .spatial import LocatedFilter
 from .node import ModelNode, Versioned, load, load_linked
 from .refs import DepartmentRef, EventRef, OrganisationRef, PlaceRef, RegionRef
 
 
 @strawberry.input(description="Conditions on things; they combine with AND.")
-class ThingFilter(RowFilter):
+class ThingFilter(RowFilter, LocatedFilter):
     kind: Optional[list[ThingKind]] = strawberry.field(default=None, description="Any of these kinds.")
     status: Optional[list[ThingStatus]] = strawberry.field(default=None, description="Any of these conditions.")
 
