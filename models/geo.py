@@ -202,12 +202,13 @@ def located_sql(dialect: str, table: str, where, alias: str, add) -> str:
     lon, lat = f"{alias}.longitude", f"{alias}.latitude"
     w, s, e, n = where.bounds
     if dialect == "postgres":
+        # each branch binds its values in the order they appear in its text
         point = point_sql(alias)
+        if isinstance(where, Area):
+            return f"ST_Intersects({point}, ST_GeomFromText({add(where.wkt)}, {SRID}))"
         envelope = f"ST_MakeEnvelope({add(w)}, {add(s)}, {add(e)}, {add(n)}, {SRID})"
         if isinstance(where, Box):
             return f"ST_Intersects({point}, {envelope})"
-        if isinstance(where, Area):
-            return f"ST_Intersects({point}, ST_GeomFromText({add(where.wkt)}, {SRID}))"
         centre = f"ST_SetSRID(ST_MakePoint({add(where.longitude)}, {add(where.latitude)}), {SRID})::geography"
         return (f"(ST_Intersects({point}, {envelope}) AND "
                 f"ST_DWithin({point}::geography, {centre}, {add(where.metres)}, false))")

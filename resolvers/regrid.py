@@ -59,7 +59,7 @@ from gridhub.policies.scope import Scope
 
 from shapely.geometry import Point
 
-from gridhub.models.geo import to_geojson
+from gridhub.models.geo import Area, located_sql, to_geojson
 
 from . import spatial
 from . import validation as v
@@ -586,6 +586,14 @@ async def _split_part(mover: _Mover, region: models.Region, target: models.Regio
     await mover.reassign(models.KeyPersonResponsibility, region.id, target, f"t.key_person_id IN ({persons})", tid)
     for model in (models.Residence, models.Thing, models.Organisation, models.Event):
         await mover.reassign(model, region.id, target, f"t.place_id IN ({places})", tid)
+    if part.boundary is not None:
+        # what has a point and no place goes where its point lies (the first part: the rest)
+        area = Area.of(part.boundary)
+        for model in (models.Thing, models.Event):
+            values: list = []
+            inside = located_sql(spatial.dialect(), model._meta.db_table, area, "t",
+                                 lambda v: (values.append(v), "{}")[1])
+            await mover.reassign(model, region.id, target, f"t.place_id IS NULL AND {inside}", tuple(values))
     if part.usernames:
         names = tuple(part.usernames)
         await mover.reassign(models.StaffAssignment, region.id, target,

@@ -47,7 +47,7 @@ async def require_engine() -> None:
                        "(install postgresql-<version>-postgis-3, then run `gridhub migrate`)")
 
 
-def _dialect() -> str:
+def dialect() -> str:
     return "postgres" if connections.get("default").capabilities.dialect == "postgres" else "sqlite"
 
 
@@ -63,7 +63,7 @@ class Located(Pred):
 
     def to_q(self) -> Q:
         # the ORM takes no bound parameters in raw SQL: the values are numbers and WKT, inlined
-        inner = located_sql(_dialect(), self.table, self.where, "gh_l", inline)
+        inner = located_sql(dialect(), self.table, self.where, "gh_l", inline)
         return Q(id__in=RawSQL(f"(SELECT gh_l.id FROM {self.table} gh_l WHERE {inner})"))
 
     def key(self):
@@ -123,7 +123,7 @@ async def region_at(lon: float, lat: float) -> models.Region | None:
         raise BadInput(str(e), field="longitude") from None
     await require_engine()
     client = connections.get("default")
-    if _dialect() == "postgres":
+    if dialect() == "postgres":
         rows = await client.execute_query_dict(
             "SELECT id FROM region WHERE deleted_at IS NULL AND boundary IS NOT NULL AND "
             f"ST_Intersects(ST_SetSRID(ST_GeomFromGeoJSON(boundary::text), {SRID}), "
