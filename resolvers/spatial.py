@@ -139,17 +139,11 @@ async def region_at(lon: float, lat: float) -> models.Region | None:
     return await models.Region.get(id=rows[0]["id"])
 
 
-async def grid_at(lon: float, lat: float, scope: Scope, kind: str, action: str = "create") -> models.Region:
-    """The region a new located row goes to when none is named: the one at its point, which
-    the caller must be allowed to `action` `kind` in (FORBIDDEN otherwise, as for a region
-    named outside the scope)."""
-    from .errors import Forbidden
-
+async def grid_at(lon: float, lat: float) -> models.Region:
+    """The region a new located row goes to when none is named: the one at its point."""
     region = await region_at(lon, lat)
     if region is None:
-        raise BadInput(f"no region's boundary holds ({lon}, {lat}); name the region", field="region")
-    if not scope.where(kind, action).matches(region):
-        raise Forbidden(f"the point lies in {region.code} {region.name}, outside your scope", field="region")
+        raise BadInput(f"no region's boundary holds ({lon}, {lat}); name the region", field="regionId")
     return region
 
 
@@ -195,5 +189,3 @@ async def check_boundary(region: models.Region, geojson, *, siblings_replaced: s
     return geom
 
 
-def live(pred: Pred) -> Pred:
-    return and_(IsNull("deleted_at"), pred)
