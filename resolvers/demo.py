@@ -507,7 +507,6 @@ class _DemoCounty:
 
     async def build(self) -> None:
         self._regions()
-        self._draw_map()
         self._departments()
         await self._flush(models.Region, models.Department)
         self._households()
@@ -622,6 +621,7 @@ class _DemoCounty:
         for community, n in zip(self.communities, per_community):
             for i in range(1, n + 1):
                 self._grid(community, i, next(micro_grids))
+        self._draw_map()
 
     def _draw_map(self) -> None:
         children: dict[int, list[models.Region]] = defaultdict(list)

@@ -15,7 +15,7 @@ import random
 
 import shapely
 from shapely.geometry import MultiPoint, Point, Polygon, box
-from shapely.ops import voronoi_diagram
+from shapely.ops import triangulate, voronoi_diagram
 
 from gridhub import models
 from gridhub.models.geo import to_geojson
@@ -65,9 +65,21 @@ class DemoMap:
         return self._draw(area)
 
     def _draw(self, area) -> tuple[float, float]:
+        """A point drawn inside `area`: from its bounding box, or (a sliver filling little of its
+        box) from one of its triangles, chosen by area."""
         w, s, e, n = area.bounds
-        while True:
+        for _ in range(50):
             p = (self.rng.uniform(w, e), self.rng.uniform(s, n))
+            if shapely.contains_xy(area, *p):
+                return p
+        triangles = [t for t in triangulate(area) if area.contains(t.centroid)]
+        while True:
+            t = self.rng.choices(triangles, [t.area for t in triangles])[0]
+            (ax, ay), (bx, by), (cx, cy) = list(t.exterior.coords)[:3]
+            u, v = self.rng.random(), self.rng.random()
+            if u + v > 1:
+                u, v = 1 - u, 1 - v
+            p = (ax + u * (bx - ax) + v * (cx - ax), ay + u * (by - ay) + v * (cy - ay))
             if shapely.contains_xy(area, *p):
                 return p
 

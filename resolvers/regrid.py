@@ -86,6 +86,8 @@ class RegridResult:
     counts: Counter = field(default_factory=Counter)
     regions: list[models.Region] = field(default_factory=list)
     made_ids: set[int] = field(default_factory=set)  # regions the operation created
+    # region code -> rows per kind it received (a split's dry run: what each part would get)
+    received: dict[str, Counter] = field(default_factory=dict)
 
     def made(self, regions: list[models.Region]) -> None:
         self.made_ids.update(r.id for r in regions)
@@ -220,7 +222,11 @@ class _Mover:
                 sql += " AND " + condition.format(*(p.add(x) for x in values))
             return sql
 
-        return await self._moved(model._meta.db_table, _kind_name(model), params_of)
+        kind = _kind_name(model)
+        count = await self._moved(model._meta.db_table, kind, params_of)
+        if count and kind is not None:
+            self.result.received.setdefault(target.code, Counter())[kind] += count
+        return count
 
 
 async def _region(region_id: int, what: str = "region") -> models.Region:

@@ -71,6 +71,12 @@ class RegridCounts:
         return self._counts.get("handling", 0)
 
 
+@strawberry.type(description="What one region received in a re-gridding (a part of a split, the region merged into).")
+class RegionReceived:
+    code: str = strawberry.field(description="The region's code (a part a dry run would make has no id yet).")
+    moved: RegridCounts = strawberry.field(description="The rows it received, by kind.")
+
+
 @strawberry.type(description="What a re-gridding did, or with dryRun would do (then nothing changed).")
 class RegridResult:
     operation: str = strawberry.field(description="`create_region`, `rename_region`, `move_region`, "
@@ -80,6 +86,9 @@ class RegridResult:
     regions: list[Region] = strawberry.field(
         description="The regions made or changed. With dryRun only the existing regions it would change: the "
                     "regions it would make are not made, so they have no id (a split or a create answers none).")
+    received: list[RegionReceived] = strawberry.field(
+        description="By region, in code order, the rows each received: a split's parts (with boundaries and no "
+                    "placeIds, by location), the region merged into.")
 
 
 @strawberry.input(description="One region a split makes.")
@@ -103,7 +112,9 @@ class SplitPartInput:
 
 def _result(result: regrid.RegridResult) -> RegridResult:
     return RegridResult(operation=result.operation, dry_run=result.dry_run,
-                        moved=RegridCounts(_counts=dict(result.counts)), regions=result.regions)
+                        moved=RegridCounts(_counts=dict(result.counts)), regions=result.regions,
+                        received=[RegionReceived(code=code, moved=RegridCounts(_counts=dict(counts)))
+                                  for code, counts in sorted(result.received.items())])
 
 
 def _region_id(id: GlobalID, field: str = "region") -> int:

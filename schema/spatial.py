@@ -8,16 +8,17 @@ from strawberry.scalars import JSON
 
 @strawberry.input(description="A longitude-latitude box (decimal degrees, CGCS2000/WGS 84), edges included.")
 class BoxInput:
-    west: float
-    south: float
-    east: float
-    north: float
+    west: float = strawberry.field(description="Least longitude.")
+    south: float = strawberry.field(description="Least latitude.")
+    east: float = strawberry.field(description="Greatest longitude (not less than `west`: a box does not "
+                                               "cross the antimeridian).")
+    north: float = strawberry.field(description="Greatest latitude.")
 
 
 @strawberry.input(description="Within a great-circle distance of a point.")
 class NearInput:
-    longitude: float
-    latitude: float
+    longitude: float = strawberry.field(description="The point's longitude.")
+    latitude: float = strawberry.field(description="The point's latitude.")
     metres: float = strawberry.field(description="At most 200 000.")
 
 
