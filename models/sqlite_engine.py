@@ -23,6 +23,8 @@ from typing import Any
 from tortoise.backends.sqlite import client as sqlite
 from tortoise.exceptions import DBConnectionError, OperationalError, TransactionManagementError
 
+from .geo import SQLITE_FUNCTIONS
+
 # "database is locked" (SQLITE_BUSY) and "database table is locked" (SQLITE_LOCKED)
 _BUSY = ("database is locked", "database table is locked", "database is busy")
 
@@ -96,6 +98,9 @@ class HubSqliteClient(_Honest, sqlite.SqliteClient):
         await super().create_connection(with_db)
         if fresh:
             self.opened = _identity(self.filename)
+            # the exact spatial tests behind the R-tree (models.geo)
+            for name, arity, function in SQLITE_FUNCTIONS:
+                await self._connection.create_function(name, arity, function, deterministic=True)
 
     async def close(self) -> None:
         await super().close()

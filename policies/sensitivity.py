@@ -15,21 +15,29 @@ Masks are chosen so that what a caller can read never narrows a masked value to 
 - a phone keeps 3 + 4 digits: 10,000 remain;
 - the birth date and the gender are withheld: the birth date would give back the 8 hidden
   digits, the gender the parity of digit 17;
-- a house's exact address shows its compound and building: unit, floor and room are withheld.
+- a house's exact address shows its compound and building: unit, floor and room are withheld;
+- a home's exact location (a house, a rented house, a flat: where a person, key or not, lives)
+  shows the centre of its 0.01° cell (about 1 km by 1 km, hundreds of homes in a town). The
+  mask does not depend on who lives there, so it never tells a key person's home from another.
+  Spatial filters look at a home only where its location is seen whole (`comparable_where`).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from .predicate import FALSE, Compare, Pred, StartsWith, or_
+from .predicate import FALSE, Compare, In, Pred, StartsWith, and_, not_, or_
 
 
 class Mask:
     """How a value looks where it is not granted: in Python (resolver path) and in SQL
-    (compiled path), from one definition."""
+    (compiled path), from one definition. `applies`: the rows whose value is sensitive at all,
+    where not every row's is (None: every row's)."""
+
+    applies: Pred | None = None
 
     def python(self, value: Any, row: Any = None) -> Any:
         """`row`: the row the value belongs to, for masks made from its other columns."""
@@ -84,6 +92,34 @@ class UpToBuilding(Mask):
                 f"ELSE {a}.compound || CASE WHEN {a}.building = '' THEN '' ELSE {a}.building || '幢' END END")
 
 
+# A home: a house or rented house, or a flat (unit, floor or room given)
+DWELLING: Pred = or_(In("kind", ("house", "rental_house")), Compare("unit", "ne", ""),
+                     Compare("floor", "ne", ""), Compare("room", "ne", ""))
+
+
+@dataclass(frozen=True)
+class CellCentre(Mask):
+    """A home's coordinate as the centre of its cell of `cells` per degree (100: 0.01°);
+    other places' as they are. The cell is floor(value * cells), written so that SQLite
+    (no floor() in every build) and PostgreSQL compute the same one."""
+
+    cells: int = 100
+    applies: Pred | None = DWELLING
+
+    def python(self, value, row=None):
+        if not self.applies.matches(row):
+            return value
+        return (math.floor(value * self.cells) + 0.5) / self.cells
+
+    def sql(self, d, column, a):
+        scaled = f"({column}) * {self.cells}"
+        cell = (f"floor({scaled})" if d.pg else
+                f"(CAST({scaled} AS INTEGER) - (CAST({scaled} AS INTEGER) > {scaled}))")
+        home = (f"({a}.kind IN ('house', 'rental_house') OR {a}.unit <> '' OR {a}.floor <> '' "
+                f"OR {a}.room <> '')")  # DWELLING, as literals: a mask binds no parameters
+        return f"CASE WHEN {home} THEN ({cell} + 0.5) / {self.cells} ELSE {column} END"
+
+
 # A key-person tag (重点人员): `key` or anything under `key/`. A predicate on the tag column,
 # so it renders to SQL (compiled path, statistics) and tests a tag in Python from one text.
 KEY_TAG: Pred = or_(Compare("tag", "eq", "key"), StartsWith("tag", "key/"))
@@ -124,7 +160,8 @@ SENSITIVE: tuple[Sensitive, ...] = (
     Sensitive("person", "key_tags", {"tags": WithoutKeyTags()}),
     # a house's exact address: its unit, floor and room, which its name and address spell out
     Sensitive("place", "address", {"address": UpToBuilding(), "name": UpToBuilding(), "unit": Withheld(),
-                                   "floor": Withheld(), "room": Withheld()}),
+                                   "floor": Withheld(), "room": Withheld(),
+                                   "longitude": CellCentre(), "latitude": CellCentre()}),
 )
 
 _BY_FIELD: dict[tuple[str, str], Sensitive] = {
@@ -157,6 +194,9 @@ def comparable_where(scope, kind: str, field_name: str) -> Pred | None:
     if sensitive is None:
         return None
     where = scope.where(sensitive.grant)
+    applies = sensitive.fields[field_name].applies
+    if applies is not None:  # the rows it does not apply to are plain
+        return or_(not_(applies), where)
     if where == FALSE:
         raise NotRevealed(sensitive, field_name)
     return where

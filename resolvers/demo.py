@@ -50,6 +50,7 @@ from .categories_seed import SEED_BY_PATH, SeedCategory
 from .civil_time import CIVIL_TIME_ZONE
 from . import deadlines
 from .deadlines import FINISHED, Light, due_columns
+from .demo_map import DemoMap
 from .regrid import SplitPart, split_region
 from .validation import credit_code_check_char, id_number_check_digit
 from .visits import DEFAULT_RULES, KEY_VISIT_CATEGORY, refresh_visit_due, rule_days, seed_visit_rules, visit_category
@@ -479,6 +480,7 @@ class _DemoCounty:
         self.scale = scale
         self.write = write
         self.rng = random.Random(seed)
+        self.seed = seed
         self.fake = Faker("zh_CN")
         self.fake.seed_instance(seed)
         self.counts: dict[str, int] = {}
@@ -638,6 +640,19 @@ class _DemoCounty:
         for community, n in zip(self.communities, per_community):
             for i in range(1, n + 1):
                 self._grid(community, i, next(micro_grids))
+        self._draw_map()
+
+    def _draw_map(self) -> None:
+        children: dict[int, list[models.Region]] = defaultdict(list)
+        for region in self.region.values():
+            if region.id in self.parent:
+                children[self.parent[region.id].id].append(region)
+        self.map = DemoMap(self.seed, _CENTRE)
+        self.map.partition(self.county, children, self.centre, {g for g, micro in self.micro_grids.items() if micro})
+
+    def _located(self, leaf: models.Region, point: tuple[float, float]) -> tuple[float, float]:
+        """A row's point inside the area of its region (resolvers.demo_map)."""
+        return self.map.locate(leaf.id, point)
 
     def _root_names(self, n: int) -> list[str]:
         names = self.rng.sample(_PLACE_ROOTS, min(n, len(_PLACE_ROOTS)))
@@ -701,7 +716,7 @@ class _DemoCounty:
     def _place(self, leaf: models.Region, kind: PlaceKind, usage: str, spot: dict[str, str],
                name: str | None = None, **fields) -> models.Place:
         place_id = next(self._ids[models.Place])
-        lon, lat = self._near(self.centre[leaf.id], 0.0015)
+        lon, lat = self._located(leaf, self._near(self.centre[leaf.id], 0.0015))
         spot = dict(spot)
         spot_name = spot.pop("name", None)
         place = self._regional(models.Place, leaf, id=place_id, code=f"{leaf.code}{place_id:06d}",
@@ -1085,7 +1100,8 @@ class _DemoCounty:
         kind_info = _THING_TYPES[kind]
         place = self.rng.choice(self.places_in[grid.id]) if self.rng.random() < 0.4 else None
         leaf = self.region[place.region_id] if place else self._leaf(grid)
-        lon, lat = self._near((place.longitude, place.latitude) if place else self.centre[leaf.id], 0.0005)
+        lon, lat = self._located(leaf, self._near((place.longitude, place.latitude) if place else self.centre[leaf.id],
+                                                  0.0005))
         status = self.rng.choices(list(ThingStatus), (88, 8, 4))[0]
         inspected = (self.now - timedelta(minutes=self.rng.randint(60, 180 * 24 * 60))
                      if self.rng.random() < 0.9 else None)
@@ -1205,7 +1221,8 @@ class _DemoCounty:
         """A visit as the hub records one (resolvers.visits.record_visit): a closed VISIT event
         at the person's home, naming the person."""
         place = self.place.get(person.residence_id)
-        lon, lat = (place.longitude, place.latitude) if place else self._near(self.centre[leaf.id], 0.001)
+        lon, lat = ((place.longitude, place.latitude) if place
+                    else self._located(leaf, self._near(self.centre[leaf.id], 0.001)))
         note = self.rng.choice(_VISIT_NOTES)
         event = self._regional(
             models.Event, leaf, id=next(self._ids[models.Event]), title=f"入户走访{person.name}", description=note,
@@ -1237,9 +1254,10 @@ class _DemoCounty:
         places = self.places_in[grid.id]
         middle = sorted(p.longitude for p in places)[len(places) // 2]
         last = max(int(g.code[-3:]) for g in self.grids if self.parent[g.id] is community)
-        parts = [SplitPart(f"{grid.name}西片", f"{community.code}{last + 1:03d}"),
+        west, east_area = self.map.halves(grid.id, middle)
+        parts = [SplitPart(f"{grid.name}西片", f"{community.code}{last + 1:03d}", boundary=west),
                  SplitPart(f"{grid.name}东片", f"{community.code}{last + 2:03d}",
-                           place_ids=[p.id for p in places if p.longitude >= middle])]
+                           place_ids=[p.id for p in places if p.longitude >= middle], boundary=east_area)]
         _, east = (await split_region(Scope.everything(), None, "admin", grid.id, parts, at=self.split_at)).regions
         await models.Event.filter(reported_region_id=grid.id, occurred_at__gte=self.split_at).update(
             reported_region_id=F("region_id"))
@@ -1267,7 +1285,8 @@ class _DemoCounty:
         else:
             place = self.rng.choice(self.places_in[grid.id]) if self.rng.random() < 0.75 else None
             leaf = self.region[place.region_id] if place else self._leaf(grid)
-            lon, lat = (place.longitude, place.latitude) if place else self._near(self.centre[leaf.id], 0.001)
+            lon, lat = ((place.longitude, place.latitude) if place
+                        else self._located(leaf, self._near(self.centre[leaf.id], 0.001)))
         adults = self._grid_adults(grid)
         title, persons = self._subject(grid, category, pattern, place, thing_kind, adults)
         if category.kind is _VISIT:  # as the hub files a visit (a key person's apart)

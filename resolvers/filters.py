@@ -2,7 +2,8 @@
 
 A filter is a plain dict from the GraphQL input or the export's query string: the keys
 common to every kind (`region_path`, `updated_since`, `updated_until`, `text`, `ids`), per-kind columns
-named in FILTER_COLUMNS, and per-kind conditions on time named in TIMED_FILTERS."""
+named in FILTER_COLUMNS, per-kind conditions on time named in TIMED_FILTERS, and for located
+kinds (and persons, by residence) the spatial `box`, `area` and `near` (resolvers.spatial)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from gridhub.policies.scope import Scope
 from . import deadlines, holders
 from .errors import BadInput, Forbidden
 from .kinds import kind_of
+from .spatial import SPATIAL_KEYS, spatial_predicate
 from .validation import check_region_path, check_tag_filter
 from .visits import overdue_predicate
 
@@ -157,6 +159,8 @@ def compile_filter(kind: str, spec: dict[str, Any] | None, scope: Scope, now: da
                 parts.append(tag_predicate(value, scope))
         elif key in conditions:
             parts.append(conditions[key](value))
+        elif key in SPATIAL_KEYS:
+            parts.append(spatial_predicate(kind, key, value, scope))
         elif key in timed:
             parts.append(timed[key](value, now or datetime.now(timezone.utc)))
         elif key in columns:

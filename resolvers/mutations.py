@@ -15,11 +15,12 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from gridhub import models
+from gridhub.models.geo import LOCATED_TABLES
 from gridhub.policies.predicate import Compare, In
 from gridhub.policies.scope import Scope
 from gridhub.policies.sensitivity import is_key_tag
 
-from . import deadlines
+from . import deadlines, spatial
 from . import validation as v
 from .errors import BadInput, Conflict, Forbidden, NotFound
 from .event_bus import announce_event_change
@@ -225,6 +226,11 @@ async def create_row(scope: Scope, kind: str, data: dict, action: str = "create"
     spec = WRITABLE[kind]
     if lookups is not None:
         await lookups.check(actor, kind, data)
+    if (kind in LOCATED_TABLES and data.get("region_id") is None
+            and data.get("longitude") is not None and data.get("latitude") is not None):
+        # located and no region named: the region at its point (the scope check below
+        # refuses one outside the caller's, as for a region named)
+        data = {**data, "region_id": (await spatial.grid_at(data["longitude"], data["latitude"])).id}
     for name in spec.required:
         if data.get(name) is None:
             raise BadInput(f"{camel(name)} is required", field=camel(name))

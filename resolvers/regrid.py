@@ -41,6 +41,7 @@ the tree's business, not a read of persons.
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -56,6 +57,11 @@ from gridhub.models.enums import Tier
 from gridhub.policies.predicate import SqlParams, like_escape
 from gridhub.policies.scope import Scope
 
+from shapely.geometry import Point
+
+from gridhub.models.geo import Area, located_sql, to_geojson
+
+from . import spatial
 from . import validation as v
 from .errors import BadInput, Conflict, Forbidden, NotFound
 from .query import sql_dialect
@@ -80,6 +86,8 @@ class RegridResult:
     counts: Counter = field(default_factory=Counter)
     regions: list[models.Region] = field(default_factory=list)
     made_ids: set[int] = field(default_factory=set)  # regions the operation created
+    # region code -> rows per kind it received (a split's dry run: what each part would get)
+    received: dict[str, Counter] = field(default_factory=dict)
 
     def made(self, regions: list[models.Region]) -> None:
         self.made_ids.update(r.id for r in regions)
@@ -214,7 +222,11 @@ class _Mover:
                 sql += " AND " + condition.format(*(p.add(x) for x in values))
             return sql
 
-        return await self._moved(model._meta.db_table, _kind_name(model), params_of)
+        kind = _kind_name(model)
+        count = await self._moved(model._meta.db_table, kind, params_of)
+        if count and kind is not None:
+            self.result.received.setdefault(target.code, Counter())[kind] += count
+        return count
 
 
 async def _region(region_id: int, what: str = "region") -> models.Region:
@@ -361,6 +373,33 @@ async def rename_region(scope: Scope, store: Any, actor: str, region_id: int, na
     return await _Operation(store, actor, "rename_region", dry_run).run(body)
 
 
+async def set_region_boundary(scope: Scope, store: Any, actor: str, region_id: int, boundary: dict | None,
+                              dry_run: bool = False) -> RegridResult:
+    """Draw (or with None, erase) a region's boundary, checked by resolvers.spatial: a valid
+    polygon, inside its parent's, not overlapping a sibling's, and holding its children's."""
+    region = await _region(region_id)
+    _require(scope, "update", region, "here")
+    geojson = None
+    if boundary is not None:
+        geom = await spatial.check_boundary(region, boundary)
+        for child in await models.Region.filter(parent_id=region.id, deleted_at__isnull=True,
+                                                boundary__isnull=False):
+            outside = spatial.shape(child.boundary).difference(geom).area
+            if outside > spatial.AREA_TOLERANCE:
+                raise BadInput(f"{region.code} {region.name}: the boundary leaves out part of {child.code} "
+                               f"{child.name} ({outside:.2e} square degrees)", field="boundary")
+        geojson = to_geojson(geom)
+
+    async def body(connection, mover: _Mover) -> None:
+        await models.Region.filter(id=region.id).using_db(connection).update(
+            boundary=geojson, version=F("version") + 1, updated_at=mover.stamp)
+        mover.result.regions.append(await models.Region.get(id=region.id).using_db(connection))
+        mover.result.counts["bounded"] += 1
+        await _audit(mover, actor, region.region_path, {"boundary": "erased" if geojson is None else "drawn"})
+
+    return await _Operation(store, actor, "set_region_boundary", dry_run).run(body)
+
+
 async def move_region(scope: Scope, store: Any, actor: str, region_id: int, parent_id: int,
                       code: str | None = None, dry_run: bool = False) -> RegridResult:
     """A grid to another community, a community to another town: the whole subtree goes.
@@ -424,6 +463,7 @@ class SplitPart:
     code: str
     place_ids: list[int] = field(default_factory=list)
     usernames: list[str] = field(default_factory=list)
+    boundary: dict | None = None
 
 
 async def split_region(scope: Scope, store: Any, actor: str, region_id: int, parts: list[SplitPart],
@@ -451,6 +491,7 @@ async def split_region(scope: Scope, store: Any, actor: str, region_id: int, par
     users = [u for part in parts for u in part.usernames]
     if len(users) != len(set(users)):
         raise BadInput("a user is listed in two parts", field="parts")
+    await _split_boundaries(region, parent, parts)
     for number, part in enumerate(parts, 1):
         _check_code(part.code, parent, "parts", f"the code of part {number}")
         _check_name(part.name)
@@ -471,6 +512,7 @@ async def split_region(scope: Scope, store: Any, actor: str, region_id: int, par
         for part in parts:
             made.append(await models.Region.create(
                 code=part.code, name=part.name.strip(), tier=region.tier, parent_id=parent.id, depth=region.depth,
+                boundary=part.boundary,
                 region_path=models.Region.child_path(parent.region_path, parent.code, part.code),
                 using_db=connection))
         mover.result.made(made)
@@ -501,6 +543,38 @@ async def split_region(scope: Scope, store: Any, actor: str, region_id: int, par
     return await _Operation(store, actor, "split_region", dry_run, at).run(body)
 
 
+async def _split_boundaries(region: models.Region, parent: models.Region, parts: list[SplitPart]) -> None:
+    """Parts drawn (all or none): each a valid polygon inside the parent's boundary (the split
+    region's place among its siblings), overlapping no other sibling and no other part. Where
+    no part lists places, each takes the located places its polygon holds (the first part the
+    rest), so a dry run tells what each part would receive by location."""
+    drawn = [p.boundary is not None for p in parts]
+    if not any(drawn):
+        return
+    if not all(drawn):
+        raise BadInput("draw every part's boundary, or none", field="parts")
+    geoms = []
+    for part in parts:
+        stand_in = SimpleNamespace(code=part.code, name=part.name, parent_id=parent.id, id=None)
+        geom = await spatial.check_boundary(stand_in, part.boundary, siblings_replaced={region.id})
+        for other_part, other in zip(parts, geoms):
+            overlap = geom.intersection(other).area
+            if overlap > spatial.AREA_TOLERANCE:
+                raise BadInput(f"{part.code} {part.name}: the boundary overlaps the part {other_part.code} "
+                               f"{other_part.name} ({overlap:.2e} square degrees)", field="parts")
+        geoms.append(geom)
+        part.boundary = to_geojson(geom)
+    if any(p.place_ids for p in parts):
+        return
+    places = await models.Place.filter(region_id=region.id, deleted_at=None, longitude__isnull=False,
+                                       latitude__isnull=False).values_list("id", "longitude", "latitude")
+    for row_id, lon, lat in places:
+        # the part holding the point; on an edge two parts share, the lower code (as regionAt)
+        holders = [p for p, g in zip(parts, geoms) if g.intersects(Point(lon, lat))]
+        if holders:
+            min(holders, key=lambda p: p.code).place_ids.append(row_id)
+
+
 async def _split_part(mover: _Mover, region: models.Region, target: models.Region, part: SplitPart) -> None:
     """Move to `target` its places, then what follows them; each condition reads the rows
     already moved (`t` is the row, `{}` a parameter)."""
@@ -518,6 +592,14 @@ async def _split_part(mover: _Mover, region: models.Region, target: models.Regio
     await mover.reassign(models.KeyPersonResponsibility, region.id, target, f"t.key_person_id IN ({persons})", tid)
     for model in (models.Residence, models.Thing, models.Organisation, models.Event):
         await mover.reassign(model, region.id, target, f"t.place_id IN ({places})", tid)
+    if part.boundary is not None:
+        # what has a point and no place goes where its point lies (the first part: the rest)
+        area = Area.of(part.boundary)
+        for model in (models.Thing, models.Event):
+            values: list = []
+            inside = located_sql(spatial.dialect(), model._meta.db_table, area, "t",
+                                 lambda v: (values.append(v), "{}")[1])
+            await mover.reassign(model, region.id, target, f"t.place_id IS NULL AND {inside}", tuple(values))
     if part.usernames:
         names = tuple(part.usernames)
         await mover.reassign(models.StaffAssignment, region.id, target,
@@ -593,6 +675,13 @@ async def merge_regions(scope: Scope, store: Any, actor: str, region_ids: list[i
             await _rewrite_rules(connection, region.region_path, lambda line: [into.region_path], mover.result)
             await _hand_over(mover, region, [into])
             await _retire(connection, mover, region)
+        # the merged area: the union of the boundaries, where every one is drawn
+        drawn = [r.boundary for r in (into, *merged)]
+        if all(drawn):
+            union = spatial.shape(drawn[0])
+            for b in drawn[1:]:
+                union = union.union(spatial.shape(b))
+            await models.Region.filter(id=into.id).using_db(connection).update(boundary=to_geojson(union))
         mover.result.regions.append(await models.Region.get(id=into.id).using_db(connection))
         await _audit(mover, actor, into.region_path,
                      {"merged": [r.region_path for r in merged], "into": into.region_path})

@@ -12,6 +12,7 @@ from gridhub.resolvers import deadlines
 from .columns import column
 from .enums import EventKind, EventSource, EventStatus, Urgency, described
 from .filters import RowFilter
+from .spatial import LocatedFilter
 from .node import ModelNode, Versioned, load, load_by, load_linked
 from .refs import DepartmentRef, PersonRef, PlaceRef, RegionRef, ThingRef
 
@@ -56,7 +57,7 @@ class HeldBy:
 
 
 @strawberry.input(description="Conditions on events; they combine with AND.")
-class EventFilter(RowFilter):
+class EventFilter(RowFilter, LocatedFilter):
     status: Optional[list[EventStatus]] = strawberry.field(default=None, description="Any of these statuses.")
     kind: Optional[list[EventKind]] = strawberry.field(default=None, description="Any of these kinds.")
     source: Optional[list[EventSource]] = strawberry.field(default=None, description="Any of these sources.")

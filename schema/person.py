@@ -14,6 +14,7 @@ from .columns import column
 from .connection import relation_field
 from .enums import Gender, HouseholdRelation, PopulationType
 from .filters import RowFilter
+from .spatial import LocatedFilter
 from .node import ModelNode, Versioned, load, load_by
 from .refs import EventRef, HouseholdRef, MembershipRef, PlaceRef, PersonRef, RegionRef, ResidenceRef
 
@@ -21,7 +22,7 @@ from .refs import EventRef, HouseholdRef, MembershipRef, PlaceRef, PersonRef, Re
 @strawberry.input(description="Conditions on persons; they combine with AND. Conditions on masked values "
                               "(gender, key tags) look only where you were granted them, FORBIDDEN where "
                               "nowhere.")
-class PersonFilter(RowFilter):
+class PersonFilter(RowFilter, LocatedFilter):
     tags: Optional[list[str]] = strawberry.field(
         default=None, description="Any of these tag paths; `care` matches `care/low_income`.")
     gender: Optional[list[Gender]] = strawberry.field(

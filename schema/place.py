@@ -11,12 +11,13 @@ from .columns import column
 from .connection import relation_field
 from .enums import PlaceKind
 from .filters import RowFilter
+from .spatial import LocatedFilter
 from .node import ModelNode, Versioned, load
 from .refs import EventRef, HouseholdRef, OrganisationRef, PersonRef, RegionRef, ThingRef
 
 
 @strawberry.input(description="Conditions on places; they combine with AND.")
-class PlaceFilter(RowFilter):
+class PlaceFilter(RowFilter, LocatedFilter):
     kind: Optional[list[PlaceKind]] = strawberry.field(default=None, description="Any of these kinds.")
 
 
@@ -30,8 +31,16 @@ class Place(ModelNode, Versioned):
     compound: str = column("place", "compound")
     building: str = column("place", "building")
     owner_name: str = column("place", "owner_name")
-    longitude: Optional[float] = column("place", "longitude")
-    latitude: Optional[float] = column("place", "latitude")
+
+    @strawberry.field(description="Longitude in decimal degrees (CGCS2000/WGS 84). A home's (a house, rented "
+                                  "house or flat) is the centre of its 0.01° cell where you were not granted "
+                                  "`place.address`.")
+    def longitude(self: models.Place, info: Info) -> Optional[float]:
+        return info.context.reveal("place", "longitude", self, self.longitude)
+
+    @strawberry.field(description="As `longitude`.")
+    def latitude(self: models.Place, info: Info) -> Optional[float]:
+        return info.context.reveal("place", "latitude", self, self.latitude)
     address_code: Optional[str] = strawberry.field(description=(
         "一标: the standard address code, the content of the place's QR code (`GET /places/{id}/qr.svg`): "
         "the region's code and a six-digit serial unless given on create; digits and upper-case letters."))

@@ -7,6 +7,7 @@ from strawberry import relay
 from strawberry.types import Info
 
 from gridhub.resolvers import search as search_resolver
+from gridhub.resolvers import spatial
 from gridhub.resolvers.errors import BadInput, NotFound
 from gridhub.resolvers.query import rows
 
@@ -67,6 +68,16 @@ class Query:
     things = connection_field("thing", Thing, ThingFilter, description="Things (物) you may read.")
     organisations = connection_field("organisation", Organisation, OrganisationFilter,
                                      description="Organisations (组织) you may read.")
+
+    @strawberry.field(description="The deepest region whose boundary holds the point (longitude, latitude in "
+                                  "CGCS2000/WGS 84 decimal degrees, not GCJ-02): a grid where grids are drawn. "
+                                  "A point on an edge or corner several regions share belongs to the one with "
+                                  "the lowest code. Null where no drawn boundary holds it, or where that region "
+                                  "is not one you may read.")
+    async def region_at(self, info: Info, longitude: arg(float, "Longitude, decimal degrees."),
+                        latitude: arg(float, "Latitude, decimal degrees.")) -> Optional[Region]:
+        found = await spatial.region_at(longitude, latitude)
+        return None if found is None else await info.context.loaders.one("region", found.id)
 
     @strawberry.field(description="Every functional department, by code: the targets of dispatch (派单).")
     async def departments(self, info: Info) -> list[Department]:

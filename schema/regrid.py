@@ -5,6 +5,7 @@ from typing import Annotated, Optional
 
 import strawberry
 from strawberry.relay import GlobalID
+from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from gridhub.resolvers import regrid
@@ -70,6 +71,12 @@ class RegridCounts:
         return self._counts.get("handling", 0)
 
 
+@strawberry.type(description="What one region received in a re-gridding (a part of a split, the region merged into).")
+class RegionReceived:
+    code: str = strawberry.field(description="The region's code (a part a dry run would make has no id yet).")
+    moved: RegridCounts = strawberry.field(description="The rows it received, by kind.")
+
+
 @strawberry.type(description="What a re-gridding did, or with dryRun would do (then nothing changed).")
 class RegridResult:
     operation: str = strawberry.field(description="`create_region`, `rename_region`, `move_region`, "
@@ -79,6 +86,9 @@ class RegridResult:
     regions: list[Region] = strawberry.field(
         description="The regions made or changed. With dryRun only the existing regions it would change: the "
                     "regions it would make are not made, so they have no id (a split or a create answers none).")
+    received: list[RegionReceived] = strawberry.field(
+        description="By region, in code order, the rows each received: a split's parts (with boundaries and no "
+                    "placeIds, by location), the region merged into.")
 
 
 @strawberry.input(description="One region a split makes.")
@@ -93,11 +103,18 @@ class SplitPartInput:
     usernames: list[str] = strawberry.field(
         default_factory=list, description="Users whose grants and staffing at the split region go to this "
                                           "part; the others' go to the first part.")
+    boundary: Optional[JSON] = strawberry.field(
+        default=None, description="The part's boundary (GeoJSON Polygon or MultiPolygon), for every part or "
+                                  "none: inside the parent's, overlapping no sibling or other part. Where no part "
+                                  "lists places, each takes the located places its boundary holds (on a shared "
+                                  "edge the lower code), the first part the rest: a dry run counts them.")
 
 
 def _result(result: regrid.RegridResult) -> RegridResult:
     return RegridResult(operation=result.operation, dry_run=result.dry_run,
-                        moved=RegridCounts(_counts=dict(result.counts)), regions=result.regions)
+                        moved=RegridCounts(_counts=dict(result.counts)), regions=result.regions,
+                        received=[RegionReceived(code=code, moved=RegridCounts(_counts=dict(counts)))
+                                  for code, counts in sorted(result.received.items())])
 
 
 def _region_id(id: GlobalID, field: str = "region") -> int:
@@ -122,6 +139,18 @@ class RegridMutation:
         c = info.context
         return _result(await regrid.rename_region(c.scope, c.store, c.username, _region_id(region), name, dry_run))
 
+    @strawberry.mutation(description="Draw a region's boundary (GeoJSON Polygon or MultiPolygon in longitude-"
+                                     "latitude, CGCS2000/WGS 84), or erase it with null. BAD_USER_INPUT, naming "
+                                     "the region at fault, for an invalid polygon, one reaching outside the "
+                                     "parent's boundary or overlapping a sibling's (beyond ~0.1 m²), or one "
+                                     "leaving out part of a child's.")
+    async def set_region_boundary(self, info: Info, region: arg(GlobalID, "The region."),
+                                  boundary: arg(Optional[JSON], "A GeoJSON geometry, or null to erase it."),
+                                  dry_run: DryRun = False) -> RegridResult:
+        c = info.context
+        return _result(await regrid.set_region_boundary(c.scope, c.store, c.username, _region_id(region),
+                                                        boundary, dry_run))
+
     @strawberry.mutation(description="Move a region with its subtree under another parent (a grid to another "
                                      "community, a community to another town): every row, grant and rule "
                                      "under it follows.")
@@ -142,7 +171,7 @@ class RegridMutation:
                            dry_run: DryRun = False) -> RegridResult:
         c = info.context
         split = [regrid.SplitPart(p.name, p.code, [decode_id(i, "Place", "placeIds") for i in p.place_ids],
-                                  list(p.usernames)) for p in parts]
+                                  list(p.usernames), p.boundary) for p in parts]
         return _result(await regrid.split_region(c.scope, c.store, c.username, _region_id(region), split, dry_run))
 
     @strawberry.mutation(description="Merge sibling regions into one of them: their rows, child regions and "

@@ -12,12 +12,13 @@ from .columns import column
 from .connection import relation_field
 from .enums import ThingKind, ThingStatus
 from .filters import RowFilter
+from .spatial import LocatedFilter
 from .node import ModelNode, Versioned, load
 from .refs import DepartmentRef, EventRef, OrganisationRef, PlaceRef, RegionRef
 
 
 @strawberry.input(description="Conditions on things; they combine with AND.")
-class ThingFilter(RowFilter):
+class ThingFilter(RowFilter, LocatedFilter):
     kind: Optional[list[ThingKind]] = strawberry.field(default=None, description="Any of these kinds.")
     status: Optional[list[ThingStatus]] = strawberry.field(default=None, description="Any of these conditions.")
 

@@ -54,6 +54,8 @@ class Case:
     def literal(self) -> str:
         """The value as a GraphQL literal (for generated query text)."""
         v = self.value
+        if isinstance(v, dict):  # an input object (a box), or a JSON scalar's object (a GeoJSON area)
+            return _object_literal(v)
         if isinstance(v, bool):
             return "true" if v else "false"
         if isinstance(v, dict):  # an input object: `{department: "…"}`
@@ -66,6 +68,14 @@ class Case:
     @property
     def id(self) -> str:
         return f"{self.kind}-{self.field}" + ("" if self.caller == "county" else f"-{self.caller}")
+
+
+def _object_literal(v) -> str:
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k}: {_object_literal(x)}" for k, x in v.items()) + "}"
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_object_literal(x) for x in v) + "]"
+    return json.dumps(v, ensure_ascii=False)
 
 
 def placeholders(sql: str) -> str:
@@ -204,4 +214,56 @@ async def splitting_cases(anchors: dict, grid_id: str | None = None) -> list[Cas
     tagged = "t.id IN (SELECT p.person_id FROM person_tag p WHERE p.tag = ? OR p.tag LIKE ?)"
     cases.append(Case("person", "tags", ["care"], tagged, ("care", "care/%")))
     cases.append(Case("person", "tags", ["key"], tagged, ("key", "key/%"), caller="worker", base_path=anchors["grid"]))
+    for kind in ("place", "thing", "event", "person"):
+        cases.extend(await _spatial(kind, anchors))
     return cases
+
+
+# a home (policies.sensitivity.DWELLING): located by spatial filters only where `place.address`
+# is granted, so places and persons (by residence) are tabled as the grid worker, granted it there
+_HOME = "(p.kind IN ('house', 'rental_house') OR p.unit <> '' OR p.floor <> '' OR p.room <> '')"
+
+
+async def _spatial(kind: str, anchors: dict) -> list[Case]:
+    """`box`, `area` (a triangle) and `near`, each cut through the middle of the rows' points.
+    The box is counted by SQL; the triangle and the circle by shapely and the haversine over
+    the rows' points, listed by id (independent of either engine's spatial SQL)."""
+    from shapely.geometry import Point, Polygon
+
+    from gridhub.models.geo import great_circle
+
+    caller, path = ("worker", anchors["grid"]) if kind in ("place", "person") else ("county", "/")
+    where, params = base(kind, path)
+    if kind == "person":
+        found = await rows(
+            f"SELECT t.id AS id, p.longitude AS lon, p.latitude AS lat FROM person t JOIN place p ON "
+            f"p.id = t.residence_id WHERE {where} AND p.longitude IS NOT NULL AND "
+            f"(p.region_path LIKE ? OR NOT {_HOME})", params + (path + "%",))
+    else:
+        found = await rows(f"SELECT t.id AS id, t.longitude AS lon, t.latitude AS lat FROM {KINDS[kind][0]} t "
+                           f"WHERE {where} AND t.longitude IS NOT NULL", params)
+    lons, lats = sorted(r["lon"] for r in found), sorted(r["lat"] for r in found)
+    w, s, e, n = lons[0] - 1e-3, lats[0] - 1e-3, lons[-1] + 1e-3, lats[-1] + 1e-3
+    mid_lon, mid_lat = lons[len(lons) // 2], lats[len(lats) // 2]
+    triangle = Polygon([(w, s), (e, s), (w, n)])
+    distances = sorted(great_circle(r["lon"], r["lat"], mid_lon, mid_lat) for r in found)
+    metres = (distances[len(distances) // 2] + distances[len(distances) // 2 + 1]) / 2
+
+    def by_id(ids: list[int]) -> tuple[str, tuple]:
+        return (f"t.id IN ({', '.join('?' for _ in ids)})" if ids else "1=0"), tuple(ids)
+
+    if kind == "person":
+        in_box = (f"t.residence_id IN (SELECT p.id FROM place p WHERE p.longitude BETWEEN ? AND ? AND p.latitude "
+                  f"BETWEEN ? AND ? AND (p.region_path LIKE ? OR NOT {_HOME}))", (w, mid_lon, s, n, path + "%"))
+    else:
+        in_box = ("t.longitude BETWEEN ? AND ? AND t.latitude BETWEEN ? AND ?", (w, mid_lon, s, n))
+    return [
+        Case(kind, "box", {"west": w, "south": s, "east": mid_lon, "north": n}, *in_box, caller=caller,
+             base_path=path),
+        Case(kind, "area", {"type": "Polygon", "coordinates": [[list(c) for c in triangle.exterior.coords]]},
+             *by_id([r["id"] for r in found if triangle.intersects(Point(r["lon"], r["lat"]))]),
+             caller=caller, base_path=path),
+        Case(kind, "near", {"longitude": mid_lon, "latitude": mid_lat, "metres": metres},
+             *by_id([r["id"] for r in found if great_circle(r["lon"], r["lat"], mid_lon, mid_lat) <= metres]),
+             caller=caller, base_path=path),
+    ]

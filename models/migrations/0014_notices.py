@@ -20,7 +20,7 @@ async def drop_indexes(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [('gridhub', '0012_department_template')]
+    dependencies = [('gridhub', '0013_corrections')]
 
     initial = False
 

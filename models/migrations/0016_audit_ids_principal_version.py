@@ -105,7 +105,7 @@ async def drop_index(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("gridhub", "0012_department_template")]
+    dependencies = [("gridhub", "0015_spatial")]
 
     operations = [
         ops.AddField(

@@ -1,0 +1,366 @@
+"""Maps (issue 23): boundaries, where a point belongs, spatial filters in scope, on SQLite
+(R-tree + shapely) and PostgreSQL (PostGIS) alike. Every expectation is computed here in
+Python from the stored rows (shapely, haversine), independently of either engine's SQL."""
+
+from __future__ import annotations
+
+import base64
+import math
+
+import pytest
+from shapely.geometry import Point, box, mapping, shape
+
+from gridhub import models
+from gridhub.models.enums import Tier
+from gridhub.models.geo import Area, Box, Near, holds
+from gridhub.policies.sensitivity import DWELLING
+from gridhub.resolvers.spatial import region_at
+
+from .test_compiled import both_paths, data_text
+
+REGION_AT = "query($lon: Float!, $lat: Float!) { regionAt(longitude: $lon, latitude: $lat) { id code tier } }"
+SET_BOUNDARY = """mutation($r: ID!, $b: JSON, $dry: Boolean) {
+  setRegionBoundary(region: $r, boundary: $b, dryRun: $dry) { dryRun regions { code boundary } } }"""
+LISTS = {
+    kind: f"""query($f: {kind.capitalize()}Filter, $after: String) {{
+      {kind}s(first: 500, after: $after, filter: $f) {{ totalCount pageInfo {{ hasNextPage endCursor }}
+        edges {{ node {{ id {label} }} }} }} }}"""
+    for kind, label in (("place", "code"), ("thing", "code"), ("event", "title"), ("person", "name"))
+}
+MODELS = {"place": models.Place, "thing": models.Thing, "event": models.Event, "person": models.Person}
+
+
+def gid(type_name: str, row_id: int) -> str:
+    return base64.b64encode(f"{type_name}:{row_id}".encode()).decode()
+
+
+def row_id(global_id: str) -> int:
+    return int(base64.b64decode(global_id).decode().split(":")[1])
+
+
+async def demo_rows(model, app):
+    return await model.filter(deleted_at=None, created_at__lte=app.state.demo_built_at)
+
+
+async def listed(client, kind: str, spec: dict | None) -> set[int]:
+    ids, after = set(), None
+    while True:
+        connection = next(iter((await client.query(LISTS[kind], f=spec, after=after)).values()))
+        ids |= {row_id(e["node"]["id"]) for e in connection["edges"]}
+        if not connection["pageInfo"]["hasNextPage"]:
+            assert connection["totalCount"] == len(ids)
+            return ids
+        after = connection["pageInfo"]["endCursor"]
+
+
+# -- the demo on a map ------------------------------------------------------------------------
+
+async def test_demo_regions_partition_the_county(app):
+    regions = await models.Region.filter(deleted_at=None)
+    assert regions and all(r.boundary for r in regions)
+    by_id = {r.id: r for r in regions}
+    children: dict[int, list] = {}
+    for r in regions:
+        if r.parent_id:
+            children.setdefault(r.parent_id, []).append(r)
+            parent = shape(by_id[r.parent_id].boundary)
+            assert shape(r.boundary).difference(parent).area < 1e-8, r.code
+    for kids in children.values():
+        for i, a in enumerate(kids):
+            for b in kids[i + 1:]:
+                assert shape(a.boundary).intersection(shape(b.boundary)).area < 1e-8, (a.code, b.code)
+    county = shape(next(r for r in regions if r.tier == Tier.COUNTY).boundary)
+    assert county.contains(Point(118.33, 30.92)) and 0.1 < county.area < 0.3  # ~1,300 km² around 南陵
+
+
+@pytest.mark.parametrize("kind", ["place", "thing", "event"])
+async def test_every_located_demo_row_lies_in_its_region(app, kind):
+    rows = [r for r in await demo_rows(MODELS[kind], app) if r.longitude is not None]
+    assert len(rows) > 20
+    for row in rows:
+        found = await region_at(row.longitude, row.latitude)
+        assert found is not None and found.id == row.region_id, (kind, row.id)
+
+
+async def test_region_at_over_http(app, sign_in):
+    admin = await sign_in("admin")
+    place = (await demo_rows(models.Place, app))[0]
+    region = await models.Region.get(id=place.region_id)
+    data = await admin.query(REGION_AT, lon=place.longitude, lat=place.latitude)
+    assert data["regionAt"]["code"] == region.code
+    assert (await admin.query(REGION_AT, lon=100.0, lat=20.0))["regionAt"] is None  # outside the county
+    bad = await admin.post(REGION_AT, {"lon": 181.0, "lat": 30.0})
+    assert bad.codes == ["BAD_USER_INPUT"]
+
+
+async def test_a_point_on_a_shared_edge_belongs_to_the_lowest_code(app, sign_in):
+    grids = await models.Region.filter(tier=Tier.GRID, deleted_at=None).order_by("code")
+    with_micro = set(await models.Region.filter(tier=Tier.MICRO_GRID).values_list("parent_id", flat=True))
+    pairs = [(a, b) for i, a in enumerate(grids) for b in grids[i + 1:]
+             if a.parent_id == b.parent_id and not {a.id, b.id} & with_micro]
+    for a, b in pairs:
+        edge = shape(a.boundary).intersection(shape(b.boundary))
+        if edge.length > 1e-4:
+            break
+    else:
+        pytest.fail("no two neighbouring grids without micro-grids")
+    point = edge.interpolate(0.5, normalized=True)
+    data = await (await sign_in("admin")).query(REGION_AT, lon=point.x, lat=point.y)
+    assert data["regionAt"]["code"] == min(a.code, b.code)
+
+
+# -- drawing boundaries ---------------------------------------------------------------------
+
+async def _grid_without_children(app) -> models.Region:
+    parents = set(await models.Region.filter(deleted_at=None).values_list("parent_id", flat=True))
+    return next(g for g in await models.Region.filter(tier=Tier.GRID, deleted_at=None).order_by("-code")
+                if g.id not in parents)
+
+
+async def _sibling(region) -> models.Region:
+    return await models.Region.filter(parent_id=region.parent_id, deleted_at=None).exclude(id=region.id).first()
+
+
+@pytest.mark.parametrize("case", ["bow_tie", "point", "outside_parent", "overlaps_sibling", "open_ring",
+                                  "out_of_range"])
+async def test_a_bad_boundary_is_refused_naming_the_region(app, sign_in, case):
+    grid = await _grid_without_children(app)
+    sibling = await _sibling(grid)
+    parent = await models.Region.get(id=grid.parent_id)
+    mine = shape(grid.boundary)
+    w, s, e, n = mine.bounds
+    boundary, names = {
+        "bow_tie": ({"type": "Polygon", "coordinates": [[[w, s], [e, n], [e, s], [w, n], [w, s]]]}, grid.code),
+        "point": ({"type": "Point", "coordinates": [w, s]}, grid.code),
+        "outside_parent": (mapping(mine.union(box(e, s, e + 0.5, n))), parent.code),
+        "overlaps_sibling": (mapping(mine.union(shape(sibling.boundary).buffer(-1e-5))), sibling.code),
+        "open_ring": ({"type": "Polygon", "coordinates": [[[w, s], [e, s], [e, n]]]}, grid.code),
+        "out_of_range": ({"type": "Polygon", "coordinates": [[[w, s], [200, s], [200, n], [w, s]]]}, grid.code),
+    }[case]
+    for dry in (True, False):
+        answer = await (await sign_in("admin")).post(SET_BOUNDARY, {"r": gid("Region", grid.id), "b": boundary,
+                                                                    "dry": dry})
+        assert answer.codes == ["BAD_USER_INPUT"], (case, answer.errors)
+        assert grid.code in answer.errors[0]["message"] and names in answer.errors[0]["message"]
+    assert (await models.Region.get(id=grid.id)).boundary == grid.boundary
+
+
+async def test_only_who_may_update_the_region_draws_it(app, sign_in):
+    grid = await _grid_without_children(app)
+    answer = await (await sign_in("worker")).post(SET_BOUNDARY, {"r": gid("Region", grid.id), "b": grid.boundary})
+    assert answer.codes == ["FORBIDDEN"]
+
+
+async def test_drawing_a_boundary_moves_where_points_belong(app, sign_in):
+    admin = await sign_in("admin")
+    grid = await _grid_without_children(app)
+    parent = await models.Region.get(id=grid.parent_id)
+    original = grid.boundary
+    whole = shape(original)
+    smaller = whole.buffer(-0.0005)
+    band = whole.difference(smaller).representative_point()
+    assert (await admin.query(REGION_AT, lon=band.x, lat=band.y))["regionAt"]["code"] == grid.code
+    try:
+        dry = await admin.query(SET_BOUNDARY, r=gid("Region", grid.id), b=mapping(smaller), dry=True)
+        assert dry["setRegionBoundary"]["dryRun"] is True
+        assert (await admin.query(REGION_AT, lon=band.x, lat=band.y))["regionAt"]["code"] == grid.code
+        done = await admin.query(SET_BOUNDARY, r=gid("Region", grid.id), b=mapping(smaller))
+        assert shape(done["setRegionBoundary"]["regions"][0]["boundary"]).equals(smaller)
+        assert (await admin.query(REGION_AT, lon=band.x, lat=band.y))["regionAt"]["code"] == parent.code
+        # a parent may not shrink past its child
+        refused = await admin.post(SET_BOUNDARY, {"r": gid("Region", parent.id),
+                                                  "b": mapping(shape(parent.boundary).difference(smaller.buffer(-1e-4)))})
+        assert refused.codes == ["BAD_USER_INPUT"] and grid.code in refused.errors[0]["message"]
+    finally:
+        await admin.query(SET_BOUNDARY, r=gid("Region", grid.id), b=original)
+    assert (await admin.query(REGION_AT, lon=band.x, lat=band.y))["regionAt"]["code"] == grid.code
+
+
+async def test_a_split_takes_the_parts_polygons_and_places_by_location(app, sign_in):
+    admin = await sign_in("admin")
+    grid = await _grid_without_children(app)
+    parent = await models.Region.get(id=grid.parent_id)
+    whole = shape(grid.boundary)
+    w, s, e, n = whole.bounds
+    middle = (w + e) / 2
+    west, east = whole.intersection(box(w - 1, s - 1, middle, n + 1)), whole.intersection(box(middle, s - 1, e + 1, n + 1))
+    top = max(int(r.code[-3:]) for r in await models.Region.filter(parent_id=parent.id))
+    parts = [{"name": "西片", "code": f"{parent.code}{top + 1:03d}", "boundary": mapping(west)},
+             {"name": "东片", "code": f"{parent.code}{top + 2:03d}", "boundary": mapping(east)}]
+    split = """mutation($r: ID!, $parts: [SplitPartInput!]!) {
+      splitRegion(region: $r, parts: $parts, dryRun: true) { dryRun moved { places }
+        received { code moved { persons places events } } } }"""
+    data = (await admin.query(split, r=gid("Region", grid.id), parts=parts))["splitRegion"]
+    places = await models.Place.filter(region_id=grid.id)
+    assert data["dryRun"] and data["moved"]["places"] == len(places)  # every place moves, to one part or the other
+    # each part receives what lies in it: places by their point, persons by their residence
+    # (else household), events by their place (else their point)
+    in_east = {p.id for p in places if p.deleted_at is None and p.longitude is not None and east.intersects(Point(p.longitude, p.latitude))
+               and not west.intersects(Point(p.longitude, p.latitude))}
+    persons = await models.Person.filter(region_id=grid.id)
+    households = {h.id: h.place_id for h in await models.Household.filter(region_id=grid.id)}
+    east_persons = [p for p in persons if (p.residence_id in in_east if p.residence_id
+                                           else households.get(p.household_id) in in_east)]
+    events = await models.Event.filter(region_id=grid.id)
+    east_events = [e for e in events if (e.place_id in in_east if e.place_id else
+                                         east.intersects(Point(e.longitude, e.latitude)))]
+    received = {r["code"]: r["moved"] for r in data["received"]}
+    assert received[parts[1]["code"]] == {"persons": len(east_persons), "places": len(in_east),
+                                          "events": len(east_events)}
+    assert received[parts[0]["code"]]["places"] == len(places) - len(in_east) > 0 < len(in_east)
+    # a part reaching outside the split region's parent, or overlapping the other part, is refused
+    overlapping = [{**parts[0], "boundary": mapping(west.buffer(0.0002).intersection(whole))}, parts[1]]
+    answer = await admin.post(split, {"r": gid("Region", grid.id), "parts": overlapping})
+    assert answer.codes == ["BAD_USER_INPUT"] and parts[1]["code"] in answer.errors[0]["message"]
+    assert await models.Region.filter(code=parts[0]["code"]).count() == 0
+
+
+# -- spatial filters, scoped and masked -------------------------------------------------------
+
+async def _shapes(app) -> dict[str, tuple[str, dict, object]]:
+    """A box over a town, a community's boundary, 1.5 km around a place: (key, GraphQL value, shape)."""
+    town = await models.Region.filter(tier=Tier.TOWN).order_by("code").first()
+    community = await models.Region.filter(tier=Tier.COMMUNITY, parent_id=town.id).order_by("code").first()
+    w, s, e, n = shape(town.boundary).bounds
+    half = (w, s, (w + e) / 2, (s + n) / 2)
+    place = (await demo_rows(models.Place, app))[3]
+    return {
+        "box": ("box", dict(zip(("west", "south", "east", "north"), half)), Box(*half)),
+        "area": ("area", community.boundary, Area.of(community.boundary)),
+        "near": ("near", {"longitude": place.longitude, "latitude": place.latitude, "metres": 1500.0},
+                 Near(place.longitude, place.latitude, 1500.0)),
+    }
+
+
+async def _visible(client, kind) -> set[int]:
+    return await listed(client, kind, None)
+
+
+async def _expected(app, kind: str, where, visible: set[int], address_granted) -> set[int]:
+    """The rows among `visible` located in `where`, a home only where `address_granted(place)`."""
+    places = {p.id: p for p in await models.Place.filter(deleted_at=None)}
+
+    def seen(place) -> bool:
+        return not DWELLING.matches(place) or address_granted(place)
+
+    if kind == "person":
+        persons = await models.Person.filter(id__in=visible)
+        return {p.id for p in persons if p.residence_id in places and seen(places[p.residence_id])
+                and holds(where, places[p.residence_id].longitude, places[p.residence_id].latitude)}
+    rows = await MODELS[kind].filter(id__in=visible)
+    return {r.id for r in rows if holds(where, r.longitude, r.latitude) and (kind != "place" or seen(r))}
+
+
+# who reads what: the grid worker (its grid, homes' addresses granted), the county centre
+# (everything, no address grant), housing (places only, addresses granted everywhere)
+READERS = [(role, kind) for role in ("worker", "county") for kind in ("place", "thing", "event", "person")]
+READERS.append(("housing", "place"))
+
+
+@pytest.mark.parametrize("shape_name", ["box", "area", "near"])
+@pytest.mark.parametrize("role,kind", READERS)
+async def test_spatial_filters_answer_what_the_shapes_hold(app, settings, sign_in, anchors, kind, shape_name, role):
+    client = await sign_in(role)
+    key, value, where = (await _shapes(app))[shape_name]
+    visible = await _visible(client, kind)
+    assert visible
+    granted = {"worker": lambda p: p.region_path.startswith(anchors["grid"]),
+               "county": lambda p: False, "housing": lambda p: True}[role]
+    expected = await _expected(app, kind, where, visible, granted)
+    got = await listed(client, kind, {key: value})
+    assert got == expected
+    # the compiled read path answers the same bytes
+    compiled, reference = await both_paths(settings, client, LISTS[kind], {"f": {key: value}})
+    assert compiled.errors == reference.errors == [] and data_text(compiled) == data_text(reference)
+
+
+async def test_the_filters_select_something_somewhere(app, sign_in):
+    """The table above would pass on empty answers: here each shape keeps some rows and leaves others."""
+    client = await sign_in("housing")
+    everything = await _visible(client, "place")
+    for key, value, _ in (await _shapes(app)).values():
+        got = await listed(client, "place", {key: value})
+        assert 0 < len(got) < len(everything), key
+
+
+async def test_a_home_location_is_masked_and_no_oracle(app, sign_in, anchors):
+    """The county centre (no `place.address`) sees a home at the centre of its 0.01° cell and
+    cannot find it by shrinking a box around it; a shop it sees and finds to the metre. The
+    grid worker, granted the address in its grid, sees and finds the home exactly."""
+    places = await demo_rows(models.Place, app)
+    lived_in = set(await models.Person.filter(deleted_at=None).values_list("residence_id", flat=True))
+    home = next(p for p in places if DWELLING.matches(p) and p.region_path.startswith(anchors["grid"])
+                and p.id in lived_in)
+    shop = next(p for p in places if not DWELLING.matches(p))
+    one = "query($id: ID!) { node(id: $id) { ... on Place { longitude latitude } } }"
+    county, worker = await sign_in("county"), await sign_in("worker")
+    masked = (await county.query(one, id=gid("Place", home.id)))["node"]
+    assert masked == {"longitude": (math.floor(home.longitude * 100) + 0.5) / 100,
+                      "latitude": (math.floor(home.latitude * 100) + 0.5) / 100}
+    assert (await worker.query(one, id=gid("Place", home.id)))["node"] == {"longitude": home.longitude,
+                                                                          "latitude": home.latitude}
+    assert (await county.query(one, id=gid("Place", shop.id)))["node"] == {"longitude": shop.longitude,
+                                                                          "latitude": shop.latitude}
+
+    def tight(p):
+        return {"box": {"west": p.longitude - 1e-6, "south": p.latitude - 1e-6,
+                        "east": p.longitude + 1e-6, "north": p.latitude + 1e-6}}
+    assert home.id not in await listed(county, "place", tight(home))
+    assert await listed(county, "person", tight(home)) == set()
+    assert shop.id in await listed(county, "place", tight(shop))
+    assert home.id in await listed(worker, "place", tight(home))
+    residents = {p.id for p in await models.Person.filter(residence_id=home.id, deleted_at=None)}
+    assert residents and residents <= await listed(worker, "person", tight(home))
+
+
+@pytest.mark.parametrize("spec", [
+    {"box": {"west": 118.4, "south": 30.8, "east": 118.3, "north": 30.9}},
+    {"box": {"west": 118.3, "south": 95.0, "east": 118.4, "north": 96.0}},
+    {"near": {"longitude": 118.3, "latitude": 30.9, "metres": 1e9}},
+    {"near": {"longitude": 118.3, "latitude": 30.9, "metres": -1}},
+    {"area": {"type": "Polygon", "coordinates": [[[118.3, 30.9], [118.4, 31.0], [118.4, 30.9], [118.3, 31.0],
+                                                  [118.3, 30.9]]]}},
+    {"area": {"type": "LineString", "coordinates": [[118.3, 30.9], [118.4, 31.0]]}},
+])
+async def test_a_bad_shape_is_bad_input(app, settings, sign_in, spec):
+    client = await sign_in("county")
+    compiled, reference = await both_paths(settings, client, LISTS["place"], {"f": spec})
+    assert compiled.codes == reference.codes == ["BAD_USER_INPUT"]
+
+
+# -- rows placed by their point -------------------------------------------------------------
+
+CREATE_PLACE = """mutation($input: PlaceCreateInput!) { createPlace(input: $input) { id region { code } } }"""
+REPORT = """mutation($input: EventCreateInput!) { reportEvent(input: $input) { id region { code } } }"""
+
+
+async def test_a_located_row_without_a_region_goes_to_the_grid_at_its_point(app, sign_in, anchors):
+    worker = await sign_in("worker")
+    grid = await models.Region.get(region_path=anchors["grid"])
+    sibling = await models.Region.get(region_path=anchors["sibling_grid"])
+    inside, elsewhere = shape(grid.boundary), shape(sibling.boundary)
+    micro = [shape(m.boundary) for m in await models.Region.filter(parent_id=grid.id, deleted_at=None)]
+    own = inside
+    for m in micro:
+        own = own.difference(m)
+    # well inside (a representative point may lie on an edge, which the deeper region sharing it owns)
+    here, there = own.buffer(-1e-4).representative_point(), elsewhere.buffer(-1e-4).representative_point()
+    made = await worker.query(CREATE_PLACE, input={"code": "MAP-T1", "name": "地图测试点", "kind": "SHOP",
+                                                   "longitude": here.x, "latitude": here.y})
+    try:
+        assert made["createPlace"]["region"]["code"] == grid.code
+        refused = await worker.post(CREATE_PLACE, {"input": {"code": "MAP-T2", "name": "界外", "kind": "SHOP",
+                                                             "longitude": there.x, "latitude": there.y}})
+        assert refused.codes == ["FORBIDDEN"]
+        assert not await models.Place.exists(code="MAP-T2")
+        nowhere = await worker.post(CREATE_PLACE, {"input": {"code": "MAP-T3", "name": "县外", "kind": "SHOP",
+                                                             "longitude": 100.0, "latitude": 20.0}})
+        assert nowhere.codes == ["BAD_USER_INPUT"]
+        category = (await models.EventCategory.filter(deleted_at=None).first()).path
+        event = await worker.query(REPORT, input={
+            "title": "地图测试事件", "kind": "HAZARD", "category": category, "source": "PATROL",
+            "occurredAt": "2026-01-01T00:00:00+00:00", "longitude": here.x, "latitude": here.y})
+        assert event["reportEvent"]["region"]["code"] == grid.code
+        await models.Event.filter(id=row_id(event["reportEvent"]["id"])).update(deleted_at=app.state.demo_built_at)
+    finally:
+        await models.Place.filter(code="MAP-T1").update(deleted_at=app.state.demo_built_at)
