@@ -10,7 +10,7 @@ from gridhub.policies.sensitivity import is_key_tag
 
 from . import keyperson
 from .columns import column
-from .enums import Gender, HouseholdRelation, PopulationType
+from .enums import Gender, HouseholdRelation, IdType, PopulationType
 from .filters import RowFilter
 from .node import ModelNode, Versioned, load, load_by, load_linked
 from .refs import EventRef, HouseholdRef, MembershipRef, PlaceRef, PersonRef, RegionRef
@@ -42,12 +42,15 @@ class Person(ModelNode, Versioned):
     id: NodeID[int]
     name: str = column("person", "name")
     ethnicity: str = column("person", "ethnicity")
+    id_type: IdType = column("person", "id_type")
+    nationality: str = column("person", "nationality")
     registered_address: str = column("person", "registered_address")
     population_type: PopulationType = column("person", "population_type")
     relation_to_head: Optional[HouseholdRelation] = column("person", "relation_to_head")
 
-    @strawberry.field(description="GB 11643 identity number; masked (`340223***********2`: the area "
-                                  "and the check digit) where you were not granted `person.id_number`.")
+    @strawberry.field(description="The identity document's number; masked where you were not granted "
+                                  "`person.id_number`: a GB 11643 number keeps its area and check digit "
+                                  "(`340223***********2`), any other its first and last character.")
     def id_number(self: models.Person, info: Info) -> str:
         return info.context.reveal("person", "id_number", self, self.id_number)
 

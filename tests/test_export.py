@@ -20,8 +20,8 @@ from .audit import audit_mark, revealed_since
 from .client import GraphQLClient
 from .test_compiled import read_path
 
-PERSON_FIELDS = ("id createdAt updatedAt deletedAt version name gender birthDate birthYear ethnicity registeredAddress "
-                 "populationType relationToHead idNumber phone tags region { id path } household { id } "
+PERSON_FIELDS = ("id createdAt updatedAt deletedAt version name gender birthDate birthYear ethnicity idType "
+                 "nationality registeredAddress populationType relationToHead idNumber phone tags region { id path } household { id } "
                  "residence { id }")
 PERSONS = """query($first: Int, $after: String, $filter: PersonFilter) {
   persons(first: $first, after: $after, filter: $filter) { pageInfo { hasNextPage endCursor } nodes { %s } } }
