@@ -78,6 +78,9 @@ class Residence(RegionalRow):
     )
     started_on = fields.DateField()
     ended_on = fields.DateField(null=True, db_index=True)
+    # 居住登记: a newcomer's registration lapses unless renewed; null for a registered
+    # resident's own home (resolvers.residence)
+    expires_on = fields.DateField(null=True, db_index=True)
     note = fields.CharField(max_length=255, default="")
 
     class Meta:

@@ -51,6 +51,7 @@ from .categories_seed import SEED_BY_PATH, SeedCategory
 from .civil_time import CIVIL_TIME_ZONE
 from .deadlines import FINISHED, SOON, SOON_SHARE, Light, due_columns
 from .regrid import SplitPart, split_region
+from .residence import REGISTRATION_DAYS
 from .validation import credit_code_check_char, id_number_check_digit
 from .visits import DEFAULT_RULES, KEY_VISIT_CATEGORY, refresh_visit_due, rule_days, seed_visit_rules, visit_category
 from .workflow import STEPS
@@ -761,11 +762,17 @@ class _DemoCounty:
         return person
 
     def _stay(self, person: models.Person, place: models.Place, started_on: date,
-              ended_on: date | None = None, note: str = "") -> None:
+              ended_on: date | None = None, note: str = "", expires_on: date | None = None) -> None:
         """A Residence row: lives at `place` from `started_on` (to `ended_on`)."""
         self._new(models.Residence, person_id=person.id, place_id=place.id, landlord_id=place.landlord_id,
-                  started_on=started_on, ended_on=ended_on, note=note, region_id=place.region_id,
-                  region_path=place.region_path)
+                  started_on=started_on, ended_on=ended_on, expires_on=expires_on, note=note,
+                  region_id=place.region_id, region_path=place.region_path)
+
+    def _registration_expiry(self, person: models.Person, arrived: date) -> date:
+        """A newcomer's registration, renewed each year since arrival (居住登记签注); one in ten
+        was not renewed and has lapsed, so the renewal list has work on it."""
+        years = -(-((self.today - arrived).days + 1) // REGISTRATION_DAYS)
+        return arrived + timedelta(days=REGISTRATION_DAYS * (years - (person.id % 10 == 0)))
 
     def _family(self) -> list[tuple[HouseholdRelation, Gender, int]]:
         """(relation, gender, age) of each member of a registered household, the head first."""
@@ -858,7 +865,8 @@ class _DemoCounty:
             arrived = self.today - timedelta(days=self.rng.randint(20, 900))
             if population_type is PopulationType.FLOATING and self.rng.random() < 1 / 3:
                 self._earlier_stays(person, rental, rentals, arrived)
-            self._stay(person, rental, arrived, note="流动人口登记")
+            self._stay(person, rental, arrived, note="流动人口登记",
+                       expires_on=self._registration_expiry(person, arrived))
 
     def _rental(self, grid: models.Region) -> models.Place:
         landlord = self.rng.choice(self.heads_in[grid.id])

@@ -123,6 +123,8 @@ COLUMNS: dict[str, dict[str, str]] = {
     "residence": {
         "started_on": "Moved in (人来登记).",
         "ended_on": "Moved out (人走注销); null while the person still lives there.",
+        "expires_on": "When a newcomer's residence registration (居住登记) lapses unless renewed "
+                      "(`renewResidence`); null for a registered resident's own home.",
         "note": "Free-text note of the registration; empty if none.",
     },
 }

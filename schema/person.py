@@ -26,6 +26,9 @@ class PersonFilter(RowFilter):
         default=None, description="Any of these genders; needs the `person.id_number` grant.")
     population_type: Optional[list[PopulationType]] = strawberry.field(
         default=None, description="Any of these population types.")
+    due_for_renewal: Optional[bool] = strawberry.field(
+        default=None, description="Persons whose residence registration (居住登记) lapses within 30 days or "
+                                  "has lapsed (true), or the others (false).")
     visit_overdue: Optional[bool] = strawberry.field(
         default=None, description="Persons whose visit (走访) is past due (true) or not (false); needs the "
                                   "key-tag grant.")
@@ -140,6 +143,7 @@ class Household(ModelNode, Versioned):
 class Residence:
     started_on: date = column("residence", "started_on")
     ended_on: Optional[date] = column("residence", "ended_on")
+    expires_on: Optional[date] = column("residence", "expires_on")
     note: str = column("residence", "note")
 
     @strawberry.field(description="Who stayed.")

@@ -3,9 +3,10 @@ grid worker, each document type by its own rules, refusals naming the field and 
 nothing, uniqueness per (type, nationality, number), and the mask of a number that is not in
 GB 11643's layout."""
 
+import itertools
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -203,3 +204,71 @@ def test_migration_0017_brings_older_persons_along(tmp_path):
     lines = done.stdout.splitlines()
     assert lines[0] == str([{"id_type": "resident_id", "id_number": number, "nationality": "CHN"}])
     assert lines[1].startswith("refused: IntegrityError")
+
+
+# -- the floating population: 人来登记、人走注销, and registrations that lapse ----------------------
+
+REGISTER = """mutation($person: ID!, $place: ID!, $on: Date!, $landlord: ID, $newcomer: Boolean!) {
+  registerResidence(person: $person, place: $place, startedOn: $on, landlord: $landlord, newcomer: $newcomer) {
+    startedOn expiresOn } }"""
+DUE = """query($due: Boolean!) { persons(filter: {text: "新来租客", dueForRenewal: $due}) { totalCount } }"""
+
+
+NEWCOMER_SEQUENCE = itertools.count(601)  # a new identity number for each test's newcomer
+
+
+@pytest.fixture
+async def newcomer(worker, anchors, registered):
+    """A registered resident of the worker's grid and a rental house there to move into."""
+    region = await grid_id(worker, anchors)
+    number = gb11643(f"65010219810101{next(NEWCOMER_SEQUENCE):03d}")
+    registered.append("新来租客")
+    person = (await worker.query(CREATE, input={"name": "新来租客", "regionId": region, "idNumber": number}))[
+        "createPerson"]
+    place = (await worker.query("""mutation($input: PlaceCreateInput!) { createPlace(input: $input) { id } }""",
+                                input={"code": f"RENTAL-{number}", "name": "出租屋测试", "kind": "RENTAL_HOUSE",
+                                       "regionId": region}))["createPlace"]
+    landlord = (await worker.query(
+        "query($p: String) { persons(first: 1, filter: {regionPath: $p}) { nodes { id } } }", p=anchors["grid"]))[
+        "persons"]["nodes"][0]
+    yield person["id"], place["id"], landlord["id"]
+    await models.Place.filter(code=f"RENTAL-{number}").update(deleted_at=datetime.now(timezone.utc))
+
+
+async def test_a_person_is_not_their_own_landlord(worker, newcomer):
+    person, place, _ = newcomer
+    response = await worker.post(REGISTER, {"person": person, "place": place, "on": "2026-01-01",
+                                            "landlord": person, "newcomer": True})
+    assert response.codes == ["BAD_USER_INPUT"] and response.errors[0]["extensions"]["field"] == "landlord"
+    assert not await models.Residence.exists(person__name="新来租客")
+
+
+async def test_a_newcomer_registers_floating_and_is_due_before_the_year_is_out(worker, newcomer):
+    from gridhub.resolvers.civil_time import today
+
+    person, place, landlord = newcomer
+    started = today() - timedelta(days=340)  # 25 days of the year left: in the renewal window
+    stay = (await worker.query(REGISTER, person=person, place=place, on=started.isoformat(), landlord=landlord,
+                               newcomer=True))["registerResidence"]
+    assert stay["expiresOn"] == (started + timedelta(days=365)).isoformat()
+    read = (await worker.query("query($id: ID!) { node(id: $id) { ... on Person { populationType } } }",
+                               id=person))["node"]
+    assert read["populationType"] == "FLOATING"
+    assert [(await worker.query(DUE, due=due))["persons"]["totalCount"] for due in (True, False)] == [1, 0]
+
+    renew = "mutation($p: ID!, $until: Date) { renewResidence(person: $p, until: $until) { expiresOn } }"
+    too_far = await worker.post(renew, {"p": person, "until": (today() + timedelta(days=400)).isoformat()})
+    assert too_far.codes == ["BAD_USER_INPUT"] and too_far.errors[0]["extensions"]["field"] == "until"
+    renewed = (await worker.query(renew, p=person, until=None))["renewResidence"]
+    assert renewed["expiresOn"] == (today() + timedelta(days=365)).isoformat()
+    assert [(await worker.query(DUE, due=due))["persons"]["totalCount"] for due in (True, False)] == [0, 1]
+
+
+async def test_a_registered_residents_own_home_never_lapses(worker, newcomer):
+    person, place, _ = newcomer
+    stay = (await worker.query(REGISTER, person=person, place=place, on="2020-01-01", landlord=None,
+                               newcomer=False))["registerResidence"]
+    assert stay["expiresOn"] is None
+    assert (await worker.query(DUE, due=True))["persons"]["totalCount"] == 0
+    response = await worker.post("mutation($p: ID!) { renewResidence(person: $p) { expiresOn } }", {"p": person})
+    assert response.codes == ["CONFLICT"]
