@@ -23,6 +23,19 @@ class PopulationType(str, Enum):
     OVERSEAS = "overseas"
 
 
+class IdType(str, Enum):
+    """The identity document a person is registered by (证件类型); the number's rules follow
+    it (resolvers.identity_documents)."""
+
+    RESIDENT_ID = "resident_id"  # 居民身份证 (GB 11643)
+    HK_MACAO_RESIDENCE_PERMIT = "hk_macao_residence_permit"  # 港澳居民居住证 (810000/820000)
+    TAIWAN_RESIDENCE_PERMIT = "taiwan_residence_permit"  # 台湾居民居住证 (830000)
+    HK_MACAO_TRAVEL_PERMIT = "hk_macao_travel_permit"  # 港澳居民来往内地通行证 (回乡证)
+    TAIWAN_TRAVEL_PERMIT = "taiwan_travel_permit"  # 台湾居民来往大陆通行证 (台胞证)
+    PASSPORT = "passport"  # 护照, with its nationality
+    FOREIGN_PERMANENT_RESIDENCE = "foreign_permanent_residence"  # 外国人永久居留身份证 (2017 and 2023)
+
+
 class HouseholdRelation(str, Enum):
     HEAD = "head"
     SPOUSE = "spouse"

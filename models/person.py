@@ -1,7 +1,7 @@
 from tortoise import fields
 
 from .base import RegionalRow, Row
-from .enums import Gender, HouseholdRelation, PopulationType
+from .enums import Gender, HouseholdRelation, IdType, PopulationType
 
 
 class Household(RegionalRow):
@@ -20,7 +20,13 @@ class Household(RegionalRow):
 
 
 class Person(RegionalRow):
-    id_number = fields.CharField(max_length=18, unique=True)
+    # the identity document (证件): its type, its number and its holder's nationality (ISO 3166-1
+    # alpha-3), unique together: passport numbers are unique only within the issuing state
+    # (resolvers.identity_documents checks each type's rules)
+    id_type = fields.CharEnumField(IdType, max_length=32, default=IdType.RESIDENT_ID,
+                                   db_default=IdType.RESIDENT_ID.value)
+    id_number = fields.CharField(max_length=32)
+    nationality = fields.CharField(max_length=3, default="CHN", db_default="CHN")
     name = fields.CharField(max_length=64, db_index=True)
     gender = fields.CharEnumField(Gender, max_length=8, db_index=True)
     birth_date = fields.DateField(db_index=True)
@@ -45,6 +51,7 @@ class Person(RegionalRow):
 
     class Meta:
         table = "person"
+        unique_together = (("id_type", "nationality", "id_number"),)
 
 
 class PersonTag(RegionalRow):
@@ -71,6 +78,9 @@ class Residence(RegionalRow):
     )
     started_on = fields.DateField()
     ended_on = fields.DateField(null=True, db_index=True)
+    # 居住登记: a newcomer's registration lapses unless renewed; null for a registered
+    # resident's own home (resolvers.residence)
+    expires_on = fields.DateField(null=True, db_index=True)
     note = fields.CharField(max_length=255, default="")
 
     class Meta:

@@ -12,6 +12,7 @@ Masks are chosen so that what a caller can read never narrows a masked value to 
 10,000 candidates (tests/test_inference.py counts them for every demo role):
 - an identity number keeps its area (6 digits) and its check digit: birth date (8 digits) and
   sequence (3) stay hidden; with the birth year, which everyone reads, ~33,000 numbers remain;
+  another document's number (passport, travel permit) keeps its first and last character;
 - a phone keeps 3 + 4 digits: 10,000 remain;
 - the birth date and the gender are withheld: the birth date would give back the 8 hidden
   digits, the gender the parity of digit 17;
@@ -63,6 +64,24 @@ class KeepEnds(Mask):
 
     def sql(self, d, column, a):
         return d.keep_ends(column, self.head, self.tail)
+
+
+@dataclass(frozen=True)
+class DocumentNumber(Mask):
+    """An identity document's number. The 18-character ones follow GB 11643's layout (resident
+    identity cards, residence permits, the 2023 permanent residence card): they keep their first
+    six (an area, or a province and a nationality) and the check digit. Any other (passports,
+    travel permits, the 2017 card) keeps its first and last character: 6 or more hidden digits."""
+
+    layout: KeepEnds = KeepEnds(6, 1)
+    other: KeepEnds = KeepEnds(1, 1)
+
+    def python(self, value, row=None):
+        return (self.layout if value and len(value) == 18 else self.other).python(value)
+
+    def sql(self, d, column, a):
+        return (f"CASE WHEN LENGTH({column}) = 18 THEN {self.layout.sql(d, column, a)} "
+                f"ELSE {self.other.sql(d, column, a)} END")
 
 
 @dataclass(frozen=True)
@@ -155,7 +174,7 @@ class Sensitive:
 
 
 SENSITIVE: tuple[Sensitive, ...] = (
-    Sensitive("person", "id_number", {"id_number": KeepEnds(6, 1), "birth_date": Withheld(), "gender": Withheld()}),
+    Sensitive("person", "id_number", {"id_number": DocumentNumber(), "birth_date": Withheld(), "gender": Withheld()}),
     Sensitive("person", "phone", {"phone": KeepEnds(3, 4)}),
     Sensitive("person", "key_tags", {"tags": WithoutKeyTags()}),
     # a house's exact address: its unit, floor and room, which its name and address spell out

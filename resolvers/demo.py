@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Awaitable, Callable
 
+import pycountry
 from faker import Faker
 from tortoise.expressions import F
 from tortoise.models import Model
@@ -40,7 +41,7 @@ from tortoise.transactions import in_transaction
 
 from gridhub import models
 from gridhub.models.enums import (
-    EventKind, EventSource, EventStatus, Gender, HouseholdRelation, OrganisationKind, PlaceKind,
+    EventKind, EventSource, EventStatus, Gender, HouseholdRelation, IdType, OrganisationKind, PlaceKind,
     PopulationType, ResponsibleRole, StaffRole, ThingKind, ThingStatus, Tier, Urgency,
 )
 from gridhub.policies.scope import Scope
@@ -52,6 +53,7 @@ from . import deadlines
 from .deadlines import FINISHED, Light, due_columns
 from .demo_map import DemoMap
 from .regrid import SplitPart, split_region
+from .residence import REGISTRATION_DAYS
 from .validation import credit_code_check_char, id_number_check_digit
 from .visits import DEFAULT_RULES, KEY_VISIT_CATEGORY, refresh_visit_due, rule_days, seed_visit_rules, visit_category
 from .workflow import STEPS
@@ -130,7 +132,14 @@ _STREETS = ("春谷路", "籍山路", "漳河路", "南陵大道", "文化路", 
 _ORIGINS = (("安徽省宣城市泾县", "341823"), ("安徽省六安市霍邱县", "341522"), ("安徽省安庆市怀宁县", "340822"),
             ("江西省上饶市鄱阳县", "361128"), ("河南省信阳市固始县", "411525"), ("江苏省盐城市阜宁县", "320923"),
             ("湖北省黄冈市蕲春县", "421126"), ("四川省达州市渠县", "511725"), ("浙江省湖州市长兴县", "330522"))
-_ABROAD = ("中国香港特别行政区", "中国台湾地区", "新加坡", "马来西亚", "美国", "日本", "韩国")
+# where overseas residents come from, and the documents they are registered by
+_ABROAD = (("中国香港特别行政区", IdType.HK_MACAO_RESIDENCE_PERMIT, "CHN"),
+           ("中国香港特别行政区", IdType.HK_MACAO_TRAVEL_PERMIT, "CHN"),
+           ("中国台湾地区", IdType.TAIWAN_TRAVEL_PERMIT, "CHN"),
+           ("中国台湾地区", IdType.TAIWAN_RESIDENCE_PERMIT, "CHN"),
+           ("新加坡", IdType.PASSPORT, "SGP"), ("马来西亚", IdType.PASSPORT, "MYS"),
+           ("美国", IdType.PASSPORT, "USA"), ("日本", IdType.PASSPORT, "JPN"),
+           ("韩国", IdType.PASSPORT, "KOR"), ("韩国", IdType.FOREIGN_PERMANENT_RESIDENCE, "KOR"))
 _MINORITIES = ("回族", "满族", "壮族", "苗族", "土家族")
 _MOBILE_PREFIXES = ("130", "133", "135", "136", "138", "139", "150", "151", "155", "158",
                     "166", "177", "180", "186", "187", "189", "191", "199")
@@ -736,6 +745,21 @@ class _DemoCounty:
                 self._id_numbers.add(first17)
                 return first17 + id_number_check_digit(first17)
 
+    def _document(self, born: date, gender: Gender, id_type: IdType, nationality: str) -> str:
+        """An overseas resident's document number, by its type's rules."""
+        if id_type is IdType.HK_MACAO_RESIDENCE_PERMIT:
+            return self._id_number(born, gender, "810000")
+        if id_type is IdType.TAIWAN_RESIDENCE_PERMIT:
+            return self._id_number(born, gender, "830000")
+        if id_type is IdType.FOREIGN_PERMANENT_RESIDENCE:  # 2023: 9, Anhui (34), the nationality's number
+            return self._id_number(born, gender, "934" + pycountry.countries.get(alpha_3=nationality).numeric)
+        prefix = {IdType.HK_MACAO_TRAVEL_PERMIT: "H", IdType.TAIWAN_TRAVEL_PERMIT: ""}.get(id_type, "A")
+        while True:
+            number = f"{prefix}{self.rng.randrange(10**8):08d}"
+            if number not in self._id_numbers:
+                self._id_numbers.add(number)
+                return number
+
     def _phone(self, age: int) -> str | None:
         if age < 14 or self.rng.random() < (0.4 if age >= 80 else 0.08):
             return None
@@ -754,11 +778,15 @@ class _DemoCounty:
 
     def _person(self, leaf: models.Region, gender: Gender, age: int, population_type: PopulationType,
                 residence: models.Place, surname: str | None = None, area: str = DEMO_COUNTY_CODE,
-                **fields) -> models.Person:
+                document: tuple[IdType, str] = (IdType.RESIDENT_ID, "CHN"), **fields) -> models.Person:
         born = self._birth_date(age)
         age = _age(born, self.today)  # the drawn age, give or take the leap days
+        id_type, nationality = document
+        id_number = (self._id_number(born, gender, area) if id_type is IdType.RESIDENT_ID
+                     else self._document(born, gender, id_type, nationality))
         person = self._regional(
-            models.Person, leaf, id_number=self._id_number(born, gender, area), name=self._name(gender, surname),
+            models.Person, leaf, id_type=id_type, id_number=id_number, nationality=nationality,
+            name=self._name(gender, surname),
             gender=gender, birth_date=born, phone=self._phone(age),
             ethnicity="汉族" if self.rng.random() < 0.985 else self.rng.choice(_MINORITIES),
             population_type=population_type, residence_id=residence.id, **fields)
@@ -768,11 +796,17 @@ class _DemoCounty:
         return person
 
     def _stay(self, person: models.Person, place: models.Place, started_on: date,
-              ended_on: date | None = None, note: str = "") -> None:
+              ended_on: date | None = None, note: str = "", expires_on: date | None = None) -> None:
         """A Residence row: lives at `place` from `started_on` (to `ended_on`)."""
         self._new(models.Residence, person_id=person.id, place_id=place.id, landlord_id=place.landlord_id,
-                  started_on=started_on, ended_on=ended_on, note=note, region_id=place.region_id,
-                  region_path=place.region_path)
+                  started_on=started_on, ended_on=ended_on, expires_on=expires_on, note=note,
+                  region_id=place.region_id, region_path=place.region_path)
+
+    def _registration_expiry(self, person: models.Person, arrived: date) -> date:
+        """A newcomer's registration, renewed each year since arrival (居住登记签注); one in ten
+        was not renewed and has lapsed, so the renewal list has work on it."""
+        years = -(-((self.today - arrived).days + 1) // REGISTRATION_DAYS)
+        return arrived + timedelta(days=REGISTRATION_DAYS * (years - (person.id % 10 == 0)))
 
     def _family(self) -> list[tuple[HouseholdRelation, Gender, int]]:
         """(relation, gender, age) of each member of a registered household, the head first."""
@@ -854,15 +888,19 @@ class _DemoCounty:
             if population_type is PopulationType.FLOATING:
                 place, area = self.rng.choice(_ORIGINS)
                 origin = f"{place}{self.fake.street_name()}{self.rng.randint(1, 200)}号"
-            else:  # their identity documents are not GB 11643 numbers; a local one stands in
-                origin, area = self.rng.choice(_ABROAD), DEMO_COUNTY_CODE
+                document = (IdType.RESIDENT_ID, "CHN")
+            else:
+                origin, *document = self.rng.choice(_ABROAD)
+                area = DEMO_COUNTY_CODE
             gender = Gender.MALE if self.rng.random() < 0.55 else Gender.FEMALE
             person = self._person(self.region[rental.region_id], gender, self.rng.randint(22, 60),
-                                  population_type, rental, registered_address=origin, area=area)
+                                  population_type, rental, registered_address=origin, area=area,
+                                  document=tuple(document))
             arrived = self.today - timedelta(days=self.rng.randint(20, 900))
             if population_type is PopulationType.FLOATING and self.rng.random() < 1 / 3:
                 self._earlier_stays(person, rental, rentals, arrived)
-            self._stay(person, rental, arrived, note="流动人口登记")
+            self._stay(person, rental, arrived, note="流动人口登记",
+                       expires_on=self._registration_expiry(person, arrived))
 
     def _rental(self, grid: models.Region) -> models.Place:
         landlord = self.rng.choice(self.heads_in[grid.id])

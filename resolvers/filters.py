@@ -19,8 +19,10 @@ from gridhub.policies.sensitivity import NotRevealed, comparable_where, is_key_t
 from gridhub.policies.scope import Scope
 
 from . import deadlines, holders
+from .civil_time import CIVIL_TIME_ZONE
 from .errors import BadInput, Forbidden
 from .kinds import kind_of
+from .residence import due_for_renewal
 from .spatial import SPATIAL_KEYS, spatial_predicate
 from .validation import check_region_path, check_tag_filter
 from .visits import overdue_predicate
@@ -50,6 +52,9 @@ FILTER_COLUMNS: dict[str, dict[str, tuple[str, str]]] = {
 
 # kind -> filter key -> builder(value, now): conditions relative to the moment of asking
 TIMED_FILTERS: dict[str, dict[str, Callable[[Any, datetime], Pred]]] = {
+    "person": {
+        "due_for_renewal": lambda due, now: due_for_renewal(due, now.astimezone(CIVIL_TIME_ZONE).date()),
+    },
     "event": {
         "light": deadlines.light_predicate,
         "due_before": lambda moment, now: deadlines.due_predicate(before=as_utc(moment)),

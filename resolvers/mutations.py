@@ -16,6 +16,7 @@ from tortoise.transactions import in_transaction
 
 from gridhub import models
 from gridhub.models.geo import LOCATED_TABLES
+from gridhub.models.enums import IdType
 from gridhub.policies.predicate import Compare, In
 from gridhub.policies.scope import Scope
 from gridhub.policies.sensitivity import is_key_tag
@@ -23,6 +24,7 @@ from gridhub.policies.sensitivity import is_key_tag
 from . import deadlines, spatial
 from . import validation as v
 from .errors import BadInput, Conflict, Forbidden, NotFound
+from .identity_documents import check_identity
 from .event_bus import announce_event_change
 from .kinds import kind_of
 from .query import rows
@@ -62,20 +64,34 @@ def _merged(data: dict, existing: Any, name: str) -> Any:
 
 
 async def _check_person(data: dict, existing: Any) -> None:
-    if "id_number" in data:
-        data["id_number"] = v.check_id_number(data["id_number"])
-        data.setdefault("birth_date", v.birth_date_of(data["id_number"]))
-        data.setdefault("gender", v.gender_of(data["id_number"]))
-        if data["birth_date"] != v.birth_date_of(data["id_number"]):
-            raise BadInput("birth date differs from the identity number's", field="birthDate")
-        if getattr(data["gender"], "value", data["gender"]) != v.gender_of(data["id_number"]):
-            raise BadInput("gender differs from the identity number's", field="gender")
+    if {"id_type", "id_number", "nationality"} & data.keys():
+        _check_identity(data, existing)
     if "phone" in data:
         data["phone"] = v.check_phone(data["phone"])
     if "name" in data:
         v.check_text(data["name"], "name", required=True, max_length=64)
+    if "ethnicity" in data:
+        v.check_ethnicity(data["ethnicity"])
     for t in data.get("tags") or ():
         v.check_tag(t)
+
+
+def _check_identity(data: dict, existing: Any) -> None:
+    """The document by its own rules; what its number carries (birth date, gender,
+    nationality) is taken from it, and what a caller gives must agree; a document that
+    carries no birth date or gender needs them given."""
+    identity = check_identity(_merged(data, existing, "id_type") or IdType.RESIDENT_ID,
+                              _merged(data, existing, "id_number"), data.get("nationality"))
+    data.update(id_type=identity.id_type, id_number=identity.id_number, nationality=identity.nationality)
+    for name, field_name, carried in (("birth_date", "birthDate", identity.birth_date),
+                                      ("gender", "gender", identity.gender)):
+        if carried is None:
+            if _merged(data, existing, name) is None:
+                raise BadInput(f"a {identity.id_type.value} does not carry {field_name}: give it", field=field_name)
+            continue
+        data.setdefault(name, carried)
+        if getattr(data[name], "value", data[name]) != getattr(carried, "value", carried):
+            raise BadInput(f"{field_name} differs from the document's", field=field_name)
 
 
 async def _check_located(data: dict, existing: Any) -> None:

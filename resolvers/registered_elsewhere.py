@@ -19,8 +19,12 @@ from .kinds import kind_of
 from .query import rows
 from .rate_limit import Counters, SlidingWindow
 
-# kind -> its unique columns whose holders are sensitive
-SENSITIVE_KEYS: dict[str, tuple[str, ...]] = {"person": ("id_number",), "organisation": ("credit_code",)}
+# kind -> its unique columns whose holders are sensitive, each with the columns its uniqueness
+# spans (an identity number is unique per document type and nationality)
+SENSITIVE_KEYS: dict[str, dict[str, tuple[str, ...]]] = {
+    "person": {"id_number": ("id_type", "nationality", "id_number")},
+    "organisation": {"credit_code": ("credit_code",)},
+}
 
 
 def _camel(name: str) -> str:
@@ -60,7 +64,8 @@ async def unique_conflict(scope: Scope, kind: str, data: dict, error_text: str, 
     field = _camel(column)
     if column not in SENSITIVE_KEYS.get(kind, ()) or data.get(column) is None:
         return Conflict(f"another {kind} has this {field}", field=field)
-    holder: Any = await kind_of(kind).model.filter(**{column: data[column]}).first()
+    unique = {name: data.get(name) for name in SENSITIVE_KEYS[kind][column]}
+    holder: Any = await kind_of(kind).model.filter(**unique).first()
     if holder is not None and await rows(scope, kind, Compare("id", "eq", holder.id)).exists():
         return Conflict(f"another {kind} has this {field}", field=field)
     await models.AuditEntry.create(

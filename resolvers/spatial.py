@@ -15,7 +15,7 @@ from gridhub import models
 from gridhub.models.geo import (
     LOCATED_TABLES, Area, Box, GeometryError, Near, SRID, inline, located_sql, parse_area, valid_lon_lat,
 )
-from gridhub.policies.predicate import InSubquery, IsNull, Pred, SqlParams, and_
+from gridhub.policies.predicate import InSubquery, Pred, SqlParams, and_
 from gridhub.policies.scope import Scope
 from gridhub.policies.sensitivity import comparable_where
 

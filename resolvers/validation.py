@@ -3,62 +3,69 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 
-from .civil_time import today
+from stdnum.cn import ric, uscc
+from stdnum.exceptions import ValidationError
+
+from ..models.enums import IdType
 from .errors import BadInput
-from .vocabulary import TAG_GROUPS, TAGS
-
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"
-
+from .identity_documents import check_identity, is_division_code
+from .vocabulary import ETHNIC_GROUPS, TAG_GROUPS, TAGS
 
 def id_number_check_digit(first17: str) -> str:
-    return _ID_CHECK[sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS)) % 11]
-
-
-def birth_date_of(id_number: str) -> date:
-    return date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
-
-
-def gender_of(id_number: str) -> str:
-    return "male" if int(id_number[16]) % 2 else "female"
+    """GB 11643's ISO 7064 MOD 11-2 check digit (python-stdnum)."""
+    return ric.calc_check_digit(first17 + "?")  # stdnum's takes a whole number and ignores its last
 
 
 def check_id_number(value: str, field: str = "idNumber") -> str:
-    """GB 11643: 17 digits (region, birth date, sequence) and an ISO 7064 MOD 11-2 check."""
-    value = (value or "").strip().upper()
-    if not re.fullmatch(r"\d{17}[\dX]", value):
-        raise BadInput("an identity number is 17 digits and a check digit (0-9 or X)", field=field)
-    try:
-        born = birth_date_of(value)
-    except ValueError:
-        raise BadInput("the identity number holds no valid birth date", field=field) from None
-    if born > today() or born.year < 1880:
-        raise BadInput("the identity number's birth date is out of range", field=field)
-    if id_number_check_digit(value[:17]) != value[17]:
-        raise BadInput("the identity number's check digit is wrong", field=field)
-    return value
-
-
-_CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+    """A resident identity number (GB 11643): a division code, a birth date, a sequence and
+    the check digit; other documents: resolvers.identity_documents."""
+    return check_identity(IdType.RESIDENT_ID, value, field=field).id_number
 
 
 def credit_code_check_char(first17: str) -> str:
-    total = sum(_CREDIT_CHARS.index(c) * w for c, w in zip(first17, _CREDIT_WEIGHTS))
-    return _CREDIT_CHARS[(31 - total % 31) % 31]
+    """GB 32100's MOD 31 check character (python-stdnum)."""
+    return uscc.calc_check_digit(first17)
+
+
+# GB 32100: the registering authority (1st character) and the kinds it registers (2nd)
+CREDIT_CODE_KINDS: dict[str, str] = {
+    "1": "1239",  # 机构编制: 机关, 事业单位, 群众团体, 其他
+    "2": "19",  # 外交
+    "3": "1234569",  # 司法行政: 律师事务所, 公证处, 基层法律服务所, 司法鉴定机构, 仲裁委员会, …
+    "4": "19",  # 文化
+    "5": "1239",  # 民政: 社会团体, 民办非企业单位, 基金会, 其他
+    "6": "129",  # 旅游
+    "7": "129",  # 宗教
+    "8": "19",  # 工会
+    "9": "123",  # 市场监管 (工商): 企业, 个体工商户, 农民专业合作社
+    "A": "19",  # 中央军委改革和编制办公室
+    "N": "1239",  # 农业农村: 组级, 村级, 乡镇级集体经济组织, 其他
+    "Y": "1",  # 其他
+}
 
 
 def check_credit_code(value: str, field: str = "creditCode") -> str:
-    """GB 32100 unified social credit code: 18 characters of a 31-letter alphabet with a
-    MOD 31 check character; the first two name the registering authority and kind."""
-    value = (value or "").strip().upper()
-    if len(value) != 18 or any(c not in _CREDIT_CHARS for c in value):
-        raise BadInput("a social credit code is 18 characters of 0-9 and A-Y without I, O, S, V, Z",
-                       field=field)
-    if credit_code_check_char(value[:17]) != value[17]:
-        raise BadInput("the social credit code's check character is wrong", field=field)
+    """GB 32100 unified social credit code: the registering authority and the kind it
+    registers, the registering area (a division code; 100000 for national registrations),
+    the organisation code and the MOD 31 check character (python-stdnum)."""
+    value = re.sub(r"\s", "", value or "").upper()
+    try:
+        value = uscc.validate(value)
+    except ValidationError:
+        raise BadInput("a social credit code is 18 characters of 0-9 and A-Y without I, O, S, V, Z, the last "
+                       "a check character", field=field) from None
+    if value[1] not in CREDIT_CODE_KINDS.get(value[0], ""):
+        raise BadInput(f"{value[:2]} names no registering authority and kind of GB 32100", field=field)
+    if value[2:8] != "100000" and not is_division_code(value[2:8]):
+        raise BadInput(f"the social credit code's area {value[2:8]} is not a division code", field=field)
+    return value
+
+
+def check_ethnicity(value: str | None, field: str = "ethnicity") -> str | None:
+    """One of GB/T 3304's names (`汉族`, `回族`, …, `其他`, `外国血统`)."""
+    if value is not None and value not in ETHNIC_GROUPS:
+        raise BadInput(f"not an ethnic group of GB/T 3304: {value!r} (like 汉族, 回族)", field=field)
     return value
 
 

@@ -27,12 +27,16 @@ COLUMNS: dict[str, dict[str, str]] = {
         "name": "Name, such as 公安 or 民政.",
     },
     "person": {
-        "id_number": "Identity number: 18 characters, GB 11643 (area code, birth date, sequence, check "
-                     "digit, `X` allowed last).",
+        "id_type": "The identity document (证件类型); a resident identity card when left out.",
+        "id_number": "The document's number, unique per document type; a resident identity number is 18 "
+                     "characters, GB 11643 (area code, birth date, sequence, check digit, `X` allowed last).",
+        "nationality": "The holder's nationality, ISO 3166-1 alpha-3 (`CHN`, `KOR`); taken from the document "
+                       "where it says, required with a passport.",
         "name": "Full name.",
         "region_id": "The grid (or other region) the person belongs to.",
-        "gender": "Gender; derived from the identity number when left out.",
-        "birth_date": "Date of birth; derived from the identity number when left out.",
+        "gender": "Gender; derived from the document's number when it carries it, required otherwise.",
+        "birth_date": "Date of birth; derived from the document's number when it carries it, required "
+                      "otherwise.",
         "ethnicity": "Ethnic group, one of GB/T 3304's 56 (`汉族`, `回族`, …).",
         "phone": "Mobile or landline number, digits only.",
         "registered_address": "Household registration (户籍) address, as free text; empty if unknown.",
@@ -119,6 +123,8 @@ COLUMNS: dict[str, dict[str, str]] = {
     "residence": {
         "started_on": "Moved in (人来登记).",
         "ended_on": "Moved out (人走注销); null while the person still lives there.",
+        "expires_on": "When a newcomer's residence registration (居住登记) lapses unless renewed "
+                      "(`renewResidence`); null for a registered resident's own home.",
         "note": "Free-text note of the registration; empty if none.",
     },
 }

@@ -29,6 +29,18 @@ Gender = described(enums.Gender, "Gender, as the identity number's 17th digit ca
     "MALE": "Male (odd 17th digit).",
     "FEMALE": "Female (even 17th digit).",
 })
+IdType = described(enums.IdType, "The identity document a person is registered by (证件类型).", {
+    "RESIDENT_ID": "Resident identity card 居民身份证 (GB 11643: area, birth date, sequence, check digit).",
+    "HK_MACAO_RESIDENCE_PERMIT": "Residence permit for Hong Kong and Macao residents 港澳居民居住证 "
+                                 "(GB 11643 layout under 810000 or 820000).",
+    "TAIWAN_RESIDENCE_PERMIT": "Residence permit for Taiwan residents 台湾居民居住证 (GB 11643 layout under 830000).",
+    "HK_MACAO_TRAVEL_PERMIT": "Mainland travel permit for Hong Kong and Macao residents 回乡证 (H or M and "
+                              "8 or 10 digits).",
+    "TAIWAN_TRAVEL_PERMIT": "Mainland travel permit for Taiwan residents 台胞证 (8 or 10 digits).",
+    "PASSPORT": "Passport 护照, registered with its nationality.",
+    "FOREIGN_PERMANENT_RESIDENCE": "Foreigner's permanent residence identity card 外国人永久居留身份证: 3 letters "
+                                   "and 12 digits (2017) or 9 and 17 characters in the GB 11643 layout (2023).",
+})
 PopulationType = described(enums.PopulationType, "Why a person is in the county's population.", {
     "REGISTERED": "Registered population 户籍人口: household registration (户籍) here.",
     "FLOATING": "Floating population 流动人口: living here, registered elsewhere; registers on arrival, "

@@ -14,7 +14,7 @@ from gridhub.resolvers.mutations import camel
 
 from .columns import describe
 from .enums import (
-    EventKind, EventSource, Gender, HouseholdRelation, OrganisationKind, PlaceKind, PopulationType,
+    EventKind, EventSource, Gender, HouseholdRelation, IdType, OrganisationKind, PlaceKind, PopulationType,
     ThingKind, ThingStatus, Tier, Urgency,
 )
 from .ids import decode_id
@@ -30,7 +30,8 @@ ID_FIELDS = {  # input field -> the node type its global id must name
 FIELDS: dict[str, list[tuple[str, Any, bool]]] = {
     "region": [("code", str, True), ("name", str, True), ("tier", Tier, True),
                ("parent_id", GlobalID, True), ("boundary", strawberry.scalars.JSON, False)],
-    "person": [("id_number", str, True), ("name", str, True), ("region_id", GlobalID, True),
+    "person": [("id_number", str, True), ("id_type", IdType, False), ("nationality", str, False),
+               ("name", str, True), ("region_id", GlobalID, True),
                ("gender", Gender, False), ("birth_date", date, False), ("ethnicity", str, False),
                ("phone", str, False), ("registered_address", str, False),
                ("population_type", PopulationType, False), ("household_id", GlobalID, False),

@@ -8,7 +8,7 @@ import strawberry
 from strawberry.relay import GlobalID
 from strawberry.types import Info
 
-from gridhub.resolvers import mutations, residence
+from gridhub.resolvers import civil_time, mutations, residence
 
 from .args import OptionalVersion, Version, arg
 from .event import Event
@@ -62,11 +62,22 @@ async def register_residence(
         info: Info, person: arg(GlobalID, "The person moving in."),
         place: arg(GlobalID, "The place moved into; it becomes the person's residence."),
         started_on: arg(date, "The day of moving in."),
-        landlord: arg(Optional[GlobalID], "The landlord, for a rented house (出租房); none if omitted.") = None,
-        note: arg(str, "A note for the registration; empty if omitted.") = "") -> Residence:
+        landlord: arg(Optional[GlobalID], "The landlord, for a rented house (出租房): another person; none "
+                                          "if omitted.") = None,
+        note: arg(str, "A note for the registration; empty if omitted.") = "",
+        newcomer: arg(bool, "A newcomer's registration (流动人口登记): it lapses after a year unless renewed, "
+                            "and a registered resident becomes FLOATING. A floating or overseas person's "
+                            "stay is one anyway.") = False) -> Residence:
     return await residence.register_residence(
         info.context.scope, decode_id(person, "Person", "person"), decode_id(place, "Place", "place"),
-        started_on, decode_id(landlord, "Person", "landlord") if landlord else None, note)
+        started_on, decode_id(landlord, "Person", "landlord") if landlord else None, note, newcomer)
+
+
+async def renew_residence(info: Info, person: arg(GlobalID, "The person whose registration is renewed."),
+                          until: arg(Optional[date], "The new expiry; a year from today if omitted, at "
+                                                     "most that.") = None) -> Residence:
+    return await residence.renew_residence(info.context.scope, decode_id(person, "Person", "person"), until,
+                                           civil_time.today())
 
 
 async def end_residence(info: Info, person: arg(GlobalID, "The person moving out."),
@@ -81,6 +92,8 @@ for _kind, _type in WRITABLE_TYPES:
     _fields.update(crud_fields(_kind, _type))
 _fields["register_residence"] = strawberry.mutation(
     resolver=register_residence, description="Move a person in (人来登记); ends their current stay.")
+_fields["renew_residence"] = strawberry.mutation(
+    resolver=renew_residence, description="Renew a newcomer's residence registration (居住登记签注).")
 _fields["end_residence"] = strawberry.mutation(
     resolver=end_residence, description="Move a person out (人走注销).")
 

@@ -12,7 +12,7 @@ from gridhub.resolvers.relations import RELATIONS
 from . import keyperson
 from .columns import column
 from .connection import relation_field
-from .enums import Gender, HouseholdRelation, PopulationType
+from .enums import Gender, HouseholdRelation, IdType, PopulationType
 from .filters import RowFilter
 from .spatial import LocatedFilter
 from .node import ModelNode, Versioned, load, load_by
@@ -29,6 +29,9 @@ class PersonFilter(RowFilter, LocatedFilter):
         default=None, description="Any of these genders; needs the `person.id_number` grant.")
     population_type: Optional[list[PopulationType]] = strawberry.field(
         default=None, description="Any of these population types.")
+    due_for_renewal: Optional[bool] = strawberry.field(
+        default=None, description="Persons whose residence registration (居住登记) lapses within 30 days or "
+                                  "has lapsed (true), or the others (false).")
     visit_overdue: Optional[bool] = strawberry.field(
         default=None, description="Persons whose visit (走访) is past due (true) or not (false); needs the "
                                   "key-tag grant.")
@@ -45,12 +48,15 @@ class Person(ModelNode, Versioned):
     id: NodeID[int]
     name: str = column("person", "name")
     ethnicity: str = column("person", "ethnicity")
+    id_type: IdType = column("person", "id_type")
+    nationality: str = column("person", "nationality")
     registered_address: str = column("person", "registered_address")
     population_type: PopulationType = column("person", "population_type")
     relation_to_head: Optional[HouseholdRelation] = column("person", "relation_to_head")
 
-    @strawberry.field(description="GB 11643 identity number; masked (`340223***********2`: the area "
-                                  "and the check digit) where you were not granted `person.id_number`.")
+    @strawberry.field(description="The identity document's number; masked where you were not granted "
+                                  "`person.id_number`: a GB 11643 number keeps its area and check digit "
+                                  "(`340223***********2`), any other its first and last character.")
     def id_number(self: models.Person, info: Info) -> str:
         return info.context.reveal("person", "id_number", self, self.id_number)
 
@@ -137,6 +143,7 @@ class Household(ModelNode, Versioned):
 class Residence:
     started_on: date = column("residence", "started_on")
     ended_on: Optional[date] = column("residence", "ended_on")
+    expires_on: Optional[date] = column("residence", "expires_on")
     note: str = column("residence", "note")
 
     @strawberry.field(description="Who stayed.")

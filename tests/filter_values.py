@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from strawberry.relay import to_base64
 from tortoise import connections
@@ -216,6 +216,12 @@ async def splitting_cases(anchors: dict, grid_id: str | None = None) -> list[Cas
     cases.append(Case("person", "tags", ["key"], tagged, ("key", "key/%"), caller="worker", base_path=anchors["grid"]))
     for kind in ("place", "thing", "event", "person"):
         cases.extend(await _spatial(kind, anchors))
+    # newcomers whose residence registration lapses within 30 days (of the county's civil day) or has lapsed
+    soon = (now + timedelta(hours=8)).date() + timedelta(days=30)
+    lapsing = ("t.id IN (SELECT r.person_id FROM residence r WHERE r.ended_on IS NULL AND r.deleted_at IS NULL "
+               "AND r.expires_on <= ?)")
+    cases.append(Case("person", "dueForRenewal", True, lapsing, (soon,)))
+    cases.append(Case("person", "dueForRenewal", False, f"NOT {lapsing}", (soon,)))
     return cases
 
 

@@ -65,28 +65,36 @@ def redis_available() -> bool:
     return pong.returncode == 0 and pong.stdout.strip() == "PONG"
 
 
-def scratch_demo_database(tmp_path_factory, pg_database: str):
-    """A fresh database with the small demo county, dropped afterwards: a file on SQLite, or
-    `pg_database` on the suite's PostgreSQL server (never the suite's own database)."""
+def scratch_database(directory: Path, name: str):
+    """A fresh, empty database, dropped afterwards: a file in `directory` on SQLite, or `name`
+    on the suite's PostgreSQL server (never the suite's own database). A generator: iterate
+    once (`for url in …`, or `yield from` in a fixture)."""
     suite_url = os.environ.get("DATABASE_URL", "")
+    drop = None
     if suite_url.startswith("postgres"):
         parts = urllib.parse.urlsplit(suite_url)
         # named after the suite's database too, so suites on other databases of one server
         # (developers' worktrees, side by side) never drop each other's scratch databases
-        pg_database = f"{parts.path.lstrip('/')}_{pg_database}"
-        url = urllib.parse.urlunsplit(parts._replace(path=f"/{pg_database}"))
-        drop = f'DROP DATABASE IF EXISTS "{pg_database}" WITH (FORCE)'
-        _pg_admin(suite_url, drop, f'CREATE DATABASE "{pg_database}"')
+        name = f"{parts.path.lstrip('/')}_{name}"
+        url = urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
+        drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+        _pg_admin(suite_url, drop, f'CREATE DATABASE "{name}"')
     else:
-        url, drop = f"sqlite://{tmp_path_factory.mktemp(pg_database)}/hub.sqlite3", None
+        url = f"sqlite://{directory}/hub.sqlite3"
     try:
-        gridhub("migrate", env=base_env(url))
-        built = gridhub("demo", "--scale", "0.02", env=base_env(url))
-        assert "demo county built" in built.stdout, built.stdout
         yield url
     finally:
         if drop:
             _pg_admin(suite_url, drop)
+
+
+def scratch_demo_database(tmp_path_factory, pg_database: str):
+    """A fresh database with the small demo county (scratch_database), dropped afterwards."""
+    for url in scratch_database(tmp_path_factory.mktemp(pg_database), pg_database):
+        gridhub("migrate", env=base_env(url))
+        built = gridhub("demo", "--scale", "0.02", env=base_env(url))
+        assert "demo county built" in built.stdout, built.stdout
+        yield url
 
 
 class Server:

@@ -25,7 +25,8 @@ SEED = int(os.environ.get("GRIDHUB_TEST_SEED") or random.SystemRandom().randrang
 QUERIES = 60
 
 FIELDS = {
-    "Person": ["id", "name", "gender", "birthDate", "birthYear", "ethnicity", "registeredAddress", "populationType",
+    "Person": ["id", "name", "gender", "birthDate", "birthYear", "ethnicity", "idType", "nationality",
+               "registeredAddress", "populationType",
                "relationToHead", "idNumber", "phone", "tags", "createdAt", "updatedAt", "deletedAt", "version",
                "__typename"],
     "Household": ["id", "code", "createdAt", "version", "__typename"],

@@ -20,8 +20,8 @@ from .audit import audit_mark, revealed_since
 from .client import GraphQLClient
 from .test_compiled import read_path
 
-PERSON_FIELDS = ("id createdAt updatedAt deletedAt version name gender birthDate birthYear ethnicity registeredAddress "
-                 "populationType relationToHead idNumber phone tags region { id path } household { id } "
+PERSON_FIELDS = ("id createdAt updatedAt deletedAt version name gender birthDate birthYear ethnicity idType "
+                 "nationality registeredAddress populationType relationToHead idNumber phone tags region { id path } household { id } "
                  "residence { id }")
 PERSONS = """query($first: Int, $after: String, $filter: PersonFilter) {
   persons(first: $first, after: $after, filter: $filter) { pageInfo { hasNextPage endCursor } nodes { %s } } }
@@ -112,7 +112,7 @@ async def test_a_pull_is_one_statement_per_batch_on_the_compiled_path(http, sign
             exported = await pull(http, civil)
     finally:
         settings.export_batch_size = saved
-    batches = len(exported.rows) // 10 + 1
+    batches = max(1, -(-len(exported.rows) // 10))  # a page reads one row more to know another follows
     pages = [s for s in counter.statements if s.startswith("WITH gh_page")]
     assert len(pages) == batches, counter.statements
 
