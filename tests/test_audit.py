@@ -142,7 +142,8 @@ async def test_each_edit_is_audited_where_its_row_is_with_the_fields_it_set(work
                for e in await models.AuditEntry.filter(id__gt=mark, actor="worker", object_kind="person",
                                                        action__in=("create", "update", "delete")).order_by("id")]
     assert row.region_path.startswith(anchors["grid"]) and entries == [
-        ("create", "person", str(row.id), row.region_path, {"fields": ["birthDate", "gender", "idNumber", "name", "regionId"]}),  # the two derived
+        ("create", "person", str(row.id), row.region_path, {"fields": ["birthDate", "gender", "idNumber", "idType", "name",
+                                                               "nationality", "regionId"]}),  # derived from the number
         ("update", "person", str(row.id), row.region_path, {"fields": ["phone"]}),
         ("delete", "person", str(row.id), row.region_path, {}),
     ]
