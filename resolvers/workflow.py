@@ -81,7 +81,7 @@ STEPS = {
     "verify": Step("verify", (S.RESOLVED,), S.VERIFIED, decided="reporting"),
     "close": Step("close", (S.VERIFIED,), S.CLOSED),
     "reject": Step("reject", (S.REPORTED, S.ACCEPTED, S.RETURNED), S.REJECTED),
-    "supervise": Step("supervise", tuple(s for s in OPEN), None),
+    "supervise": Step("supervise", OPEN, None),
     # the corrections
     "redispatch": Step("redispatch", (*WITH_HANDLER, S.RETURNED), S.DISPATCHED, decided="dispatcher",
                        deadline="handle"),
