@@ -81,7 +81,7 @@ STEPS = {
     "verify": Step("verify", (S.RESOLVED,), S.VERIFIED, decided="reporting"),
     "close": Step("close", (S.VERIFIED,), S.CLOSED),
     "reject": Step("reject", (S.REPORTED, S.ACCEPTED, S.RETURNED), S.REJECTED),
-    "supervise": Step("supervise", tuple(s for s in OPEN), None),
+    "supervise": Step("supervise", OPEN, None),
     # the corrections
     "redispatch": Step("redispatch", (*WITH_HANDLER, S.RETURNED), S.DISPATCHED, decided="dispatcher",
                        deadline="handle"),
@@ -197,18 +197,15 @@ async def take_step(scope: Scope, actor: str, event_id: int, name: str, note: st
         target = target or step.target or event.status
         at = now()
         due = await _due_changes(event, target, deadline or step.deadline, due_at, at)
-        if step.target is not None and step.target is not S.EXTENSION_REQUESTED:
+        if event.requested_due_at is not None and target is not S.EXTENSION_REQUESTED:
             changes.setdefault("requested_due_at", None)  # a pending extension ends with the state it was asked in
         counted = changes.pop("count", {})
         await move(event, target, at, **due, **changes, **{column: F(column) + 1 for column in counted})
         changed_event = await models.Event.get(id=event_id)
-        hand_over = {"to_region_id": changes.get("handling_region_id"),
-                     "to_department_id": changes.get("handling_department_id")}
+        # the hand-over as the record keeps it: the one place every step passes (notices hook here)
         await models.EventLog.create(
             event_id=event_id, actor=actor, action=name, from_status=event.status, to_status=target, note=note,
-            attachments=attachments or [], due_at=changes.get("requested_due_at") or (
-                changed_event.due_at if changed_event.due_soon_at is not None else None),
-            **(hand_over if _hands_over(changes) else {}))
+            attachments=attachments or [], due_at=_due_after(changes, changed_event), **_handed_to(changes))
         await record_change(actor, name, "event", changed_event,
                             {**due, **changes, **dict.fromkeys(counted), "status": target})
         # the one hook of every step: a hand-over tells its new holder (resolvers.notices)
@@ -217,8 +214,18 @@ async def take_step(scope: Scope, actor: str, event_id: int, name: str, note: st
     return changed_event
 
 
-def _hands_over(changes: dict) -> bool:
-    return "handling_region_id" in changes or "handling_department_id" in changes
+def _handed_to(changes: dict) -> dict:
+    """Whom a step handed the event to (a dispatch, re-dispatch, escalation, return): its
+    log entry's region or department; nothing for a step that hands over nothing."""
+    if "handling_region_id" not in changes and "handling_department_id" not in changes:
+        return {}
+    return {"to_region_id": changes.get("handling_region_id"), "to_department_id": changes.get("handling_department_id")}
+
+
+def _due_after(changes: dict, event: models.Event) -> datetime | None:
+    """What the log entry says is due: the deadline asked for (an extension request), else
+    the event's due time after the step, if anything is due."""
+    return changes.get("requested_due_at") or (event.due_at if event.due_soon_at is not None else None)
 
 
 async def report_event(scope: Scope, actor: str, data: dict) -> models.Event:
