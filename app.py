@@ -420,7 +420,7 @@ def run_server(settings: Settings, host: str, port: int, workers: int = 1) -> No
     # X-Forwarded-For is the app's to judge, from settings.trusted_proxies only
     # (gateway.client_ip): uvicorn's own would believe any loopback peer
     options = {"host": host, "port": port, "log_config": None, "access_log": False, "proxy_headers": False,
-               # the fastest stack uvicorn has (dependencies): ~0.5 ms less per request than asyncio + h11
+               # the fastest stack uvicorn has (both dependencies; docs/performance.md)
                "loop": "uvloop" if sys.platform != "win32" else "asyncio", "http": "httptools"}
     if workers <= 1:
         uvicorn.run(create_app(settings), **options)

@@ -17,7 +17,7 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import handwritten  # noqa: E402
 
-POOL_SIZE = 20  # as the hub's
+POOL_SIZE = 10  # as PostGraphile's: two processes of each server stay within max_connections (100)
 
 
 class App:
