@@ -166,4 +166,8 @@ async def mark_read(scope: Scope, store: Any, user: Any, notice_ids: list[int] |
         fresh = await query.filter(_Unread(user.id).to_q()).values_list("id", flat=True)
         await models.NoticeRead.bulk_create([models.NoticeRead(notice_id=i, user_id=user.id) for i in fresh],
                                             ignore_conflicts=True)
+        if fresh:  # every mutation is audited: one entry, however many notices
+            await models.AuditEntry.create(actor=user.username, action="mark_notices_read", object_kind="notice",
+                                           object_id="", detail={"notices": sorted(fresh)[:1000],
+                                                                 "count": len(fresh)})
     return len(fresh)

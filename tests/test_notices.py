@@ -97,6 +97,8 @@ async def test_a_dispatch_tells_the_department_and_fills_its_queue(sign_in, work
     marked = await department.query("mutation($ids: [ID!]) { markNoticesRead(ids: $ids) }",
                                     ids=[told[0]["id"]])
     assert marked["markNoticesRead"] == 1
+    audit = await models.AuditEntry.filter(action="mark_notices_read", actor=DEPARTMENT).order_by("-id").first()
+    assert audit.detail["notices"] == [int(from_base64(told[0]["id"])[1])]
     assert of_event(await department.query(NOTICES, unread=True), event) == []
     assert of_event(await department.query(NOTICES, unread=False), event)[0]["read"] is True
     again = await department.query("mutation($ids: [ID!]) { markNoticesRead(ids: $ids) }", ids=[told[0]["id"]])
