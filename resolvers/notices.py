@@ -23,7 +23,7 @@ from tortoise.transactions import in_transaction
 
 from gridhub import models
 from gridhub.models.enums import EventStatus as S
-from gridhub.policies.predicate import FALSE, Compare, In, InSubquery, Pred, and_, or_
+from gridhub.policies.predicate import FALSE, In, InSubquery, Pred, and_, or_
 from gridhub.policies.scope import Scope
 
 from . import webhooks
