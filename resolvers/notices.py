@@ -137,6 +137,11 @@ async def read_ids(user: Any, notice_ids: list[int]) -> set[int]:
         "notice_id", flat=True))
 
 
+def unread(user: Any):
+    """The notices `user` has not marked read, as an ORM condition."""
+    return _Unread(user.id).to_q()
+
+
 @dataclass(frozen=True)
 class _Unread(Pred):
     """Notices the user has not marked read (a NOT IN on its read marks)."""
@@ -163,7 +168,7 @@ async def mark_read(scope: Scope, store: Any, user: Any, notice_ids: list[int] |
             if found != wanted:
                 raise BadInput("no notice of yours with some of these ids", field="ids")
             query = models.Notice.filter(id__in=wanted)
-        fresh = await query.filter(_Unread(user.id).to_q()).values_list("id", flat=True)
+        fresh = await query.filter(unread(user)).values_list("id", flat=True)
         await models.NoticeRead.bulk_create([models.NoticeRead(notice_id=i, user_id=user.id) for i in fresh],
                                             ignore_conflicts=True)
         if fresh:  # every mutation is audited: one entry, however many notices
