@@ -77,14 +77,17 @@ async def notify(event: models.Event, holder: Holder, kind: str, action: str, ac
 
 # ---- due soon: found by the server's sweep (resolvers.webhooks.HandOverWorker) -------------
 
-_DUE_SOON_ONCE = {  # the unique index of migration 0014 keeps one notice per due time
-    "postgres": "INSERT INTO notice (created_at, event_id, kind, action, actor, region_id, department_id, due_at, "
-                "note) VALUES ($1, $2, 'due_soon', '', '', $3, $4, $5, '') "
-                "ON CONFLICT (event_id, due_at) WHERE kind = 'due_soon' DO NOTHING RETURNING id",
-    "sqlite": "INSERT INTO notice (created_at, event_id, kind, action, actor, region_id, department_id, due_at, "
-              "note) VALUES (?, ?, 'due_soon', '', '', ?, ?, ?, '') "
-              "ON CONFLICT (event_id, due_at) WHERE kind = 'due_soon' DO NOTHING RETURNING id",
-}
+# The notice is made only if the event is still at the version the sweep read, due soon
+# then (a step taken meanwhile, a dispatch say, has set another due time and holder), and
+# the unique index of migration 0014 keeps one per due time (ON CONFLICT on both dialects).
+# Its due time is the event's column itself, so the sweep's NOT EXISTS compares like with like.
+_DUE_SOON_ONCE = ("INSERT INTO notice (created_at, event_id, kind, action, actor, region_id, department_id, due_at, "
+                  "note) SELECT {at}, e.id, 'due_soon', '', '', {region}, {department}, e.due_at, '' FROM event e "
+                  "WHERE e.id = {event} AND e.version = {version} AND e.deleted_at IS NULL "
+                  "AND e.due_soon_at <= {at} AND e.open_due_at >= {at} "
+                  "ON CONFLICT (event_id, due_at) WHERE kind = 'due_soon' DO NOTHING RETURNING id")
+_MARKS = {"postgres": dict(at="$1", event="$2", version="$3", region="$4", department="$5"),
+          "sqlite": dict(at="?1", event="?2", version="?3", region="?4", department="?5")}
 
 
 _NOT_TOLD = ("SELECT e.id FROM event e WHERE e.deleted_at IS NULL AND e.due_soon_at <= {at} AND e.open_due_at >= {at2} "
@@ -107,10 +110,10 @@ async def sweep_due_soon(at: datetime, limit: int = 200) -> list[tuple[models.No
         if holder is None:
             continue
         async with in_transaction():
-            due = event.due_at.isoformat(sep=" ") if dialect == "sqlite" else event.due_at
             found = await connections.get("default").execute_query_dict(
-                _DUE_SOON_ONCE[dialect], [moment, event.id, holder.region_id, holder.department_id, due])
-            if not found:  # another process told it meanwhile
+                _DUE_SOON_ONCE.format(**_MARKS[dialect]),
+                [moment, event.id, event.version, holder.region_id, holder.department_id])
+            if not found:  # told meanwhile by another process, or no longer due soon
                 continue
             notice = await models.Notice.get(id=found[0]["id"])
             if holder.department_id is not None:
@@ -135,6 +138,11 @@ async def read_ids(user: Any, notice_ids: list[int]) -> set[int]:
         return set()
     return set(await models.NoticeRead.filter(user_id=user.id, notice_id__in=notice_ids).values_list(
         "notice_id", flat=True))
+
+
+def unread(user: Any):
+    """The notices `user` has not marked read, as an ORM condition."""
+    return _Unread(user.id).to_q()
 
 
 @dataclass(frozen=True)
@@ -163,7 +171,11 @@ async def mark_read(scope: Scope, store: Any, user: Any, notice_ids: list[int] |
             if found != wanted:
                 raise BadInput("no notice of yours with some of these ids", field="ids")
             query = models.Notice.filter(id__in=wanted)
-        fresh = await query.filter(_Unread(user.id).to_q()).values_list("id", flat=True)
+        fresh = await query.filter(unread(user)).values_list("id", flat=True)
         await models.NoticeRead.bulk_create([models.NoticeRead(notice_id=i, user_id=user.id) for i in fresh],
                                             ignore_conflicts=True)
+        if fresh:  # every mutation is audited: one entry, however many notices
+            await models.AuditEntry.create(actor=user.username, action="mark_notices_read", object_kind="notice",
+                                           object_id="", detail={"notices": sorted(fresh)[:1000],
+                                                                 "count": len(fresh)})
     return len(fresh)

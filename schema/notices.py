@@ -113,8 +113,8 @@ async def notice_page(info: Info, first: int, after: Optional[str], unread: Opti
     context = info.context
     query = models.Notice.filter((await notices.mine(context.scope, context.store, context.user)).to_q())
     if unread is not None:
-        marked = notices._Unread(context.user.id).to_q()
-        query = query.filter(marked if unread else ~marked)
+        not_read = notices.unread(context.user)
+        query = query.filter(not_read if unread else ~not_read)
     after_id = _after_id(after)
     fetched = await (query.filter(id__lt=after_id) if after_id else query).order_by("-id").limit(first + 1)
     page_rows = fetched[:first]

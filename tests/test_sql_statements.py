@@ -34,6 +34,24 @@ NESTED_REGIONS = """query($first: Int) {
 }"""
 
 
+async def test_the_to_do_list_and_notices_do_not_grow_with_page_size(sign_in, count_sql):
+    """myQueue is at most four keyset pages (one per urgency) and a count; notices one page,
+    a count and one read-mark lookup; their relations batched."""
+    community = await sign_in("community")
+    queue = """query($first: Int) { myQueue(first: $first) { totalCount
+      nodes { title region { name } handlingDepartment { name } log { action } } } }"""
+    told = """query($first: Int) { notices(first: $first) { totalCount
+      nodes { kind read event { title } region { name } department { name } } } }"""
+    for query, exact in ((queue, False), (told, True)):
+        counts = {}
+        for first in (1, 100):
+            with count_sql() as counter:
+                await community.query(query, first=first)
+            counts[first] = counter.count
+        # a queue's page reaches into as many urgencies as it needs (four at most): bounded, not equal
+        assert max(counts.values()) <= 12 and (counts[1] == counts[100] or not exact), (query, counts)
+
+
 @pytest.mark.parametrize("query", [NESTED_PERSONS, NESTED_EVENTS, NESTED_REGIONS],
                          ids=["persons", "events", "regions"])
 async def test_statements_do_not_grow_with_page_size(gql, count_sql, query):

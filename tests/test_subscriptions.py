@@ -215,7 +215,7 @@ NOTICES = "subscription { noticeReceived { kind action actor read event { id } d
 
 async def test_a_hand_over_reaches_its_holder_as_a_notice(ws_url, tokens, worker, sign_in, gql, anchors):
     """noticeReceived: the police hear the dispatch to their department as a notice, unread;
-    the worker, who holds nothing of it, hears no notice (while its eventChanged would)."""
+    the worker, whose grid hands the event over, is not told of the dispatch."""
     community = await sign_in("community")
     grid = await region_of(gql, anchors["grid"])
     public_security = gid("Department", (await models.Department.get(code="public_security")).id)
@@ -236,10 +236,17 @@ async def test_a_hand_over_reaches_its_holder_as_a_notice(ws_url, tokens, worker
                     return message["payload"]["data"]["noticeReceived"]
 
         told = await notice(on_police)
+        while told["event"]["id"] != event or told["kind"] == "DUE_SOON":  # another of theirs turning due soon
+            told = await notice(on_police)
         assert told == {"kind": "DISPATCHED", "action": "dispatch", "actor": "community", "read": False,
                         "event": {"id": event}, "department": {"code": "public_security"}}
-        with pytest.raises(TimeoutError):
-            await notice(on_worker)
+        # the worker holds the event until it is dispatched: it may hear that it turned due soon
+        # (the server's sweep: the category gives two hours to accept), never of the dispatch
+        heard = []
+        with contextlib.suppress(TimeoutError):
+            while True:
+                heard.append((await notice(on_worker))["kind"])
+        assert set(heard) <= {"DUE_SOON"}, heard
     finally:
         await close_all(listeners)
     await until(lambda: not running_bus().subscribers, "closed sockets left their subscribers on the bus")
