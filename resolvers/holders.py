@@ -2,10 +2,13 @@
 to-do list it is on and who is told when it is handed over.
 
     reported, accepted   wait to be accepted or dispatched   by the handling region
+    returned             waits to be dispatched again (改派)  by the handling region (the dispatcher's, 回退)
     dispatched, handling wait to be handled and resolved     by the department, else the handling region
+    extension_requested  waits for the extension's decision  by the dispatching tier (延期)
     resolved             waits to be verified                by the reporting grid
     verified             waits to be closed                  by the handling region
     closed, rejected     wait for nothing                    held by nobody
+    parked               waits for its review date (挂账)     held by nobody
 
 "The handling region" is the region it was dispatched or escalated to, or the reporting
 grid while it has none; a department's event is closed where it was reported. This is the
@@ -23,15 +26,16 @@ from gridhub.models.enums import EventStatus as S
 from gridhub.policies.predicate import FALSE, Compare, In, IsNull, Pred, and_, or_
 
 # the state -> the step (resolvers.workflow.STEPS) an event in it waits for
-WAITING: dict[S, str] = {S.REPORTED: "accept", S.ACCEPTED: "dispatch", S.DISPATCHED: "start",
-                         S.HANDLING: "resolve", S.RESOLVED: "verify", S.VERIFIED: "close"}
+WAITING: dict[S, str] = {S.REPORTED: "accept", S.ACCEPTED: "dispatch", S.RETURNED: "redispatch",
+                         S.DISPATCHED: "start", S.HANDLING: "resolve", S.EXTENSION_REQUESTED: "decide_extension",
+                         S.RESOLVED: "verify", S.VERIFIED: "close"}
 _AT_REPORTING_GRID = (S.RESOLVED,)
+_AT_DISPATCHER = (S.EXTENSION_REQUESTED,)
 _DEPARTMENT_STEPS = (S.DISPATCHED, S.HANDLING)
-_AT_HANDLING_REGION = tuple(s for s in WAITING if s not in _AT_REPORTING_GRID)
+_AT_HANDLING_REGION = tuple(s for s in WAITING if s not in _AT_REPORTING_GRID + _AT_DISPATCHER)
 
-# 挂账: a case parked by the county centre waits for its review date, on nobody's list. Parked
-# is a state of the machine (resolvers.workflow); where it has none, nothing is parked.
-PARKED = Compare("status", "eq", S.PARKED.value) if hasattr(S, "PARKED") else FALSE
+# 挂账: a case parked by the county centre waits for its review date, on nobody's list
+PARKED = Compare("status", "eq", S.PARKED.value)
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,7 @@ def held_by_regions(region_ids: Iterable[int]) -> Pred:
     handled_here = or_(In("handling_region_id", ids), and_(IsNull("handling_region_id"), In("region_id", ids)))
     return or_(
         and_(In("status", tuple(s.value for s in _AT_REPORTING_GRID)), In("region_id", ids)),
+        and_(In("status", tuple(s.value for s in _AT_DISPATCHER)), In("dispatcher_region_id", ids)),
         and_(In("status", tuple(s.value for s in _AT_HANDLING_REGION if s not in _DEPARTMENT_STEPS)),
              handled_here),
         and_(In("status", tuple(s.value for s in _DEPARTMENT_STEPS)), IsNull("handling_department_id"),
@@ -86,7 +91,7 @@ def holder_of(event: Any) -> Holder | None:
         return None
     if held_by_departments([event.handling_department_id or 0]).matches(event):
         return Holder(department_id=event.handling_department_id)
-    for region_id in (event.handling_region_id, event.region_id):
+    for region_id in (event.handling_region_id, event.region_id, event.dispatcher_region_id):
         if region_id is not None and held_by_regions([region_id]).matches(event):
             return Holder(region_id=region_id)
     return None

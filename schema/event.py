@@ -36,7 +36,11 @@ class WaitingStep(Enum):
     ACCEPT = strawberry.enum_value("accept", description="受理: reported, waiting to be accepted (or escalated).")
     DISPATCH = strawberry.enum_value("dispatch", description="派单: accepted, waiting to be dispatched.")
     START = strawberry.enum_value("start", description="处置: dispatched, waiting for handling to start.")
+    REDISPATCH = strawberry.enum_value("redispatch", description="改派: returned by its handler, waiting to be "
+                                                                 "dispatched again (or escalated, rejected).")
     RESOLVE = strawberry.enum_value("resolve", description="办结: being handled, waiting to be resolved.")
+    DECIDE_EXTENSION = strawberry.enum_value("decide_extension", description="延期: an extension asked for, "
+                                                                             "waiting for the dispatching tier.")
     VERIFY = strawberry.enum_value("verify", description="核查: resolved, waiting for the reporting grid's check.")
     CLOSE = strawberry.enum_value("close", description="销号: verified, waiting to be closed.")
 
@@ -45,7 +49,8 @@ class WaitingStep(Enum):
     "Whose to-do list: give exactly one of `me`, `region` or `department`. An event is held by "
     "whom its next step waits for: the region it was dispatched or escalated to (the reporting "
     "grid while none), a department it was dispatched to while it is handled, and the reporting "
-    "grid while it waits for verification; closed, rejected and parked events by nobody."))
+    "grid while it waits for verification, the dispatching tier while an extension waits for its "
+    "decision; closed, rejected and parked events by nobody."))
 class HeldBy:
     me: Optional[bool] = strawberry.field(default=None, description=(
         "`true`: held by you: by the regions where you hold a role that accepts, dispatches, "

@@ -142,12 +142,14 @@ async def _most_common_where(kind: str, column: str, extra: str):
     return found[0]["v"]
 
 
-# the step an event in a state waits for, and the events a region holds (its id five times)
-WAITING_FOR = {"reported": "ACCEPT", "accepted": "DISPATCH", "dispatched": "START", "handling": "RESOLVE",
-               "resolved": "VERIFY", "verified": "CLOSE"}
+# the step an event in a state waits for, and the events a region holds (its id six times)
+WAITING_FOR = {"reported": "ACCEPT", "accepted": "DISPATCH", "returned": "REDISPATCH", "dispatched": "START",
+               "handling": "RESOLVE", "extension_requested": "DECIDE_EXTENSION", "resolved": "VERIFY",
+               "verified": "CLOSE"}
 HELD_BY_REGION = (
     "(t.status = 'resolved' AND t.region_id = ?) "
-    "OR (t.status IN ('reported', 'accepted', 'verified') "
+    "OR (t.status = 'extension_requested' AND t.dispatcher_region_id = ?) "
+    "OR (t.status IN ('reported', 'accepted', 'returned', 'verified') "
     "    AND (t.handling_region_id = ? OR (t.handling_region_id IS NULL AND t.region_id = ?))) "
     "OR (t.status IN ('dispatched', 'handling') AND t.handling_department_id IS NULL "
     "    AND (t.handling_region_id = ? OR (t.handling_region_id IS NULL AND t.region_id = ?)))")
@@ -205,7 +207,7 @@ async def splitting_cases(anchors: dict, grid_id: str | None = None) -> list[Cas
     cases.append(Case("event", "heldBy", {"department": to_base64("Department", department)},
                       "t.status IN ('dispatched', 'handling') AND t.handling_department_id = ?", (department,)))
     grid = (await rows("SELECT id FROM region WHERE region_path = ?", (anchors["grid"],)))[0]["id"]
-    cases.append(Case("event", "heldBy", {"me": True}, HELD_BY_REGION, (grid,) * 5, caller="leader",
+    cases.append(Case("event", "heldBy", {"me": True}, HELD_BY_REGION, (grid,) * 6, caller="leader",
                       base_path=anchors["grid"]))
     status = await _most_common_where("event", "status", "t.status NOT IN ('closed', 'rejected')")
     cases.append(Case("event", "waitingFor", [WAITING_FOR[status]], "t.status = ?", (status,)))
