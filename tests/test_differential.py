@@ -11,6 +11,7 @@ The seed differs per run and is printed; `GRIDHUB_TEST_SEED=<n>` replays a run."
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 
@@ -110,12 +111,14 @@ class Coverage:
 
 
 def node_selection(rng: random.Random, type_name: str, depth: int, seen: Coverage,
-                   must: tuple[str, ...] = ()) -> str:
+                   must: tuple[str, ...] = (), in_page: bool = False) -> str:
+    """`in_page`: the rows of a relation's page, which get only the relations they must
+    have (a page is deeper SQL than a list: SQLite's parser stack takes little more)."""
     fields = rng.sample(FIELDS[type_name], rng.randint(1, min(6, len(FIELDS[type_name]))))
     parts = [f"a{i}: {f}" if rng.random() < 0.1 and f != "__typename" else f for i, f in enumerate(fields)]
     if depth < 2:
         for name, target in RELATIONS[type_name].items():
-            if name in must or rng.random() < 0.35:
+            if name in must or (not in_page and rng.random() < 0.35):
                 seen.relations.add((type_name, name))
                 parts.append(f"{name} {{ {node_selection(rng, target, depth + 1, seen)} }}")
     if depth == 0:  # lists nested in lists exceed SQLite's parser stack (see schema/compiled.py)
@@ -124,17 +127,21 @@ def node_selection(rng: random.Random, type_name: str, depth: int, seen: Coverag
                 seen.relations.add((type_name, name))
                 inner = tuple(m.split(".", 1)[1] for m in must if m.startswith(name + "."))
                 parts.append(f"{name} {{ {node_selection(rng, target, depth + 1, seen, inner)} }}")
-        for name, target in PAGES.get(type_name, {}).items():
-            if name in must or rng.random() < 0.3:
-                seen.relations.add((type_name, name))
-                inner = tuple(m.split(".", 1)[1] for m in must if m.startswith(name + "."))
-                args = f"(first: {rng.choice([0, 1, 2, 3, 5])})" if rng.random() < 0.7 else ""
-                parts.append(f"{name}{args} {{ {connection_selection(rng, target, seen, inner, depth + 1)} }}")
+        pages = [name for name in PAGES.get(type_name, {}) if name in must or rng.random() < 0.3]
+        # a page is deeper SQL than a list: more than one beside each other exceeds SQLite's
+        # parser stack as soon as their rows have relations too
+        pages = [name for name in pages if name in must] or pages[:1]
+        for name in pages:
+            target = PAGES[type_name][name]
+            seen.relations.add((type_name, name))
+            inner = tuple(m.split(".", 1)[1] for m in must if m.startswith(name + "."))
+            args = f"(first: {rng.choice([0, 1, 2, 3, 5])})" if rng.random() < 0.7 else ""
+            parts.append(f"{name}{args} {{ {connection_selection(rng, target, seen, inner, depth + 1, True)} }}")
     return " ".join(parts)
 
 
 def connection_selection(rng: random.Random, type_name: str, seen: Coverage, must: tuple[str, ...] = (),
-                         depth: int = 0) -> str:
+                         depth: int = 0, in_page: bool = False) -> str:
     parts = []
     if rng.random() < 0.5:
         parts.append("totalCount")
@@ -143,12 +150,12 @@ def connection_selection(rng: random.Random, type_name: str, seen: Coverage, mus
                           rng.randint(1, 4))
         parts.append(f"pageInfo {{ {' '.join(info)} }}")
     if rng.random() < 0.6:
-        edge = [f"node {{ {node_selection(rng, type_name, depth, seen, must)} }}"]
+        edge = [f"node {{ {node_selection(rng, type_name, depth, seen, must, in_page)} }}"]
         if rng.random() < 0.6:
             edge.insert(0, "cursor")
         parts.append(f"edges {{ {' '.join(edge)} }}")
     else:
-        parts.append(f"nodes {{ {node_selection(rng, type_name, depth, seen, must)} }}")
+        parts.append(f"nodes {{ {node_selection(rng, type_name, depth, seen, must, in_page)} }}")
     if rng.random() < 0.1:
         parts.append("__typename")
     return " ".join(parts)
@@ -275,9 +282,11 @@ async def test_the_generated_queries_cover_the_schema(gql, filters):
 
 
 @pytest.mark.parametrize("role", ROLES)
-async def test_generated_queries_answer_the_same_bytes_on_both_paths(settings, sign_in, count_sql, filters, role):
+async def test_generated_queries_answer_the_same_bytes_on_both_paths(settings, sign_in, count_sql, filters, role,
+                                                                     caplog):
     client = await sign_in(role)
-    compiled_count = 0
+    compiled_count = too_deep = 0
+    caplog.set_level(logging.DEBUG, logger="gridhub.compiled")
     print(f"differential seed {SEED} (replay: GRIDHUB_TEST_SEED={SEED})")
     queries, _ = generate(random.Random(SEED), filters)
     for n, roots in enumerate(queries):
@@ -285,12 +294,18 @@ async def test_generated_queries_answer_the_same_bytes_on_both_paths(settings, s
             cursors = [await first_page_cursor(client, r) if r["after"] else None for r in roots]
             query = render(roots, cursors)
             reference = await client.post(query)
+        caplog.clear()
         with read_path(settings, True):
             with count_sql() as counter:
                 compiled = await client.post(query)
         assert compiled.errors == reference.errors, (SEED, n, query)
         assert data_text(compiled) == data_text(reference), (SEED, n, query)
-        if not reference.errors:
+        if "too deeply nested for SQLite" in caplog.text:
+            # the documented fallback (test_compiled: nested too deep for SQLite): a page of
+            # rows with their own pages and relations can outgrow SQLite's parser stack
+            assert not settings.database_url.startswith("postgres"), (SEED, n, query)
+            too_deep += 1
+        elif not reference.errors:
             # the compiled path answered: one statement per root field, and nothing else read
             # but the caller's sign-in, the lookup of a `region` filter's region and of
             # `heldBy`'s region or department (the resolvers make them too) and the audit
@@ -301,5 +316,5 @@ async def test_generated_queries_answer_the_same_bytes_on_both_paths(settings, s
                       and ' FROM "region" ' not in s and ' FROM "department" ' not in s]
             assert len(ours) == len(roots) and not others, (SEED, n, query, counter.statements)
             compiled_count += 1
-    print(f"{role}: {compiled_count} of {len(queries)} compiled")
+    print(f"{role}: {compiled_count} of {len(queries)} compiled, {too_deep} too deep for SQLite")
     assert compiled_count >= len(queries) * 3 // 4, (SEED, compiled_count)
