@@ -182,7 +182,9 @@ async def test_a_split_takes_the_parts_polygons_and_places_by_location(app, sign
     parent = await models.Region.get(id=grid.parent_id)
     whole = shape(grid.boundary)
     w, s, e, n = whole.bounds
-    middle = (w + e) / 2
+    located = sorted(p.longitude for p in await models.Place.filter(region_id=grid.id, deleted_at=None)
+                     if p.longitude is not None)
+    middle = located[len(located) // 2] - 1e-7  # the places at the median and east of it go east
     west, east = whole.intersection(box(w - 1, s - 1, middle, n + 1)), whole.intersection(box(middle, s - 1, e + 1, n + 1))
     top = max(int(r.code[-3:]) for r in await models.Region.filter(parent_id=parent.id))
     parts = [{"name": "西片", "code": f"{parent.code}{top + 1:03d}", "boundary": mapping(west)},
@@ -205,6 +207,7 @@ async def test_a_split_takes_the_parts_polygons_and_places_by_location(app, sign
     east_events = [e for e in events if (e.place_id in in_east if e.place_id else
                                          east.intersects(Point(e.longitude, e.latitude)))]
     received = {r["code"]: r["moved"] for r in data["received"]}
+    assert set(received) == {parts[0]["code"], parts[1]["code"]}, data
     assert received[parts[1]["code"]] == {"persons": len(east_persons), "places": len(in_east),
                                           "events": len(east_events)}
     assert received[parts[0]["code"]]["places"] == len(places) - len(in_east) > 0 < len(in_east)
