@@ -5,6 +5,7 @@ Python from the stored rows (shapely, haversine), independently of either engine
 from __future__ import annotations
 
 import base64
+import json
 import math
 
 import pytest
@@ -367,3 +368,38 @@ async def test_a_located_row_without_a_region_goes_to_the_grid_at_its_point(app,
         await models.Event.filter(id=row_id(event["reportEvent"]["id"])).update(deleted_at=app.state.demo_built_at)
     finally:
         await models.Place.filter(code="MAP-T1").update(deleted_at=app.state.demo_built_at)
+
+
+# -- GeoJSON exports --------------------------------------------------------------------------
+
+async def _geojson(http, client, kind: str, **params):
+    response = await http.get(f"/export/{kind}", params={"format": "geojson", **params},
+                              headers={"Authorization": f"Bearer {client.token}"})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("application/geo+json")
+    document = json.loads(response.text)  # one document, whole
+    assert document["type"] == "FeatureCollection" and "@end" in document
+    return document
+
+
+async def test_a_geojson_export_locates_each_row_as_graphql_shows_it(app, http, sign_in):
+    housing = await sign_in("housing")  # places, homes' addresses granted: exact points
+    document = await _geojson(http, housing, "place")
+    features = document["features"]
+    assert len(features) == document["@end"]["rows"] > 20
+    stored = {p.id: p for p in await models.Place.filter(deleted_at=None)}
+    for feature in features:
+        place = stored[row_id(feature["id"])]
+        assert feature["properties"]["code"] == place.code and feature["properties"]["cursor"]
+        if place.longitude is None:
+            assert feature["geometry"] is None
+        else:
+            assert feature["geometry"] == {"type": "Point", "coordinates": [place.longitude, place.latitude]}
+    # events as the county centre, filtered by a box like any export filter
+    county = await sign_in("county")
+    key, value, where = (await _shapes(app))["box"]
+    events = await _geojson(http, county, "event", filter=json.dumps({key: value}))
+    expected = await _expected(app, "event", where, await _visible(county, "event"), lambda p: False)
+    assert {row_id(f["id"]) for f in events["features"]} == expected
+    assert all(holds(where, *f["geometry"]["coordinates"]) for f in events["features"])
+
