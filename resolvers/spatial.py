@@ -59,7 +59,9 @@ class Located(Pred):
     where: Any
 
     def to_sql(self, params: SqlParams, alias: str) -> str:
-        return located_sql(params.dialect, self.table, self.where, alias, params.add)
+        # the engine's own SQL: `params.dialect` names the placeholders only (the compiled
+        # path writes `?` everywhere and numbers them for PostgreSQL at the end)
+        return located_sql(dialect(), self.table, self.where, alias, params.add)
 
     def to_q(self) -> Q:
         # the ORM takes no bound parameters in raw SQL: the values are numbers and WKT, inlined

@@ -17,7 +17,7 @@ from gridhub.models.geo import Area, Box, Near, holds
 from gridhub.policies.sensitivity import DWELLING
 from gridhub.resolvers.spatial import region_at
 
-from .test_compiled import both_paths, data_text
+from .test_compiled import both_paths, data_text, read_path
 
 REGION_AT = "query($lon: Float!, $lat: Float!) { regionAt(longitude: $lon, latitude: $lat) { id code tier } }"
 SET_BOUNDARY = """mutation($r: ID!, $b: JSON, $dry: Boolean) {
@@ -263,7 +263,8 @@ READERS.append(("housing", "place"))
 
 @pytest.mark.parametrize("shape_name", ["box", "area", "near"])
 @pytest.mark.parametrize("role,kind", READERS)
-async def test_spatial_filters_answer_what_the_shapes_hold(app, settings, sign_in, anchors, kind, shape_name, role):
+async def test_spatial_filters_answer_what_the_shapes_hold(app, settings, sign_in, anchors, count_sql, kind,
+                                                          shape_name, role):
     client = await sign_in(role)
     key, value, where = (await _shapes(app))[shape_name]
     visible = await _visible(client, kind)
@@ -273,9 +274,13 @@ async def test_spatial_filters_answer_what_the_shapes_hold(app, settings, sign_i
     expected = await _expected(app, kind, where, visible, granted)
     got = await listed(client, kind, {key: value})
     assert got == expected
-    # the compiled read path answers the same bytes
+    # the compiled read path answers the same bytes, and it really answered (one statement)
     compiled, reference = await both_paths(settings, client, LISTS[kind], {"f": {key: value}})
     assert compiled.errors == reference.errors == [] and data_text(compiled) == data_text(reference)
+    with read_path(settings, True), count_sql() as counter:
+        await client.query(LISTS[kind], f={key: value})
+    others = [s for s in counter.statements if not s.startswith(("WITH gh_page", "INSERT")) and '"app_user"' not in s]
+    assert len([s for s in counter.statements if s.startswith("WITH gh_page")]) == 1 and not others, others
 
 
 async def test_the_filters_select_something_somewhere(app, sign_in):
