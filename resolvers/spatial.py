@@ -116,9 +116,15 @@ def spatial_predicate(kind: str, key: str, value, scope: Scope) -> Pred:
 # -- where a point belongs ----------------------------------------------------------------
 
 async def region_at(lon: float, lat: float) -> models.Region | None:
-    """The deepest live region whose boundary holds the point. A point on an edge or corner
-    shared by several regions of that depth belongs to the one with the lowest code, so
-    every point has one owner whatever the caller may see."""
+    """The deepest live region whose boundary holds the point (see `region_id_at`)."""
+    found = await region_id_at(lon, lat)
+    return None if found is None else await models.Region.get(id=found)
+
+
+async def region_id_at(lon: float, lat: float) -> int | None:
+    """The id of the deepest live region whose boundary holds the point. A point on an edge
+    or corner shared by several regions of that depth belongs to the one with the lowest
+    code, so every point has one owner whatever the caller may see."""
     try:
         valid_lon_lat(lon, lat)
     except GeometryError as e:
@@ -136,9 +142,7 @@ async def region_at(lon: float, lat: float) -> models.Region | None:
             "WHERE t.minx <= ? AND t.maxx >= ? AND t.miny <= ? AND t.maxy >= ? "
             "AND r.deleted_at IS NULL AND gh_covers(r.boundary, ?, ?) = 1 "
             "ORDER BY r.depth DESC, r.code ASC LIMIT 1", [lon, lon, lat, lat, lon, lat])
-    if not rows:
-        return None
-    return await models.Region.get(id=rows[0]["id"])
+    return rows[0]["id"] if rows else None
 
 
 async def grid_at(lon: float, lat: float) -> models.Region:
