@@ -279,10 +279,8 @@ async function showTab(name) {
 // Boundaries (GeoJSON, longitude-latitude) drawn as SVG paths in an equirectangular view of
 // the regions shown: everything comes from the hub, nothing from a tile server.
 
-const SVG = "http://www.w3.org/2000/svg";
-
 function svg(tag, attrs = {}) {
-  const el = document.createElementNS(SVG, tag);
+  const el = document.createElementNS($("map").namespaceURI, tag);  // the SVG namespace, as the page has it
   for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
   return el;
 }
