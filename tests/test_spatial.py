@@ -167,6 +167,14 @@ async def test_a_bad_boundary_is_refused_naming_the_region(app, sign_in, case):
     assert (await models.Region.get(id=grid.id)).boundary == grid.boundary
 
 
+async def test_an_absent_boundary_is_not_an_erasure(app, sign_in):
+    grid = await _grid_without_children(app)
+    answer = await (await sign_in("admin")).post(
+        "mutation($r: ID!) { setRegionBoundary(region: $r) { dryRun } }", {"r": gid("Region", grid.id)})
+    assert answer.codes == ["BAD_USER_INPUT"]
+    assert (await models.Region.get(id=grid.id)).boundary == grid.boundary
+
+
 async def test_only_who_may_update_the_region_draws_it(app, sign_in):
     grid = await _grid_without_children(app)
     answer = await (await sign_in("worker")).post(SET_BOUNDARY, {"r": gid("Region", grid.id), "b": grid.boundary})
