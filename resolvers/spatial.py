@@ -13,9 +13,9 @@ from tortoise.expressions import Q, RawSQL
 
 from gridhub import models
 from gridhub.models.geo import (
-    LOCATED_TABLES, Area, Box, GeometryError, Near, SRID, inline, located_sql, parse_area, valid_lon_lat,
+    LOCATED_TABLES, Area, Box, GeometryError, Near, SRID, holds, inline, located_sql, parse_area, valid_lon_lat,
 )
-from gridhub.policies.predicate import InSubquery, IsNull, Pred, SqlParams, and_
+from gridhub.policies.predicate import InSubquery, Pred, SqlParams, and_
 from gridhub.policies.scope import Scope
 from gridhub.policies.sensitivity import comparable_where
 
@@ -72,7 +72,6 @@ class Located(Pred):
         return ("located", self.table, type(self.where).__name__, tuple(vars(self.where).values()))
 
     def matches(self, row):
-        from gridhub.models.geo import holds
         return holds(self.where, row.longitude, row.latitude)
 
 
@@ -155,34 +154,26 @@ async def grid_at(lon: float, lat: float) -> models.Region:
 
 # -- boundaries -----------------------------------------------------------------------------
 
-def _outside(geom, container) -> float:
-    return geom.difference(container).area
-
-
-async def check_boundary(region: models.Region, geojson, *, siblings_replaced: set[int] = frozenset(),
-                         parent_boundary=None, sibling_boundaries: dict | None = None):
-    """The shapely geometry of `geojson` as `region`'s boundary, or BAD_USER_INPUT naming the
-    region at fault: a valid (Multi)Polygon, inside its parent's boundary (where the parent
-    has one) and overlapping no live sibling's beyond AREA_TOLERANCE. `sibling_boundaries`
-    (id -> GeoJSON) stands for the siblings' stored boundaries where a re-gridding is about to
-    replace them; `siblings_replaced` are left out of the stored ones."""
+async def check_boundary(region, geojson, *, siblings_replaced: set[int] = frozenset()):
+    """The shapely geometry of `geojson` as `region`'s boundary (a Region, or what stands for
+    a region a split is about to make), or BAD_USER_INPUT naming the region at fault: a valid
+    (Multi)Polygon, inside its parent's boundary (where the parent has one) and overlapping no
+    live sibling's beyond AREA_TOLERANCE; `siblings_replaced` (a region being split) are not
+    siblings any more."""
     try:
         geom = parse_area(geojson)
     except GeometryError as e:
         raise BadInput(f"{region.code} {region.name}: {e}", field="boundary") from None
-    if parent_boundary is None and region.parent_id:
-        parent = await models.Region.get_or_none(id=region.parent_id)
-        parent_boundary = parent.boundary if parent else None
-        parent_name = f"{parent.code} {parent.name}" if parent else ""
-    else:
-        parent_name = "its parent"
+    parent = await models.Region.get_or_none(id=region.parent_id) if region.parent_id else None
+    parent_boundary = parent.boundary if parent else None
+    parent_name = f"{parent.code} {parent.name}" if parent else ""
     if parent_boundary:
-        outside = _outside(geom, shape(parent_boundary))
+        outside = geom.difference(shape(parent_boundary)).area
         if outside > AREA_TOLERANCE:
             raise BadInput(f"{region.code} {region.name}: the boundary reaches outside {parent_name} "
                            f"({outside:.2e} square degrees)", field="boundary")
     others = {}
-    if region.parent_id:
+    if region.parent_id:  # a region being made has no id yet: exclude none
         for s in await models.Region.filter(parent_id=region.parent_id, deleted_at__isnull=True,
                                             boundary__isnull=False).exclude(id=region.id or 0):
             if s.id not in siblings_replaced:
