@@ -53,6 +53,13 @@ const Q = {
     regions(first: $first, after: $after, orderBy: [{field: REGION_PATH}]) {
       totalCount pageInfo { hasNextPage endCursor } nodes { id name code tier depth path } } }`,
   grants: `{ roleGrants { username role domain region { id name path } } }`,
+  boundaries: `query($first: Int, $after: String, $tier: [Tier!]) {
+    regions(first: $first, after: $after, filter: {tier: $tier}, orderBy: [{field: CODE}]) {
+      pageInfo { hasNextPage endCursor } nodes { id name code tier path boundary } } }`,
+  lights: `query($r: ID!) {
+    red: events(first: 0, filter: {region: $r, light: [RED]}) { totalCount }
+    yellow: events(first: 0, filter: {region: $r, light: [YELLOW]}) { totalCount }
+    green: events(first: 0, filter: {region: $r, light: [GREEN]}) { totalCount } }`,
   users: `query($text: String) { users(text: $text) {
     username displayName isActive department { name } roles { role domain region { id name path } } } }`,
   rules: `{ policyRules { role domain object action effect } }`,
@@ -250,7 +257,7 @@ function fillRoles(rules) {
 
 // -- tabs ---------------------------------------------------------------------------------
 
-const TABS = ["regions", "users", "rules", "explain", "audit"];
+const TABS = ["regions", "users", "rules", "explain", "audit", "map"];
 
 async function showTab(name) {
   if (!TABS.includes(name)) name = "regions";
@@ -265,6 +272,82 @@ async function showTab(name) {
   if (name === "rules") await loadRules();
   if (name === "explain") fillRegionSelect();
   if (name === "audit") await loadAudit(true);
+  if (name === "map") await loadMap();
+}
+
+// -- the map ------------------------------------------------------------------------------
+// Boundaries (GeoJSON, longitude-latitude) drawn as SVG paths in an equirectangular view of
+// the regions shown: everything comes from the hub, nothing from a tile server.
+
+function svg(tag, attrs = {}) {
+  const el = document.createElementNS($("map").namespaceURI, tag);  // the SVG namespace, as the page has it
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+  return el;
+}
+
+function polygonsOf(geometry) {
+  if (!geometry) return [];
+  return geometry.type === "Polygon" ? [geometry.coordinates] : geometry.type === "MultiPolygon" ? geometry.coordinates : [];
+}
+
+async function loadMap() {
+  const tier = $("map-tier").value;
+  const regions = [];
+  let after = null;
+  $("map-status").textContent = "加载中 Loading…";
+  try {
+    for (;;) {
+      const page = (await gql(Q.boundaries, { first: REGION_PAGE, after, tier: [tier] })).regions;
+      regions.push(...page.nodes);
+      if (!page.pageInfo.hasNextPage) break;
+      after = page.pageInfo.endCursor;
+    }
+  } catch (err) {
+    $("map-status").textContent = `${LABELS[err.code] || err.code}: ${err.message}`;
+    showError(err);
+    return;
+  }
+  const drawn = regions.filter((r) => polygonsOf(r.boundary).length);
+  let w = 180, s = 90, e = -180, n = -90;
+  for (const r of drawn) for (const poly of polygonsOf(r.boundary)) for (const [x, y] of poly[0]) {
+    w = Math.min(w, x); e = Math.max(e, x); s = Math.min(s, y); n = Math.max(n, y);
+  }
+  const shrink = Math.cos(((s + n) / 2) * Math.PI / 180);  // a degree of longitude is shorter
+  const scale = 780 / Math.max((e - w) * shrink, n - s, 1e-9);
+  const at = ([x, y]) => `${(10 + (x - w) * shrink * scale).toFixed(1)},${(10 + (n - y) * scale).toFixed(1)}`;
+  const map = clear($("map"));
+  for (const region of drawn) {
+    const d = polygonsOf(region.boundary).map((poly) => poly.map((ring) => "M" + ring.map(at).join("L") + "Z").join(""))
+      .join("");
+    const path = svg("path", { d, class: "area", "data-path": region.path, "fill-rule": "evenodd" });
+    const title = svg("title");
+    title.textContent = `${region.name} ${region.code}`;
+    path.append(title);
+    path.addEventListener("click", () => showOnMap(region));
+    map.append(path);
+  }
+  $("map-status").textContent = `${drawn.length} 个区域已绘 regions drawn` +
+    (regions.length > drawn.length ? `, ${regions.length - drawn.length} 个无边界 without a boundary` : "");
+}
+
+async function showOnMap(region) {
+  for (const p of document.querySelectorAll("#map path.area")) p.classList.toggle("selected", p.dataset.path === region.path);
+  $("map-empty").hidden = true;
+  $("map-info").hidden = false;
+  $("map-name").textContent = region.name;
+  $("map-tier-code").textContent = `${region.tier} · ${region.code}`;
+  $("map-path").textContent = region.path;
+  const here = grantsAt(region.path);
+  $("map-grants").textContent = here.length ? here.map((g) => `${g.username} (${g.role})`).join(", ") : "无 None";
+  fill($("map-lights"), h("tr", {}, h("td", { colspan: 2, class: "muted" }, "加载中 Loading…")));
+  try {
+    const lights = await gql(Q.lights, { r: region.id });
+    fill($("map-lights"), [["red", "红 RED"], ["yellow", "黄 YELLOW"], ["green", "绿 GREEN"]].map(([key, label]) =>
+      h("tr", { dataset: { light: key } }, h("td", {}, h("span", { class: `light ${key}` }), label),
+        h("td", {}, String(lights[key].totalCount)))));
+  } catch (err) {
+    fill($("map-lights"), h("tr", { class: "refused" }, h("td", { colspan: 2 }, `${LABELS[err.code] || err.code}: ${err.message}`)));
+  }
 }
 
 // -- regions and grants -------------------------------------------------------------------
@@ -626,6 +709,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("explain-form").addEventListener("submit", explain);
   $("audit-form").addEventListener("submit", (e) => loadAudit(true, e));
   $("audit-more").addEventListener("click", () => loadAudit(false));
+  $("map-tier").addEventListener("change", () => loadMap());
   if (sessionStorage.getItem(TOKEN_KEY)) start();
   else signOut(null);
 });

@@ -18,6 +18,12 @@ Lines (NDJSON), one JSON object each:
 CSV: a header row `op,<fields>,cursor` (relations flattened as `region.id`), then one row
 per upsert (`upsert`) or tombstone (`delete`: `id` and `updatedAt` set), and a last row
 `end` whose `updatedAt` is the pull's upper bound (nextSince), or `error,<message>`.
+GeoJSON (RFC 7946), one FeatureCollection streamed: a Feature per row, its geometry the row's
+point (places, things, events: as GraphQL gives it, so a home's is its cell's centre where
+the address is not granted) or its boundary (regions), null where it has none (persons, …),
+its properties the node and `cursor`; a tombstone is a Feature with a null geometry and
+properties `{"@tombstone": …, "cursor": …}`; the pull's totals (or error) close it as the
+foreign member `"@end"` (or `"@error"`).
 """
 
 from __future__ import annotations
@@ -51,7 +57,7 @@ log = logging.getLogger("gridhub.export")
 
 ROOT_FIELDS = {"region": "regions", "person": "persons", "household": "households", "place": "places",
                "event": "events", "thing": "things", "organisation": "organisations"}
-FORMATS = {"ndjson": "application/x-ndjson", "csv": "text/csv; charset=utf-8"}
+FORMATS = {"ndjson": "application/x-ndjson", "csv": "text/csv; charset=utf-8", "geojson": "application/geo+json"}
 PARAMETERS = ("filter", "updated_since", "format", "cursor")
 # aggregates over other rows, not data of the row: left to GraphQL
 NOT_EXPORTED = {("Region", "overdueEventCount"),
@@ -181,6 +187,15 @@ def audit_root(domains: list[str]) -> str:
     return "/" + "/".join(shared) + "/" if shared else ""
 
 
+def _geometry(node: dict) -> dict | None:
+    """A row's GeoJSON geometry: a region's boundary, a located row's point, else none."""
+    if node.get("boundary"):
+        return node["boundary"]
+    if node.get("longitude") is not None and node.get("latitude") is not None:
+        return {"type": "Point", "coordinates": [node["longitude"], node["latitude"]]}
+    return None
+
+
 def _csv_text(value: Any) -> str:
     if value is None:
         return ""
@@ -208,6 +223,7 @@ class Export:
         self.sent_rows = self.sent_tombstones = 0
         self.complete = False
         self.total = 0
+        self._features = 0  # GeoJSON: features written, for the commas between them
         self._first_page: dict | None = None
 
     async def start(self) -> None:
@@ -261,12 +277,27 @@ class Export:
         cursors = [f"{head}.{before + i}.{tombstones}.{e['cursor']}" for i, e in enumerate(edges, 1)]
         if self.request.format == "ndjson":
             return b"".join(orjson.dumps({"row": e["node"], "cursor": c}) + b"\n" for e, c in zip(edges, cursors))
+        if self.request.format == "geojson":
+            return self._features_of([(_geometry(e["node"]), {**e["node"], "cursor": c}, e["node"].get("id"))
+                                      for e, c in zip(edges, cursors)])
         return self._csv([["upsert", *(v for column in self.columns for v in column.values(e["node"])), c]
                           for e, c in zip(edges, cursors)])
+
+    def _features_of(self, features: list[tuple]) -> bytes:
+        out = []
+        for geometry, properties, feature_id in features:
+            feature = {"type": "Feature", "geometry": geometry, "properties": properties}
+            if feature_id is not None:
+                feature["id"] = feature_id
+            out.append((b"," if self._features else b"") + orjson.dumps(feature) + b"\n")
+            self._features += 1
+        return b"".join(out)
 
     def _tombstone(self, tombstone: Any, cursor: str) -> bytes:
         if self.request.format == "ndjson":
             return orjson.dumps({"tombstone": tombstone.as_json(), "cursor": cursor}) + b"\n"
+        if self.request.format == "geojson":
+            return self._features_of([(None, {"@tombstone": tombstone.as_json(), "cursor": cursor}, None)])
         return self._csv([self._csv_row("delete", {"id": tombstone.id, "updatedAt": tombstone.at.isoformat()},
                                         cursor)])
 
@@ -281,14 +312,19 @@ class Export:
 
     def _end(self, cursor: PullCursor) -> bytes:
         until = self.cursor.until.isoformat()
+        end = {"rows": cursor.rows, "tombstones": cursor.tombstones, "nextSince": until}
         if self.request.format == "ndjson":
-            return orjson.dumps({"@end": {"rows": cursor.rows, "tombstones": cursor.tombstones,
-                                          "nextSince": until}}) + b"\n"
+            return orjson.dumps({"@end": end}) + b"\n"
+        if self.request.format == "geojson":
+            return b'], "@end": ' + orjson.dumps(end) + b"}\n"
         return self._csv([self._csv_row("end", {"updatedAt": until}, "")])
 
     def _error(self, problem: GridhubError) -> bytes:
+        error = {"message": problem.message, "extensions": problem.extensions}
         if self.request.format == "ndjson":
-            return orjson.dumps({"@error": {"message": problem.message, "extensions": problem.extensions}}) + b"\n"
+            return orjson.dumps({"@error": error}) + b"\n"
+        if self.request.format == "geojson":
+            return b'], "@error": ' + orjson.dumps(error) + b"}\n"
         return self._csv([["error", problem.message]])
 
     async def chunks(self) -> AsyncIterator[bytes]:
@@ -298,6 +334,8 @@ class Export:
         try:
             if self.request.format == "csv":
                 yield self._csv([["op", *(h for c in self.columns for h in c.headers()), "cursor"]])
+            elif self.request.format == "geojson":
+                yield b'{"type": "FeatureCollection", "features": [\n'
             while cursor.phase == ROWS:
                 if ahead is not None:
                     page, ahead = await ahead, None

@@ -57,7 +57,7 @@ from gridhub.models.enums import Tier
 from gridhub.policies.predicate import SqlParams, like_escape
 from gridhub.policies.scope import Scope
 
-from shapely.geometry import Point
+from shapely.geometry import Point, shape
 
 from gridhub.models.geo import Area, located_sql, to_geojson
 
@@ -384,7 +384,7 @@ async def set_region_boundary(scope: Scope, store: Any, actor: str, region_id: i
         geom = await spatial.check_boundary(region, boundary)
         for child in await models.Region.filter(parent_id=region.id, deleted_at__isnull=True,
                                                 boundary__isnull=False):
-            outside = spatial.shape(child.boundary).difference(geom).area
+            outside = shape(child.boundary).difference(geom).area
             if outside > spatial.AREA_TOLERANCE:
                 raise BadInput(f"{region.code} {region.name}: the boundary leaves out part of {child.code} "
                                f"{child.name} ({outside:.2e} square degrees)", field="boundary")
@@ -678,9 +678,9 @@ async def merge_regions(scope: Scope, store: Any, actor: str, region_ids: list[i
         # the merged area: the union of the boundaries, where every one is drawn
         drawn = [r.boundary for r in (into, *merged)]
         if all(drawn):
-            union = spatial.shape(drawn[0])
+            union = shape(drawn[0])
             for b in drawn[1:]:
-                union = union.union(spatial.shape(b))
+                union = union.union(shape(b))
             await models.Region.filter(id=into.id).using_db(connection).update(boundary=to_geojson(union))
         mover.result.regions.append(await models.Region.get(id=into.id).using_db(connection))
         await _audit(mover, actor, into.region_path,

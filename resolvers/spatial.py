@@ -13,7 +13,7 @@ from tortoise.expressions import Q, RawSQL
 
 from gridhub import models
 from gridhub.models.geo import (
-    LOCATED_TABLES, Area, Box, GeometryError, Near, SRID, inline, located_sql, parse_area, valid_lon_lat,
+    LOCATED_TABLES, Area, Box, GeometryError, Near, SRID, holds, inline, located_sql, parse_area, valid_lon_lat,
 )
 from gridhub.policies.predicate import InSubquery, Pred, SqlParams, and_
 from gridhub.policies.scope import Scope
@@ -59,7 +59,9 @@ class Located(Pred):
     where: Any
 
     def to_sql(self, params: SqlParams, alias: str) -> str:
-        return located_sql(params.dialect, self.table, self.where, alias, params.add)
+        # the engine's own SQL: `params.dialect` names the placeholders only (the compiled
+        # path writes `?` everywhere and numbers them for PostgreSQL at the end)
+        return located_sql(dialect(), self.table, self.where, alias, params.add)
 
     def to_q(self) -> Q:
         # the ORM takes no bound parameters in raw SQL: the values are numbers and WKT, inlined
@@ -70,7 +72,6 @@ class Located(Pred):
         return ("located", self.table, type(self.where).__name__, tuple(vars(self.where).values()))
 
     def matches(self, row):
-        from gridhub.models.geo import holds
         return holds(self.where, row.longitude, row.latitude)
 
 
@@ -114,9 +115,15 @@ def spatial_predicate(kind: str, key: str, value, scope: Scope) -> Pred:
 # -- where a point belongs ----------------------------------------------------------------
 
 async def region_at(lon: float, lat: float) -> models.Region | None:
-    """The deepest live region whose boundary holds the point. A point on an edge or corner
-    shared by several regions of that depth belongs to the one with the lowest code, so
-    every point has one owner whatever the caller may see."""
+    """The deepest live region whose boundary holds the point (see `region_id_at`)."""
+    found = await region_id_at(lon, lat)
+    return None if found is None else await models.Region.get(id=found)
+
+
+async def region_id_at(lon: float, lat: float) -> int | None:
+    """The id of the deepest live region whose boundary holds the point. A point on an edge
+    or corner shared by several regions of that depth belongs to the one with the lowest
+    code, so every point has one owner whatever the caller may see."""
     try:
         valid_lon_lat(lon, lat)
     except GeometryError as e:
@@ -134,9 +141,7 @@ async def region_at(lon: float, lat: float) -> models.Region | None:
             "WHERE t.minx <= ? AND t.maxx >= ? AND t.miny <= ? AND t.maxy >= ? "
             "AND r.deleted_at IS NULL AND gh_covers(r.boundary, ?, ?) = 1 "
             "ORDER BY r.depth DESC, r.code ASC LIMIT 1", [lon, lon, lat, lat, lon, lat])
-    if not rows:
-        return None
-    return await models.Region.get(id=rows[0]["id"])
+    return rows[0]["id"] if rows else None
 
 
 async def grid_at(lon: float, lat: float) -> models.Region:
@@ -149,34 +154,26 @@ async def grid_at(lon: float, lat: float) -> models.Region:
 
 # -- boundaries -----------------------------------------------------------------------------
 
-def _outside(geom, container) -> float:
-    return geom.difference(container).area
-
-
-async def check_boundary(region: models.Region, geojson, *, siblings_replaced: set[int] = frozenset(),
-                         parent_boundary=None, sibling_boundaries: dict | None = None):
-    """The shapely geometry of `geojson` as `region`'s boundary, or BAD_USER_INPUT naming the
-    region at fault: a valid (Multi)Polygon, inside its parent's boundary (where the parent
-    has one) and overlapping no live sibling's beyond AREA_TOLERANCE. `sibling_boundaries`
-    (id -> GeoJSON) stands for the siblings' stored boundaries where a re-gridding is about to
-    replace them; `siblings_replaced` are left out of the stored ones."""
+async def check_boundary(region, geojson, *, siblings_replaced: set[int] = frozenset()):
+    """The shapely geometry of `geojson` as `region`'s boundary (a Region, or what stands for
+    a region a split is about to make), or BAD_USER_INPUT naming the region at fault: a valid
+    (Multi)Polygon, inside its parent's boundary (where the parent has one) and overlapping no
+    live sibling's beyond AREA_TOLERANCE; `siblings_replaced` (a region being split) are not
+    siblings any more."""
     try:
         geom = parse_area(geojson)
     except GeometryError as e:
         raise BadInput(f"{region.code} {region.name}: {e}", field="boundary") from None
-    if parent_boundary is None and region.parent_id:
-        parent = await models.Region.get_or_none(id=region.parent_id)
-        parent_boundary = parent.boundary if parent else None
-        parent_name = f"{parent.code} {parent.name}" if parent else ""
-    else:
-        parent_name = "its parent"
+    parent = await models.Region.get_or_none(id=region.parent_id) if region.parent_id else None
+    parent_boundary = parent.boundary if parent else None
+    parent_name = f"{parent.code} {parent.name}" if parent else ""
     if parent_boundary:
-        outside = _outside(geom, shape(parent_boundary))
+        outside = geom.difference(shape(parent_boundary)).area
         if outside > AREA_TOLERANCE:
             raise BadInput(f"{region.code} {region.name}: the boundary reaches outside {parent_name} "
                            f"({outside:.2e} square degrees)", field="boundary")
     others = {}
-    if region.parent_id:
+    if region.parent_id:  # a region being made has no id yet: exclude none
         for s in await models.Region.filter(parent_id=region.parent_id, deleted_at__isnull=True,
                                             boundary__isnull=False).exclude(id=region.id or 0):
             if s.id not in siblings_replaced:

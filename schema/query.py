@@ -76,8 +76,8 @@ class Query:
                                   "is not one you may read.")
     async def region_at(self, info: Info, longitude: arg(float, "Longitude, decimal degrees."),
                         latitude: arg(float, "Latitude, decimal degrees.")) -> Optional[Region]:
-        found = await spatial.region_at(longitude, latitude)
-        return None if found is None else await info.context.loaders.one("region", found.id)
+        found = await spatial.region_id_at(longitude, latitude)
+        return None if found is None else await info.context.loaders.one("region", found)
 
     @strawberry.field(description="Every functional department, by code: the targets of dispatch (派单).")
     async def departments(self, info: Info) -> list[Department]:

@@ -10,6 +10,8 @@ from strawberry.types import Info
 
 from gridhub.resolvers import regrid
 
+from gridhub.resolvers.errors import BadInput
+
 from .args import DryRun, arg
 from .enums import Tier
 from .ids import decode_id
@@ -145,9 +147,12 @@ class RegridMutation:
                                      "parent's boundary or overlapping a sibling's (beyond ~0.1 m²), or one "
                                      "leaving out part of a child's.")
     async def set_region_boundary(self, info: Info, region: arg(GlobalID, "The region."),
-                                  boundary: arg(Optional[JSON], "A GeoJSON geometry, or null to erase it."),
+                                  boundary: arg(Optional[JSON], "A GeoJSON geometry, or null to erase it "
+                                                                "(required: absent is refused).") = strawberry.UNSET,
                                   dry_run: DryRun = False) -> RegridResult:
         c = info.context
+        if boundary is strawberry.UNSET:
+            raise BadInput("give the boundary, or null to erase it", field="boundary")
         return _result(await regrid.set_region_boundary(c.scope, c.store, c.username, _region_id(region),
                                                         boundary, dry_run))
 

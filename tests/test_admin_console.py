@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from .browser import browser, chromium
+from .browser import browser, chromium, loaded_from
 from .servers import ROOT, Server, base_env, scratch_demo_database
 
 ADMIN_DIR = ROOT / "admin"
@@ -425,3 +425,31 @@ def test_townadmin_sees_and_edits_only_its_town(console, hub, places):
         assert regions and all(r.startswith(town["path"]) for r in regions)
     finally:
         hub.data(REMOVE_RULE, admin, r=elsewhere)
+
+
+@browser
+def test_the_map_draws_the_grids_and_tells_a_grids_grants_and_lights(console, hub, places):
+    """The map tab, offline: every grid's boundary drawn by the console itself (no tile
+    server), a click telling the grid's grants and its open events by light, as the hub
+    counts them for the admin."""
+    admin = places["tokens"]["admin"]
+    grids = hub.data("{ regions(first: 500, filter: {tier: [GRID]}) { totalCount nodes { id path boundary } } }",
+                     admin)["regions"]
+    console.sign_in("admin")
+    console.tab("map")
+    drawn = console.read("#map path.area", "data-path", at_least=grids["totalCount"])
+    assert sorted(drawn) == sorted(g["path"] for g in grids["nodes"] if g["boundary"])
+    grid = next(g for g in grids["nodes"] if g["path"] == places["grid"])
+    console.find(f'#map path.area[data-path="{grid["path"]}"]').click()
+    console.wait.until(lambda d: console.find("#map-path").text == grid["path"])
+    assert "worker" in console.find("#map-grants").text  # the demo worker's grant is at this grid
+    lights = hub.data("""query($r: ID!) { red: events(first: 0, filter: {region: $r, light: [RED]}) { totalCount }
+                         green: events(first: 0, filter: {region: $r, light: [GREEN]}) { totalCount } }""",
+                      admin, r=grid["id"])
+    for key in ("red", "green"):
+        cell = console.read(f'#map-lights tr[data-light="{key}"] td')[1]
+        assert cell == str(lights[key]["totalCount"])
+    console.find(f'#map path.area.selected[data-path="{grid["path"]}"]')
+    assert loaded_from(console.driver) <= {hub.base}  # nothing from elsewhere: no tiles, no CDN
+    shot = console.screenshot("admin-map.png")
+    assert shot.stat().st_size > 10_000

@@ -20,7 +20,7 @@ def _is_postgres(schema_editor) -> bool:
 
 
 def _sqlite_located(table: str) -> str:
-    row = f"NEW.id, NEW.longitude, NEW.longitude, NEW.latitude, NEW.latitude"
+    row = "NEW.id, NEW.longitude, NEW.longitude, NEW.latitude, NEW.latitude"
     return f"""
 CREATE VIRTUAL TABLE IF NOT EXISTS {table}_rtree USING rtree(id, minx, maxx, miny, maxy);
 INSERT INTO {table}_rtree SELECT id, longitude, longitude, latitude, latitude FROM {table}
