@@ -10,6 +10,8 @@ import base64
 
 from tortoise import connections
 
+from gridhub.policies import sensitivity
+
 from gridhub.resolvers.query import sql_dialect as dialect  # noqa: F401 (one definition for all hand-built SQL)
 
 
@@ -118,7 +120,8 @@ class Sql:
 
 
 async def prepare_connection(d: Sql) -> None:
-    """SQLite lacks base64: register it (once per connection) as a deterministic function."""
+    """SQLite lacks base64: register it (once per connection) as a deterministic function, and
+    the identity document's mask (policies.sensitivity.DocumentNumber) as its Python."""
     if d.pg:
         return
     client = connections.get("default")
@@ -130,6 +133,7 @@ async def prepare_connection(d: Sql) -> None:
         return
     await raw.create_function("gridhub_b64", 1, _b64, deterministic=True)
     await raw.create_function("gridhub_b64url", 1, _b64url, deterministic=True)
+    await raw.create_function(sensitivity.SQLITE_FUNCTION, 1, sensitivity.DocumentNumber().python, deterministic=True)
     raw._gridhub_b64 = True
 
 
