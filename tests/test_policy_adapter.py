@@ -84,7 +84,7 @@ async def test_the_enforcer_keeps_what_the_adapter_stored(scratch_rules):
 async def test_a_rule_holds_six_values_and_loads_back_as_written(scratch_rules):
     adapter = TortoiseAdapter()
     six = [scratch_rules, "*", "place", "read", "allow", "6"]
-    await adapter.add_policy("p", "p", six)
+    assert await adapter.add_policy("p", "p", six) is True  # the adapter contract: True when stored
     await adapter.add_policy("g", "g", [scratch_rules + "_user", scratch_rules, "/341823/*"])
     with pytest.raises(ValueError):
         await adapter.add_policy("p", "p", [*six, "7"])
