@@ -56,7 +56,7 @@ def matching_cases(grid_path: str, pivot: int) -> list:
     rows SQL keeps: comparisons at a boundary, on a column with NULLs, empty sets, negations."""
     return [
         TRUE, FALSE,
-        Compare("id", "eq", pivot), Compare("id", "gt", pivot), Compare("id", "gte", pivot),
+        Compare("id", "eq", pivot), Compare("id", "ne", pivot), Compare("id", "gt", pivot), Compare("id", "gte", pivot),
         Compare("id", "lt", pivot), Compare("id", "lte", pivot),
         Compare("phone", "gt", "139"), Compare("phone", "gte", "138"), Compare("phone", "lt", "138"),
         Compare("phone", "lte", "139"),  # NULL phones are in no comparison
