@@ -92,3 +92,20 @@ async def test_what_goes_with_an_edit_is_in_its_transaction(app, scratch):
                             region_path="/", also=also)
     assert ran == [0]  # run first, before the rule was written
     await store.edit("p", [scratch, "*", "thing", "read", "allow"], add=False, actor="zz_store_test", region_path="/")
+
+
+async def test_seeding_what_another_process_just_seeded_adds_nothing(app, monkeypatch):
+    """Processes starting on a new database at once: each saw no rules, the first wrote them;
+    the others' inserts must neither fail on the unique index nor add a line or a state row."""
+    from gridhub.policies.store import seed_default_policy
+
+    before = await models.CasbinRule.all().count()
+
+    async def nothing_yet():  # what this process saw before the other one committed
+        return False
+
+    monkeypatch.setattr(models.CasbinRule, "exists", classmethod(lambda cls: nothing_yet()))
+    assert await seed_default_policy() is True
+    monkeypatch.undo()
+    assert await models.CasbinRule.all().count() == before
+    assert await models.PolicyState.all().values_list("id", flat=True) == [1]
