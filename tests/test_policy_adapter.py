@@ -103,5 +103,5 @@ async def test_remove_filtered_matches_from_its_field_index(scratch_rules):
     assert await adapter.remove_filtered_policy("p", "p", 1, "/1/*", "place")  # v1, v2
     assert sorted(await models.CasbinRule.filter(v0=scratch_rules).values_list("v1", "v2")) == [
         ("/1/*", "thing"), ("/2/*", "place")]
-    assert await adapter.remove_filtered_policy("p", "p", 2, "thing")  # v2 alone
+    assert await adapter.remove_filtered_policy("p", "p", 0, scratch_rules, "", "thing")  # v0 and v2, not v1
     assert await models.CasbinRule.filter(v0=scratch_rules).values_list("v1", "v2") == [("/2/*", "place")]
