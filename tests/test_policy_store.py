@@ -92,3 +92,30 @@ async def test_what_goes_with_an_edit_is_in_its_transaction(app, scratch):
                             region_path="/", also=also)
     assert ran == [0]  # run first, before the rule was written
     await store.edit("p", [scratch, "*", "thing", "read", "allow"], add=False, actor="zz_store_test", region_path="/")
+
+
+async def test_seeding_what_another_process_just_seeded_adds_nothing(app, monkeypatch):
+    """Processes starting on a new database at once: each saw no rules, the first wrote them;
+    the others' inserts must neither fail on the unique index nor add a line or a state row.
+    In a transaction rolled back at the end: the database's policy stays as it was (a migrated
+    one may lack default lines on purpose)."""
+    from tortoise.transactions import in_transaction
+
+    from gridhub.policies.store import seed_default_policy
+
+    async def nothing_yet():  # what this process saw before the other one committed
+        return False
+
+    class Undo(Exception):
+        pass
+
+    with pytest.raises(Undo):
+        async with in_transaction():
+            await seed_default_policy()  # the first process (here: whatever this database lacks)
+            seeded = await models.CasbinRule.all().count()
+            monkeypatch.setattr(models.CasbinRule, "exists", classmethod(lambda cls: nothing_yet()))
+            assert await seed_default_policy() is True  # the second, on the first's rules
+            monkeypatch.undo()
+            assert await models.CasbinRule.all().count() == seeded
+            assert await models.PolicyState.all().values_list("id", flat=True) == [1]
+            raise Undo

@@ -1,12 +1,14 @@
 """Both renderings of a predicate (the ORM's Q and our SQL text) select the same rows on the
 database under test: the compiled read path will rely on it."""
 
+import dataclasses
+
 import pytest
 from tortoise import connections
 
 from gridhub import models
 from gridhub.policies.predicate import (
-    FALSE, TRUE, Compare, Contains, In, InSubquery, IsNull, SqlParams, StartsWith, and_, not_, on_column, or_,
+    FALSE, TRUE, Compare, Contains, In, InSubquery, IsNull, NotTrue, SqlParams, StartsWith, and_, not_, on_column, or_,
     relax,
 )
 
@@ -56,7 +58,7 @@ def matching_cases(grid_path: str, pivot: int) -> list:
     rows SQL keeps: comparisons at a boundary, on a column with NULLs, empty sets, negations."""
     return [
         TRUE, FALSE,
-        Compare("id", "eq", pivot), Compare("id", "gt", pivot), Compare("id", "gte", pivot),
+        Compare("id", "eq", pivot), Compare("id", "ne", pivot), Compare("id", "gt", pivot), Compare("id", "gte", pivot),
         Compare("id", "lt", pivot), Compare("id", "lte", pivot),
         Compare("phone", "gt", "139"), Compare("phone", "gte", "138"), Compare("phone", "lt", "138"),
         Compare("phone", "lte", "139"),  # NULL phones are in no comparison
@@ -91,6 +93,19 @@ def test_constants_and_flattening():
     assert and_(a, and_(b, c)).parts == (a, b, c) and or_(or_(a, b), c).parts == (a, b, c)
     assert and_(a, b, a).parts == (a, b)  # a region said twice is tested once
     assert not_(TRUE) == FALSE and not_(FALSE) == TRUE and not_(not_(a)) == a
+
+
+def test_every_predicate_is_a_value():
+    """Predicates are deduplicated and cached by value (and_ keeps each part once; plans are
+    keyed by scope): each kind is hashable, equal by its fields, and cannot change."""
+    a = Compare("id", "eq", 1)
+    each = [TRUE, FALSE, a, In("id", (1, 2)), IsNull("phone"), StartsWith("region_path", "/a/"),
+            Contains("name", "王"), InSubquery("id", models.PersonTag, "person_id", a),
+            and_(a, IsNull("phone")), or_(a, IsNull("phone")), not_(a), NotTrue(a, models.Person)]
+    assert len(set(each + each)) == len(each)
+    for pred in each:
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            pred.column = "other"
 
 
 def test_relax_keeps_what_it_may_test_and_over_approximates_the_rest():
