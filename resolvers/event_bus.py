@@ -161,8 +161,10 @@ class Group:
     error codes, the audit of sensitive reads — written for each reader), and each result
     is encoded once and put in every member's inbox."""
 
-    def __init__(self, key: tuple, scope: Scope, founder: Subscriber):
-        self.key, self.scope = key, scope
+    def __init__(self, key: tuple, scope: Scope, founder: Subscriber, retire: Callable[[], None] = lambda: None):
+        """`retire`: the bus's sweep of idle groups, asked once a delivery left this one idle
+        (its last member gone while it still had work)."""
+        self.key, self.scope, self._retire = key, scope, retire
         self.members: set[Subscriber] = set()
         self.pending: asyncio.Queue[Delivery] = asyncio.Queue()
         self.current: Delivery | None = None
@@ -193,6 +195,12 @@ class Group:
         return not self.members and self.pending.empty() and (self.current is None or self.current.done.done())
 
     async def next_delivery(self) -> Delivery:
+        # asked again before the last one made a payload: the subscription passed it over
+        # (eventChanged skips notice-only changes), so it is answered, with nothing sent
+        if self.current is not None and not self.current.done.done():
+            self.current.done.set_result(None)
+            if self.idle():
+                asyncio.get_running_loop().call_soon(self._retire)
         self.current = await self.pending.get()
         return self.current
 
@@ -208,6 +216,8 @@ class Group:
                     subscriber.offer(frame)
                 if delivery is not None and not delivery.done.done():
                     delivery.done.set_result(None)
+                if self.idle():
+                    asyncio.get_running_loop().call_soon(self._retire)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -338,7 +348,7 @@ class EventBus:
         key = subscriber.key(scope, version)
         group = self.groups.get(key)
         if group is None or group.ended:
-            group = self.groups[key] = Group(key, scope, subscriber)
+            group = self.groups[key] = Group(key, scope, subscriber, retire=self._retire_idle_groups)
         left = subscriber.group
         if left is group:
             return None

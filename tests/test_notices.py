@@ -264,15 +264,15 @@ async def test_a_hand_over_is_posted_signed_retried_and_replayed(sign_in, worker
     ecology = await models.Department.get(code=DEPARTMENT)
     with Receiver() as receiver:
         made = await admin.query("""mutation($d: ID!, $u: String!) { registerWebhook(department: $d, url: $u) {
-            secret webhook { id url createdBy department { code } } } }""",
+            signingKey webhook { id url createdBy department { code } } } }""",
                                  d=gid("Department", ecology.id), u=receiver.url)
         hook = made["registerWebhook"]
-        receiver.secret = hook["secret"]
-        assert hook["secret"].startswith("whsec_") and hook["webhook"]["department"]["code"] == DEPARTMENT
+        receiver.secret = hook["signingKey"]
+        assert hook["signingKey"].startswith("whsec_") and hook["webhook"]["department"]["code"] == DEPARTMENT
         listed = await admin.query("query { webhooks { id url } }")
-        assert "secret" not in json.dumps(listed) and hook["webhook"]["id"] in [w["id"] for w in listed["webhooks"]]
+        assert hook["signingKey"] not in json.dumps(listed) and hook["webhook"]["id"] in [w["id"] for w in listed["webhooks"]]
         audit = await models.AuditEntry.filter(action="register_webhook").order_by("-id").first()
-        assert hook["secret"] not in json.dumps(audit.detail)  # never shown again, not even in the audit
+        assert hook["signingKey"] not in json.dumps(audit.detail)  # never shown again, not even in the audit
         try:
             event = await report(worker, gql, anchors)
             await ok(community, "acceptEvent", event, "ACCEPTED")
@@ -318,7 +318,7 @@ async def test_a_hand_over_is_posted_signed_retried_and_replayed(sign_in, worker
 
 
 ADMIN_CALLS = {
-    "register": ("mutation($d: ID!) { registerWebhook(department: $d, url: \"https://x.example/h\") { secret } }",
+    "register": ("mutation($d: ID!) { registerWebhook(department: $d, url: \"https://x.example/h\") { signingKey } }",
                  True),
     "list": ("query { webhooks { id } }", False),
     "log": ("query { webhookDeliveries(first: 1) { totalCount } }", False),
@@ -341,7 +341,7 @@ async def test_only_a_county_wide_admin_manages_webhooks(sign_in, who, call):
 async def test_a_webhook_url_is_http(sign_in, url):
     admin = await sign_in("admin")
     ecology = await models.Department.get(code=DEPARTMENT)
-    response = await admin.post("mutation($d: ID!, $u: String!) { registerWebhook(department: $d, url: $u) { secret } }",
+    response = await admin.post("mutation($d: ID!, $u: String!) { registerWebhook(department: $d, url: $u) { signingKey } }",
                                 {"d": gid("Department", ecology.id), "u": url})
     assert response.codes == ["BAD_USER_INPUT"]
 

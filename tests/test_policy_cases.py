@@ -175,13 +175,14 @@ async def test_over_http(app, anchors, sign_in, case):
         if field and expect != "deny":
             assert got[field] == whole_or_masked[field][0 if expect == "allow" else 1], (field, row.id)
     shown = list(nodes.values())
-    if expect == "mask":  # what a masked field looks like: 340223***********6, 138****5678, no key/…
-        assert {"id_number": all(re.fullmatch(r"\d{6}\*{11}[\dX]", n["idNumber"]) and n["birthDate"] is None
+    if expect == "mask":  # what a masked field looks like: 340223***********6 (a passport: G*******9), 138****5678, no key/…
+        assert {"id_number": all(re.fullmatch(r"\d{6}\*{11}[\dX]|[0-9A-Z]\*{5,}[0-9A-Z]", n["idNumber"])
+                                 and n["birthDate"] is None
                                  and n["gender"] is None for n in shown),
                 "phone": all(n["phone"] is None or "****" in n["phone"] for n in shown),
                 "key_tags": not any(is_key_tag(t) for n in shown for t in n["tags"])}[field]
     elif expect == "allow" and field == "id_number":
-        assert all(len(n["idNumber"]) == 18 and "*" not in n["idNumber"] for n in shown)
+        assert all(len(n["idNumber"]) >= 8 and "*" not in n["idNumber"] for n in shown)
 
 
 # -- beyond the enforcer: comparisons, delegation, the register ---------------------------
