@@ -160,6 +160,9 @@ def test_https_graphql_through_the_guides_nginx(proxied):
         # the request id nginx made ($request_id), which the hub took and logged
         request_id = answer.headers["x-request-id"]
         assert re.fullmatch(r"[0-9a-f]{32}", request_id)
+        deadline = time.monotonic() + 10  # the access line is written as the response ends: poll
+        while request_id not in proxied["hub"].log_tail(100_000) and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert request_id in proxied["hub"].log_tail(100_000)
     # plain HTTP is sent to HTTPS
     with httpx.Client(timeout=10) as plain:
