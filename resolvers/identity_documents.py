@@ -84,12 +84,11 @@ def _resident_id(number: str, nationality: str | None, field: str) -> Identity:
     return Identity(IdType.RESIDENT_ID, number, CHINA, *_gb11643(number, field))
 
 
-def _residence_permit(areas: tuple[str, ...]) -> Callable[[str, str | None, str], Identity]:
+def _residence_permit(id_type: IdType, areas: tuple[str, ...]) -> Callable[[str, str | None, str], Identity]:
     def check(number: str, nationality: str | None, field: str) -> Identity:
         if not (re.fullmatch(r"\d{17}[\dX]", number) and number[:6] in areas):
             raise BadInput(f"a residence permit number is 18 characters starting {' or '.join(areas)}",
                            field=field)
-        id_type = IdType.TAIWAN_RESIDENCE_PERMIT if areas == ("830000",) else IdType.HK_MACAO_RESIDENCE_PERMIT
         return Identity(id_type, number, CHINA, *_gb11643(number, field))
     return check
 
@@ -138,8 +137,8 @@ def _permanent_residence(number: str, nationality: str | None, field: str) -> Id
 
 RULES: dict[IdType, Callable[[str, str | None, str], Identity]] = {
     IdType.RESIDENT_ID: _resident_id,
-    IdType.HK_MACAO_RESIDENCE_PERMIT: _residence_permit(("810000", "820000")),
-    IdType.TAIWAN_RESIDENCE_PERMIT: _residence_permit(("830000",)),
+    IdType.HK_MACAO_RESIDENCE_PERMIT: _residence_permit(IdType.HK_MACAO_RESIDENCE_PERMIT, ("810000", "820000")),
+    IdType.TAIWAN_RESIDENCE_PERMIT: _residence_permit(IdType.TAIWAN_RESIDENCE_PERMIT, ("830000",)),
     IdType.HK_MACAO_TRAVEL_PERMIT: _travel_permit(
         r"[HM]\d{8}(\d{2})?", "a Hong Kong or Macao travel permit is H or M and 8 (or 10) digits",
         IdType.HK_MACAO_TRAVEL_PERMIT),
@@ -148,11 +147,6 @@ RULES: dict[IdType, Callable[[str, str | None, str], Identity]] = {
     IdType.PASSPORT: _passport,
     IdType.FOREIGN_PERMANENT_RESIDENCE: _permanent_residence,
 }
-
-# Documents whose number is in the GB 11643 layout: the first six characters name an area
-# (or a province and nationality), then come the birth date and the sequence. Their mask keeps
-# those six; any other number shows only its first and last character.
-GB11643_LAYOUT = (IdType.RESIDENT_ID, IdType.HK_MACAO_RESIDENCE_PERMIT, IdType.TAIWAN_RESIDENCE_PERMIT)
 
 
 def check_identity(id_type: IdType | str, number: str, nationality: str | None = None,
