@@ -48,6 +48,7 @@ async def test_writes_never_stay_in_a_region_split_or_merged_under_them(app, sig
     grid = ([g for g in leaves if g.parent_id not in regridded] + leaves)[0]
     for n in range(2 - await models.Place.filter(region_id=grid.id, deleted_at=None).count()):
         await models.Place.create(code=f"RACE-{grid.code}-{n}", name=f"并发测试{n}号", kind="house",
+                                  address_code=f"{grid.code}{990000 + n}",  # 一标: every place has one
                                   region_id=grid.id, region_path=grid.region_path)
     community = await models.Region.get(id=grid.parent_id)
     # writes in every grid of the community: a grant no admin may make (grid workers are held at
