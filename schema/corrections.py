@@ -14,13 +14,9 @@ from gridhub.resolvers import workflow
 
 from .args import EventId, Note, arg
 from .event import Event
-from .ids import decode_id
+from .workflow import event_row_id, handler_ids
 
 Reason = arg(str, "Why, kept in the event's log; required.")
-
-
-def _event_id(id: GlobalID) -> int:
-    return decode_id(id, "Event")
 
 
 @strawberry.type
@@ -37,18 +33,15 @@ class CorrectionMutation:
             deadline: arg(Optional[datetime], "When handling is due; by the category's handling hours if "
                                               "omitted.") = None,
             note: Note = "") -> Event:
-        return await workflow.redispatch_event(
-            info.context.scope, info.context.username, _event_id(id),
-            region_id=decode_id(region, "Region", "region") if region else None,
-            department_id=decode_id(department, "Department", "department") if department else None,
-            due_at=deadline, note=note)
+        return await workflow.redispatch_event(info.context.scope, info.context.username, event_row_id(id),
+                                               **handler_ids(region, department), due_at=deadline, note=note)
 
     @strawberry.mutation(description=(
         "回退: the region or department an event was dispatched to gives it back, with a reason, to the "
         "queue of the tier that dispatched it (RETURNED), which has the accepting window to dispatch it "
         "again, escalate or reject it."))
     async def return_event(self, info: Info, id: EventId, reason: Reason) -> Event:
-        return await workflow.return_event(info.context.scope, info.context.username, _event_id(id), reason)
+        return await workflow.return_event(info.context.scope, info.context.username, event_row_id(id), reason)
 
     @strawberry.mutation(description=(
         "延期申请: the handler asks the dispatching tier for a later deadline (HANDLING to "
@@ -57,7 +50,7 @@ class CorrectionMutation:
             self, info: Info, id: EventId,
             deadline: arg(datetime, "The deadline asked for: later than the event's `dueAt`."),
             reason: Reason) -> Event:
-        return await workflow.request_extension(info.context.scope, info.context.username, _event_id(id),
+        return await workflow.request_extension(info.context.scope, info.context.username, event_row_id(id),
                                                 deadline, reason)
 
     @strawberry.mutation(description=(
@@ -67,7 +60,7 @@ class CorrectionMutation:
             self, info: Info, id: EventId,
             approved: arg(bool, "True approves the deadline asked for, false refuses it."),
             note: Note = "") -> Event:
-        return await workflow.decide_extension(info.context.scope, info.context.username, _event_id(id),
+        return await workflow.decide_extension(info.context.scope, info.context.username, event_row_id(id),
                                                approved, note)
 
     @strawberry.mutation(description=(
@@ -76,7 +69,7 @@ class CorrectionMutation:
     async def park_event(self, info: Info, id: EventId,
                          review_at: arg(datetime, "When the case is to be reviewed; in the future."),
                          reason: Reason) -> Event:
-        return await workflow.park_event(info.context.scope, info.context.username, _event_id(id), review_at,
+        return await workflow.park_event(info.context.scope, info.context.username, event_row_id(id), review_at,
                                          reason)
 
     @strawberry.mutation(description=(
@@ -86,7 +79,7 @@ class CorrectionMutation:
             self, info: Info, id: EventId,
             deadline: arg(Optional[datetime], "When the step is due; by the category's hours if omitted.") = None,
             note: Note = "") -> Event:
-        return await workflow.unpark_event(info.context.scope, info.context.username, _event_id(id), deadline,
+        return await workflow.unpark_event(info.context.scope, info.context.username, event_row_id(id), deadline,
                                            note)
 
     @strawberry.mutation(description=(
@@ -94,4 +87,4 @@ class CorrectionMutation:
         "dispatched to it, or one above) presses an open, unparked event; counted in `urgeCount`, the state "
         "and the deadline stay."))
     async def urge_event(self, info: Info, id: EventId, note: Note = "") -> Event:
-        return await workflow.urge_event(info.context.scope, info.context.username, _event_id(id), note)
+        return await workflow.urge_event(info.context.scope, info.context.username, event_row_id(id), note)
