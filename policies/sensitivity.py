@@ -49,6 +49,11 @@ class Mask:
         the row aliased `a`."""
         raise NotImplementedError
 
+    def conceals(self, value: Any) -> bool:
+        """Whether this value holds anything the mask would hide: a value that holds nothing
+        sensitive is shown as it is and its read is not audited."""
+        return True
+
 
 @dataclass(frozen=True)
 class KeepEnds(Mask):
@@ -159,6 +164,9 @@ class WithoutKeyTags(Mask):
 
     def python(self, tags, row=None):
         return [t for t in tags if not is_key_tag(t)]
+
+    def conceals(self, tags):
+        return any(is_key_tag(t) for t in tags)
 
     def sql(self, d, column, a):  # the compiled path filters tag rows with KEY_TAG instead
         raise TypeError("tags are masked row by row (KEY_TAG)")

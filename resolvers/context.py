@@ -47,8 +47,11 @@ class RequestContext:
         sensitive = governing(kind, field_name)
         if value is None or sensitive is None:
             return value
+        mask = sensitive.fields[field_name]
+        if not mask.conceals(value):
+            return value
         if not self.scope.sees_unmasked(kind, sensitive.name, row):
-            return sensitive.fields[field_name].python(value, row)
+            return mask.python(value, row)
         self.note_sensitive_read(kind, sensitive.name, row)
         return value
 

@@ -13,9 +13,8 @@ from gridhub.resolvers import sync
 from gridhub.resolvers.errors import BadInput
 from gridhub.resolvers.export import audit_root
 from gridhub.resolvers.filters import as_utc
-from gridhub.resolvers.pagination import clamp_first
 
-from .connection import PageInfo
+from .connection import PageInfo, page_size
 from .event import Event
 from .organisation import Organisation
 from .person import Household, Person
@@ -92,8 +91,7 @@ class ChangesQuery:
                 description="Continue after this cursor (a previous page's `endCursor`), with the same "
                             "`kinds` and `since`.")] = None) -> ChangeConnection:
         context = info.context
-        settings = context.settings
-        size = clamp_first(first, settings.default_page_size, settings.max_page_size)
+        size = page_size(context.settings, first)
         names = tuple(dict.fromkeys(k.value for k in kinds))
         if not names:
             raise BadInput("name at least one kind", field="kinds")
@@ -105,7 +103,8 @@ class ChangesQuery:
             if as_utc(since) != cursor.since:
                 raise BadInput("since differs from the cursor's pull", field="since")
         else:
-            cursor = sync.PullCursor.start(names, since, sync.pull_until(settings.export_settle_seconds), scope, pull)
+            settle = context.settings.export_settle_seconds
+            cursor = sync.PullCursor.start(names, since, sync.pull_until(settle), scope, pull)
         changes, has_next = await sync.change_page(scope, cursor, size)
         await _audit(context, names, since, changes)
         edges = [ChangeEdge(node=_node(c), cursor=c.cursor) for c in changes]

@@ -10,35 +10,28 @@ error — means falling back, never answering differently."""
 from __future__ import annotations
 
 import logging
-import re
-from types import SimpleNamespace
 from typing import Any
 
 from graphql import GraphQLError
-from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
+from graphql.execution.values import VariableValues, get_variable_values
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult
 
 from gridhub.resolvers.errors import GridhubError
-from gridhub.resolvers.filters import compile_filter
 from gridhub.resolvers.kinds import kind_of
-from gridhub.resolvers.pagination import after_predicate, clamp_first, normalise_order
+from gridhub.resolvers.pagination import after_predicate, normalise_order
 from gridhub.resolvers.sqlread import Unsupported, compiled_result
 from gridhub.resolvers.sqlread.plan import PageRel, Plan, RootField, plan_operation
 from gridhub.resolvers.lru import approximate_size
 from gridhub.resolvers.sqlread.run import STATEMENTS_BYTES, NestedRequest, RootRequest
 
 from . import caches
-from .connection import filter_spec
+from .connection import list_request, page_size, strawberry_arguments
 
 log = logging.getLogger("gridhub.compiled")
 
 PLANS = caches.PLANS
 _UNSUPPORTED = object()
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
 
 
 def plan_key(execution_context, scope, store) -> tuple:
@@ -63,32 +56,24 @@ def plan_for(execution_context, scope, store) -> Plan | None:
     return None if plan is _UNSUPPORTED else plan
 
 
-async def root_request(root: RootField, variables: VariableValues, context) -> RootRequest:
-    """The arguments exactly as `schema.connection.connection_field` reads them."""
-    args = get_argument_values(root.field_def, root.node, variables)
-    settings = context.settings
-    first = clamp_first(args.get("first"), settings.default_page_size, settings.max_page_size)
-    raw_filter = args.get("filter")
-    value = None if raw_filter is None else SimpleNamespace(**{_snake(k): v for k, v in raw_filter.items()})
-    spec = await filter_spec(SimpleNamespace(context=context), value)
-    order = tuple((o["field"].value, getattr(o["direction"], "value", o["direction"]) == "desc")
-                  for o in args.get("orderBy") or ()) or None
-    where = compile_filter(root.kind, spec, context.scope, now=context.loaders.answered_at, order=order)
+async def root_request(schema, root: RootField, variables: VariableValues, context) -> RootRequest:
+    """The arguments decoded by the resolvers' own `list_request`."""
+    asked = await list_request(root.kind, context, **strawberry_arguments(schema, root.field_def, root.node, variables))
     kind = kind_of(root.kind)
-    order = normalise_order(kind, order)
-    after = args.get("after")
-    return RootRequest(root, where, order, first, after_predicate(kind, order, after) if after else None,
-                       [nested_request(rel, variables, settings) for rel in root.nested])
+    order = normalise_order(kind, asked.order)
+    after = asked.after
+    return RootRequest(root, asked.where, order, asked.first, after_predicate(kind, order, after) if after else None,
+                       [nested_request(schema, rel, variables, context.settings) for rel in root.nested])
 
 
-def nested_request(rel: PageRel, variables: VariableValues, settings) -> NestedRequest:
-    """A relation connection's arguments exactly as `schema.connection.relation_field` reads them."""
-    args = get_argument_values(rel.field_def, rel.node, variables)
-    first = clamp_first(args.get("first"), settings.default_page_size, settings.max_page_size)
+def nested_request(schema, rel: PageRel, variables: VariableValues, settings) -> NestedRequest:
+    """A relation connection's arguments as `schema.connection.relation_field` reads them."""
+    args = strawberry_arguments(schema, rel.field_def, rel.node, variables)
     kind = kind_of(rel.via.target)
     order = normalise_order(kind, rel.via.order)
     after = args.get("after")
-    return NestedRequest(first, order, after_predicate(kind, order, after) if after else None)
+    return NestedRequest(page_size(settings, args.get("first")), order,
+                         after_predicate(kind, order, after) if after else None)
 
 
 class CompiledReads(SchemaExtension):
@@ -109,7 +94,7 @@ class CompiledReads(SchemaExtension):
         if not isinstance(variables, VariableValues):
             return None  # graphql-core reports the variables' errors
         try:
-            requests = [await root_request(r, variables, context) for r in plan.roots]
+            requests = [await root_request(ec.schema, r, variables, context) for r in plan.roots]
         except (GridhubError, GraphQLError, ValueError, TypeError, KeyError) as why:
             log.debug("resolver path for the arguments: %s", why)
             return None

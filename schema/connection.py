@@ -1,18 +1,23 @@
 """One connection type factory for every kind: Relay-style cursor pages with `totalCount`,
 typed filters and `orderBy`, resolved by `resolvers.pagination`."""
 
+from dataclasses import dataclass
 from enum import Enum
 from functools import cache
 from typing import Annotated, Any, Callable, Generic, Optional, TypeVar
 
 import strawberry
+from graphql import FieldNode, GraphQLField
+from graphql.execution.values import get_argument_values
 from strawberry.types import Info
+from strawberry.types.arguments import convert_arguments
 
 from gridhub.resolvers import holders
 from gridhub.resolvers.errors import BadInput
 from gridhub.resolvers.filters import compile_filter
 from gridhub.resolvers.kinds import kind_of
 from gridhub.resolvers.pagination import Page, clamp_first, fetch_page
+from gridhub.policies.predicate import Pred
 from gridhub.resolvers.relations import Via
 
 from .ids import decode_id
@@ -123,7 +128,7 @@ def order_input(kind: str, type_name: str):
                             description=f"One sort key of a {type_name} list; later keys break ties of earlier ones.")
 
 
-async def filter_spec(info: Info, value: Any) -> dict:
+async def filter_spec(context: Any, value: Any) -> dict:
     """A filter input as the plain dict `resolvers.filters` takes; a `region` id becomes
     that region's subtree (an unknown or invisible region is bad input)."""
     if value is None:
@@ -131,13 +136,43 @@ async def filter_spec(info: Info, value: Any) -> dict:
     spec = {k: v for k, v in vars(value).items() if v is not None and v is not strawberry.UNSET}
     region = spec.pop("region", None)
     if region is not None:
-        row = await info.context.loaders.one("region", decode_id(region, "Region", "region"))
+        row = await context.loaders.one("region", decode_id(region, "Region", "region"))
         if row is None:
             raise BadInput("no region with this id", field="region")
         spec["region_path"] = row.region_path
     if "held_by" in spec:
-        spec["held_by"] = await _holding(info, spec["held_by"])
+        spec["held_by"] = await _holding(context, spec["held_by"])
     return spec
+
+
+@dataclass(frozen=True)
+class ListRequest:
+    """A list field's `first`, `after`, `filter` and `orderBy` decoded, once, by the one
+    function both read paths call (and `/export`, which reads through a root connection)."""
+
+    first: int
+    after: Optional[str]
+    where: Pred
+    order: Optional[tuple[tuple[str, bool], ...]]  # as asked; None: the kind's natural order
+
+
+async def list_request(kind: str, context: Any, first: Optional[int] = None, after: Optional[str] = None,
+                       filter: Any = None, order_by: Any = None) -> ListRequest:
+    """The arguments of `connection_field` as strawberry hands them to its resolver (the
+    compiled path converts its own with `strawberry_arguments`, so both read one decoding)."""
+    order = tuple((o.field.value, o.direction is OrderDirection.DESC) for o in order_by or ()) or None
+    where = compile_filter(kind, await filter_spec(context, filter), context.scope,
+                           now=context.loaders.answered_at, order=order)
+    return ListRequest(page_size(context.settings, first), after, where, order)
+
+
+def strawberry_arguments(schema: strawberry.Schema, field_def: GraphQLField, node: FieldNode,
+                         variables: Any) -> dict[str, Any]:
+    """A field's arguments in a document as its strawberry resolver would receive them."""
+    raw = get_argument_values(field_def, node, variables)
+    field = field_def.extensions["strawberry-definition"]
+    return convert_arguments(raw, field.arguments, scalar_registry=schema.schema_converter.scalar_registry,
+                             config=schema.config)
 
 
 First = Annotated[Optional[int], strawberry.argument(
@@ -148,8 +183,7 @@ After = Annotated[Optional[str], strawberry.argument(
                 "page if omitted.")]
 
 
-def page_size(info: Info, first: Optional[int]) -> int:
-    settings = info.context.settings
+def page_size(settings: Any, first: Optional[int]) -> int:
     return clamp_first(first, settings.default_page_size, settings.max_page_size)
 
 
@@ -173,7 +207,7 @@ async def _no_rows() -> int:
 EMPTY = Page([], [], False, _no_rows)
 
 
-async def _holding(info: Info, held_by: Any) -> holders.Holding:
+async def _holding(context: Any, held_by: Any) -> holders.Holding:
     """`heldBy` (an input object here, a dict on the compiled path) as the ids it names: one
     of the caller's holdings, a region it may read, or a department."""
     def given(name: str) -> Any:
@@ -186,15 +220,14 @@ async def _holding(info: Info, held_by: Any) -> holders.Holding:
     if me is not None:
         if not me:
             raise BadInput("heldBy.me takes true only", field="heldBy")
-        context = info.context
         regions, departments = await holders.holdings_of(context.store, context.user)
         return holders.Holding(regions, departments)
     if region is not None:
-        row = await info.context.loaders.one("region", decode_id(region, "Region", "heldBy"))
+        row = await context.loaders.one("region", decode_id(region, "Region", "heldBy"))
         if row is None:
             raise BadInput("no region with this id", field="heldBy")
         return holders.Holding(region_ids=(row.id,))
-    row = await info.context.loaders.one("department", decode_id(department, "Department", "heldBy"))
+    row = await context.loaders.one("department", decode_id(department, "Department", "heldBy"))
     if row is None:
         raise BadInput("no department with this id", field="heldBy")
     return holders.Holding(department_ids=(row.id,))
@@ -216,15 +249,12 @@ def connection_field(kind: str, node_type: type, filter_type: type, *, subtree: 
         order_by: Annotated[Optional[list[order_type]], strawberry.argument(
             description="Sort keys, most significant first; the kind's natural order if omitted.")] = None,
     ) -> Connection[node_type]:
-        size = page_size(info, first)
-        order = tuple((o.field.value, o.direction is OrderDirection.DESC) for o in order_by or ()) or None
-        where = compile_filter(kind, await filter_spec(info, filter), info.context.scope,
-                               now=info.context.loaders.answered_at, order=order)
+        asked = await list_request(kind, info.context, first, after, filter, order_by)
         if subtree:
-            loader = info.context.loaders.subtree_pages(kind, where, order, size, after)
+            loader = info.context.loaders.subtree_pages(kind, asked.where, asked.order, asked.first, after)
             page = await loader.load(root.region_path)
         else:
-            page = await fetch_page(info.context.scope, kind, where, order, size, after)
+            page = await fetch_page(info.context.scope, kind, asked.where, asked.order, asked.first, after)
         return as_connection(page, after)
 
     return strawberry.field(resolver=resolve, description=description or None)
@@ -237,7 +267,7 @@ def relation_field(node_type: Any, via: Via, *, description: str, shown: Callabl
     all (an empty connection where not)."""
 
     async def resolve(root, info: Info, first: First = None, after: After = None) -> Connection[node_type]:
-        size = page_size(info, first)
+        size = page_size(info.context.settings, first)
         if shown is not None and not shown(root, info):
             return as_connection(EMPTY, after)
         page = await info.context.loaders.relation_pages(via, size, after).load(root.id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Annotated, AsyncGenerator, Optional
+from typing import AsyncGenerator, Optional
 
 import strawberry
 from strawberry.relay import GlobalID, to_base64
@@ -13,11 +13,10 @@ from strawberry.types import Info
 
 from gridhub import models
 from gridhub.resolvers import event_bus, notices, todo, webhooks
-from gridhub.resolvers.filters import compile_filter
-from gridhub.resolvers.pagination import Page, clamp_first
+from gridhub.resolvers.pagination import Page
 
 from .args import arg
-from .connection import Connection, Edge, PageInfo, filter_spec
+from .connection import After, Connection, First, as_connection, list_request, page_size
 from .event import Event, EventFilter
 from .ids import decode_id
 from .refs import DepartmentRef, RegionRef
@@ -83,30 +82,12 @@ class Notice:
         return await info.context.loaders.one("department", self._row.department_id)
 
 
-def _connection(page: Page, after: str | None) -> Connection:
-    return Connection(edges=[Edge(node=r, cursor=c) for r, c in zip(page.rows, page.cursors)],
-                      page_info=PageInfo(has_next_page=page.has_next, has_previous_page=after is not None,
-                                         start_cursor=page.cursors[0] if page.cursors else None,
-                                         end_cursor=page.cursors[-1] if page.cursors else None),
-                      _page=page)
-
-
 def _id_cursor(row_id: int) -> str:
     return to_base64("after", row_id)
 
 
 def _after_id(after: str | None) -> int | None:
     return decode_id(after, "after", "after") if after else None
-
-
-def _size(info: Info, first: Optional[int]) -> int:
-    settings = info.context.settings
-    return clamp_first(first, settings.default_page_size, settings.max_page_size)
-
-
-First = Annotated[Optional[int], strawberry.argument(description="Page size: the default if omitted, at most the "
-                                                                 "maximum page size.")]
-After = Annotated[Optional[str], strawberry.argument(description="Start after this cursor (`pageInfo.endCursor`).")]
 
 
 async def notice_page(info: Info, first: int, after: Optional[str], unread: Optional[bool]) -> Page:
@@ -228,10 +209,9 @@ class NoticeQuery:
                        filter: arg(Optional[EventFilter], "Only events meeting these conditions too.") = None
                        ) -> Connection[Event]:
         context = info.context
-        where = compile_filter("event", await filter_spec(info, filter), context.scope,
-                               now=context.loaders.answered_at)
-        page = await todo.my_queue(context.scope, context.store, context.user, where, _size(info, first), after)
-        return _connection(page, after)
+        asked = await list_request("event", context, first, after, filter)
+        page = await todo.my_queue(context.scope, context.store, context.user, asked.where, asked.first, after)
+        return as_connection(page, after)
 
     @strawberry.field(description=(
         "Notices of hand-overs to you (to the regions you act at, or your department), newest first, of events "
@@ -239,7 +219,7 @@ class NoticeQuery:
     async def notices(self, info: Info, first: First = None, after: After = None,
                       unread: arg(Optional[bool], "true: only unread; false: only read; all if omitted.") = None
                       ) -> Connection[Notice]:
-        return _connection(await notice_page(info, _size(info, first), after, unread), after)
+        return as_connection(await notice_page(info, page_size(info.context.settings, first), after, unread), after)
 
     @strawberry.field(description="Webhooks registered for department systems (county-wide policy admins).")
     async def webhooks(self, info: Info) -> list[Webhook]:
@@ -254,12 +234,12 @@ class NoticeQuery:
             webhook: arg(Optional[strawberry.ID], "Only this webhook's deliveries.") = None,
             status: arg(Optional[DeliveryStatus], "Only deliveries in this state.") = None,
     ) -> Connection[WebhookDelivery]:
-        size = _size(info, first)
+        size = page_size(info.context.settings, first)
         found, more, count = await webhooks.deliveries(
             info.context.store, info.context.username,
             decode_id(webhook, "Webhook", "webhook") if webhook else None,
             status.value if status else None, size, _after_id(after))
-        return _connection(Page([WebhookDelivery(_row=r) for r in found], [_id_cursor(r.id) for r in found],
+        return as_connection(Page([WebhookDelivery(_row=r) for r in found], [_id_cursor(r.id) for r in found],
                                 more, count), after)
 
 

@@ -6,7 +6,6 @@ from strawberry.relay import NodeID
 from strawberry.types import Info
 
 from gridhub import models
-from gridhub.policies.sensitivity import is_key_tag
 from gridhub.resolvers.relations import RELATIONS
 
 from . import keyperson
@@ -84,8 +83,6 @@ class Person(ModelNode, Versioned):
                                   "appear only where you were granted `person.key_tags`.")
     async def tags(self: models.Person, info: Info) -> list[str]:
         tags = [t.tag for t in await load_by(info, "person_tag", "person_id", self.id)]
-        if not any(is_key_tag(t) for t in tags):
-            return tags
         return info.context.reveal("person", "tags", self, tags)
 
     @strawberry.field(description="The grid (or other region) the person belongs to.")

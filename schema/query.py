@@ -90,5 +90,5 @@ class Query:
                      kinds: arg(Optional[list[SearchKind]], "Look only among these kinds; all if omitted.") = None,
                      first: First = None, after: After = None) -> Connection[SearchResult]:
         names = [k.value for k in kinds] if kinds else None
-        page = await search_resolver.search(info.context.scope, text, names, page_size(info, first), after)
+        page = await search_resolver.search(info.context.scope, text, names, page_size(info.context.settings, first), after)
         return as_connection(page, after)
