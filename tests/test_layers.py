@@ -1,0 +1,172 @@
+"""The import contract: which layer may import which, read from the source itself.
+
+Layers, lowest first: `settings`, `models`, `policies` (the access model, no web or GraphQL),
+`resolvers` (reads, writes and the domain, callable from the CLI and the benchmarks),
+`schema` (strawberry), and the top-level web modules and `app.py`. A module imports only its
+own layer and those below; imports inside functions count, since a lazy import is still a
+dependency (and is how loops hide). What breaks the contract today is listed below as debt
+(issue 19): the lists must shrink, never grow, and a fixed entry must leave its list."""
+
+from __future__ import annotations
+
+import ast
+from functools import cache
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("models", "policies", "resolvers", "schema")
+LAYERS = ("settings", "models", "policies", "resolvers", "schema", "web")
+WEB_FRAMEWORKS = ("strawberry", "graphql", "starlette")
+
+# resolvers/ modules that still import strawberry or graphql-core: to move up a layer, or to
+# take plain values from the schema layer instead of documents and GraphQL types
+WEB_IMPORTS_IN_RESOLVERS = {
+    "resolvers/export.py", "resolvers/loaders.py", "resolvers/login_throttle.py", "resolvers/lru.py",
+    "resolvers/webhooks.py", "resolvers/sqlread/plan.py",
+}
+# modules that import each other, directly or around a loop (each loop by its members)
+IMPORT_LOOPS: set[frozenset[str]] = {
+    # generic writes call the domain (address codes, visit due dates), which write back
+    # through them and their audit hook
+    frozenset({"resolvers.mutations", "resolvers.staffing", "resolvers.visits"}),
+    # a notice is also posted to the department's webhook, whose delivery log is a notice's
+    frozenset({"resolvers.notices", "resolvers.webhooks"}),
+}
+
+
+def module_files() -> list[Path]:
+    files = [p for pkg in PACKAGES for p in (ROOT / pkg).rglob("*.py") if "migrations" not in p.parts]
+    return files + [p for p in ROOT.glob("*.py")]
+
+
+def module_name(path: Path) -> str:
+    rel = path.relative_to(ROOT).with_suffix("")
+    parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
+    return ".".join(parts)
+
+
+def layer_of(module: str) -> str:
+    head = module.split(".")[0]
+    return head if head in LAYERS else "web"
+
+
+@cache
+def known_modules() -> frozenset[str]:
+    return frozenset(module_name(p) for p in module_files())
+
+
+def imports_of(path: Path) -> tuple[set[str], set[str]]:
+    """The project modules and the third-party packages a file imports, anywhere in it."""
+    here = module_name(path)
+    package = here if path.name == "__init__.py" else here.rpartition(".")[0]
+    ours, theirs = set(), set()
+
+    def ours_or_theirs(name: str) -> None:
+        if name.startswith("gridhub."):
+            name = name.removeprefix("gridhub.")
+        elif name == "gridhub":
+            return
+        elif name.split(".")[0] not in known_modules() and name not in known_modules():
+            theirs.add(name.split(".")[0])
+            return
+        while name and name not in known_modules():  # `models.enums.Tier` → `models.enums`
+            name = name.rpartition(".")[0]
+        if name:
+            ours.add(name)
+
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                ours_or_theirs(alias.name)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".") if package else []
+                base = base[:len(base) - (node.level - 1)]
+                module = ".".join(base + ([node.module] if node.module else []))
+            else:
+                module = node.module or ""
+            if module in ("gridhub", "") or module in known_modules() and not node.module and node.level:
+                # `from gridhub import models` / `from . import validation`: the names are modules
+                for alias in node.names:
+                    ours_or_theirs(f"{module}.{alias.name}".strip(".") if module != "gridhub" else alias.name)
+            else:
+                for alias in node.names:
+                    candidate = f"{module}.{alias.name}"
+                    ours_or_theirs(candidate if candidate.removeprefix("gridhub.") in known_modules() else module)
+    ours.discard(here)
+    return ours, theirs
+
+
+@cache
+def import_graph() -> dict[str, tuple[set[str], set[str]]]:
+    return {module_name(p): imports_of(p) for p in module_files()}
+
+
+def test_each_layer_imports_only_itself_and_below():
+    graph = import_graph()
+    upward = sorted(
+        f"{module} ({layer_of(module)}) imports {target} ({layer_of(target)})"
+        for module, (ours, _) in graph.items() for target in ours
+        if LAYERS.index(layer_of(target)) > LAYERS.index(layer_of(module)))
+    assert not upward, "\n".join(upward)
+
+
+def test_only_the_schema_and_web_layers_import_web_frameworks():
+    found = {
+        f"{module.replace('.', '/')}.py": sorted(set(theirs) & set(WEB_FRAMEWORKS))
+        for module, (_, theirs) in import_graph().items()
+        if layer_of(module) in ("settings", "models", "policies", "resolvers") and set(theirs) & set(WEB_FRAMEWORKS)}
+    assert not {f for f in found if not f.startswith("resolvers/")}, found  # models and policies: never
+    assert set(found) == WEB_IMPORTS_IN_RESOLVERS, (
+        "resolvers/ modules importing strawberry/graphql-core differ from the known debt: "
+        f"new {sorted(set(found) - WEB_IMPORTS_IN_RESOLVERS)}, fixed {sorted(WEB_IMPORTS_IN_RESOLVERS - set(found))}")
+
+
+def import_loops(graph: dict[str, set[str]]) -> set[frozenset[str]]:
+    """Strongly connected components of more than one module (Tarjan)."""
+    index, low, stack, on_stack, loops, counter = {}, {}, [], set(), set(), [0]
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = counter[0]
+        counter[0] += 1
+        stack.append(v)
+        on_stack.add(v)
+        for w in graph.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = set()
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.add(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                loops.add(frozenset(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return loops
+
+
+def test_no_import_loops_beyond_the_known():
+    graph = {m: ours for m, (ours, _) in import_graph().items()}
+    found = import_loops(graph)
+    assert found == IMPORT_LOOPS, (
+        f"new loops {[sorted(c) for c in found - IMPORT_LOOPS]}, fixed {[sorted(c) for c in IMPORT_LOOPS - found]}")
+
+
+def test_the_contract_reads_imports_truly():
+    """The reader itself: it must see lazy, relative and `from gridhub import x` imports, or
+    every check above passes for nothing."""
+    graph = import_graph()
+    assert "resolvers.mutations" in graph["resolvers.workflow"][0]  # from .mutations import …
+    assert "models" in graph["resolvers.mutations"][0]  # from gridhub import models
+    assert "resolvers.validation" in graph["resolvers.mutations"][0]  # from . import validation as v
+    assert "strawberry" in graph["schema.connection"][1]
+    assert import_loops({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == {frozenset("abc")}
