@@ -55,7 +55,7 @@ from gridhub.resolvers.cache import AnswerCache, make_backend
 from gridhub.resolvers.context import RequestContext
 from gridhub.resolvers.event_bus import EventBus, announce_event_change
 from gridhub.resolvers.webhooks import HandOverWorker
-from gridhub.resolvers.login_throttle import LoginThrottle, only_signs_in
+from gridhub.resolvers.login_throttle import LoginThrottle
 from gridhub.resolvers.registered_elsewhere import RegisterLookups
 from gridhub.resolvers.rate_limit import SlidingWindow, make_counters
 from gridhub.resolvers.request_id import request_id
@@ -63,7 +63,7 @@ from gridhub.resolvers.session import ScopeCache, build_context
 from gridhub.models.serving import DatabaseServed, ServingClaim, unserved
 from gridhub.resolvers.unavailable import RETRY_AFTER_SECONDS, database_unavailable
 from gridhub.schema import caches, schema
-from gridhub.schema.limits import document_too_large
+from gridhub.schema.limits import document_too_large, only_signs_in
 from gridhub.schema.subscription import GroupedSubscriptions
 from gridhub.settings import Settings, database_problem, tortoise_config
 

@@ -43,27 +43,3 @@ class LoginThrottle:
 
     async def succeeded(self, username: str) -> None:
         await self.by_user.forget(_who(username))
-
-
-def only_signs_in(query: str | None, operation_name: str | None, max_tokens: int) -> bool:
-    """Whether a request's operation is one `login` and nothing else. Such a request is
-    governed by the failure-based throttle above, not by the per-address budget of anonymous
-    requests: an office behind one NAT address signs in together every morning, and its
-    sign-ins must not use up what its colleagues' anonymous requests may spend. One field
-    only: a document of fifty aliased logins (each a deliberately slow password check) is
-    no sign-in but a load, and is counted like any other request."""
-    from graphql import FieldNode, GraphQLError, OperationDefinitionNode, OperationType, parse
-
-    if not query:
-        return False
-    try:
-        document = parse(query, no_location=True, max_tokens=max_tokens)
-    except GraphQLError:
-        return False  # counted, and refused as it is parsed again
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if operation_name is not None:
-        operations = [o for o in operations if o.name and o.name.value == operation_name]
-    if len(operations) != 1 or operations[0].operation is not OperationType.MUTATION:
-        return False
-    selections = operations[0].selection_set.selections
-    return len(selections) == 1 and isinstance(selections[0], FieldNode) and selections[0].name.value == "login"

@@ -14,18 +14,20 @@ from collections import OrderedDict
 from enum import Enum
 from types import BuiltinFunctionType, FunctionType, MethodType, ModuleType
 
-from graphql import (
-    GraphQLArgument, GraphQLDirective, GraphQLField, GraphQLInputField, GraphQLNamedType, GraphQLSchema,
-    GraphQLWrappingType,
-)
 from typing import Any, Hashable
 
 _ATOMS = (str, bytes, bytearray, int, float, bool, complex, type(None))
 
 
-# held by their modules, or by the schema (a plan names the schema's fields, it does not hold them)
-_SHARED = (type, ModuleType, FunctionType, BuiltinFunctionType, MethodType, Enum, GraphQLSchema, GraphQLNamedType,
-           GraphQLWrappingType, GraphQLField, GraphQLArgument, GraphQLInputField, GraphQLDirective)
+# held by their modules, or by the schema (a plan names the schema's fields, it does not hold
+# them: the schema layer adds its types with `held_elsewhere`)
+_SHARED: tuple[type, ...] = (type, ModuleType, FunctionType, BuiltinFunctionType, MethodType, Enum)
+
+
+def held_elsewhere(*types: type) -> None:
+    """Objects of these types are not counted in an entry's size: something longer-lived holds them."""
+    global _SHARED
+    _SHARED = tuple(dict.fromkeys(_SHARED + types))
 _SLOTS: dict[type, tuple[str, ...]] = {}
 
 

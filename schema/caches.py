@@ -12,11 +12,18 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Hashable
 
-from graphql import parse
+from graphql import (
+    GraphQLArgument, GraphQLDirective, GraphQLField, GraphQLInputField, GraphQLNamedType, GraphQLSchema,
+    GraphQLWrappingType, parse,
+)
 from strawberry.extensions import SchemaExtension
 
-from gridhub.resolvers.lru import ByteLRU
+from gridhub.resolvers.lru import ByteLRU, held_elsewhere
 from gridhub.settings import Settings
+
+# a cached plan or document names the schema's types and fields; the schema holds them
+held_elsewhere(GraphQLSchema, GraphQLNamedType, GraphQLWrappingType, GraphQLField, GraphQLArgument,
+               GraphQLInputField, GraphQLDirective)
 
 _DEFAULTS = Settings.model_construct()
 _MISSING = object()

@@ -26,7 +26,7 @@ from typing import Any
 from graphql import (
     FieldNode, FragmentDefinitionNode, FragmentSpreadNode, GraphQLError, GraphQLList, GraphQLSchema,
     InlineFragmentNode, OperationDefinitionNode, OperationType, SelectionSetNode, ValidationRule, VariableNode,
-    get_named_type, get_nullable_type, value_from_ast_untyped,
+    get_named_type, get_nullable_type, parse, value_from_ast_untyped,
 )
 from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef
 from strawberry.extensions import SchemaExtension
@@ -339,3 +339,25 @@ class QueryLimits(SchemaExtension):
                 "page sizes multiply down nested lists, so ask for smaller pages or fewer nested lists",
                 extensions={"code": "QUERY_TOO_COSTLY", "cost": cost, "limit": settings.max_query_cost})
         return None
+
+
+def only_signs_in(query: str | None, operation_name: str | None, max_tokens: int) -> bool:
+    """Whether a request's operation is one `login` and nothing else. Such a request is
+    governed by the failure-based throttle above, not by the per-address budget of anonymous
+    requests: an office behind one NAT address signs in together every morning, and its
+    sign-ins must not use up what its colleagues' anonymous requests may spend. One field
+    only: a document of fifty aliased logins (each a deliberately slow password check) is
+    no sign-in but a load, and is counted like any other request."""
+    if not query:
+        return False
+    try:
+        document = parse(query, no_location=True, max_tokens=max_tokens)
+    except GraphQLError:
+        return False  # counted, and refused as it is parsed again
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name is not None:
+        operations = [o for o in operations if o.name and o.name.value == operation_name]
+    if len(operations) != 1 or operations[0].operation is not OperationType.MUTATION:
+        return False
+    selections = operations[0].selection_set.selections
+    return len(selections) == 1 and isinstance(selections[0], FieldNode) and selections[0].name.value == "login"

@@ -356,7 +356,7 @@ async def test_sign_ins_do_not_spend_the_anonymous_budget(app_with):
     ("", None, False),
 ])
 def test_what_counts_as_a_sign_in(query, operation, signs_in):
-    from gridhub.resolvers.login_throttle import only_signs_in
+    from gridhub.schema.limits import only_signs_in
 
     assert only_signs_in(query, operation, 5000) is signs_in
 
