@@ -1,7 +1,7 @@
 """Relations that can grow without bound — a person's events over the years, a building's
 residents, an organisation's members — are pages, not lists: this is the one table of them,
 read by the schema (`schema.connection.relation_field`), the batched loader
-(`pagination.fetch_relation_pages`) and the compiled read path (`sqlread.plan`).
+(`pagination.fetch_relation_pages`) and the compiled read path (`schema.plan`).
 
 Relations bounded by what they belong to (a household's members, an event's parties, a
 region's children, a person's memberships) stay plain lists."""

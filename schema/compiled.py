@@ -21,12 +21,13 @@ from gridhub.resolvers.errors import GridhubError
 from gridhub.resolvers.kinds import kind_of
 from gridhub.resolvers.pagination import after_predicate, normalise_order
 from gridhub.resolvers.sqlread import Unsupported, compiled_result
-from gridhub.resolvers.sqlread.plan import PageRel, Plan, RootField, plan_operation
 from gridhub.resolvers.lru import approximate_size
+from gridhub.resolvers.sqlread.plan import PageRel, Plan, RootField
 from gridhub.resolvers.sqlread.run import STATEMENTS_BYTES, NestedRequest, RootRequest
 
 from . import caches
 from .connection import list_request, page_size, strawberry_arguments
+from .plan import plan_operation
 
 log = logging.getLogger("gridhub.compiled")
 

@@ -18,7 +18,7 @@ import random
 
 import pytest
 
-from gridhub.resolvers.sqlread.plan import PAGED, TO_MANY, TO_ONE
+from gridhub.schema.plan import PAGED, TO_MANY, TO_ONE
 
 from .checks import is_sign_in
 from .filter_values import splitting_cases
@@ -112,7 +112,7 @@ def camel(name: str) -> str:
 
 
 def compiled_relations() -> set[tuple[str, str]]:
-    """(type, field) of every relation the compiled path reads (resolvers/sqlread/plan.py)."""
+    """(type, field) of every relation the compiled path reads (schema/plan.py)."""
     return {(TYPES[kind], camel(name)) for kind, name in [*TO_ONE, *TO_MANY, *PAGED]}
 
 
