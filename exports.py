@@ -1,6 +1,6 @@
 """`GET /export/{kind}`: a department's bulk pull over HTTP, streamed; and
 `GET /places/{id}/qr.svg`, a place's address code as a QR image, signed in the same way. The logic is in
-resolvers/export.py and resolvers/sync.py; this is the starlette glue: sign-in (the same
+schema/export.py and resolvers/sync.py; this is the starlette glue: sign-in (the same
 `Authorization: Bearer` as /graphql, JWT or `ghs_…` service token) and the same per-user
 rate limit, refusals as GraphQL-style errors with an HTTP status, and the streamed body,
 audited when it ends however it ends.
@@ -24,7 +24,7 @@ from gridhub.gateway import Refusal, refusal_response, unavailable_refusal
 from gridhub.policies.predicate import Compare
 from gridhub.resolvers.auth import SERVICE_TOKEN_PREFIX
 from gridhub.resolvers.errors import GridhubError, NotFound, Unauthenticated, Unavailable
-from gridhub.resolvers.export import Export, ExportRequest, audit_root
+from gridhub.schema.export import Export, ExportRequest, audit_root
 from gridhub.resolvers.query import rows
 from gridhub.resolvers.context import RequestContext
 from gridhub.resolvers.session import build_context

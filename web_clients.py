@@ -13,7 +13,7 @@ from gridhub.settings import Settings
 
 # What a page on a listed origin may send and read: the token in Authorization, the media
 # types of GraphQL over HTTP, its own request id; and back, the id, the rate
-# limit's wait and an export's position (resolvers/export.py).
+# limit's wait and an export's position (schema/export.py).
 REQUEST_HEADERS = ["Authorization", "Content-Type", "Accept", "X-Request-Id"]
 RESPONSE_HEADERS = ["X-Request-Id", "Retry-After", "X-Gridhub-Until", "X-Gridhub-Total", "X-Gridhub-Done"]
 PREFLIGHT_CACHE_SECONDS = 600

@@ -11,7 +11,7 @@ from strawberry.types import Info
 from gridhub.models import AuditEntry
 from gridhub.resolvers import sync
 from gridhub.resolvers.errors import BadInput
-from gridhub.resolvers.export import audit_root
+from .export import audit_root
 from gridhub.resolvers.filters import as_utc
 
 from .connection import PageInfo, page_size

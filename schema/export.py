@@ -43,15 +43,15 @@ from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType, get_named_ty
 from gridhub.models import AuditEntry
 from gridhub.policies.scope import Scope
 
-from . import errors
-from .context import RequestContext
-from .errors import BadInput, GridhubError, Unavailable
-from .filters import as_utc
-from .sync import (
+from gridhub.resolvers import errors
+from gridhub.resolvers.context import RequestContext
+from gridhub.resolvers.errors import BadInput, GridhubError, Unavailable
+from gridhub.resolvers.filters import as_utc
+from gridhub.resolvers.sync import (
     DONE, PULL_KINDS, ROWS, TOMBSTONES, PullCursor, check_kind, count_tombstones, fingerprint, pull_scope,
     pull_until, tombstone_position, tombstones,
 )
-from .unavailable import database_unavailable
+from gridhub.resolvers.unavailable import database_unavailable
 
 log = logging.getLogger("gridhub.export")
 
