@@ -10,11 +10,10 @@ from collections import defaultdict
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
-from strawberry.dataloader import DataLoader
-
 from gridhub.policies.predicate import In, Pred
 from gridhub.policies.scope import Scope
 
+from .batch import BatchLoader
 from .kinds import kind_of
 from .pagination import Order, Page, fetch_relation_pages, fetch_subtree_pages
 from .query import rows
@@ -24,18 +23,18 @@ from .relations import Via
 class Loaders:
     def __init__(self, scope: Scope):
         self.scope = scope
-        self._loaders: dict[tuple, DataLoader] = {}
+        self._loaders: dict[tuple, BatchLoader] = {}
         # One moment per response (a subscription gets new loaders per delivery), so that the
         # lights, light filters and overdue counts of one answer all agree.
         self.answered_at = datetime.now(timezone.utc)
 
-    def _get(self, key: tuple, make) -> DataLoader:
+    def _get(self, key: tuple, make) -> BatchLoader:
         loader = self._loaders.get(key)
         if loader is None:
-            loader = self._loaders[key] = DataLoader(load_fn=make())
+            loader = self._loaders[key] = BatchLoader(make())
         return loader
 
-    def row(self, kind: str) -> DataLoader:
+    def row(self, kind: str) -> BatchLoader:
         """id -> the row, or None when it does not exist or is outside the scope."""
 
         def make():
@@ -47,7 +46,7 @@ class Loaders:
 
         return self._get(("row", kind), make)
 
-    def rows_by(self, kind: str, column: str) -> DataLoader:
+    def rows_by(self, kind: str, column: str) -> BatchLoader:
         """value -> the rows of `kind` whose `column` holds it, in the kind's default order."""
 
         def make():
@@ -64,7 +63,7 @@ class Loaders:
 
         return self._get(("by", kind, column), make)
 
-    def linked(self, link_kind: str, from_column: str, to_column: str, target_kind: str) -> DataLoader:
+    def linked(self, link_kind: str, from_column: str, to_column: str, target_kind: str) -> BatchLoader:
         """value -> the target rows reached through a link table (event -> persons)."""
 
         def make():
@@ -82,7 +81,7 @@ class Loaders:
         return self._get(("link", link_kind, from_column, target_kind), make)
 
     def subtree_pages(self, kind: str, where: Pred, order: Order | None, first: int,
-                      after: str | None) -> DataLoader:
+                      after: str | None) -> BatchLoader:
         """region path -> the page of `kind` under it; one batch for all regions of a list."""
 
         def make():
@@ -95,7 +94,7 @@ class Loaders:
 
         return self._get(("subtree", kind, where.key(), order, first, after), make)
 
-    def relation_pages(self, via: Via, first: int, after: str | None) -> DataLoader:
+    def relation_pages(self, via: Via, first: int, after: str | None) -> BatchLoader:
         """parent id -> the page of the relation `via` under it; one batch for all parents."""
 
         def make():

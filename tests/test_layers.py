@@ -21,7 +21,7 @@ WEB_FRAMEWORKS = ("strawberry", "graphql", "starlette")
 # resolvers/ modules that still import strawberry or graphql-core: to move up a layer, or to
 # take plain values from the schema layer instead of documents and GraphQL types
 WEB_IMPORTS_IN_RESOLVERS = {
-    "resolvers/loaders.py", "resolvers/webhooks.py",
+    "resolvers/webhooks.py",
 }
 # modules that import each other, directly or around a loop (each loop by its members)
 IMPORT_LOOPS: set[frozenset[str]] = {
