@@ -71,8 +71,12 @@ def pull_scope(scope: Scope, kinds: tuple[str, ...]) -> Scope:
 
 
 def global_id(kind: str, row_id: int) -> str:
-    """relay's global id, as strawberry writes it."""
-    return base64.b64encode(f"{PULL_KINDS[kind]}:{row_id}".encode()).decode()
+    return relay_id(PULL_KINDS[kind], row_id)
+
+
+def relay_id(type_name: str, row_id: int) -> str:
+    """relay's global id of a row of a GraphQL type, as strawberry writes it."""
+    return base64.b64encode(f"{type_name}:{row_id}".encode()).decode()
 
 
 def pull_until(settle_seconds: float) -> datetime:

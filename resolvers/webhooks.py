@@ -27,10 +27,11 @@ import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from strawberry.relay import to_base64
 from tortoise.expressions import F
 
 from gridhub import models
+
+from .sync import relay_id
 
 log = logging.getLogger("gridhub.webhooks")
 
@@ -71,10 +72,10 @@ def body_of(notice: models.Notice, event: models.Event, department_code: str) ->
         return moment.astimezone(timezone.utc).isoformat() if moment else None
 
     return json.dumps({
-        "id": to_base64("Notice", notice.id),
+        "id": relay_id("Notice", notice.id),
         "kind": notice.kind, "action": notice.action, "actor": notice.actor, "note": notice.note,
         "at": iso(notice.created_at), "department": department_code,
-        "event": {"id": to_base64("Event", event.id), "title": event.title, "category": event.category,
+        "event": {"id": relay_id("Event", event.id), "title": event.title, "category": event.category,
                   "kind": getattr(event.kind, "value", event.kind), "urgency": getattr(event.urgency, "value", event.urgency),
                   "status": getattr(event.status, "value", event.status), "regionPath": event.region_path,
                   "occurredAt": iso(event.occurred_at), "dueAt": iso(event.due_at)},
