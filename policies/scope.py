@@ -15,7 +15,6 @@ from functools import cached_property
 
 from .predicate import FALSE, TRUE, Pred, and_
 
-KINDS = ("region", "person", "household", "place", "event", "thing", "organisation")
 ACTIONS = ("read", "create", "update", "delete", "export")
 
 

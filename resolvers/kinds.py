@@ -23,6 +23,11 @@ class Kind:
     # ever reached through a parent that already passed its scope
     scoped: bool = True
     soft_deleted: bool = True  # has deleted_at (the audit trail is append-only and has not)
+    # the GraphQL Node type whose global ids name this kind's rows (`base64("Person:42")`)
+    node_type: str | None = None
+    # the root connection listing the kind (`persons`); the kinds that have one are those
+    # pulled (`changes`, `/export`), in this table's order
+    root_field: str | None = None
 
 
 _COMMON = {"id": int, "created_at": datetime, "updated_at": datetime}
@@ -31,40 +36,45 @@ KINDS: dict[str, Kind] = {
     k.name: k
     for k in (
         Kind("region", models.Region, {**_COMMON, "code": str, "name": str, "region_path": str},
-             (("region_path", False), ("id", False)), ("name", "code")),
+             (("region_path", False), ("id", False)), ("name", "code"), node_type="Region", root_field="regions"),
         Kind("person", models.Person, {**_COMMON, "name": str, "birth_date": date, "region_path": str},
-             (("id", False),), ("name",)),
+             (("id", False),), ("name",), node_type="Person", root_field="persons"),
         Kind("household", models.Household, {**_COMMON, "code": str, "region_path": str},
-             (("id", False),), ("code",)),
+             (("id", False),), ("code",), node_type="Household", root_field="households"),
         Kind("place", models.Place, {**_COMMON, "code": str, "name": str, "region_path": str},
-             (("id", False),), ("name", "address", "code")),
+             (("id", False),), ("name", "address", "code"), node_type="Place", root_field="places"),
         Kind("event", models.Event, {**_COMMON, "occurred_at": datetime, "open_due_at": datetime, "title": str,
                                      "region_path": str},
-             (("occurred_at", True), ("id", True)), ("title", "description")),
+             (("occurred_at", True), ("id", True)), ("title", "description"), node_type="Event", root_field="events"),
         Kind("thing", models.Thing, {**_COMMON, "code": str, "name": str, "region_path": str},
-             (("id", False),), ("name", "code")),
+             (("id", False),), ("name", "code"), node_type="Thing", root_field="things"),
         Kind("organisation", models.Organisation, {**_COMMON, "name": str, "region_path": str},
-             (("id", False),), ("name", "credit_code")),
+             (("id", False),), ("name", "credit_code"), node_type="Organisation", root_field="organisations"),
         Kind("department", models.Department, {"id": int, "code": str}, (("code", False), ("id", False)),
-             ("name", "code"), scoped=False),
+             ("name", "code"), scoped=False, node_type="Department"),
         # regions retired by re-gridding included: an event's reporting grid is history
         Kind("region_history", models.Region, scoped=False, soft_deleted=False),
         Kind("person_tag", models.PersonTag, scoped=False),
         # reached only through a person whose key tags the caller may see (resolvers.visits)
         Kind("responsibility", models.KeyPersonResponsibility, default_order=(("started_on", True), ("id", True)),
              scoped=False),
-        Kind("staff", models.StaffAssignment, default_order=(("role", False), ("started_on", False), ("id", False))),
+        Kind("staff", models.StaffAssignment, default_order=(("role", False), ("started_on", False), ("id", False)),
+             node_type="StaffAssignment"),
         Kind("residence", models.Residence, {"id": int, "started_on": date}, default_order=(("started_on", True), ("id", True)), scoped=False),
         Kind("membership", models.Membership, {"id": int}, scoped=False),
         Kind("event_log", models.EventLog, default_order=(("created_at", False), ("id", False)), scoped=False),
         Kind("event_person", models.EventPerson, scoped=False),
         Kind("event_thing", models.EventThing, scoped=False),
         Kind("audit", models.AuditEntry, {"id": int, "at": datetime}, (("id", True),),
-             ("actor", "action", "object_id"), soft_deleted=False),
+             ("actor", "action", "object_id"), soft_deleted=False, node_type="AuditEntry"),
     )
 }
 
 SEARCHABLE = ("person", "place", "event", "thing", "organisation")
+
+# derived views of the table above
+NODE_KINDS = {k.node_type: k.name for k in KINDS.values() if k.node_type}  # GraphQL type -> kind
+LISTED = {k.name: k for k in KINDS.values() if k.root_field}  # the kinds with a root connection
 
 
 def kind_of(name: str) -> Kind:

@@ -64,9 +64,9 @@ from gridhub.models.geo import Area, located_sql, to_geojson
 from . import spatial
 from . import validation as v
 from .errors import BadInput, Conflict, Forbidden, NotFound
+from .kinds import LISTED
 from .query import sql_dialect
 from .region_locks import seize_regions
-from .sync import PULL_KINDS
 
 # The tier a region's parent has; a move or merge keeps regions at their tier.
 PARENT_TIER = {Tier.TOWN: (Tier.COUNTY,), Tier.COMMUNITY: (Tier.TOWN,),
@@ -107,10 +107,7 @@ def regional_models() -> list[type]:
 
 def _kind_name(model: type) -> str | None:
     """The pull kind of a model (whose moves departments must hear of), else None."""
-    for kind in PULL_KINDS:
-        if kind != "region" and getattr(models, PULL_KINDS[kind]) is model:
-            return kind
-    return None
+    return next((k.name for k in LISTED.values() if k.name != "region" and k.model is model), None)
 
 
 def now() -> datetime:

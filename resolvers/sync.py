@@ -40,14 +40,13 @@ from gridhub.policies.scope import Scope
 from . import boundary
 from .errors import BadInput, Conflict, Forbidden, NotFound
 from .filters import as_utc
-from .kinds import kind_of
+from .kinds import LISTED, kind_of
 from .pagination import after_predicate, encode_cursor
 from .query import sql_dialect, visible
 
-# The kinds that can be pulled, in the order a multi-kind pull visits them; the GraphQL
-# type names are those of schema/ids.py (tombstones carry global ids as GraphQL does).
-PULL_KINDS = {"region": "Region", "person": "Person", "household": "Household", "place": "Place",
-              "event": "Event", "thing": "Thing", "organisation": "Organisation"}
+# The kinds that can be pulled (those listed by a root connection), in the order a multi-kind
+# pull visits them, with their Node types (tombstones carry global ids as GraphQL does).
+PULL_KINDS = {k.name: k.node_type for k in LISTED.values()}
 
 BY_ID = (("id", False),)
 BY_CHANGE = (("updated_at", False), ("id", False))

@@ -47,6 +47,7 @@ from gridhub.resolvers import errors
 from gridhub.resolvers.context import RequestContext
 from gridhub.resolvers.errors import BadInput, GridhubError, Unavailable
 from gridhub.resolvers.filters import as_utc
+from gridhub.resolvers.kinds import LISTED
 from gridhub.resolvers.sync import (
     DONE, PULL_KINDS, ROWS, TOMBSTONES, PullCursor, check_kind, count_tombstones, fingerprint, pull_scope,
     pull_until, tombstone_position, tombstones,
@@ -55,8 +56,6 @@ from gridhub.resolvers.unavailable import database_unavailable
 
 log = logging.getLogger("gridhub.export")
 
-ROOT_FIELDS = {"region": "regions", "person": "persons", "household": "households", "place": "places",
-               "event": "events", "thing": "things", "organisation": "organisations"}
 FORMATS = {"ndjson": "application/x-ndjson", "csv": "text/csv; charset=utf-8", "geojson": "application/geo+json"}
 PARAMETERS = ("filter", "updated_since", "format", "cursor")
 # aggregates over other rows, not data of the row: left to GraphQL
@@ -150,7 +149,7 @@ def export_columns(gql_schema: Any, type_name: str) -> list[Column]:
 
 
 def rows_query(kind: str, columns: list[Column], with_total: bool) -> str:
-    type_name, root = PULL_KINDS[kind], ROOT_FIELDS[kind]
+    type_name, root = PULL_KINDS[kind], LISTED[kind].root_field
     selection = " ".join(c.selection() for c in columns)
     return (f"query Export($first: Int!, $after: String, $filter: {type_name}Filter, "
             f"$orderBy: [{type_name}Order!]) {{ {root}(first: $first, after: $after, filter: $filter, "
@@ -268,7 +267,7 @@ class Export:
         context = RequestContext(scope=self.scope, settings=self.settings, user=self.user, store=self.store)
         result = await self.execute(rows_query(cursor.kind, self.columns, with_total), variables, context)
         raise_first_error(result)
-        return result.data[ROOT_FIELDS[cursor.kind]]
+        return result.data[LISTED[cursor.kind].root_field]
 
     # -- lines ------------------------------------------------------------------------
     def _rows(self, edges: list[dict], cursor: PullCursor) -> bytes:

@@ -3,13 +3,7 @@
 from strawberry.relay import GlobalID
 
 from gridhub.resolvers.errors import BadInput
-
-# GraphQL type name -> kind
-NODE_KINDS = {
-    "Region": "region", "Department": "department", "Person": "person", "Household": "household",
-    "Place": "place", "Event": "event", "Thing": "thing", "Organisation": "organisation",
-    "StaffAssignment": "staff",
-}
+from gridhub.resolvers.kinds import NODE_KINDS
 
 
 def decode_id(value: GlobalID, type_name: str | None, field: str = "id") -> int:

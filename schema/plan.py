@@ -13,17 +13,14 @@ from graphql import (
 )
 
 from gridhub.policies.sensitivity import governing
-from gridhub.resolvers.kinds import kind_of
+from gridhub.resolvers.kinds import LISTED, kind_of
 from gridhub.resolvers.relations import RELATIONS
 from gridhub.resolvers.sqlread.plan import (
     Column, ConnectionSel, GlobalId, ListRel, Masked, NodeSel, PageRel, Plan, Relation, RootField, Tags, Typename,
     Unsupported,
 )
 
-ROOT_CONNECTIONS = {
-    "persons": "person", "households": "household", "places": "place", "events": "event",
-    "things": "thing", "organisations": "organisation", "regions": "region",
-}
+ROOT_CONNECTIONS = {k.root_field: k.name for k in LISTED.values()}
 
 # (kind, field) -> foreign key column of a to-one relation the loaders resolve by id
 TO_ONE = {

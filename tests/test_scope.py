@@ -12,7 +12,8 @@ import pytest
 from gridhub import models
 from gridhub.policies.compiler import ancestor_paths, compile_scope, domain_predicate
 from gridhub.policies.predicate import FALSE, TRUE
-from gridhub.policies.scope import KINDS, Scope
+from gridhub.policies.scope import Scope
+from gridhub.resolvers.kinds import LISTED as KINDS
 
 
 async def scope_of(app, username: str) -> Scope:
