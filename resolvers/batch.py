@@ -9,7 +9,7 @@ its key by then."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Awaitable, Callable, Generic, Hashable, Iterable, Sequence, TypeVar
+from typing import Awaitable, Callable, Generic, Hashable, Iterable, Sequence, TypeVar
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")

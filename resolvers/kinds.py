@@ -28,6 +28,12 @@ class Kind:
     # the root connection listing the kind (`persons`); the kinds that have one are those
     # pulled (`changes`, `/export`), in this table's order
     root_field: str | None = None
+    # the GraphQL object type of rows that are not Nodes (a person's stays: `Residence`)
+    row_type: str | None = None
+
+    @property
+    def graphql_type(self) -> str | None:
+        return self.node_type or self.row_type
 
 
 _COMMON = {"id": int, "created_at": datetime, "updated_at": datetime}
@@ -57,12 +63,14 @@ KINDS: dict[str, Kind] = {
         Kind("person_tag", models.PersonTag, scoped=False),
         # reached only through a person whose key tags the caller may see (resolvers.visits)
         Kind("responsibility", models.KeyPersonResponsibility, default_order=(("started_on", True), ("id", True)),
-             scoped=False),
+             scoped=False, row_type="Responsibility"),
         Kind("staff", models.StaffAssignment, default_order=(("role", False), ("started_on", False), ("id", False)),
              node_type="StaffAssignment"),
-        Kind("residence", models.Residence, {"id": int, "started_on": date}, default_order=(("started_on", True), ("id", True)), scoped=False),
-        Kind("membership", models.Membership, {"id": int}, scoped=False),
-        Kind("event_log", models.EventLog, default_order=(("created_at", False), ("id", False)), scoped=False),
+        Kind("residence", models.Residence, {"id": int, "started_on": date},
+             default_order=(("started_on", True), ("id", True)), scoped=False, row_type="Residence"),
+        Kind("membership", models.Membership, {"id": int}, scoped=False, row_type="Membership"),
+        Kind("event_log", models.EventLog, default_order=(("created_at", False), ("id", False)), scoped=False,
+             row_type="EventLogEntry"),
         Kind("event_person", models.EventPerson, scoped=False),
         Kind("event_thing", models.EventThing, scoped=False),
         Kind("audit", models.AuditEntry, {"id": int, "at": datetime}, (("id", True),),

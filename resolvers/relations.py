@@ -1,10 +1,13 @@
-"""Relations that can grow without bound — a person's events over the years, a building's
-residents, an organisation's members — are pages, not lists: this is the one table of them,
-read by the schema (`schema.connection.relation_field`), the batched loader
-(`pagination.fetch_relation_pages`) and the compiled read path (`schema.plan`).
+"""The one table of the relations between kinds: each is declared here once, with its keys,
+its cardinality and what it means, and everything else is made from this entry — the GraphQL
+field (`schema.relations.with_relations`), the batched loaders, and the compiled read path
+(`schema.plan`). Adding a relation is one entry below.
 
-Relations bounded by what they belong to (a household's members, an event's parties, a
-region's children, a person's memberships) stay plain lists."""
+- `One`: a to-one relation by a foreign key of the parent (an event's place).
+- `Many`: a list bounded by what it belongs to (a household's members, an event's parties,
+  a region's children), by the targets' column, or through a link table.
+- `Via`: a relation that can grow without bound (a person's events over the years, a
+  building's residents): a page (`first`, `after`), not a list."""
 
 from __future__ import annotations
 
@@ -32,6 +35,7 @@ class Via:
     to_column: str | None = None
     only: tuple[tuple[str, Any], ...] = ()
     scoped: bool = True
+    description: str = ""
 
     def target_where(self, scope: Scope) -> Pred:
         """The targets a caller reaches: live, in scope (if scoped), meeting `only`."""
@@ -44,15 +48,98 @@ class Via:
         return kind_of(self.target).default_order
 
 
-RELATIONS: dict[tuple[str, str], Via] = {
-    ("person", "events"): Via("event", "person_id", link="event_person", to_column="event_id"),
-    ("person", "residences"): Via("residence", "person_id"),
-    ("place", "residents"): Via("person", "residence_id"),
-    ("place", "households"): Via("household", "place_id"),
-    ("place", "things"): Via("thing", "place_id"),
-    ("place", "events"): Via("event", "place_id"),
-    ("place", "organisations"): Via("organisation", "place_id"),
-    ("organisation", "members"): Via("membership", "organisation_id"),
-    ("organisation", "things"): Via("thing", "owner_id"),
-    ("thing", "events"): Via("event", "thing_id", link="event_thing", to_column="event_id"),
+@dataclass(frozen=True)
+class One:
+    """The `target` row whose id the parent's `column` holds (null if none, or out of scope)."""
+
+    target: str
+    column: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Many:
+    """The `target` rows whose `column` holds the parent's id, in the target's natural order;
+    with `link`, the targets of the link rows whose `column` holds it (`to_column` naming the
+    target), in the link rows' order. Only those the caller may read."""
+
+    target: str
+    column: str
+    description: str
+    link: str | None = None
+    to_column: str | None = None
+
+
+RELATIONS: dict[tuple[str, str], One | Many | Via] = {
+    ("region", "parent"): One("region", "parent_id",
+                              "The region one tier up; null for the county, or where it is outside your scope."),
+    ("region", "children"): Many("region", "parent_id", "The regions one tier down that you may read."),
+    ("person", "region"): One("region", "region_id", "The grid (or other region) the person belongs to."),
+    ("person", "household"): One("household", "household_id",
+                                 "The household (户) the person is a member of; null if none."),
+    ("person", "residence"): One("place", "residence_id", "Where the person lives now."),
+    ("person", "residences"): Via("residence", "person_id", description="Every stay, newest first (人来登记、人走注销)."),
+    ("person", "events"): Via("event", "person_id", link="event_person", to_column="event_id",
+                              description="Events the person is involved in that you may read, newest first."),
+    ("person", "memberships"): Many("membership", "person_id", "The person's roles in organisations."),
+    ("household", "region"): One("region", "region_id", "The region the household belongs to."),
+    ("household", "head"): One("person", "head_id", "The head of the household (户主); null if not recorded."),
+    ("household", "place"): One("place", "place_id", "The house the household lives in; null if not recorded."),
+    ("household", "members"): Many("person", "household_id", "The persons of the household, the head included."),
+    ("residence", "person"): One("person", "person_id", "Who stayed."),
+    ("residence", "place"): One("place", "place_id", "Where they stayed."),
+    ("residence", "landlord"): One("person", "landlord_id", "The landlord of a rented house; null otherwise."),
+    ("place", "region"): One("region", "region_id", "The grid (or other region) the place lies in."),
+    ("place", "landlord"): One("person", "landlord_id", "The landlord of a rented house (出租房); null otherwise."),
+    ("place", "residents"): Via("person", "residence_id",
+                                description="Persons whose current residence this is, that you may read."),
+    ("place", "households"): Via("household", "place_id", description="Households living here that you may read."),
+    ("place", "things"): Via("thing", "place_id", description="Things at this place that you may read."),
+    ("place", "events"): Via("event", "place_id", description="Events that happened here that you may read, newest first."),
+    ("place", "organisations"): Via("organisation", "place_id",
+                                    description="Organisations at this address that you may read."),
+    ("event", "region"): One("region", "region_id", "The reporting grid."),
+    ("event", "reporter"): One("person", "reporter_id",
+                               "The resident who reported it, when known to the hub and in your scope."),
+    ("event", "place"): One("place", "place_id", "Where it happened; null if not at a known place."),
+    ("event", "handling_region"): One("region", "handling_region_id",
+                                      "The region it is dispatched to (派单); null unless dispatched to a region."),
+    ("event", "dispatcher_region"): One(
+        "region", "dispatcher_region_id", "The tier that dispatched it (派单): a return goes back to its queue, and "
+        "it decides re-dispatch and extensions; null until dispatched."),
+    ("event", "handling_department"): One(
+        "department", "handling_department_id",
+        "The department it is dispatched to; null unless dispatched to a department."),
+    ("event", "persons"): Many("person", "event_id", "Persons involved.", link="event_person", to_column="person_id"),
+    ("event", "things"): Many("thing", "event_id", "Things involved.", link="event_thing", to_column="thing_id"),
+    ("event", "log"): Many("event_log", "event_id", "Every step, oldest first."),
+    ("event_log", "to_region"): One("region", "to_region_id", "The region the step handed the event to (a dispatch, "
+                                    "re-dispatch, escalation or return); null if none or not in your scope."),
+    ("event_log", "to_department"): One("department", "to_department_id", "The department the step handed the "
+                                        "event to (a dispatch or re-dispatch); null if none."),
+    ("thing", "region"): One("region", "region_id", "The grid (or other region) it stands in."),
+    ("thing", "place"): One("place", "place_id", "Where it is, when at a known place."),
+    ("thing", "owner"): One("organisation", "owner_id", "The organisation that owns it; null if not recorded."),
+    ("thing", "department"): One("department", "department_id", "The department responsible for it."),
+    ("thing", "events"): Via("event", "thing_id", link="event_thing", to_column="event_id",
+                             description="Events the thing is involved in that you may read, newest first."),
+    ("organisation", "region"): One("region", "region_id", "The region it belongs to."),
+    ("organisation", "place"): One("place", "place_id", "Its address; null if not recorded."),
+    ("organisation", "members"): Via("membership", "organisation_id",
+                                     description="Its members, each with a role, in the order they were recorded."),
+    ("organisation", "things"): Via("thing", "owner_id", description="Things the organisation owns that you may read."),
+    ("membership", "organisation"): One("organisation", "organisation_id", "The organisation."),
+    ("membership", "person"): One("person", "person_id", "The member."),
+    ("staff", "region"): One("region", "region_id", "The grid served."),
+    ("staff", "person"): One("person", "person_id", "The staff member in the registers, where one is named and readable."),
+    ("responsibility", "person"): One("person", "person_id",
+                                      "The responsible person in the registers, where one is named and readable."),
 }
+
+# the relations that are pages
+PAGES: dict[tuple[str, str], Via] = {key: r for key, r in RELATIONS.items() if isinstance(r, Via)}
+
+
+def relations_of(kind: str) -> dict[str, One | Many | Via]:
+    """A kind's relations by field name, in the table's order."""
+    return {name: r for (parent, name), r in RELATIONS.items() if parent == kind}

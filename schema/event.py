@@ -13,8 +13,9 @@ from .columns import column
 from .enums import EventKind, EventSource, EventStatus, Urgency, described
 from .filters import RowFilter
 from .spatial import LocatedFilter
-from .node import ModelNode, Versioned, load, load_by, load_linked
-from .refs import DepartmentRef, PersonRef, PlaceRef, RegionRef, ThingRef
+from .node import ModelNode, Versioned, load
+from .refs import RegionRef
+from .relations import with_relations
 
 Light = described(deadlines.Light, "An open event's deadline light: GREEN on time, YELLOW due soon, RED overdue.", {
     "GREEN": "On time: the due time is further away than the warning window.",
@@ -89,6 +90,7 @@ class EventFilter(RowFilter, LocatedFilter):
 
 
 @strawberry.type(description="One step of an event's life.")
+@with_relations("event_log")
 class EventLogEntry:
     actor: str = strawberry.field(description="Username of who took the step.")
     action: str = strawberry.field(description=(
@@ -107,18 +109,9 @@ class EventLogEntry:
     def at(self: models.EventLog) -> datetime:
         return self.created_at
 
-    @strawberry.field(description="The region the step handed the event to (a dispatch, re-dispatch, "
-                                  "escalation or return); null if none or not in your scope.")
-    async def to_region(self: models.EventLog, info: Info) -> Optional[RegionRef]:
-        return await load(info, "region", self.to_region_id)
-
-    @strawberry.field(description="The department the step handed the event to (a dispatch or re-dispatch); "
-                                  "null if none.")
-    async def to_department(self: models.EventLog, info: Info) -> Optional[DepartmentRef]:
-        return await load(info, "department", self.to_department_id)
-
 
 @strawberry.type(description="事: a dispute, hazard, request or visit, and where it stands.")
+@with_relations("event")
 class Event(ModelNode, Versioned):
     row_kind = "event"
     id: NodeID[int]
@@ -153,47 +146,10 @@ class Event(ModelNode, Versioned):
     def light(self: models.Event, info: Info) -> Optional[Light]:
         return deadlines.light_at(self, info.context.loaders.answered_at)
 
-    @strawberry.field(description="The reporting grid.")
-    async def region(self: models.Event, info: Info) -> Optional[RegionRef]:
-        return await load(info, "region", self.region_id)
-
     @strawberry.field(description="The grid the event was reported in, kept through re-gridding: a grid "
                                   "since split or merged away shows here retired (with `deletedAt`).")
     async def reported_region(self: models.Event, info: Info) -> Optional[RegionRef]:
         return await load(info, "region_history", self.reported_region_id or self.region_id)
-
-    @strawberry.field(description="The resident who reported it, when known to the hub and in your scope.")
-    async def reporter(self: models.Event, info: Info) -> Optional[PersonRef]:
-        return await load(info, "person", self.reporter_id)
-
-    @strawberry.field(description="Where it happened; null if not at a known place.")
-    async def place(self: models.Event, info: Info) -> Optional[PlaceRef]:
-        return await load(info, "place", self.place_id)
-
-    @strawberry.field(description="The region it is dispatched to (派单); null unless dispatched to a region.")
-    async def handling_region(self: models.Event, info: Info) -> Optional[RegionRef]:
-        return await load(info, "region", self.handling_region_id)
-
-    @strawberry.field(description="The tier that dispatched it (派单): a return goes back to its queue, and it "
-                                  "decides re-dispatch and extensions; null until dispatched.")
-    async def dispatcher_region(self: models.Event, info: Info) -> Optional[RegionRef]:
-        return await load(info, "region", self.dispatcher_region_id)
-
-    @strawberry.field(description="The department it is dispatched to; null unless dispatched to a department.")
-    async def handling_department(self: models.Event, info: Info) -> Optional[DepartmentRef]:
-        return await load(info, "department", self.handling_department_id)
-
-    @strawberry.field(description="Persons involved.")
-    async def persons(self: models.Event, info: Info) -> list[PersonRef]:
-        return await load_linked(info, "event_person", "event_id", "person_id", "person", self.id)
-
-    @strawberry.field(description="Things involved.")
-    async def things(self: models.Event, info: Info) -> list[ThingRef]:
-        return await load_linked(info, "event_thing", "event_id", "thing_id", "thing", self.id)
-
-    @strawberry.field(description="Every step, oldest first.")
-    async def log(self: models.Event, info: Info) -> list[EventLogEntry]:
-        return await load_by(info, "event_log", "event_id", self.id)
 
 
 async def overdue_event_count(root: models.Region, info: Info) -> int:

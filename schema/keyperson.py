@@ -17,11 +17,12 @@ from .columns import column
 from .connection import relation_field
 from .enums import ResponsibleRole
 from .ids import decode_id
-from .node import load, load_by
-from .refs import PersonRef
+from .node import load_by
+from .relations import with_relations
 
 
 @strawberry.type(description="A staff member responsible for a key person, from `startedOn` (to `endedOn`).")
+@with_relations("responsibility")
 class Responsibility:
     @strawberry.field(description="Its id, for `endResponsibility` (not a node: it is reached through its person).")
     def id(self: models.KeyPersonResponsibility) -> GlobalID:
@@ -31,10 +32,6 @@ class Responsibility:
     name: str = strawberry.field(description="Their name as recorded.")
     started_on: date = strawberry.field(description="The first day of the responsibility.")
     ended_on: Optional[date] = strawberry.field(description="The last day; null while it lasts.")
-
-    @strawberry.field(description="The responsible person in the registers, where one is named and readable.")
-    async def person(self: models.KeyPersonResponsibility, info: Info) -> Optional[PersonRef]:
-        return await load(info, "person", self.person_id)
 
 
 @strawberry.type(description="走访: a visit to a person.")

@@ -49,6 +49,3 @@ async def load(info: Info, kind: str, id: Optional[int]):
 async def load_by(info: Info, kind: str, column: str, value: Any) -> list:
     return await info.context.loaders.rows_by(kind, column).load(value)
 
-
-async def load_linked(info: Info, link: str, from_column: str, to_column: str, target: str, value: Any) -> list:
-    return await info.context.loaders.linked(link, from_column, to_column, target).load(value)

@@ -3,17 +3,13 @@ from typing import Optional
 
 import strawberry
 from strawberry.relay import NodeID
-from strawberry.types import Info
 
-from gridhub import models
-from gridhub.resolvers.relations import RELATIONS
 
 from .columns import column
-from .connection import relation_field
 from .enums import OrganisationKind
 from .filters import RowFilter
-from .node import ModelNode, Versioned, load
-from .refs import MembershipRef, PersonRef, PlaceRef, RegionRef, ThingRef
+from .node import ModelNode, Versioned
+from .relations import with_relations
 
 
 @strawberry.input(description="Conditions on organisations; they combine with AND.")
@@ -22,6 +18,7 @@ class OrganisationFilter(RowFilter):
 
 
 @strawberry.type(description="组织: a party organisation, enterprise, social organisation, ….")
+@with_relations("organisation")
 class Organisation(ModelNode, Versioned):
     row_kind = "organisation"
     id: NodeID[int]
@@ -30,30 +27,11 @@ class Organisation(ModelNode, Versioned):
     kind: OrganisationKind = column("organisation", "kind")
     legal_representative: str = column("organisation", "legal_representative")
 
-    @strawberry.field(description="The region it belongs to.")
-    async def region(self: models.Organisation, info: Info) -> Optional[RegionRef]:
-        return await load(info, "region", self.region_id)
-
-    @strawberry.field(description="Its address; null if not recorded.")
-    async def place(self: models.Organisation, info: Info) -> Optional[PlaceRef]:
-        return await load(info, "place", self.place_id)
-
-    members = relation_field(MembershipRef, RELATIONS["organisation", "members"],
-                             description="Its members, each with a role, in the order they were recorded.")
-    things = relation_field(ThingRef, RELATIONS["organisation", "things"],
-                            description="Things the organisation owns that you may read.")
 
 
 @strawberry.type(description="A person's role in an organisation.")
+@with_relations("membership")
 class Membership:
     role: str = column("membership", "role")
     started_on: Optional[date] = column("membership", "started_on")
     ended_on: Optional[date] = column("membership", "ended_on")
-
-    @strawberry.field(description="The organisation.")
-    async def organisation(self: models.Membership, info: Info) -> Optional[Organisation]:
-        return await load(info, "organisation", self.organisation_id)
-
-    @strawberry.field(description="The member.")
-    async def person(self: models.Membership, info: Info) -> Optional[PersonRef]:
-        return await load(info, "person", self.person_id)

@@ -6,16 +6,14 @@ from strawberry.relay import NodeID
 from strawberry.types import Info
 
 from gridhub import models
-from gridhub.resolvers.relations import RELATIONS
 
 from . import keyperson
 from .columns import column
-from .connection import relation_field
 from .enums import Gender, HouseholdRelation, IdType, PopulationType
 from .filters import RowFilter
 from .spatial import LocatedFilter
-from .node import ModelNode, Versioned, load, load_by
-from .refs import EventRef, HouseholdRef, MembershipRef, PlaceRef, PersonRef, RegionRef, ResidenceRef
+from .node import ModelNode, Versioned, load_by
+from .relations import with_relations
 
 
 @strawberry.input(description="Conditions on persons; they combine with AND. Conditions on masked values "
@@ -42,6 +40,7 @@ class HouseholdFilter(RowFilter):
 
 
 @strawberry.type(description="人: a resident, registered, floating or from overseas.")
+@with_relations("person")
 class Person(ModelNode, Versioned):
     row_kind = "person"
     id: NodeID[int]
@@ -85,26 +84,6 @@ class Person(ModelNode, Versioned):
         tags = [t.tag for t in await load_by(info, "person_tag", "person_id", self.id)]
         return info.context.reveal("person", "tags", self, tags)
 
-    @strawberry.field(description="The grid (or other region) the person belongs to.")
-    async def region(self: models.Person, info: Info) -> Optional[RegionRef]:
-        return await load(info, "region", self.region_id)
-
-    @strawberry.field(description="The household (户) the person is a member of; null if none.")
-    async def household(self: models.Person, info: Info) -> Optional[HouseholdRef]:
-        return await load(info, "household", self.household_id)
-
-    @strawberry.field(description="Where the person lives now.")
-    async def residence(self: models.Person, info: Info) -> Optional[PlaceRef]:
-        return await load(info, "place", self.residence_id)
-
-    residences = relation_field(ResidenceRef, RELATIONS["person", "residences"],
-                                description="Every stay, newest first (人来登记、人走注销).")
-    events = relation_field(EventRef, RELATIONS["person", "events"],
-                            description="Events the person is involved in that you may read, newest first.")
-
-    @strawberry.field(description="The person's roles in organisations.")
-    async def memberships(self: models.Person, info: Info) -> list[MembershipRef]:
-        return await load_by(info, "membership", "person_id", self.id)
 
     responsible_staff = keyperson.PERSON_FIELDS["responsible_staff"]
     visits = keyperson.PERSON_FIELDS["visits"]
@@ -114,43 +93,17 @@ class Person(ModelNode, Versioned):
 
 
 @strawberry.type(description="户: a registered household.")
+@with_relations("household")
 class Household(ModelNode, Versioned):
     row_kind = "household"
     id: NodeID[int]
     code: str = column("household", "code")
 
-    @strawberry.field(description="The region the household belongs to.")
-    async def region(self: models.Household, info: Info) -> Optional[RegionRef]:
-        return await load(info, "region", self.region_id)
-
-    @strawberry.field(description="The head of the household (户主); null if not recorded.")
-    async def head(self: models.Household, info: Info) -> Optional[Person]:
-        return await load(info, "person", self.head_id)
-
-    @strawberry.field(description="The house the household lives in; null if not recorded.")
-    async def place(self: models.Household, info: Info) -> Optional[PlaceRef]:
-        return await load(info, "place", self.place_id)
-
-    @strawberry.field(description="The persons of the household, the head included.")
-    async def members(self: models.Household, info: Info) -> list[Person]:
-        return await load_by(info, "person", "household_id", self.id)
-
 
 @strawberry.type(description="A stay of a person at a place.")
+@with_relations("residence")
 class Residence:
     started_on: date = column("residence", "started_on")
     ended_on: Optional[date] = column("residence", "ended_on")
     expires_on: Optional[date] = column("residence", "expires_on")
     note: str = column("residence", "note")
-
-    @strawberry.field(description="Who stayed.")
-    async def person(self: models.Residence, info: Info) -> Optional[PersonRef]:
-        return await load(info, "person", self.person_id)
-
-    @strawberry.field(description="Where they stayed.")
-    async def place(self: models.Residence, info: Info) -> Optional[PlaceRef]:
-        return await load(info, "place", self.place_id)
-
-    @strawberry.field(description="The landlord of a rented house; null otherwise.")
-    async def landlord(self: models.Residence, info: Info) -> Optional[PersonRef]:
-        return await load(info, "person", self.landlord_id)

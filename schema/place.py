@@ -5,15 +5,13 @@ from strawberry.relay import NodeID
 from strawberry.types import Info
 
 from gridhub import models
-from gridhub.resolvers.relations import RELATIONS
 
 from .columns import column
-from .connection import relation_field
 from .enums import PlaceKind
 from .filters import RowFilter
 from .spatial import LocatedFilter
-from .node import ModelNode, Versioned, load
-from .refs import EventRef, HouseholdRef, OrganisationRef, PersonRef, RegionRef, ThingRef
+from .node import ModelNode, Versioned
+from .relations import with_relations
 
 
 @strawberry.input(description="Conditions on places; they combine with AND.")
@@ -22,6 +20,7 @@ class PlaceFilter(RowFilter, LocatedFilter):
 
 
 @strawberry.type(description="地: a standard address (一标) and what stands there.")
+@with_relations("place")
 class Place(ModelNode, Versioned):
     row_kind = "place"
     id: NodeID[int]
@@ -66,21 +65,3 @@ class Place(ModelNode, Versioned):
     def room(self: models.Place, info: Info) -> Optional[str]:
         return info.context.reveal("place", "room", self, self.room)
 
-    @strawberry.field(description="The grid (or other region) the place lies in.")
-    async def region(self: models.Place, info: Info) -> Optional[RegionRef]:
-        return await load(info, "region", self.region_id)
-
-    @strawberry.field(description="The landlord of a rented house (出租房); null otherwise.")
-    async def landlord(self: models.Place, info: Info) -> Optional[PersonRef]:
-        return await load(info, "person", self.landlord_id)
-
-    residents = relation_field(PersonRef, RELATIONS["place", "residents"],
-                               description="Persons whose current residence this is, that you may read.")
-    households = relation_field(HouseholdRef, RELATIONS["place", "households"],
-                                description="Households living here that you may read.")
-    things = relation_field(ThingRef, RELATIONS["place", "things"],
-                            description="Things at this place that you may read.")
-    events = relation_field(EventRef, RELATIONS["place", "events"],
-                            description="Events that happened here that you may read, newest first.")
-    organisations = relation_field(OrganisationRef, RELATIONS["place", "organisations"],
-                                   description="Organisations at this address that you may read.")

@@ -14,7 +14,7 @@ from graphql import (
 
 from gridhub.policies.sensitivity import governing
 from gridhub.resolvers.kinds import LISTED, kind_of
-from gridhub.resolvers.relations import RELATIONS
+from gridhub.resolvers.relations import RELATIONS, Many, One, Via
 from gridhub.resolvers.sqlread.plan import (
     Column, ConnectionSel, GlobalId, ListRel, Masked, NodeSel, PageRel, Plan, Relation, RootField, Tags, Typename,
     Unsupported,
@@ -22,40 +22,29 @@ from gridhub.resolvers.sqlread.plan import (
 
 ROOT_CONNECTIONS = {k.root_field: k.name for k in LISTED.values()}
 
-# (kind, field) -> foreign key column of a to-one relation the loaders resolve by id
-TO_ONE = {
-    ("person", "region"): "region_id", ("person", "household"): "household_id",
-    ("person", "residence"): "residence_id",
-    ("household", "region"): "region_id", ("household", "head"): "head_id",
-    ("household", "place"): "place_id",
-    ("place", "region"): "region_id", ("place", "landlord"): "landlord_id",
-    ("event", "region"): "region_id", ("event", "reporter"): "reporter_id", ("event", "place"): "place_id",
-    ("event", "handling_region"): "handling_region_id", ("event", "dispatcher_region"): "dispatcher_region_id",
-    ("event_log", "to_region"): "to_region_id",
-    ("thing", "region"): "region_id", ("thing", "place"): "place_id", ("thing", "owner"): "owner_id",
-    ("organisation", "region"): "region_id", ("organisation", "place"): "place_id",
-    ("region", "parent"): "parent_id",
-    ("residence", "person"): "person_id", ("residence", "place"): "place_id",
-    ("residence", "landlord"): "landlord_id",
-    ("membership", "organisation"): "organisation_id", ("membership", "person"): "person_id",
-}
+# sub-rows (not Nodes), read unscoped through their visible parent
+SUB_ROW_KINDS = {"event_log", "residence", "membership"}
+# the kinds a plan reads: those with a root connection, and their sub-rows
+PLANNED = set(LISTED) | SUB_ROW_KINDS
 
+
+def _planned(relation_type: type) -> dict:
+    return {key: r for key, r in RELATIONS.items()
+            if isinstance(r, relation_type) and key[0] in PLANNED and r.target in PLANNED}
+
+
+# the relations of resolvers.relations as the planner reads them:
+# (kind, field) -> foreign key column of a to-one relation the loaders resolve by id
+TO_ONE = {key: r.column for key, r in _planned(One).items()}
 # (kind, field) -> a to-many list as its loader reads it: ("by", target kind, column) for
 # `Loaders.rows_by` (target rows whose column holds the parent's id, in the target's
 # default order), ("link", link kind, from column, to column, target kind) for
 # `Loaders.linked` (link rows in id order, then their visible targets)
-TO_MANY = {
-    ("household", "members"): ("by", "person", "household_id"),
-    ("region", "children"): ("by", "region", "parent_id"),
-    ("event", "persons"): ("link", "event_person", "event_id", "person_id", "person"),
-    ("event", "things"): ("link", "event_thing", "event_id", "thing_id", "thing"),
-    # sub-rows (not Nodes), read unscoped through their visible parent
-    ("event", "log"): ("by", "event_log", "event_id"),
-    ("person", "memberships"): ("by", "membership", "person_id"),
-}
-# to-many relations that are connections (first, after): resolvers.relations
-PAGED = RELATIONS
-SUB_ROW_KINDS = {"event_log", "residence", "membership"}
+TO_MANY = {key: ("by", r.target, r.column) if r.link is None else ("link", r.link, r.column, r.to_column, r.target)
+           for key, r in _planned(Many).items()}
+# to-many relations that are connections (first, after)
+PAGED = _planned(Via)
+
 
 # fields with a resolver that still read one column as it is
 RENAMED_COLUMNS = {("region", "path"): "region_path", ("event_log", "at"): "created_at"}

@@ -14,3 +14,9 @@ ThingRef = Annotated["Thing", strawberry.lazy("gridhub.schema.thing")]
 OrganisationRef = Annotated["Organisation", strawberry.lazy("gridhub.schema.organisation")]
 ResidenceRef = Annotated["Residence", strawberry.lazy("gridhub.schema.person")]
 MembershipRef = Annotated["Membership", strawberry.lazy("gridhub.schema.organisation")]
+EventLogEntryRef = Annotated["EventLogEntry", strawberry.lazy("gridhub.schema.event")]
+
+# the type a relation to a kind answers with (resolvers.relations)
+REFS = {"region": RegionRef, "department": DepartmentRef, "person": PersonRef, "household": HouseholdRef,
+        "place": PlaceRef, "event": EventRef, "thing": ThingRef, "organisation": OrganisationRef,
+        "residence": ResidenceRef, "membership": MembershipRef, "event_log": EventLogEntryRef}

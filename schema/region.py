@@ -12,12 +12,13 @@ from .columns import column
 from .enums import Tier
 from .event import Event, EventFilter, overdue_event_count
 from .filters import RowFilter
-from .node import ModelNode, Versioned, load, load_by
+from .node import ModelNode, Versioned
 from .organisation import Organisation, OrganisationFilter
 from .person import Household, HouseholdFilter, Person, PersonFilter
 from .place import Place, PlaceFilter
 from .staffing import REGION_STAFF
 from .thing import Thing, ThingFilter
+from .relations import with_relations
 
 
 @strawberry.input(description="Conditions on regions; they combine with AND.")
@@ -26,6 +27,7 @@ class RegionFilter(RowFilter):
 
 
 @strawberry.type(description="A node of the administrative tree: county > town > community > grid > micro-grid.")
+@with_relations("region")
 class Region(ModelNode, Versioned):
     row_kind = "region"
     id: NodeID[int]
@@ -38,14 +40,6 @@ class Region(ModelNode, Versioned):
     @strawberry.field(description="Materialized path, e.g. `/340223/340223100/340223100001/001/`.")
     def path(self: models.Region) -> str:
         return self.region_path
-
-    @strawberry.field(description="The region one tier up; null for the county, or where it is outside your scope.")
-    async def parent(self: models.Region, info: Info) -> Optional["Region"]:
-        return await load(info, "region", self.parent_id)
-
-    @strawberry.field(description="The regions one tier down that you may read.")
-    async def children(self: models.Region, info: Info) -> list["Region"]:
-        return await load_by(info, "region", "parent_id", self.id)
 
     @strawberry.field(description="From the root down to the parent.")
     async def ancestors(self: models.Region, info: Info) -> list["Region"]:

@@ -14,11 +14,13 @@ from gridhub.resolvers import staffing
 from .args import Current, EndedOn, StartedOn, arg
 from .enums import StaffRole
 from .ids import decode_id
-from .node import ModelNode, Versioned, load
-from .refs import PersonRef, RegionRef
+from .node import ModelNode, Versioned
+from .refs import RegionRef
+from .relations import with_relations
 
 
 @strawberry.type(description="A member of a grid's staff (1+1+N) from `startedOn` to `endedOn` (open while null).")
+@with_relations("staff")
 class StaffAssignment(ModelNode, Versioned):
     row_kind = "staff"
     id: NodeID[int]
@@ -27,19 +29,11 @@ class StaffAssignment(ModelNode, Versioned):
     started_on: date = strawberry.field(description="The first day of the assignment.")
     ended_on: Optional[date] = strawberry.field(description="The last day; null while it lasts.")
 
-    @strawberry.field(description="The grid served.")
-    async def region(self: models.StaffAssignment, info: Info) -> Optional[RegionRef]:
-        return await load(info, "region", self.region_id)
-
     @strawberry.field(description="The staff member's user name, where the member is a user.")
     async def username(self: models.StaffAssignment, info: Info) -> Optional[str]:
         if self.user_id is None:
             return None
         return await info.context.loaders._get(("usernames",), _usernames).load(self.user_id)
-
-    @strawberry.field(description="The staff member in the registers, where one is named and readable.")
-    async def person(self: models.StaffAssignment, info: Info) -> Optional[PersonRef]:
-        return await load(info, "person", self.person_id)
 
 
 def _usernames():

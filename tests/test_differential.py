@@ -18,7 +18,9 @@ import random
 
 import pytest
 
-from gridhub.schema.plan import PAGED, TO_MANY, TO_ONE
+from gridhub.resolvers.kinds import KINDS, LISTED
+from gridhub.resolvers.relations import RELATIONS as RELATION_TABLE
+from gridhub.schema.plan import PAGED, PLANNED, TO_MANY, TO_ONE
 
 from .checks import is_sign_in
 from .filter_values import splitting_cases
@@ -45,35 +47,27 @@ FIELDS = {
     "Membership": ["role", "startedOn", "endedOn"],
     "EventLogEntry": ["actor", "action", "fromStatus", "toStatus", "note", "at", "dueAt"],
 }
-RELATIONS = {
-    "Person": {"region": "Region", "household": "Household", "residence": "Place"},
-    "Household": {"region": "Region", "head": "Person", "place": "Place"},
-    "Place": {"region": "Region", "landlord": "Person"},
-    "Event": {"region": "Region", "reporter": "Person", "place": "Place", "handlingRegion": "Region",
-              "dispatcherRegion": "Region"},
-    "Thing": {"region": "Region", "place": "Place", "owner": "Organisation"},
-    "Organisation": {"region": "Region", "place": "Place"},
-    "Region": {"parent": "Region"},
-    "Residence": {"person": "Person", "place": "Place", "landlord": "Person"},
-    "Membership": {"organisation": "Organisation", "person": "Person"},
-    "EventLogEntry": {"toRegion": "Region"},
-}
-LISTS = {
-    "Person": {"memberships": "Membership"},
-    "Household": {"members": "Person"},
-    "Event": {"persons": "Person", "things": "Thing", "log": "EventLogEntry"},
-    "Region": {"children": "Region"},
-}
-# relations that are connections (first, after): resolvers.relations
-PAGES = {
-    "Person": {"events": "Event", "residences": "Residence"},
-    "Place": {"residents": "Person", "households": "Household", "things": "Thing", "events": "Event",
-              "organisations": "Organisation"},
-    "Thing": {"events": "Event"},
-    "Organisation": {"things": "Thing", "members": "Membership"},
-}
-ROOTS = {"persons": "Person", "households": "Household", "places": "Place", "events": "Event",
-         "things": "Thing", "organisations": "Organisation", "regions": "Region"}
+# what the queries may select, from the catalog (resolvers.kinds, resolvers.relations) as the
+# planner reads it: to-one relations, bounded lists and pages, by GraphQL type and field
+TYPES = {kind: KINDS[kind].graphql_type for kind in PLANNED}
+
+
+def _by_type(table: dict, target_of) -> dict:
+    out: dict = {}
+    for (kind, name), how in table.items():
+        out.setdefault(TYPES[kind], {})[camel(name)] = TYPES[target_of(how)]
+    return out
+
+
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(w.title() for w in rest)
+
+
+RELATIONS = _by_type({key: RELATION_TABLE[key] for key in TO_ONE}, lambda one: one.target)
+LISTS = _by_type({key: RELATION_TABLE[key] for key in TO_MANY}, lambda many: many.target)
+PAGES = _by_type(PAGED, lambda via: via.target)
+ROOTS = {k.root_field: k.node_type for k in LISTED.values()}
 ORDERS = {
     "Person": ["ID", "CREATED_AT", "UPDATED_AT", "NAME", "BIRTH_DATE", "REGION_PATH"],
     "Household": ["ID", "CREATED_AT", "UPDATED_AT", "CODE", "REGION_PATH"],
@@ -83,9 +77,6 @@ ORDERS = {
     "Organisation": ["ID", "CREATED_AT", "UPDATED_AT", "NAME", "REGION_PATH"],
     "Region": ["ID", "CREATED_AT", "UPDATED_AT", "CODE", "NAME", "REGION_PATH"],
 }
-TYPES = {"person": "Person", "household": "Household", "place": "Place", "event": "Event", "thing": "Thing",
-         "organisation": "Organisation", "region": "Region", "residence": "Residence", "membership": "Membership",
-         "event_log": "EventLogEntry"}
 # filters needing a grant most roles lack: refused alike on both paths (errors compared too)
 GRANTED_FILTERS = {"Person": ["visitOverdue: true", "visitOverdue: false"]}
 # filters no demo value splits (no step parks an event in every database yet): both values asked
@@ -104,11 +95,6 @@ def comparable_errors(response) -> list:
     if response.data is None:
         return sorted({e["extensions"]["code"] for e in response.errors or []})
     return sorted(response.errors or [], key=lambda e: json.dumps(e, sort_keys=True))
-
-
-def camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(w.title() for w in rest)
 
 
 def compiled_relations() -> set[tuple[str, str]]:
