@@ -82,6 +82,8 @@ RELATIONS: dict[tuple[str, str], One | Many | Via] = {
     ("person", "events"): Via("event", "person_id", link="event_person", to_column="event_id",
                               description="Events the person is involved in that you may read, newest first."),
     ("person", "memberships"): Many("membership", "person_id", "The person's roles in organisations."),
+    ("person", "houses_let"): Via("place", "landlord_id",
+                                  description="Houses the person lets out (出租房) that you may read."),
     ("household", "region"): One("region", "region_id", "The region the household belongs to."),
     ("household", "head"): One("person", "head_id", "The head of the household (户主); null if not recorded."),
     ("household", "place"): One("place", "place_id", "The house the household lives in; null if not recorded."),
