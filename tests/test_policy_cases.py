@@ -14,11 +14,11 @@ from gridhub import models
 from gridhub.policies.compiler import ancestor_paths, compile_scope
 from gridhub.policies.predicate import FALSE
 from gridhub.policies.sensitivity import is_key_tag, mask_of
-from gridhub.policies.scope import ACTIONS, KINDS
+from gridhub.policies.scope import ACTIONS
+from gridhub.resolvers.kinds import LISTED
 
 ANCHORS = ("county", "town", "town2", "community", "grid", "sibling_grid")
-DATA_KINDS = {"person": models.Person, "household": models.Household, "place": models.Place,
-              "event": models.Event, "thing": models.Thing, "organisation": models.Organisation}
+DATA_KINDS = {k.name: k.model for k in LISTED.values() if k.name != "region"}
 PERSON_FIELDS = ("id_number", "phone", "key_tags")
 
 
@@ -71,7 +71,7 @@ async def test_enforcer(app, anchors, case):
     # The compiled scope must agree on kind-level objects and fields. Skipped: facets (a row in
     # memory cannot answer a tag semi-join, and `person:key/*` is not a row kind) and role:
     # objects (the compiler leaves grants to the enforcer, one grant at a time).
-    scoped_kinds = (*KINDS, "policy", "user", "audit", "staff", "scorecard")
+    scoped_kinds = (*LISTED, "policy", "user", "audit", "staff", "scorecard")
     if ":" in obj or action not in ACTIONS or case["kind"] not in scoped_kinds:
         return
     scope = compile_scope(store, who, await who_facts(who))
