@@ -132,6 +132,33 @@ async def test_a_point_on_a_shared_edge_belongs_to_the_lowest_code(app, sign_in)
     assert ties  # the rule was put to the test
 
 
+async def test_the_in_memory_index_answers_as_the_engine(app):
+    """regionAt over HTTP answers from resolvers.region_index (shapely, in memory), the
+    engine's SQL being the reference: equal at every located demo row, at every corner of
+    every drawn region (shared corners: the lowest code) and at random points of the county."""
+    import random
+
+    from gridhub.resolvers.region_index import BoundaryIndex
+    from gridhub.resolvers.spatial import region_id_at
+
+    index = await BoundaryIndex.build(version=0)
+    drawn = await models.Region.filter(deleted_at=None, boundary__isnull=False)
+    corners = {tuple(c) for r in drawn for polygon in (r.boundary["coordinates"] if r.boundary["type"] == "MultiPolygon"
+                                                       else [r.boundary["coordinates"]]) for c in polygon[0]}
+    county = shape(next(r for r in drawn if r.tier == Tier.COUNTY).boundary)
+    w, s, e, n = county.bounds
+    rng = random.Random(23)
+    located = [(p.longitude, p.latitude) for p in await demo_rows(models.Place, app) if p.longitude is not None]
+    points = [*sorted(corners)[:300], *located[:200],
+              *((rng.uniform(w - 0.05, e + 0.05), rng.uniform(s - 0.05, n + 0.05)) for _ in range(200))]
+    answered = 0
+    for lon, lat in points:
+        found = index.at(lon, lat)
+        assert (found.id if found else None) == await region_id_at(lon, lat), (lon, lat)
+        answered += found is not None
+    assert answered > 0.7 * len(points)
+
+
 # -- drawing boundaries ---------------------------------------------------------------------
 
 async def _grid_without_children(app) -> models.Region:
@@ -250,8 +277,8 @@ async def test_a_split_takes_the_parts_polygons_and_places_by_location(app, sign
     assert await models.Region.filter(code=parts[0]["code"]).count() == 0
 
 
-MOVE = """mutation($r: ID!, $p: ID!, $b: JSON, $dry: Boolean!, $code: String) {
-  moveRegion(region: $r, parent: $p, boundary: $b, code: $code, dryRun: $dry) { dryRun regions { id code path boundary } } }"""
+MOVE = """mutation($r: ID!, $p: ID!, $b: JSON, $dry: Boolean!) {
+  moveRegion(region: $r, parent: $p, boundary: $b, dryRun: $dry) { dryRun regions { id code path boundary } } }"""
 MERGE = """mutation($rs: [ID!]!, $into: ID!, $dry: Boolean!) {
   mergeRegions(regions: $rs, into: $into, dryRun: $dry) { regions { code boundary } } }"""
 MAKE = """mutation($p: ID!, $c: String!, $t: Tier!) { createRegion(parent: $p, code: $c, name: "挪移试验", tier: $t) {
@@ -261,54 +288,60 @@ MAKE = """mutation($p: ID!, $c: String!, $t: Tier!) { createRegion(parent: $p, c
 async def test_a_moved_region_lies_inside_its_new_parent_and_beside_its_new_siblings(app, sign_in):
     """A move keeps the boundary and checks it there as a drawing is checked: outside the
     new parent, or over a new sibling, is BAD_USER_INPUT naming the region moved (dry run or
-    not, nothing changes); inside, it moves; redrawn (here erased) with the move, it goes."""
+    not, nothing changes); inside, beside siblings sharing an edge, it moves; redrawn with the
+    move, the new drawing is checked. In regions of its own (a community drawn nowhere, its
+    grids far from the county): the demo's keep their history."""
     admin = await sign_in("admin")
-    grid = await _grid_without_children(app)
-    community = await models.Region.get(id=grid.parent_id)
-    other = await _sibling(community)  # a drawn community beside it: the grid lies outside it
     towns = await models.Region.filter(tier=Tier.TOWN, deleted_at=None).order_by("code")
-    town = towns[len(towns) // 2]  # a town re-gridding tests leave alone
-    spare = row_id((await admin.query(MAKE, p=gid("Region", town.id), c=town.code + "936", t="COMMUNITY")
-                    )["createRegion"]["regions"][0]["id"])  # no boundary: anything drawn fits in it
-    lodger = row_id((await admin.query(MAKE, p=gid("Region", spare), c=town.code + "936990", t="GRID")
-                     )["createRegion"]["regions"][0]["id"])
-    before = await models.Region.get(id=grid.id)
+    town = towns[len(towns) // 2]
+
+    async def make(parent: int, code: str, tier: str) -> int:
+        made = await admin.query(MAKE, p=gid("Region", parent), c=code, t=tier)
+        return row_id(made["createRegion"]["regions"][0]["id"])
+
+    community = await make(town.id, town.code + "936", "COMMUNITY")  # no boundary: its grids lie anywhere
+    c = town.code + "936"
+    home, away, lodging = [await make(community, c + d, "GRID") for d in ("001", "002", "003")]
+    mover = await make(home, c + "001001", "MICRO_GRID")
+    neighbour = await make(home, c + "001002", "MICRO_GRID")
+    lodger = await make(lodging, c + "003009", "MICRO_GRID")
+    drawings = {home: box(101.0, 21.0, 101.02, 21.02), away: box(101.05, 21.0, 101.07, 21.02),
+                mover: box(101.0, 21.0, 101.01, 21.02), neighbour: box(101.01, 21.0, 101.02, 21.02)}
     try:
+        for region, drawing in drawings.items():
+            await admin.query(SET_BOUNDARY, r=gid("Region", region), b=mapping(drawing))
         for dry in (True, False):
-            outside = await admin.post(MOVE, {"r": gid("Region", grid.id), "p": gid("Region", other.id), "dry": dry,
-                                              "code": other.code + "996"})
+            outside = await admin.post(MOVE, {"r": gid("Region", mover), "p": gid("Region", away), "dry": dry})
             assert outside.codes == ["BAD_USER_INPUT"], outside.errors
             message = outside.errors[0]["message"]
             assert outside.errors[0]["extensions"]["field"] == "boundary"
-            assert message.startswith(f"{grid.code} {grid.name}:") and other.code in message and "outside" in message
-        # a new sibling drawn over the grid's area
-        await admin.query(SET_BOUNDARY, r=gid("Region", lodger), b=grid.boundary)
-        over = await admin.post(MOVE, {"r": gid("Region", grid.id), "p": gid("Region", spare), "dry": True})
-        assert over.codes == ["BAD_USER_INPUT"] and over.errors[0]["message"].startswith(grid.code)
-        assert f"overlaps {town.code}936990" in over.errors[0]["message"]
-        now = await models.Region.get(id=grid.id)
-        assert (now.region_path, now.version, now.boundary) == (before.region_path, before.version, before.boundary)
-        # the sibling drawn elsewhere: the grid moves there, and back into its community,
-        # inside it and beside the grids it left
-        await admin.query(SET_BOUNDARY, r=gid("Region", lodger), b=mapping(box(101.0, 21.0, 101.01, 21.01)))
-        there = (await admin.query(MOVE, r=gid("Region", grid.id), p=gid("Region", spare), dry=False))["moveRegion"]
-        assert there["regions"][0]["path"].startswith(f"{town.region_path}{town.code}936/")
-        assert shape(there["regions"][0]["boundary"]).equals(shape(grid.boundary))
-        back = (await admin.query(MOVE, r=gid("Region", grid.id), p=gid("Region", community.id),
-                                  dry=False))["moveRegion"]["regions"][0]
-        assert (back["code"], back["path"]) == (grid.code, grid.region_path)
-        inside = shape(grid.boundary).representative_point()
-        assert (await admin.query(REGION_AT, lon=inside.x, lat=inside.y))["regionAt"]["code"] == grid.code
-        # redrawn with the move (erased): nothing left to lie outside the other community
-        erased = (await admin.query(MOVE, r=gid("Region", grid.id), p=gid("Region", other.id), b=None,
-                                    code=other.code + "996", dry=True))["moveRegion"]
-        assert erased["dryRun"] and erased["regions"][0]["boundary"] is None
-        assert (await models.Region.get(id=grid.id)).boundary == grid.boundary
+            assert message.startswith(f"{c}001001 ") and "outside " + c + "002" in message, message
+        # a new sibling drawn over the micro-grid's area
+        await admin.query(SET_BOUNDARY, r=gid("Region", lodger), b=mapping(drawings[mover]))
+        over = await admin.post(MOVE, {"r": gid("Region", mover), "p": gid("Region", lodging), "dry": False})
+        assert over.codes == ["BAD_USER_INPUT"] and over.errors[0]["message"].startswith(f"{c}001001 ")
+        assert f"overlaps {c}003009" in over.errors[0]["message"]
+        moved = await models.Region.get(id=mover)
+        assert (moved.parent_id, moved.code, moved.version) == (home, c + "001001", 2)  # created, drawn
+        # the sibling drawn elsewhere: it moves there, and back beside the neighbour it shares an edge with
+        await admin.query(SET_BOUNDARY, r=gid("Region", lodger), b=mapping(box(101.1, 21.0, 101.11, 21.01)))
+        there = (await admin.query(MOVE, r=gid("Region", mover), p=gid("Region", lodging), dry=False))["moveRegion"]
+        assert there["regions"][0]["code"] == c + "003001"
+        assert shape(there["regions"][0]["boundary"]).equals(drawings[mover])
+        back = (await admin.query(MOVE, r=gid("Region", mover), p=gid("Region", home), dry=False))["moveRegion"]
+        assert back["regions"][0]["code"] == c + "001001"
+        assert (await admin.query(REGION_AT, lon=101.005, lat=21.01))["regionAt"]["code"] == c + "001001"
+        # redrawn with the move: the drawing is what is checked there
+        inside_away = box(101.05, 21.0, 101.06, 21.01)
+        for drawing, refused in ((box(101.06, 21.0, 101.08, 21.01), True), (inside_away, False)):
+            redrawn = await admin.post(MOVE, {"r": gid("Region", mover), "p": gid("Region", away), "dry": False,
+                                              "b": mapping(drawing)})
+            assert (redrawn.codes == ["BAD_USER_INPUT"]) is refused, redrawn.errors
+        assert shape(redrawn.data["moveRegion"]["regions"][0]["boundary"]).equals(inside_away)
+        assert (await admin.query(REGION_AT, lon=101.055, lat=21.005))["regionAt"]["code"] == c + "002001"
     finally:
-        await admin.query(SET_BOUNDARY, r=gid("Region", lodger), b=None)
-        region = await models.Region.get(id=grid.id)
-        if region.parent_id != community.id:
-            await admin.query(MOVE, r=gid("Region", grid.id), p=gid("Region", community.id), dry=False)
+        for region in (mover, neighbour, lodger, home, away):
+            await admin.query(SET_BOUNDARY, r=gid("Region", region), b=None)
 
 
 async def test_a_merge_takes_the_union_and_holds_the_children_it_takes_over(app, sign_in):
