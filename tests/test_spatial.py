@@ -506,6 +506,8 @@ async def test_a_bad_shape_is_bad_input(app, settings, sign_in, spec):
 
 CREATE_PLACE = """mutation($input: PlaceCreateInput!) { createPlace(input: $input) { id region { code } } }"""
 REPORT = """mutation($input: EventCreateInput!) { reportEvent(input: $input) { id region { code } } }"""
+CREATE_THING = """mutation($input: ThingCreateInput!) { createThing(input: $input) { id region { code } } }"""
+THING_KIND = "HYDRANT"
 
 
 async def test_a_located_row_without_a_region_goes_to_the_grid_at_its_point(app, sign_in, anchors):
@@ -536,8 +538,16 @@ async def test_a_located_row_without_a_region_goes_to_the_grid_at_its_point(app,
             "occurredAt": "2026-01-01T00:00:00+00:00", "longitude": here.x, "latitude": here.y})
         assert event["reportEvent"]["region"]["code"] == grid.code
         await models.Event.filter(id=row_id(event["reportEvent"]["id"])).update(deleted_at=app.state.demo_built_at)
+        # a thing as a place: the grid at its point, FORBIDDEN beyond the worker's grid
+        thing = await worker.query(CREATE_THING, input={"code": "MAP-W1", "name": "地图测试消防栓", "kind": THING_KIND,
+                                                        "longitude": here.x, "latitude": here.y})
+        assert thing["createThing"]["region"]["code"] == grid.code
+        refused = await worker.post(CREATE_THING, {"input": {"code": "MAP-W2", "name": "界外", "kind": THING_KIND,
+                                                             "longitude": there.x, "latitude": there.y}})
+        assert refused.codes == ["FORBIDDEN"] and not await models.Thing.exists(code="MAP-W2")
     finally:
         await models.Place.filter(code="MAP-T1").update(deleted_at=app.state.demo_built_at)
+        await models.Thing.filter(code="MAP-W1").update(deleted_at=app.state.demo_built_at)
 
 
 # -- GeoJSON exports --------------------------------------------------------------------------
