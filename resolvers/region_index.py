@@ -42,18 +42,26 @@ class BoundaryIndex:
         return min((self.regions[i] for i in held), key=lambda r: (-r.depth, r.code))
 
 
-_indexes: dict[int, BoundaryIndex] = {}  # by database client: a test session may hold several
+# by database client (a test session may hold several), each index holding its client: an id
+# is not reused for another database while the index built from it lives
+_indexes: dict[int, tuple[object, BoundaryIndex]] = {}
 _building: dict[int, asyncio.Lock] = {}
+
+
+def _current(client, version: int) -> BoundaryIndex | None:
+    held = _indexes.get(id(client))
+    return held[1] if held and held[0] is client and held[1].version == version else None
 
 
 async def region_at(version: int, lon: float, lat: float) -> models.Region | None:
     """The region at the point as of policy `version` (the caller's store's): the index is
     rebuilt, once for all requests waiting on it, when the version has moved."""
-    key = id(connections.get("default"))
-    index = _indexes.get(key)
-    if index is None or index.version != version:
-        async with _building.setdefault(key, asyncio.Lock()):
-            index = _indexes.get(key)
-            if index is None or index.version != version:
-                index = _indexes[key] = await BoundaryIndex.build(version)
+    client = connections.get("default")
+    index = _current(client, version)
+    if index is None:
+        async with _building.setdefault(id(client), asyncio.Lock()):
+            index = _current(client, version)
+            if index is None:
+                index = await BoundaryIndex.build(version)
+                _indexes[id(client)] = (client, index)
     return index.at(lon, lat)
