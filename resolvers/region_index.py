@@ -45,7 +45,10 @@ class BoundaryIndex:
 # by database client (a test session may hold several), each index holding its client: an id
 # is not reused for another database while the index built from it lives
 _indexes: dict[int, tuple[object, BoundaryIndex]] = {}
-_building: dict[int, asyncio.Lock] = {}
+_builds: dict[int, tuple[int, asyncio.Task]] = {}  # the build under way, by client: its version
+
+# region_at's answer while the index of this version is being built: ask SQL
+NOT_READY = object()
 
 
 def _current(client, version: int) -> BoundaryIndex | None:
@@ -53,15 +56,36 @@ def _current(client, version: int) -> BoundaryIndex | None:
     return held[1] if held and held[0] is client and held[1].version == version else None
 
 
-async def region_at(version: int, lon: float, lat: float) -> models.Region | None:
-    """The region at the point as of policy `version` (the caller's store's): the index is
-    rebuilt, once for all requests waiting on it, when the version has moved."""
+def _build(client, version: int) -> asyncio.Task:
+    """The build of the index at `version`, started unless under way. It runs beside the
+    requests (a county's 4,000 boundaries take about a second on a busy machine): the first
+    regionAt after a policy edit is not held up behind it."""
+    under_way = _builds.get(id(client))
+    if under_way is not None and under_way[0] == version and not under_way[1].done():
+        return under_way[1]
+
+    async def build() -> None:
+        index = await BoundaryIndex.build(version)
+        _indexes[id(client)] = (client, index)
+
+    task = asyncio.get_running_loop().create_task(build())
+    _builds[id(client)] = (version, task)  # held: a task nobody holds may be collected
+    return task
+
+
+async def region_at(version: int, lon: float, lat: float):
+    """The region at the point as of policy `version` (the caller's store's), None where no
+    boundary holds it, or NOT_READY while the index of that version is being built."""
     client = connections.get("default")
     index = _current(client, version)
     if index is None:
-        async with _building.setdefault(id(client), asyncio.Lock()):
-            index = _current(client, version)
-            if index is None:
-                index = await BoundaryIndex.build(version)
-                _indexes[id(client)] = (client, index)
+        _build(client, version)
+        return NOT_READY
     return index.at(lon, lat)
+
+
+async def ready(version: int) -> None:
+    """Until the index of `version` is built (tests, and a process that wants it warm)."""
+    client = connections.get("default")
+    if _current(client, version) is None:
+        await _build(client, version)

@@ -125,7 +125,8 @@ async def region_at(lon: float, lat: float) -> models.Region | None:
 async def readable_region_at(scope: Scope, lon: float, lat: float, version: int) -> models.Region | None:
     """`regionAt`: the region at the point (as `region_id_at` answers), where the caller may
     read it, else None. Answered from the in-process index of boundaries at the policy
-    `version` the request reads at (resolvers.region_index), row and all: no SQL. The index
+    `version` the request reads at (resolvers.region_index), row and all: no SQL (while that
+    index is being built, by SQL as before). The index
     holds live regions only, and a region's read scope (region path prefixes) is decided on
     the row in memory as SQL decides it; a scope that only SQL can decide is asked of SQL."""
     try:
@@ -134,6 +135,9 @@ async def readable_region_at(scope: Scope, lon: float, lat: float, version: int)
         raise BadInput(str(e), field="longitude") from None
     await require_engine()
     found = await region_index.region_at(version, lon, lat)
+    if found is region_index.NOT_READY:  # built meanwhile; until then SQL answers
+        found_id = await region_id_at(lon, lat)
+        return None if found_id is None else await rows(scope, "region", Compare("id", "eq", found_id)).first()
     if found is None:
         return None
     where = visible(scope, "region")

@@ -132,12 +132,13 @@ async def test_a_point_on_a_shared_edge_belongs_to_the_lowest_code(app, sign_in)
     assert ties  # the rule was put to the test
 
 
-async def test_the_in_memory_index_answers_as_the_engine(app):
+async def test_the_in_memory_index_answers_as_the_engine(app, sign_in):
     """regionAt over HTTP answers from resolvers.region_index (shapely, in memory), the
     engine's SQL being the reference: equal at every located demo row, at every corner of
     every drawn region (shared corners: the lowest code) and at random points of the county."""
     import random
 
+    from gridhub.resolvers import region_index
     from gridhub.resolvers.region_index import BoundaryIndex
     from gridhub.resolvers.spatial import region_id_at
 
@@ -157,6 +158,35 @@ async def test_the_in_memory_index_answers_as_the_engine(app):
         assert (found.id if found else None) == await region_id_at(lon, lat), (lon, lat)
         answered += found is not None
     assert answered > 0.7 * len(points)
+    # over HTTP, once the process's index of this policy version is built (SQL answers before)
+    await region_index.ready(app.state.store.version)
+    admin = await sign_in("admin")
+    for lon, lat in points[::7]:
+        found = (await admin.query(REGION_AT, lon=lon, lat=lat))["regionAt"]
+        expected = await region_id_at(lon, lat)
+        assert (row_id(found["id"]) if found else None) == expected, (lon, lat)
+
+
+async def test_region_at_answers_only_a_region_you_may_read(app, sign_in, anchors):
+    """The worker reads its own grid: regionAt there answers it, in the sibling grid null
+    (the point's owner is not told), from the index as from SQL."""
+    from gridhub.resolvers import region_index
+
+    worker = await sign_in("worker")
+    grid = await models.Region.get(region_path=anchors["grid"])
+    sibling = await models.Region.get(region_path=anchors["sibling_grid"])
+    micro = [shape(m.boundary) for m in await models.Region.filter(parent_id=grid.id, deleted_at=None)]
+    own = shape(grid.boundary)
+    for m in micro:
+        own = own.difference(m)
+    here = own.buffer(-1e-4).representative_point()
+    there = shape(sibling.boundary).buffer(-1e-4).representative_point()
+    for warm in (False, True):  # the index built or not (SQL answers meanwhile), then built
+        if warm:
+            await region_index.ready(app.state.store.version)
+        assert (await worker.query(REGION_AT, lon=here.x, lat=here.y))["regionAt"]["code"] == grid.code
+        assert (await worker.query(REGION_AT, lon=there.x, lat=there.y))["regionAt"] is None
+        assert (await region_at(there.x, there.y)).id == sibling.id
 
 
 # -- drawing boundaries ---------------------------------------------------------------------
