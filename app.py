@@ -39,6 +39,7 @@ from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api.migrate import migrate as run_migrations
 
 from gridhub import accounts
+from gridhub.console_config import console_config_endpoint
 from gridhub import gateway
 from gridhub import graphiql
 from gridhub import observability
@@ -395,6 +396,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
             Route("/export/{kind}", export_endpoint(graphql), methods=["GET"]),
             Route("/places/{id:path}/qr.svg", place_qr_endpoint(graphql), methods=["GET"]),
             WebSocketRoute("/graphql", graphql),
+            Route("/admin/config.json", console_config_endpoint(settings), methods=["GET"]),
             Mount("/admin", StaticFiles(directory=ADMIN_DIR, html=True, check_dir=False)),  # the policy console
             Mount("/static", StaticFiles(directory=graphiql.STATIC_DIR, check_dir=False)),  # GraphiQL's assets
         ],

@@ -117,6 +117,13 @@ class Settings(BaseSettings):
         DEFAULT_SCORE_WEIGHTS, description=(
             "the weights of gridScorecard's score, indicator=weight, comma-separated (discovery, on_time, "
             "verification, satisfaction, visits); a county sets its own"))
+    # The console's map (docs/maps.md): boundaries only, offline, unless a county serves its own tiles
+    map_tile_url: str = Field("", description=(
+        "an XYZ tile template of the county's own tile server, `https://tiles.example.gov.cn/{z}/{x}/{y}.png` "
+        "(Web Mercator, 256-pixel tiles, WGS 84: not GCJ-02), drawn under the console map's boundaries; "
+        "empty (the default): no tiles, and the map asks no other server"))
+    map_tile_attribution: str = Field("", description="the tiles' credit line, shown under the map")
+    map_tile_max_zoom: int = Field(18, ge=0, le=22, description="the deepest zoom level the tile server has")
     host: str = "127.0.0.1"
     port: int = 8000
 
@@ -124,6 +131,16 @@ class Settings(BaseSettings):
     @classmethod
     def known_weights(cls, value: str) -> str:
         parse_weights(value)  # a typo in a county's weights stops the start, not the first scorecard
+        return value
+
+    @field_validator("map_tile_url")
+    @classmethod
+    def tile_template(cls, value: str) -> str:
+        value = value.strip()
+        if value and (not value.startswith(("https://", "http://", "/"))
+                      or any(part not in value for part in ("{z}", "{x}", "{y}"))):
+            raise ValueError("map_tile_url: an http(s) URL (or a path on the hub) with {z}, {x} and {y}, "
+                             f"not {value!r}")
         return value
 
     @field_validator("cors_allowed_origins", mode="before")

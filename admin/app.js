@@ -6,6 +6,7 @@
 
 const TOKEN_KEY = "gridhub.console.token";
 const ENDPOINT = "/graphql";
+const CONFIG = "config.json";  // from the hub's settings (console_config.py): the county's own map tiles, if any
 const REGION_PAGE = 200;
 const AUDIT_PAGE = 50;
 
@@ -276,8 +277,49 @@ async function showTab(name) {
 }
 
 // -- the map ------------------------------------------------------------------------------
-// Boundaries (GeoJSON, longitude-latitude) drawn as SVG paths in an equirectangular view of
-// the regions shown: everything comes from the hub, nothing from a tile server.
+// Boundaries (GeoJSON, longitude-latitude) drawn as SVG paths in Web Mercator, the projection
+// of XYZ tiles: everything comes from the hub. Only where the hub is configured with a
+// county's own tile server (MAP_TILE_URL) are its tiles drawn underneath; by default none is
+// asked for anything.
+
+let consoleConfig = null;
+
+async function config() {
+  if (!consoleConfig) {
+    try {
+      const response = await fetch(CONFIG, { headers: { "Accept": "application/json" } });
+      consoleConfig = response.ok ? await response.json() : { tiles: null };
+    } catch (e) {
+      consoleConfig = { tiles: null };  // an older hub, or none: boundaries alone
+    }
+  }
+  return consoleConfig;
+}
+
+// longitude-latitude to the Web Mercator square [0, 1] x [0, 1], y downwards (as tiles count)
+function mercator([lon, lat]) {
+  const phi = Math.max(-85.05112878, Math.min(85.05112878, lat)) * Math.PI / 180;
+  return [(lon + 180) / 360, (1 - Math.log(Math.tan(phi) + 1 / Math.cos(phi)) / Math.PI) / 2];
+}
+
+const VIEW = 800, MARGIN = 10, TILE = 256, MAX_TILES = 400;
+
+// the tiles covering the view at the zoom where one is about 256 pixels: <image> elements
+function tiles(tileConfig, left, top, scale) {
+  const zoom = Math.max(0, Math.min(tileConfig.maxZoom ?? 18, Math.round(Math.log2(scale / TILE))));
+  const count = 2 ** zoom, size = scale / count;
+  const x0 = Math.max(0, Math.floor(left * count)), x1 = Math.min(count - 1, Math.floor((left + VIEW / scale) * count));
+  const y0 = Math.max(0, Math.floor(top * count)), y1 = Math.min(count - 1, Math.floor((top + VIEW / scale) * count));
+  const images = [];
+  if ((x1 - x0 + 1) * (y1 - y0 + 1) > MAX_TILES) return images;
+  for (let x = x0; x <= x1; x++) for (let y = y0; y <= y1; y++) {
+    const href = tileConfig.url.replaceAll("{z}", zoom).replaceAll("{x}", x).replaceAll("{y}", y);
+    images.push(svg("image", { href, class: "tile", x: ((x / count - left) * scale).toFixed(2),
+      y: ((y / count - top) * scale).toFixed(2), width: size.toFixed(2), height: size.toFixed(2),
+      preserveAspectRatio: "none", "data-z": zoom, "data-x": x, "data-y": y }));
+  }
+  return images;
+}
 
 function svg(tag, attrs = {}) {
   const el = document.createElementNS($("map").namespaceURI, tag);  // the SVG namespace, as the page has it
@@ -308,14 +350,26 @@ async function loadMap() {
     return;
   }
   const drawn = regions.filter((r) => polygonsOf(r.boundary).length);
-  let w = 180, s = 90, e = -180, n = -90;
-  for (const r of drawn) for (const poly of polygonsOf(r.boundary)) for (const [x, y] of poly[0]) {
-    w = Math.min(w, x); e = Math.max(e, x); s = Math.min(s, y); n = Math.max(n, y);
+  let w = 1, n = 1, e = 0, s = 0;  // the drawn regions' extent, in Mercator units
+  for (const r of drawn) for (const poly of polygonsOf(r.boundary)) for (const point of poly[0]) {
+    const [x, y] = mercator(point);
+    w = Math.min(w, x); e = Math.max(e, x); n = Math.min(n, y); s = Math.max(s, y);
   }
-  const shrink = Math.cos(((s + n) / 2) * Math.PI / 180);  // a degree of longitude is shorter
-  const scale = 780 / Math.max((e - w) * shrink, n - s, 1e-9);
-  const at = ([x, y]) => `${(10 + (x - w) * shrink * scale).toFixed(1)},${(10 + (n - y) * scale).toFixed(1)}`;
+  const scale = (VIEW - 2 * MARGIN) / Math.max(e - w, s - n, 1e-12);  // pixels per Mercator unit
+  const left = w - MARGIN / scale, top = n - MARGIN / scale;
+  const at = (point) => {
+    const [x, y] = mercator(point);
+    return `${((x - left) * scale).toFixed(1)},${((y - top) * scale).toFixed(1)}`;
+  };
   const map = clear($("map"));
+  const tileConfig = drawn.length ? (await config()).tiles : null;
+  map.classList.toggle("tiled", Boolean(tileConfig));
+  $("map-attribution").textContent = tileConfig ? tileConfig.attribution || "" : "";
+  if (tileConfig) {  // under the boundaries
+    const layer = svg("g", { class: "tiles" });
+    layer.append(...tiles(tileConfig, left, top, scale));
+    map.append(layer);
+  }
   for (const region of drawn) {
     const d = polygonsOf(region.boundary).map((poly) => poly.map((ring) => "M" + ring.map(at).join("L") + "Z").join(""))
       .join("");

@@ -57,9 +57,10 @@ from gridhub.models.enums import Tier
 from gridhub.policies.predicate import SqlParams, like_escape
 from gridhub.policies.scope import Scope
 
+import shapely
 from shapely.geometry import Point, shape
 
-from gridhub.models.geo import Area, located_sql, to_geojson
+from gridhub.models.geo import Area, GeometryError, located_sql, parse_area, to_geojson
 
 from . import spatial
 from . import validation as v
@@ -379,12 +380,7 @@ async def set_region_boundary(scope: Scope, store: Any, actor: str, region_id: i
     geojson = None
     if boundary is not None:
         geom = await spatial.check_boundary(region, boundary)
-        for child in await models.Region.filter(parent_id=region.id, deleted_at__isnull=True,
-                                                boundary__isnull=False):
-            outside = shape(child.boundary).difference(geom).area
-            if outside > spatial.AREA_TOLERANCE:
-                raise BadInput(f"{region.code} {region.name}: the boundary leaves out part of {child.code} "
-                               f"{child.name} ({outside:.2e} square degrees)", field="boundary")
+        await _holds_children(region, geom)
         geojson = to_geojson(geom)
 
     async def body(connection, mover: _Mover) -> None:
@@ -397,10 +393,16 @@ async def set_region_boundary(scope: Scope, store: Any, actor: str, region_id: i
     return await _Operation(store, actor, "set_region_boundary", dry_run).run(body)
 
 
+# moveRegion without `boundary`: the region keeps the one it has
+KEEP = object()
+
+
 async def move_region(scope: Scope, store: Any, actor: str, region_id: int, parent_id: int,
-                      code: str | None = None, dry_run: bool = False) -> RegridResult:
+                      code: str | None = None, dry_run: bool = False, boundary: Any = KEEP) -> RegridResult:
     """A grid to another community, a community to another town: the whole subtree goes.
-    `code` renumbers it there (a grid's digits taken by a grid of the new community)."""
+    `code` renumbers it there (a grid's digits taken by a grid of the new community).
+    `boundary` redraws it there (None erases it); kept or redrawn, it is checked against the
+    new parent and siblings as setRegionBoundary checks a drawing."""
     region = await _region(region_id)
     parent = await _region(parent_id, "parent region")
     old_parent = await _region(region.parent_id, "parent region") if region.parent_id else None
@@ -413,15 +415,43 @@ async def move_region(scope: Scope, store: Any, actor: str, region_id: int, pare
     if old_parent is not None and old_parent.id == parent.id:
         raise BadInput("the region is there already", field="parent")
     code = _check_code(code, parent) if code is not None else _code_under(region, old_parent, parent)
+    redrawn = boundary is not KEEP
+    geojson = await _boundary_there(region, parent, region.boundary if not redrawn else boundary)
 
     async def body(connection, mover: _Mover) -> None:
         await seize_regions([region], subtrees=True)
         await seize_regions([parent])
         old, new = region.region_path, await _move_subtree(mover, region, parent, code)
+        if redrawn:
+            await models.Region.filter(id=region.id).using_db(connection).update(
+                boundary=geojson, version=F("version") + 1, updated_at=mover.stamp)
         mover.result.regions.append(await models.Region.get(id=region.id).using_db(connection))
         await _audit(mover, actor, new, {"from": old, "to": new, "parent": parent.region_path})
 
     return await _Operation(store, actor, "move_region", dry_run).run(body)
+
+
+async def _boundary_there(region: models.Region, parent: models.Region, boundary: dict | None) -> dict | None:
+    """The boundary `region` has under `parent` once moved, checked there: inside the new
+    parent's, overlapping none of the new siblings', holding its own children's; or
+    BAD_USER_INPUT naming the region. A region moved without a boundary has nothing to check."""
+    if boundary is None:
+        return None
+    there = SimpleNamespace(code=region.code, name=region.name, parent_id=parent.id, id=region.id)
+    geom = await spatial.check_boundary(there, boundary)
+    await _holds_children(region, geom)
+    return to_geojson(geom)
+
+
+async def _holds_children(region: models.Region, geom, named: models.Region | None = None) -> None:
+    """BAD_USER_INPUT naming `named` (by default `region`) where `geom` leaves out part of a
+    drawn child of `region`."""
+    named = named or region
+    for child in await models.Region.filter(parent_id=region.id, deleted_at__isnull=True, boundary__isnull=False):
+        outside = shape(child.boundary).difference(geom).area
+        if outside > spatial.AREA_TOLERANCE:
+            raise BadInput(f"{named.code} {named.name}: the boundary leaves out part of {child.code} "
+                           f"{child.name} ({outside:.2e} square degrees)", field="boundary")
 
 
 def _code_under(region: models.Region, old_parent: models.Region | None, parent: models.Region) -> str:
@@ -656,6 +686,7 @@ async def merge_regions(scope: Scope, store: Any, actor: str, region_ids: list[i
         merged.append(region)
     if not merged:
         raise BadInput("name the regions to merge", field="regions")
+    union = await _merged_boundary(into, merged)
 
     async def body(connection, mover: _Mover) -> None:
         await seize_regions(merged, subtrees=True)
@@ -672,15 +703,29 @@ async def merge_regions(scope: Scope, store: Any, actor: str, region_ids: list[i
             await _rewrite_rules(connection, region.region_path, lambda line: [into.region_path], mover.result)
             await _hand_over(mover, region, [into])
             await _retire(connection, mover, region)
-        # the merged area: the union of the boundaries, where every one is drawn
-        drawn = [r.boundary for r in (into, *merged)]
-        if all(drawn):
-            union = shape(drawn[0])
-            for b in drawn[1:]:
-                union = union.union(shape(b))
-            await models.Region.filter(id=into.id).using_db(connection).update(boundary=to_geojson(union))
+        if union is not None:
+            await models.Region.filter(id=into.id).using_db(connection).update(boundary=union)
         mover.result.regions.append(await models.Region.get(id=into.id).using_db(connection))
         await _audit(mover, actor, into.region_path,
                      {"merged": [r.region_path for r in merged], "into": into.region_path})
 
     return await _Operation(store, actor, "merge_regions", dry_run).run(body)
+
+
+
+async def _merged_boundary(into: models.Region, merged: list[models.Region]) -> dict | None:
+    """The area of `into` after the merge: the union of the drawn boundaries among them (a
+    region merged without one adds no area), None (unchanged) where none is drawn. It must
+    hold every drawn child region `into` then has, its own and those it takes over, or the
+    merge is BAD_USER_INPUT naming the child (as a drawing leaving one out is)."""
+    regions = [into, *merged]
+    drawn = [shape(r.boundary) for r in regions if r.boundary]
+    if not drawn:
+        return None
+    try:  # siblings inside one parent, overlapping nowhere: their union is a valid (Multi)Polygon
+        union = parse_area(to_geojson(shapely.union_all(drawn)))
+    except GeometryError as e:
+        raise BadInput(f"{into.code} {into.name}: the merged boundary is not usable ({e})", field="into") from None
+    for region in regions:
+        await _holds_children(region, union, into)
+    return to_geojson(union)

@@ -15,10 +15,12 @@ from gridhub import models
 from gridhub.models.geo import (
     LOCATED_TABLES, Area, Box, GeometryError, Near, SRID, holds, inline, located_sql, parse_area, valid_lon_lat,
 )
-from gridhub.policies.predicate import InSubquery, Pred, SqlParams, and_
+from gridhub.policies.predicate import Compare, InSubquery, Pred, SqlParams, and_
 from gridhub.policies.scope import Scope
 from gridhub.policies.sensitivity import comparable_where
 
+from . import region_index
+from .query import rows, visible
 from .errors import BadInput
 
 # how much a boundary may stick out of its parent, or overlap a sibling, before it is refused:
@@ -118,6 +120,31 @@ async def region_at(lon: float, lat: float) -> models.Region | None:
     """The deepest live region whose boundary holds the point (see `region_id_at`)."""
     found = await region_id_at(lon, lat)
     return None if found is None else await models.Region.get(id=found)
+
+
+async def readable_region_at(scope: Scope, lon: float, lat: float, version: int) -> models.Region | None:
+    """`regionAt`: the region at the point (as `region_id_at` answers), where the caller may
+    read it, else None. Answered from the in-process index of boundaries at the policy
+    `version` the request reads at (resolvers.region_index), row and all: no SQL (while that
+    index is being built, by SQL as before). The index
+    holds live regions only, and a region's read scope (region path prefixes) is decided on
+    the row in memory as SQL decides it; a scope that only SQL can decide is asked of SQL."""
+    try:
+        valid_lon_lat(lon, lat)
+    except GeometryError as e:
+        raise BadInput(str(e), field="longitude") from None
+    await require_engine()
+    found = await region_index.region_at(version, lon, lat)
+    if found is region_index.NOT_READY:  # built meanwhile; until then SQL answers
+        found_id = await region_id_at(lon, lat)
+        return None if found_id is None else await rows(scope, "region", Compare("id", "eq", found_id)).first()
+    if found is None:
+        return None
+    where = visible(scope, "region")
+    try:
+        return found if where.matches(found) else None
+    except NotImplementedError:
+        return await rows(scope, "region", Compare("id", "eq", found.id)).first()
 
 
 async def region_id_at(lon: float, lat: float) -> int | None:

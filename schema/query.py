@@ -76,8 +76,11 @@ class Query:
                                   "is not one you may read.")
     async def region_at(self, info: Info, longitude: arg(float, "Longitude, decimal degrees."),
                         latitude: arg(float, "Latitude, decimal degrees.")) -> Optional[Region]:
-        found = await spatial.region_id_at(longitude, latitude)
-        return None if found is None else await info.context.loaders.one("region", found)
+        c = info.context
+        if c.store is None:  # no policy version to key the in-process index on: SQL
+            found = await spatial.region_id_at(longitude, latitude)
+            return None if found is None else await c.loaders.one("region", found)
+        return await spatial.readable_region_at(c.scope, longitude, latitude, c.store.version)
 
     @strawberry.field(description="Every functional department, by code: the targets of dispatch (派单).")
     async def departments(self, info: Info) -> list[Department]:

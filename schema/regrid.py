@@ -158,16 +158,22 @@ class RegridMutation:
 
     @strawberry.mutation(description="Move a region with its subtree under another parent (a grid to another "
                                      "community, a community to another town): every row, grant and rule "
-                                     "under it follows.")
+                                     "under it follows. Its boundary, kept or redrawn, must lie inside the new "
+                                     "parent's and overlap no new sibling's (as setRegionBoundary checks), or "
+                                     "BAD_USER_INPUT names the region.")
     async def move_region(self, info: Info, region: arg(GlobalID, "The region to move."),
                           parent: arg(GlobalID, "Its new parent, of the tier above it."),
                           code: Annotated[Optional[str], strawberry.argument(
                               description="A new code there (a grid: the new community's code and its own "
                                           "digits); by default a grid keeps its digits.")] = None,
-                          dry_run: DryRun = False) -> RegridResult:
+                          dry_run: DryRun = False,
+                          boundary: arg(Optional[JSON], "Its boundary there, a GeoJSON geometry, or null to erase "
+                                                        "it; absent, it keeps the one it has.") = strawberry.UNSET,
+                          ) -> RegridResult:
         c = info.context
+        redraw = {} if boundary is strawberry.UNSET else {"boundary": boundary}
         return _result(await regrid.move_region(c.scope, c.store, c.username, _region_id(region),
-                                                _region_id(parent, "parent"), code, dry_run))
+                                                _region_id(parent, "parent"), code, dry_run, **redraw))
 
     @strawberry.mutation(description="Split a region without child regions into parts (its new siblings); "
                                      "it is retired and stays in the history of its events.")

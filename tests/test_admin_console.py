@@ -10,6 +10,7 @@ Set GRIDHUB_DOCS_SCREENSHOTS=1 to also write the screenshots of docs/img/."""
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import shutil
@@ -19,6 +20,7 @@ import pytest
 
 from .browser import browser, chromium, loaded_from
 from .servers import ROOT, Server, base_env, scratch_demo_database
+from .tile_server import TileServer, tile_png
 
 ADMIN_DIR = ROOT / "admin"
 DOCS_IMG = ROOT / "docs" / "img"
@@ -143,8 +145,33 @@ def test_the_console_loads_nothing_from_elsewhere():
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}/", text, re.I), f"{path.name} loads from elsewhere"
     script = (ADMIN_DIR / "app.js").read_text(encoding="utf-8")
-    assert re.findall(r"fetch\(([^,]+),", script) == ["ENDPOINT"]
-    assert 'const ENDPOINT = "/graphql";' in script
+    assert re.findall(r"fetch\(([^,]+),", script) == ["ENDPOINT", "CONFIG"]
+    assert 'const ENDPOINT = "/graphql";' in script and 'const CONFIG = "config.json";' in script
+
+
+TILES = "https://tiles.nanling.example.gov.cn/{z}/{x}/{y}.png"
+
+
+async def test_the_console_is_told_the_countys_tiles_only_where_set(http, app_with):
+    """/admin/config.json, read by the console before anyone signs in: no tiles by default
+    (the map then asks no other server), the county's template, credit and zoom when set."""
+    default = await http.get("/admin/config.json")
+    assert default.status_code == 200 and default.json() == {"tiles": None}
+    tiled = await app_with(map_tile_url=TILES, map_tile_attribution="南陵县测绘院", map_tile_max_zoom=17)
+    told = await tiled.get("/admin/config.json")
+    assert told.json() == {"tiles": {"url": TILES, "attribution": "南陵县测绘院", "maxZoom": 17}}
+
+
+@pytest.mark.parametrize("template", ["tiles.example.org/{z}/{x}/{y}.png", "https://tiles.example.org/{z}/{x}.png",
+                                      "javascript:alert(1)//{z}/{x}/{y}", "ftp://tiles.example.org/{z}/{x}/{y}.png"])
+def test_a_tile_template_the_console_cannot_use_stops_the_start(template):
+    from pydantic import ValidationError
+
+    from gridhub.settings import Settings
+
+    with pytest.raises(ValidationError, match="map_tile_url"):
+        Settings(map_tile_url=template)
+    assert Settings(map_tile_url=TILES).map_tile_url == TILES
 
 
 # -- in the browser ------------------------------------------------------------------------------
@@ -451,5 +478,80 @@ def test_the_map_draws_the_grids_and_tells_a_grids_grants_and_lights(console, hu
         assert cell == str(lights[key]["totalCount"])
     console.find(f'#map path.area.selected[data-path="{grid["path"]}"]')
     assert loaded_from(console.driver) <= {hub.base}  # nothing from elsewhere: no tiles, no CDN
+    assert not console.all("#map image") and console.all("#map-attribution")[0].text == ""
     shot = console.screenshot("admin-map.png")
     assert shot.stat().st_size > 10_000
+
+
+@pytest.fixture(scope="module")
+def tile_server():
+    with TileServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def tiled_hub(console_database, tile_server, tmp_path_factory):
+    """A second hub on the console's database, configured with the county's own tile server."""
+    env = {**base_env(console_database), "RATE_LIMIT_REQUESTS": "100000", "RATE_LIMIT_ANONYMOUS_REQUESTS": "100000",
+           "MAP_TILE_URL": tile_server.template, "MAP_TILE_ATTRIBUTION": "底图 南陵县测绘院 (test tiles)"}
+    server = Server("console-tiles", env, tmp_path_factory.mktemp("console-tiles-logs"))
+    try:
+        server.wait_healthy()
+        yield server
+    finally:
+        server.stop()
+
+
+def mercator_tile(lon: float, lat: float, zoom: int) -> tuple[int, int]:
+    """The XYZ tile holding a point (the slippy-map formula, independent of the console's)."""
+    n = 2 ** zoom
+    phi = math.radians(lat)
+    return int((lon + 180) / 360 * n), int((1 - math.asinh(math.tan(phi)) / math.pi) / 2 * n)
+
+
+@browser
+def test_the_map_draws_the_countys_own_tiles_under_the_boundaries(driver, tiled_hub, tile_server, tmp_path):
+    """With MAP_TILE_URL set, the map asks the county's tile server (a real one on
+    127.0.0.1) for the tiles covering the view and draws them under the boundaries, each
+    where its area is: the tile under a grid's corner is the one holding that corner."""
+    console = Console(driver, tiled_hub.base, tmp_path)
+    admin = tiled_hub.login("admin")
+    grids = tiled_hub.data("{ regions(first: 500, filter: {tier: [GRID]}) { totalCount nodes { path boundary } } }",
+                           admin)["regions"]
+    console.sign_in("admin")
+    console.tab("map")
+    console.read("#map path.area", "data-path", at_least=grids["totalCount"])
+    tiles = console.read("#map g.tiles image.tile", "href")
+    # under the boundaries: the tiles are the map's first layer, the paths after it
+    assert console.driver.execute_script("return document.querySelector('#map').firstElementChild.getAttribute('class')") \
+        == "tiles"
+    asked = [tuple(int(v) for v in re.match(r".*/tiles/(\d+)/(\d+)/(\d+)\.png$", href).groups()) for href in tiles]
+    assert all(href.startswith(tile_server.base + "/tiles/") for href in tiles)
+    console.wait.until(lambda d: set(asked) <= set(tile_server.requested))  # each fetched by the browser
+    zoom = asked[0][0]
+    assert 8 <= zoom <= 18 and {z for z, _, _ in asked} == {zoom} and len(asked) <= 400
+    # where a tile is drawn: the corner of a grid lies on the tile holding it
+    grid = next(g for g in grids["nodes"] if g["boundary"])
+    ring = grid["boundary"]["coordinates"][0] if grid["boundary"]["type"] == "Polygon" \
+        else grid["boundary"]["coordinates"][0][0]
+    lon, lat = ring[0]
+    d = console.find(f'#map path.area[data-path="{grid["path"]}"]').get_attribute("d")
+    x, y = (float(v) for v in re.match(r"M([-0-9.]+),([-0-9.]+)", d).groups())
+    under = console.driver.execute_script("""
+        const [x, y] = arguments;
+        const hit = [...document.querySelectorAll('#map image.tile')].find((t) => {
+          const [tx, ty, w, h] = ['x', 'y', 'width', 'height'].map((k) => parseFloat(t.getAttribute(k)));
+          return tx <= x && x < tx + w && ty <= y && y < ty + h; });
+        return hit ? [+hit.dataset.z, +hit.dataset.x, +hit.dataset.y] : null;""", x, y)
+    assert under is not None and tuple(under) == (zoom, *mercator_tile(lon, lat, zoom)), (under, lon, lat)
+    assert "南陵县测绘院" in console.find("#map-attribution").text
+    assert loaded_from(console.driver) == {tiled_hub.base, tile_server.base}
+    # every tile the page asked for came as a PNG of the tile server's
+    answered = console.driver.execute_script("""return performance.getEntriesByType('resource')
+        .filter((e) => e.name.includes('/tiles/')).map((e) => [e.responseStatus, e.encodedBodySize])""")
+    # (an image's status is the tile server's to tell; its size the page sees, by Timing-Allow-Origin)
+    sizes = {len(tile_png(0, 0)), len(tile_png(0, 1))}
+    assert len(answered) >= len(set(asked)) and all(size in sizes for _, size in answered), answered
+    shot = console.screenshot("admin-map-tiles.png")
+    assert shot.stat().st_size > 10_000
+    assert console.script_errors() == []
