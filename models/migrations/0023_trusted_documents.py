@@ -7,7 +7,7 @@ from tortoise.migrations import operations as ops
 
 from ._policy_lines import add_default_lines, runner
 
-LINES = (("policy_admin", "document", "create", "allow"),)
+LINES = (("policy_admin", "document", "create", "allow"), ("policy_admin", "document", "delegate", "allow"))
 
 
 async def forward(apps, schema_editor) -> None:
