@@ -57,7 +57,7 @@ from gridhub.resolvers.event_bus import EventBus, announce_event_change
 from gridhub.resolvers.webhooks import HandOverWorker
 from gridhub.resolvers.login_throttle import LoginThrottle, only_signs_in
 from gridhub.resolvers.registered_elsewhere import RegisterLookups
-from gridhub.resolvers.rate_limit import SlidingWindow, make_counters
+from gridhub.resolvers.rate_limit import make_counters, make_window
 from gridhub.resolvers.trusted_documents import ManifestError, TrustedDocuments
 from gridhub.resolvers.request_id import request_id
 from gridhub.resolvers.session import ScopeCache, build_context
@@ -127,9 +127,9 @@ class GridhubGraphQL(GraphQL):
         self.answers = AnswerCache(make_backend(settings.cache_url, settings.cache_bytes))
         self.counters = make_counters(settings.cache_url)
         window = settings.rate_limit_window_seconds
-        self.signed_in_limit = SlidingWindow(self.counters, "requests", settings.rate_limit_requests, window)
-        self.anonymous_limit = SlidingWindow(self.counters, "anonymous", settings.rate_limit_anonymous_requests,
-                                             window)
+        # the per-request limits: decided in the process, reconciled with Redis in shares (rate_limit.py)
+        self.signed_in_limit = make_window(self.counters, "requests", settings.rate_limit_requests, window)
+        self.anonymous_limit = make_window(self.counters, "anonymous", settings.rate_limit_anonymous_requests, window)
         self.login_throttle = LoginThrottle(self.counters, settings)
         self.register_lookups = RegisterLookups(self.counters, settings)
         self.proxies = settings.proxy_networks()

@@ -174,7 +174,8 @@ async def test_demo_mode_answers_any_document_even_with_trusted_only(app_with, w
 
 # -- manifests ------------------------------------------------------------------------------
 
-async def test_codegen_manifest_is_parsed_validated_and_planned_at_start(app_with, manifests, worker):
+async def test_codegen_manifest_is_parsed_validated_and_planned_at_start(app_with, manifests, worker,
+                                                                          monkeypatch):
     text = unique(PERSONS)
     http = await app_with(demo_mode=False, trusted_documents_only=True,
                           trusted_documents_file=manifests("codegen", [text]))
@@ -183,7 +184,22 @@ async def test_codegen_manifest_is_parsed_validated_and_planned_at_start(app_wit
     assert any(k[0] == key and v == [] for k, v in caches.VALIDATIONS.pinned.items())
     assert compiled.TEMPLATES[(key, "TrustedPersons")] is not compiled._UNSUPPORTED
     assert compiled.TEMPLATES[(key, None)] is not compiled._UNSUPPORTED
-    assert (await post(http, {"query": text, "operationName": "TrustedPersons"}, worker.token)).ok()["persons"]
+
+    # and requests use them: nothing is parsed, validated or planned again
+    def never(*args, **kwargs):
+        raise AssertionError("done again for a registered document")
+
+    import strawberry.schema.schema
+
+    from gridhub.schema import limits
+
+    for target in (caches, compiled):
+        monkeypatch.setattr(target, "parse" if target is caches else "plan_operation", never)
+    monkeypatch.setattr(strawberry.schema.schema, "validate_document", never)
+    monkeypatch.setattr(limits, "validate_document", never)
+    for name in ("TrustedPersons", None):
+        answered = await post(http, {"query": text, "operationName": name}, worker.token)
+        assert len(answered.ok()["persons"]["edges"]) == 2
 
 
 def test_manifest_hashes_must_be_the_texts_sha256(manifests, tmp_path):
