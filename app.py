@@ -58,12 +58,13 @@ from gridhub.resolvers.event_bus import EventBus, announce_event_change
 from gridhub.resolvers.webhooks import HandOverWorker
 from gridhub.resolvers.login_throttle import LoginThrottle
 from gridhub.resolvers.registered_elsewhere import RegisterLookups
-from gridhub.resolvers.rate_limit import SlidingWindow, make_counters
+from gridhub.resolvers.rate_limit import make_counters, make_window
+from gridhub.resolvers.trusted_documents import ManifestError, TrustedDocuments
 from gridhub.resolvers.request_id import request_id
 from gridhub.resolvers.session import ScopeCache, build_context
 from gridhub.models.serving import DatabaseServed, ServingClaim, unserved
 from gridhub.resolvers.unavailable import RETRY_AFTER_SECONDS, database_unavailable
-from gridhub.schema import caches, schema
+from gridhub.schema import caches, schema, trusted
 from gridhub.schema.limits import document_too_large, only_signs_in
 from gridhub.schema.subscription import GroupedSubscriptions
 from gridhub.settings import Settings, database_problem, tortoise_config
@@ -127,12 +128,23 @@ class GridhubGraphQL(GraphQL):
         self.answers = AnswerCache(make_backend(settings.cache_url, settings.cache_bytes))
         self.counters = make_counters(settings.cache_url)
         window = settings.rate_limit_window_seconds
-        self.signed_in_limit = SlidingWindow(self.counters, "requests", settings.rate_limit_requests, window)
-        self.anonymous_limit = SlidingWindow(self.counters, "anonymous", settings.rate_limit_anonymous_requests,
-                                             window)
+        # the per-request limits: decided in the process, reconciled with Redis in shares (rate_limit.py)
+        self.signed_in_limit = make_window(self.counters, "requests", settings.rate_limit_requests, window)
+        self.anonymous_limit = make_window(self.counters, "anonymous", settings.rate_limit_anonymous_requests, window)
         self.login_throttle = LoginThrottle(self.counters, settings)
         self.register_lookups = RegisterLookups(self.counters, settings)
         self.proxies = settings.proxy_networks()
+        # the registered operations, the manifest's parsed, validated and planned now; the stored
+        # ones at start (lifespan) and others' as first asked (resolvers/trusted_documents.py)
+        self.trusted = TrustedDocuments(only=settings.trusted_documents_only and not settings.demo_mode,
+                                        automatic_bytes=settings.cache_bytes,
+                                        prepare=trusted.preparer(schema._schema, settings))
+        if settings.trusted_documents_file:
+            try:
+                count = self.trusted.load_manifest(settings.trusted_documents_file)
+            except ManifestError as error:
+                raise SystemExit(str(error)) from None
+            log.info("trusted documents: %d from %s", count, settings.trusted_documents_file)
         self.claim: ServingClaim | None = None  # on the database, while served (models.serving)
 
     async def __call__(self, scope, receive, send) -> None:
@@ -157,6 +169,11 @@ class GridhubGraphQL(GraphQL):
                 log.exception("internal error [request %s] on /graphql", request_id())
                 response = gateway.internal_error_response(media_type)
         await response(scope, receive, send)
+
+    def should_render_graphql_ide(self, request) -> bool:
+        """GraphiQL for a browser's GET without a document; a GET that names a persisted
+        document by its hash (`extensions`, APQ) is an operation, whatever it accepts."""
+        return super().should_render_graphql_ide(request) and request.query_params.get("extensions") is None
 
     def encode_json(self, data: object) -> str | bytes:
         """orjson: a page of 100 events with their logs is a large answer, and the standard
@@ -195,6 +212,7 @@ class GridhubGraphQL(GraphQL):
     async def make_context(self, authorization: str | None, request: Any, response: Any = None) -> RequestContext:
         context = await build_context(self.settings, self.store, self.scopes, authorization, request, response)
         context.answers = self.answers
+        context.trusted_documents = self.trusted
         context.login_throttle = self.login_throttle
         context.register_lookups = self.register_lookups
         context.client_ip = gateway.client_ip(request.scope, self.proxies)
@@ -303,6 +321,8 @@ def check_settings(settings: Settings) -> Settings:
     """Refuse at start what would fail later or silently: a database that cannot be opened, no
     JWT secret or a short one outside demo mode. In demo mode a random secret is made."""
     check_database(settings)
+    if settings.demo_mode and settings.trusted_documents_only:
+        log.warning("demo mode answers any document: TRUSTED_DOCUMENTS_ONLY applies outside demo mode only")
     if not settings.jwt_secret:
         if not settings.demo_mode:
             raise SystemExit("JWT_SECRET is required (or DEMO_MODE=1 for a demo)")
@@ -338,6 +358,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         keeping = asyncio.create_task(claim.keep())  # taken again after a PostgreSQL restart
         await prepare_database(settings, migrate=migrate)
         await store.load()
+        await graphql.trusted.load_stored()
         redis_url = settings.cache_url if settings.cache_url.startswith("redis://") else None
         watcher = PolicyWatcher(store, redis_url)
         await watcher.start()

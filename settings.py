@@ -89,6 +89,12 @@ class Settings(BaseSettings):
     log_format: Literal["json", "text"] | None = Field(None, description=(
         "log lines as JSON objects (with the request id and user) or as readable text; by default "
         "text on a terminal, JSON otherwise (a service's journal, a log shipper)"))
+    trusted_documents_file: str = Field("", description=(
+        "a persisted-documents manifest to register at start: Apollo's persisted query manifest or GraphQL "
+        "Codegen's `{hash: text}` (sha256); its documents are parsed, validated and planned once"))
+    trusted_documents_only: bool = Field(False, description=(
+        "production: answer registered (trusted) documents only, anything else is DOCUMENT_NOT_REGISTERED; "
+        "demo mode answers any document whatever this says"))
     introspection: bool = Field(True, description=(
         "answer introspection (__schema, __type) to anyone; off, only to signed-in callers"))
     # Browsers on other origins (web_clients.py): none is allowed unless listed.

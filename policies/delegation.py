@@ -32,7 +32,7 @@ HELD_AT: dict[str, tuple[str, ...]] = {
 }
 
 # objects that administer: a role holding one of them may hold no data object
-ADMIN_OBJECTS = ("policy", "user", "role:*", "category")
+ADMIN_OBJECTS = ("policy", "user", "role:*", "category", "document")
 # objects of the register's data (kinds, facets, sensitive fields)
 DATA_OBJECTS = ("person*", "household*", "place*", "event*", "thing*", "organisation*")
 

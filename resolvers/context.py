@@ -30,6 +30,7 @@ class RequestContext:
     store: Any = None  # policies.store.PolicyStore
     answers: Any = None  # resolvers.cache.AnswerCache
     broadcast: Any = None  # the subscribers' group (event_bus.Group) this context executes for
+    trusted_documents: Any = None  # resolvers.trusted_documents.TrustedDocuments (over HTTP and WebSocket)
     _sensitive_reads: dict = field(default_factory=dict)
 
     def __post_init__(self):

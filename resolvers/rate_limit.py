@@ -8,7 +8,17 @@ in Redis one round trip (INCR, EXPIRE, GET in a transaction) however busy the ca
 Counters live in memory (one process) or in Redis when CACHE_URL is redis://, so that
 every process behind a load balancer counts the same requests. A limit's key names its
 size and window: processes with the same settings share counters, a test app with a
-tight limit never counts what the suite's app did."""
+tight limit never counts what the suite's app did.
+
+The per-request limits (`LeasedWindow`) do not ask Redis on every request: a process
+reserves a share of the room a caller has left (one INCRBY) and admits that many requests
+locally, reserving again when they are spent; near the limit the shares shrink to one, so
+the last requests are judged one by one, as before. Every admission is backed by a count in
+Redis made while the window had room for it, so all processes together never admit more
+than the limit; what a process reserved and did not use counts until it gives it back on
+its next reservation, so a caller spread over several processes may be refused up to the
+other processes' unused shares early (each at most a quarter of the room left when it was
+reserved). On one process the limit is exact."""
 
 from __future__ import annotations
 
@@ -60,13 +70,13 @@ class MemoryCounters:
             return 0, current
         return 0, 0
 
-    async def add(self, key: str, slot: int, ttl: int) -> tuple[int, int]:
+    async def add(self, key: str, slot: int, ttl: int, amount: int = 1) -> tuple[int, int]:
         current, previous = self._at(key, slot)
-        self._slots[key] = (slot, current + 1, previous)
+        self._slots[key] = (slot, current + amount, previous)
         self._slots.move_to_end(key)
         while len(self._slots) > self.max_keys:
             self._slots.popitem(last=False)
-        return current + 1, previous
+        return current + amount, previous
 
     async def peek(self, key: str, slot: int) -> tuple[int, int]:
         return self._at(key, slot)
@@ -117,6 +127,23 @@ class RedisCounters:
         except (RedisError, OSError) as e:
             self._unavailable(e)
             return await self.fallback.add(key, slot, ttl)
+        return int(current), int(previous or 0)
+
+    async def lease(self, key: str, slot: int, ttl: int, size: int,
+                    give_back: tuple[tuple[int, int], ...] = ()) -> tuple[int, int]:
+        """Reserve `size` in `slot` (after returning what earlier reservations left unused:
+        (slot, count) pairs) in one round trip; the counts of `slot` and of the one before."""
+        try:
+            async with self._client().pipeline(transaction=True) as pipe:
+                for at, unused in give_back:
+                    pipe.decrby(self._key(key, at), unused)
+                pipe.incrby(self._key(key, slot), size)
+                pipe.expire(self._key(key, slot), ttl)
+                pipe.get(self._key(key, slot - 1))
+                *_, current, _, previous = await pipe.execute()
+        except (RedisError, OSError) as e:
+            self._unavailable(e)  # counted in this process until Redis is back
+            return await self.fallback.add(key, slot, ttl, size)
         return int(current), int(previous or 0)
 
     async def peek(self, key: str, slot: int) -> tuple[int, int]:
@@ -196,3 +223,61 @@ class SlidingWindow:
     async def forget(self, who: str) -> None:
         slot, _ = self._slot()
         await self.counters.forget(self._key(who), slot)
+
+
+@dataclass
+class _Lease:
+    slot: int
+    left: int = 0  # admissions reserved in `slot` and not yet used
+    room: float = 0.0  # what the window had left after the last reservation: sizes the next
+    owed: int = 0  # reserved beyond what the window had room for: given back on the next reservation
+
+
+class LeasedWindow(SlidingWindow):
+    """A SlidingWindow on shared counters that admits most requests without a round trip
+    (the module's docstring): reservations, each at most 1/SHARE of the room left."""
+
+    SHARE = 4
+
+    def __init__(self, counters: RedisCounters, name: str, limit: int, seconds: int, clock=time.time,
+                 max_keys: int = 100_000):
+        super().__init__(counters, name, limit, seconds, clock)
+        self.max_keys = max_keys
+        self.leases: OrderedDict[str, _Lease] = OrderedDict()
+        self.reservations = 0  # round trips made, for tests and metrics
+
+    async def hit(self, who: str) -> Verdict:
+        slot, into = self._slot()
+        key = self._key(who)
+        lease = self.leases.get(key)
+        if lease is not None and lease.slot == slot and lease.left > 0:
+            lease.left -= 1
+            self.leases.move_to_end(key)
+            return Verdict(True)
+        give_back: tuple[tuple[int, int], ...] = ()
+        if lease is not None and lease.slot >= slot - 1 and lease.left + lease.owed:
+            give_back = ((lease.slot, lease.left + lease.owed),)
+        size = max(1, int(lease.room // self.SHARE)) if lease is not None and lease.slot == slot else 1
+        self.reservations += 1
+        current, previous = await self.counters.lease(key, slot, 2 * self.seconds, size, give_back)
+        before = self._estimate(current - size, previous, into)
+        granted = max(0, min(size, math.floor(self.limit - before)))
+        lease = _Lease(slot, max(0, granted - 1), self.limit - self._estimate(current, previous, into),
+                       size - max(granted, 1))
+        self.leases[key] = lease
+        self.leases.move_to_end(key)
+        while len(self.leases) > self.max_keys:
+            self.leases.popitem(last=False)
+        if granted:
+            return Verdict(True)
+        # refused, and counted (once: the rest of a reservation is owed back)
+        current -= lease.owed
+        return Verdict(False, self._retry_after(current, previous, into, self.limit - 1))
+
+
+def make_window(counters: Counters, name: str, limit: int, seconds: int) -> SlidingWindow:
+    """The per-request limit: leased from Redis when counters are shared, else in memory
+    (already without a round trip)."""
+    if isinstance(counters, RedisCounters):
+        return LeasedWindow(counters, name, limit, seconds)
+    return SlidingWindow(counters, name, limit, seconds)

@@ -27,6 +27,7 @@ from .regrid import RegridMutation
 from .staffing import StaffMutation, StaffQuery
 from .stats import ScorecardQuery, StatsQuery
 from .subscription import EventSubscription, OperationsOverWebSocket
+from .trusted import PersistedDocuments, TrustedDocumentMutation
 from .workflow import WorkflowMutation
 
 PUBLIC_FIELDS = {"login"}
@@ -55,7 +56,7 @@ Query = require_sign_in(merge_types("Query", (DataQuery, AccessQuery, AuditQuery
                                                ChangesQuery, StaffQuery, NoticeQuery)))
 Mutation = require_sign_in(merge_types("Mutation", (AccessMutation, DataMutation, WorkflowMutation, CorrectionMutation,
                                                     CategoryMutation, RegridMutation, KeyPersonMutation,
-                                                    StaffMutation, NoticeMutation)))
+                                                    StaffMutation, NoticeMutation, TrustedDocumentMutation)))
 Subscription = require_sign_in(merge_types("Subscription", (EventSubscription, NoticeSubscription)))
 # merge_types takes no description
 Query.__strawberry_definition__.description = "Reads, each limited to your scope; all need sign-in."
@@ -85,7 +86,8 @@ class GridhubSchema(strawberry.Schema):
 
 
 schema = GridhubSchema(query=Query, mutation=Mutation, subscription=Subscription,
-                       extensions=[OperationsOverWebSocket, ErrorCodes, AuditSensitiveReads, CompiledReads,
+                       extensions=[OperationsOverWebSocket, ErrorCodes, PersistedDocuments, AuditSensitiveReads,
+                                   CompiledReads,
                                    # frontends send the same few documents again and again
                                    DocumentCaches, QueryLimits])  # after DocumentCaches: it reads its verdict
 name_the_kinds(schema)

@@ -5,7 +5,11 @@ parsed documents, their validation, their costs (schema/limits.py) and compiled 
 What anonymous callers send (they may send `login` and introspection only, but any text is
 parsed first) is kept in budgets of its own, `anonymous_cache_bytes`: a stream of distinct
 documents from nobody in particular cannot push out what signed-in callers use, nor hold
-more than that small budget. `configure` sets the budgets from the settings (create_app)."""
+more than that small budget. `configure` sets the budgets from the settings (create_app).
+
+Registered (trusted) documents are parsed, validated and planned once, at start or when
+registered (schema/trusted.py), and pinned: kept outside the budgets, never evicted, found
+by the same keys before the LRU is asked."""
 
 from __future__ import annotations
 
@@ -41,8 +45,12 @@ class CallerCache:
     def __init__(self, signed_in_bytes: int = _DEFAULTS.cache_bytes,
                  anonymous_bytes: int = _DEFAULTS.anonymous_cache_bytes):
         self.signed_in, self.anonymous = ByteLRU(signed_in_bytes), ByteLRU(anonymous_bytes)
+        self.pinned: dict[Hashable, Any] = {}  # trusted documents' entries: bounded by what operators register
 
     def get(self, key: Hashable, default: Any = None) -> Any:
+        found = self.pinned.get(key, _MISSING)
+        if found is not _MISSING:
+            return found
         found = self.signed_in.get(key, _MISSING)
         if found is _MISSING:
             found = self.anonymous.get(key, _MISSING)
@@ -50,6 +58,9 @@ class CallerCache:
 
     def put(self, key: Hashable, value: Any, *, anonymous: bool, size: int | None = None) -> None:
         (self.anonymous if anonymous else self.signed_in).put(key, value, size)
+
+    def pin(self, key: Hashable, value: Any) -> None:
+        self.pinned[key] = value
 
     @property
     def bytes(self) -> int:
@@ -60,6 +71,7 @@ class CallerCache:
         self.anonymous.resize(anonymous_bytes)
 
     def clear(self) -> None:
+        self.pinned.clear()
         self.signed_in.clear()
         self.anonymous.clear()
 

@@ -10,6 +10,7 @@ error — means falling back, never answering differently."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from graphql import GraphQLError
@@ -32,7 +33,20 @@ from .plan import plan_operation
 log = logging.getLogger("gridhub.compiled")
 
 PLANS = caches.PLANS
+# trusted documents' plans by (digest, operation name), whatever the scope: a plan depends on
+# the document only; the statements rendered from it, which depend on the scope, are kept
+# per (scope, policy version) in PLANS as any plan's
+TEMPLATES: dict[tuple, Any] = {}
 _UNSUPPORTED = object()
+
+
+def plan_once(schema, document, operation_name: str | None) -> Any:
+    """An operation's plan, or _UNSUPPORTED (the resolvers answer it)."""
+    try:
+        return plan_operation(schema, document, operation_name)
+    except Unsupported as why:
+        log.debug("resolver path: %s", why)
+        return _UNSUPPORTED
 
 
 def plan_key(execution_context, scope, store) -> tuple:
@@ -46,12 +60,12 @@ def plan_for(execution_context, scope, store) -> Plan | None:
     key = plan_key(execution_context, scope, store)
     plan = PLANS.get(key)
     if plan is None:
-        try:
-            plan = plan_operation(execution_context.schema._schema, execution_context.graphql_document,
-                                  execution_context.operation_name)
-        except Unsupported as why:
-            log.debug("resolver path: %s", why)
-            plan = _UNSUPPORTED
+        template = TEMPLATES.get(key[:2])
+        if template is not None:  # a trusted document's, planned once (schema/trusted.py)
+            plan = template if template is _UNSUPPORTED else replace(template, statements=None)
+        else:
+            plan = plan_once(execution_context.schema._schema, execution_context.graphql_document,
+                             execution_context.operation_name)
         # its rendered statements grow inside it later, within their own budget
         PLANS.put(key, plan, None if plan is _UNSUPPORTED else approximate_size((key, plan)) + STATEMENTS_BYTES)
     return None if plan is _UNSUPPORTED else plan

@@ -293,6 +293,13 @@ def _settings(context: Any) -> Settings:
     return getattr(context, "settings", None) or _DEFAULTS
 
 
+def our_rules(settings: Settings, *, signed_in: bool) -> tuple:
+    """The validation rules the hub adds to graphql-core's for a caller (the validation
+    cache's key names them: schema/trusted.py validates registered documents with these)."""
+    rules = (shape_rule(settings.max_query_depth, settings.max_query_aliases), BoundaryLiterals)
+    return rules if signed_in or settings.introspection else rules + (IntrospectionNeedsSignIn,)
+
+
 class QueryLimits(SchemaExtension):
     """Sets the token limit, the shape rule and the input boundary's rule (schema/boundary.py)
     for the operation, and after validation refuses variables past the boundary and
@@ -307,10 +314,8 @@ class QueryLimits(SchemaExtension):
             message, extensions = too_large
             raise GraphQLError(message, extensions=extensions)
         context.parse_options["max_tokens"] = settings.max_query_tokens
-        context.validation_rules = context.validation_rules + (
-            shape_rule(settings.max_query_depth, settings.max_query_aliases), BoundaryLiterals)
-        if not settings.introspection and getattr(context.context, "user", None) is None:
-            context.validation_rules = context.validation_rules + (IntrospectionNeedsSignIn,)
+        context.validation_rules = context.validation_rules + our_rules(
+            settings, signed_in=getattr(context.context, "user", None) is not None)
         yield
 
     def on_validate(self):

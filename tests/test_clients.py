@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import uuid
 from pathlib import Path
 
 import pytest
@@ -151,3 +152,34 @@ def test_the_apollo_example_of_the_docs(hub, grids):
     assert seen["query"]["persons"] > 0
     assert_own_grid_only(seen, grids)  # reports by client.mutate, heard by client.subscribe
     assert seen["refusal"] == ["BAD_USER_INPUT"]
+
+
+def test_apollo_persisted_queries_link(hub, grids):
+    """Apollo's PersistedQueryLink (hashes over GET) against a hub answering any document:
+    an unknown hash is PersistedQueryNotFound (400: the link asks for
+    application/graphql-response+json, where a request not executed is a 4xx), the link sends
+    the text by POST, and from then on the hash alone is answered."""
+    seen = run_node(hub, grids, JS / "apollo-persisted.mjs", MODE="apq", NONCE=uuid.uuid4().hex[:8])
+    assert seen["first"]["persons"] == 2
+    assert seen["first"]["sent"] == [{"method": "GET", "text": False, "status": 400},
+                                     {"method": "POST", "text": True, "status": 200}]
+    assert seen["again"] == {"persons": 2, "sent": [{"method": "GET", "text": False, "status": 200}]}
+
+
+def test_apollo_persisted_queries_on_a_trusted_only_hub(hub, grids, tmp_path):
+    """A second hub on the same database with TRUSTED_DOCUMENTS_ONLY and the manifest the
+    client's build would write (Apollo's format, the printed document): the listed query is
+    answered by its hash in one GET, any other refused as DOCUMENT_NOT_REGISTERED even when
+    the link sends its text."""
+    manifest = tmp_path / "persisted-query-manifest.json"
+    run_node(hub, grids, JS / "apollo-persisted.mjs", MODE="manifest", MANIFEST=str(manifest))
+    trusted = Server("trusted", {**hub.env, "DEMO_MODE": "0", "TRUSTED_DOCUMENTS_ONLY": "1",
+                                 "TRUSTED_DOCUMENTS_FILE": str(manifest)}, tmp_path)
+    try:
+        trusted.wait_healthy()
+        seen = run_node(trusted, grids, JS / "apollo-persisted.mjs", MODE="trusted", NONCE=uuid.uuid4().hex[:8])
+    finally:
+        trusted.stop()
+    assert seen["listed"] == {"persons": 3, "sent": [{"method": "GET", "text": False, "status": 200}]}
+    assert seen["unlisted"]["codes"] == ["DOCUMENT_NOT_REGISTERED"]
+    assert [s["text"] for s in seen["unlisted"]["sent"]] == [False, True]  # the hash, then the text: refused

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from graphql import get_introspection_query, parse
 
-from gridhub.resolvers.rate_limit import MemoryCounters, RedisCounters, SlidingWindow
+from gridhub.resolvers.rate_limit import LeasedWindow, MemoryCounters, RedisCounters, SlidingWindow
 from gridhub.schema import schema
 from gridhub.schema.limits import operation_cost
 
@@ -242,13 +242,83 @@ async def test_redis_counters_are_shared_between_processes():
         await two.close()
 
 
-async def test_with_redis_down_each_process_counts_on_its_own():
+def leased(limit: int, clock, *names: str) -> list:
+    """LeasedWindows of one limit, each on counters of its own (a process each), one key."""
+    import uuid
+
+    key = f"test-leased-{uuid.uuid4().hex}"
+    return [LeasedWindow(RedisCounters("redis://127.0.0.1:6379/7"), key, limit=limit, seconds=60, clock=clock)
+            for _ in names]
+
+
+async def test_one_process_admits_exactly_the_limit_with_few_round_trips():
+    if not redis_available():
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    clock = Clock(600.0)  # a slot's start: the previous slot is empty
+    [window] = leased(40, clock, "A")
+    try:
+        verdicts = [(await window.hit("u")).allowed for _ in range(45)]
+        assert verdicts == [True] * 40 + [False] * 5
+        assert window.reservations <= 20  # 40 admissions: shares of a quarter of the room, then ones
+        clock.at += 60 + 58  # two slots on: the refusals counted, and nothing since
+        assert (await window.hit("u")).allowed
+        [window] = leased(600, clock, "A")  # the default limit: a caller's 100 requests
+        assert all([(await window.hit("u")).allowed for _ in range(100)])
+        assert window.reservations <= 6  # not one round trip each
+    finally:
+        await window.counters.close()
+
+
+async def test_two_processes_never_admit_more_than_the_limit_together():
+    """A caller's requests alternating between two processes: at most the limit admitted,
+    at least the limit less what one process may hold unused (a quarter of the room)."""
+    if not redis_available():
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    clock = Clock(1200.0)
+    a, b = leased(40, clock, "A", "B")
+    try:
+        admitted = sum([(await w.hit("u")).allowed for _ in range(40) for w in (a, b)])
+        assert 40 - 40 // LeasedWindow.SHARE <= admitted <= 40
+        # one side busy, the other idle with its share: still never beyond the limit
+        c, d = leased(40, clock, "C", "D")
+        assert (await d.hit("u")).allowed  # d reserves one
+        admitted = 1 + sum([(await c.hit("u")).allowed for _ in range(60)])
+        assert 40 - 40 // LeasedWindow.SHARE <= admitted <= 40
+        await c.counters.close()
+        await d.counters.close()
+    finally:
+        await a.counters.close()
+        await b.counters.close()
+
+
+async def test_unused_shares_are_given_back_in_the_next_slot():
+    if not redis_available():
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    clock = Clock(1800.0)
+    a, b = leased(40, clock, "A", "B")
+    try:
+        for _ in range(5):
+            await a.hit("u")  # a holds an unused share now
+        held = a.leases[a._key("u")].left
+        assert held > 0
+        clock.at += 60  # next slot: a's next reservation gives the share back to the slot before
+        await a.hit("u")
+        current, previous = await a.counters.peek(a._key("u"), 31)
+        assert (current, previous) == (a.leases[a._key("u")].left + 1, 5)
+        assert (await b.hit("u")).allowed
+    finally:
+        await a.counters.close()
+        await b.counters.close()
+
+
+@pytest.mark.parametrize("kind", [SlidingWindow, LeasedWindow])
+async def test_with_redis_down_each_process_counts_on_its_own(kind):
     from .servers import free_port
 
     counters = RedisCounters(f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
     try:
-        window = SlidingWindow(counters, "down", limit=2, seconds=60, clock=Clock())
-        assert (await window.hit("u")).allowed and (await window.hit("u")).allowed
+        window = kind(counters, "down", limit=6, seconds=60, clock=Clock(600.0))
+        assert all([(await window.hit("u")).allowed for _ in range(6)])
         assert not (await window.hit("u")).allowed
     finally:
         await counters.close()

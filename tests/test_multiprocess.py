@@ -129,3 +129,32 @@ def test_policy_edit_reaches_the_other_process_within_a_second(servers, database
     refused = a.graphql(GRANT, townadmin, region=county_id)
     codes = [(e.get("extensions") or {}).get("code") for e in refused.get("errors") or []]
     assert codes == ["FORBIDDEN"], refused
+
+
+def test_the_rate_limit_holds_across_two_processes(database_url, tmp_path):
+    """A caller's requests alternating between two processes on one Redis: each process
+    decides most of them without asking Redis (resolvers/rate_limit.LeasedWindow), and
+    together they admit at most the limit, and at least the limit less a quarter of it
+    (what the other process may hold unused)."""
+    import random
+    import urllib.error
+
+    if not redis_available():
+        pytest.skip("no Redis at 127.0.0.1:6379 (`redis-cli ping` failed)")
+    limit = 30
+    # a window of its own: the key names it, so counts of an earlier run are not met
+    env = {**base_env(database_url, REDIS_URL), "RATE_LIMIT_REQUESTS": str(limit),
+           "RATE_LIMIT_WINDOW_SECONDS": str(random.randrange(10_000, 100_000))}
+    for a, b in running_servers(env, tmp_path):
+        token = a.login("worker")
+        statuses = []
+        for i in range(2 * limit):
+            try:
+                (a if i % 2 else b).data("{ __typename }", token)
+                statuses.append(200)
+            except urllib.error.HTTPError as refused:
+                assert refused.code == 429 and refused.headers["Retry-After"]
+                statuses.append(429)
+        admitted = statuses.count(200)
+        assert limit - limit // 4 <= admitted <= limit, statuses
+        assert statuses[-1] == 429

@@ -390,17 +390,19 @@ async def test_queries_and_mutations_over_the_socket_run_as_over_http(ws_url, so
 
 async def test_operations_over_the_socket_spend_the_rate_limit(ws_url, tokens, monkeypatch):
     """Each operation over a socket counts against its user's limit, as each HTTP request does."""
-    from gridhub.resolvers.rate_limit import SlidingWindow
+    from gridhub.resolvers.rate_limit import LeasedWindow, SlidingWindow
 
     hits = []
-    real = SlidingWindow.hit
 
-    async def counted(self, key):
-        hits.append(key)
-        verdict = await real(self, key)
-        return verdict if len(hits) < 3 else type(verdict)(False, 7)
+    def counting(real):
+        async def counted(self, key):
+            hits.append(key)
+            verdict = await real(self, key)
+            return verdict if len(hits) < 3 else type(verdict)(False, 7)
+        return counted
 
-    monkeypatch.setattr(SlidingWindow, "hit", counted)
+    for window in (SlidingWindow, LeasedWindow):  # in memory, or leased from Redis (CACHE_URL)
+        monkeypatch.setattr(window, "hit", counting(window.hit))
     ws = await signed_in_socket(ws_url, tokens["worker"])
     for op in ("r1", "r2"):
         assert (await operation(ws, "{ me { username } }", op))["data"] == {"me": {"username": "worker"}}
