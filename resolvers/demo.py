@@ -49,7 +49,7 @@ from gridhub.policies.scope import Scope
 from .categories import seed_event_categories
 from .categories_seed import SEED_BY_PATH, SeedCategory
 from .civil_time import CIVIL_TIME_ZONE
-from . import deadlines
+from . import deadlines, place_tree
 from .deadlines import FINISHED, Light, due_columns
 from .demo_map import DemoMap
 from .regrid import SplitPart, split_region
@@ -406,6 +406,7 @@ async def build_demo(scale: float = 1.0, seed: int = 2026, profile: str = "nanli
     async with in_transaction() as connection:
         county = _DemoCounty(PROFILES[profile], scale, seed, write, demo_clock(now))
         await county.build()
+        await place_tree.rebuild(connection)  # the closure of the compounds' trees
         if connection.capabilities.dialect == "postgres":
             # explicit ids leave the serial sequences behind; later inserts would collide
             for table in county.counts:
@@ -523,6 +524,7 @@ class _DemoCounty:
         self.government: dict[str, models.Organisation] = {}  # department code -> its office
         self.property_companies: dict[int, list[models.Organisation]] = defaultdict(list)  # community id
         self.public_centre: dict[int, models.Place] = {}  # community id -> 党群服务中心
+        self.tree: dict[tuple, models.Place] = {}  # (grid id, (compound, building, unit)) -> its place
         self._compounds = [root + suffix for root in _PLACE_ROOTS for suffix in _COMPOUND_SUFFIXES]
         self.rng.shuffle(self._compounds)
         self._compounds_named = itertools.count()
@@ -724,6 +726,8 @@ class _DemoCounty:
 
     def _place(self, leaf: models.Region, kind: PlaceKind, usage: str, spot: dict[str, str],
                name: str | None = None, **fields) -> models.Place:
+        if spot.get("compound") and kind in (PlaceKind.HOUSE, PlaceKind.RENTAL_HOUSE):
+            fields["parent_id"] = self._unit_of(self.grid_of[leaf.id], spot).id
         place_id = next(self._ids[models.Place])
         lon, lat = self._located(leaf, self._near(self.centre[leaf.id], 0.0015))
         spot = dict(spot)
@@ -735,6 +739,25 @@ class _DemoCounty:
         self.place[place.id] = place
         self.places_in[self.grid_of[leaf.id].id].append(place)
         return place
+
+    def _unit_of(self, grid: models.Region, spot: dict[str, str]) -> models.Place:
+        """The unit (单元) a flat lies in, with its building (楼栋) and compound (小区), each
+        made with its own standard address code the first time a flat of it is handed out.
+        They belong to the grid: a compound's flats lie in several of its micro-grids."""
+        compound, building, unit = spot["compound"], spot["building"], spot["unit"]
+        area = spot["address"][:-len(spot["name"])]
+        parent = None
+        for kind, key in ((PlaceKind.COMPOUND, (compound,)), (PlaceKind.BUILDING, (compound, building)),
+                          (PlaceKind.UNIT, (compound, building, unit))):
+            node = self.tree.get((grid.id, key))
+            if node is None:
+                name = compound + (f"{building}幢" if len(key) > 1 else "") + (f"{unit}单元" if len(key) > 2 else "")
+                node = self.tree[(grid.id, key)] = self._place(
+                    grid, kind, "住宅", {"name": name, "address": area + name, "compound": compound,
+                                        "building": key[1] if len(key) > 1 else "", "unit": key[2] if len(key) > 2 else ""},
+                    parent_id=parent and parent.id)
+            parent = node
+        return parent
 
     def _id_number(self, born: date, gender: Gender, area: str) -> str:
         """GB 11643: area, birth date, a sequence whose parity is the gender, check digit."""
@@ -1106,7 +1129,9 @@ class _DemoCounty:
     def _owners_committee(self) -> None:
         grid = self._urban_grid()
         compound = self.rng.choice(self.addresses[grid.id].names)
-        self._staffed(OrganisationKind.OWNERS_COMMITTEE, f"{compound}业主委员会", grid, None,
+        # 实有单位 on its premises: the committee sits in its compound (where a flat was handed out)
+        self._staffed(OrganisationKind.OWNERS_COMMITTEE, f"{compound}业主委员会", grid,
+                      self.tree.get((grid.id, (compound,))),
                       ["主任", "委员"], self.rng.randint(2, 4))
 
     def _society(self, name: str) -> None:

@@ -56,6 +56,8 @@ KINDS: dict[str, Kind] = {
         Kind("staff", models.StaffAssignment, default_order=(("role", False), ("started_on", False), ("id", False))),
         Kind("residence", models.Residence, {"id": int, "started_on": date}, default_order=(("started_on", True), ("id", True)), scoped=False),
         Kind("membership", models.Membership, {"id": int}, scoped=False),
+        # the closure of the place tree, read only joined to places the caller may see
+        Kind("place_tree", models.PlaceTree, scoped=False, soft_deleted=False),
         Kind("event_log", models.EventLog, default_order=(("created_at", False), ("id", False)), scoped=False),
         Kind("event_person", models.EventPerson, scoped=False),
         Kind("event_thing", models.EventThing, scoped=False),

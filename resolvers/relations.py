@@ -22,7 +22,7 @@ from .query import visible
 class Via:
     """How a parent reaches the rows of a relation: `target` rows whose `column` holds the
     parent's id, or, with `link`, the targets of the link rows whose `column` holds it
-    (`to_column` naming the target). `only`: further (column, value) conditions on the
+    (`to_column` naming the target by its `target_column`, the id unless said). `only`: further (column, value) conditions on the
     targets; `scoped=False`: the targets are not limited by the caller's scope of their kind
     (the parent's own check decides, as for visits)."""
 
@@ -30,6 +30,7 @@ class Via:
     column: str
     link: str | None = None
     to_column: str | None = None
+    target_column: str = "id"
     only: tuple[tuple[str, Any], ...] = ()
     scoped: bool = True
 
@@ -52,7 +53,20 @@ RELATIONS: dict[tuple[str, str], Via] = {
     ("place", "things"): Via("thing", "place_id"),
     ("place", "events"): Via("event", "place_id"),
     ("place", "organisations"): Via("organisation", "place_id"),
+    ("place", "children"): Via("place", "parent_id"),
+    # the rented homes (出租房) in and under a place: a building's rented rooms
+    ("place", "rentals"): Via("place", "ancestor_id", link="place_tree", to_column="place_id",
+                              only=(("kind", "rental_house"),)),
     ("organisation", "members"): Via("membership", "organisation_id"),
     ("organisation", "things"): Via("thing", "owner_id"),
     ("thing", "events"): Via("event", "thing_id", link="event_thing", to_column="event_id"),
+}
+
+# `deep: true` of a place's relation: the same rows of the place and of every place under
+# it (resolvers.place_tree), through the closure of the tree
+DEEP: dict[tuple[str, str], Via] = {
+    ("place", "residents"): Via("person", "ancestor_id", link="place_tree", to_column="place_id",
+                                target_column="residence_id"),
+    ("place", "organisations"): Via("organisation", "ancestor_id", link="place_tree", to_column="place_id",
+                                    target_column="place_id"),
 }

@@ -5,7 +5,7 @@ from strawberry.relay import NodeID
 from strawberry.types import Info
 
 from gridhub import models
-from gridhub.resolvers.relations import RELATIONS
+from gridhub.resolvers.relations import DEEP, RELATIONS
 
 from .columns import column
 from .connection import relation_field
@@ -13,7 +13,7 @@ from .enums import PlaceKind
 from .filters import RowFilter
 from .spatial import LocatedFilter
 from .node import ModelNode, Versioned, load
-from .refs import EventRef, HouseholdRef, OrganisationRef, PersonRef, RegionRef, ThingRef
+from .refs import EventRef, HouseholdRef, OrganisationRef, PersonRef, PlaceRef, RegionRef, ThingRef
 
 
 @strawberry.input(description="Conditions on places; they combine with AND.")
@@ -74,8 +74,20 @@ class Place(ModelNode, Versioned):
     async def landlord(self: models.Place, info: Info) -> Optional[PersonRef]:
         return await load(info, "person", self.landlord_id)
 
-    residents = relation_field(PersonRef, RELATIONS["place", "residents"],
-                               description="Persons whose current residence this is, that you may read.")
+    @strawberry.field(description="The place it lies in (a room's unit, a unit's building, a building's "
+                                  "compound); null at the top of its tree or where you may not read it.")
+    async def parent(self: models.Place, info: Info) -> Optional[PlaceRef]:
+        return await load(info, "place", self.parent_id)
+
+    children = relation_field(PlaceRef, RELATIONS["place", "children"],
+                              description="The places lying directly in this one that you may read (a compound's "
+                                          "buildings, a building's units, a unit's rooms).")
+    rentals = relation_field(PlaceRef, RELATIONS["place", "rentals"],
+                             description="The rented homes (出租房, `RENTAL_HOUSE`) that you may read in and under this "
+                                         "place: which rooms of a building are rented.")
+    residents = relation_field(PersonRef, RELATIONS["place", "residents"], deep=DEEP["place", "residents"],
+                               description="Persons whose current residence this is, that you may read; with "
+                                           "`deep: true`, of this place and every place under it.")
     households = relation_field(HouseholdRef, RELATIONS["place", "households"],
                                 description="Households living here that you may read.")
     things = relation_field(ThingRef, RELATIONS["place", "things"],
@@ -83,4 +95,6 @@ class Place(ModelNode, Versioned):
     events = relation_field(EventRef, RELATIONS["place", "events"],
                             description="Events that happened here that you may read, newest first.")
     organisations = relation_field(OrganisationRef, RELATIONS["place", "organisations"],
-                                   description="Organisations at this address that you may read.")
+                                   deep=DEEP["place", "organisations"],
+                                   description="Organisations at this address (实有单位 on their premises) that you "
+                                               "may read; with `deep: true`, also those under it.")

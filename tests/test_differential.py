@@ -18,6 +18,7 @@ import random
 
 import pytest
 
+from gridhub.resolvers.relations import DEEP
 from gridhub.resolvers.sqlread.plan import PAGED, TO_MANY, TO_ONE
 
 from .checks import is_sign_in
@@ -48,7 +49,7 @@ FIELDS = {
 RELATIONS = {
     "Person": {"region": "Region", "household": "Household", "residence": "Place"},
     "Household": {"region": "Region", "head": "Person", "place": "Place"},
-    "Place": {"region": "Region", "landlord": "Person"},
+    "Place": {"region": "Region", "landlord": "Person", "parent": "Place"},
     "Event": {"region": "Region", "reporter": "Person", "place": "Place", "handlingRegion": "Region",
               "dispatcherRegion": "Region"},
     "Thing": {"region": "Region", "place": "Place", "owner": "Organisation"},
@@ -68,10 +69,12 @@ LISTS = {
 PAGES = {
     "Person": {"events": "Event", "residences": "Residence"},
     "Place": {"residents": "Person", "households": "Household", "things": "Thing", "events": "Event",
-              "organisations": "Organisation"},
+              "organisations": "Organisation", "children": "Place", "rentals": "Place"},
     "Thing": {"events": "Event"},
     "Organisation": {"things": "Thing", "members": "Membership"},
 }
+# connections of a place read through the place tree with `deep: true` (resolvers.relations.DEEP)
+DEEP_PAGES = {"residents(deep)", "organisations(deep)"}
 ROOTS = {"persons": "Person", "households": "Household", "places": "Place", "events": "Event",
          "things": "Thing", "organisations": "Organisation", "regions": "Region"}
 ORDERS = {
@@ -113,7 +116,8 @@ def camel(name: str) -> str:
 
 def compiled_relations() -> set[tuple[str, str]]:
     """(type, field) of every relation the compiled path reads (resolvers/sqlread/plan.py)."""
-    return {(TYPES[kind], camel(name)) for kind, name in [*TO_ONE, *TO_MANY, *PAGED]}
+    return ({(TYPES[kind], camel(name)) for kind, name in [*TO_ONE, *TO_MANY, *PAGED]}
+            | {(TYPES[kind], f"{camel(name)}(deep)") for kind, name in DEEP})
 
 
 class Coverage:
@@ -142,16 +146,24 @@ def node_selection(rng: random.Random, type_name: str, depth: int, seen: Coverag
                 seen.relations.add((type_name, name))
                 inner = tuple(m.split(".", 1)[1] for m in must if m.startswith(name + "."))
                 parts.append(f"{name} {{ {node_selection(rng, target, depth + 1, seen, inner)} }}")
-        pages = [name for name in PAGES.get(type_name, {}) if name in must or rng.random() < 0.3]
+        def wanted(name: str) -> bool:
+            return name in must or f"{name}(deep)" in must
+
+        pages = [name for name in PAGES.get(type_name, {}) if wanted(name) or rng.random() < 0.3]
         # a page is deeper SQL than a list: more than one beside each other exceeds SQLite's
         # parser stack as soon as their rows have relations too
-        pages = [name for name in pages if name in must] or pages[:1]
+        pages = [name for name in pages if wanted(name)] or pages[:1]
         for name in pages:
             target = PAGES[type_name][name]
-            seen.relations.add((type_name, name))
+            deep = f"{name}(deep)" in must or (f"{name}(deep)" in DEEP_PAGES and name not in must
+                                                 and rng.random() < 0.5)
+            seen.relations.add((type_name, f"{name}(deep)" if deep else name))
             inner = tuple(m.split(".", 1)[1] for m in must if m.startswith(name + "."))
-            args = f"(first: {rng.choice([0, 1, 2, 3, 5])})" if rng.random() < 0.7 else ""
-            parts.append(f"{name}{args} {{ {connection_selection(rng, target, seen, inner, depth + 1, True)} }}")
+            args = [f"first: {rng.choice([0, 1, 2, 3, 5])}"] if rng.random() < 0.7 else []
+            args += ["deep: true"] if deep else (["deep: false"] if f"{name}(deep)" in DEEP_PAGES
+                                                 and rng.random() < 0.2 else [])
+            args_text = f"({', '.join(args)})" if args else ""
+            parts.append(f"{name}{args_text} {{ {connection_selection(rng, target, seen, inner, depth + 1, True)} }}")
     return " ".join(parts)
 
 

@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
-    FieldNode, GraphQLEnumType, GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLScalarType,
+    BooleanValueNode, FieldNode, GraphQLEnumType, GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLScalarType,
     OperationDefinitionNode, OperationType,
 )
 
 from gridhub.policies.sensitivity import governing
 
 from ..kinds import kind_of
-from ..relations import RELATIONS, Via
+from ..relations import DEEP, RELATIONS, Via
 
 
 class Unsupported(Exception):
@@ -38,7 +38,7 @@ TO_ONE = {
     ("person", "residence"): "residence_id",
     ("household", "region"): "region_id", ("household", "head"): "head_id",
     ("household", "place"): "place_id",
-    ("place", "region"): "region_id", ("place", "landlord"): "landlord_id",
+    ("place", "region"): "region_id", ("place", "landlord"): "landlord_id", ("place", "parent"): "parent_id",
     ("event", "region"): "region_id", ("event", "reporter"): "reporter_id", ("event", "place"): "place_id",
     ("event", "handling_region"): "handling_region_id", ("event", "dispatcher_region"): "dispatcher_region_id",
     ("event_log", "to_region"): "to_region_id",
@@ -282,9 +282,14 @@ def _node(gtype: GraphQLObjectType, node: FieldNode, depth: int, nested: list[Pa
         if (kind, python_name) in PAGED:
             if depth >= MAX_DEPTH:
                 raise Unsupported("relations nested too deep")
-            if any(a.name.value not in ("first", "after") for a in f.arguments or ()):
-                raise Unsupported("connection arguments")
             via = PAGED[(kind, python_name)]
+            for a in f.arguments or ():
+                if a.name.value == "deep" and (kind, python_name) in DEEP:
+                    if not isinstance(a.value, BooleanValueNode):
+                        raise Unsupported("deep given as a variable")  # the plan is made per text
+                    via = DEEP[(kind, python_name)] if a.value.value else via
+                elif a.name.value not in ("first", "after"):
+                    raise Unsupported("connection arguments")
             rel = PageRel(via, ConnectionSel(), len(nested), gfield, f)
             nested.append(rel)
             target_sub = via.target if not kind_of(via.target).scoped else None
