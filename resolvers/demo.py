@@ -1218,17 +1218,27 @@ class _DemoCounty:
         return max((g for g in self.grids if g.region_path.startswith(town.region_path)), key=lambda g: g.code)
 
     def _staff(self) -> None:
-        """A worker for every grid but `gap_grid()`, a leader for every other grid. Last of all
-        phases, so the rows drawn before are those of a county without staff."""
+        """1+1+N: a worker and a leader for every grid but `gap_grid()`, which has neither (a
+        staffing gap of both roles), and its N: the community's police officer, one or two
+        party members, one to three volunteers, and a liaison in every other grid, chosen
+        among the grid's adult residents where it has some. Last of all phases, so the rows
+        drawn before are those of a county without staff."""
         gap = self.gap_grid()
         for i, grid in enumerate(sorted(self.grids, key=lambda g: g.code)):
             started = self.today - timedelta(days=1000 - (i * 37) % 600)
             if grid is not gap:
                 self._regional(models.StaffAssignment, grid, role=StaffRole.WORKER, name=self._grid_worker(grid),
                                started_on=started)
-            if i % 2 == 0:
                 self._regional(models.StaffAssignment, grid, role=StaffRole.LEADER,
                                name=self._name(self.rng.choice((Gender.MALE, Gender.FEMALE))), started_on=started)
+            residents = self._grid_adults(grid)
+            self._regional(models.StaffAssignment, grid, role=StaffRole.POLICE, name=self._name(Gender.MALE),
+                           started_on=started)
+            n = ([StaffRole.PARTY_MEMBER] * self.rng.randint(1, 2) + [StaffRole.VOLUNTEER] * self.rng.randint(1, 3)
+                 + [StaffRole.LIAISON] * (i % 2))
+            for role, person in zip(n, self.rng.sample(residents, min(len(n), len(residents)))):
+                self._regional(models.StaffAssignment, grid, role=role, name=person.name, person_id=person.id,
+                               started_on=started + timedelta(days=self.rng.randint(0, 300)))
 
     # ---- key persons (1+3+N) and their visits ------------------------------------------
 
@@ -1311,7 +1321,7 @@ class _DemoCounty:
     async def split_history(self) -> None:
         """Split `split_grid()` into its west and east halves by the hub's own re-gridding, as
         of `split_at`: events before it keep the old grid as where they were reported, those
-        after it were reported in the halves. The east half got a worker of its own that day."""
+        after it were reported in the halves. The east half got a worker and a leader of its own that day."""
         grid = self.split_grid()
         community = self._community_of(grid)
         places = self.places_in[grid.id]
@@ -1327,7 +1337,10 @@ class _DemoCounty:
         await models.StaffAssignment.create(
             region_id=east.id, region_path=east.region_path, role=StaffRole.WORKER,
             name=self._name(self.rng.choice((Gender.MALE, Gender.FEMALE))), started_on=self.split_at.astimezone(CIVIL_TIME_ZONE).date())
-        for table, added in (("region", 2), ("staff_assignment", 1)):
+        await models.StaffAssignment.create(  # and a leader: 1+1 in each half
+            region_id=east.id, region_path=east.region_path, role=StaffRole.LEADER,
+            name=self._name(self.rng.choice((Gender.MALE, Gender.FEMALE))), started_on=self.split_at.astimezone(CIVIL_TIME_ZONE).date())
+        for table, added in (("region", 2), ("staff_assignment", 2)):
             self.counts[table] += added
 
     def _grid_worker(self, grid: models.Region) -> str:

@@ -1,10 +1,11 @@
-"""Houses as a tree (issue 22): a place lies in a parent (小区 → 楼栋 → 单元 → 房屋), and
-`place_tree` holds the closure of that tree. An existing database's places bring their tree
+"""Houses as a tree, and organisations' members written (issue 22): a place lies in a parent
+(小区 → 楼栋 → 单元 → 房屋), and `place_tree` holds the closure of that tree. An existing database's places bring their tree
 along from their structured columns: a compound is known by its name, a building by its
 compound and number, a unit by its building and number; a place registered as a building
 is its own building's node, and the missing compounds, buildings and units are made (in the
 region of their first place, with the next standard address code of that region). SQLite
-and PostgreSQL alike: the derivation is Python over plain SQL."""
+and PostgreSQL alike: the derivation is Python over plain SQL. The grid worker's role gets
+the new `membership` grants (addMember, endMember) where it is in use."""
 
 from datetime import datetime, timezone
 
@@ -14,6 +15,11 @@ from gridhub.models.enums import PlaceKind
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 
+from ._policy_lines import add_default_lines, runner
+
+# Memberships are written by the grid worker (and those it is granted to), as the organisations
+LINES = (("grid_worker", "membership", "create", "allow"), ("grid_worker", "membership", "update", "allow"),
+         ("policy_admin", "membership", "delegate", "allow"))
 SERIAL_DIGITS = 6  # resolvers.staffing.SERIAL_DIGITS when this was written
 CLOSURE = (
     "WITH RECURSIVE up(ancestor_id, place_id, depth) AS ("
@@ -82,6 +88,7 @@ async def forward(apps, schema_editor) -> None:
             await db.execute_query(f"UPDATE place SET parent_id = {mark(1)} WHERE id = {mark(2)}", [parent, p["id"]])
     await db.execute_script("DELETE FROM place_tree")
     await db.execute_script(CLOSURE)
+    await add_default_lines(runner(schema_editor), LINES)
 
 
 async def backward(apps, schema_editor) -> None:
