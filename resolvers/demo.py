@@ -725,11 +725,14 @@ class _DemoCounty:
     # ---- people and their homes -------------------------------------------------------
 
     def _place(self, leaf: models.Region, kind: PlaceKind, usage: str, spot: dict[str, str],
-               name: str | None = None, **fields) -> models.Place:
+               name: str | None = None, node: bool = False, **fields) -> models.Place:
+        """`node`: a compound, building or unit of the place tree, at its grid's centre and
+        drawing no random numbers (the rest of the demo is drawn as before the tree was),
+        and not among the places events and things are drawn at."""
         if spot.get("compound") and kind in (PlaceKind.HOUSE, PlaceKind.RENTAL_HOUSE):
             fields["parent_id"] = self._unit_of(self.grid_of[leaf.id], spot).id
         place_id = next(self._ids[models.Place])
-        lon, lat = self._located(leaf, self._near(self.centre[leaf.id], 0.0015))
+        lon, lat = self._located(leaf, self.centre[leaf.id] if node else self._near(self.centre[leaf.id], 0.0015))
         spot = dict(spot)
         spot_name = spot.pop("name", None)
         place = self._regional(models.Place, leaf, id=place_id, code=f"{leaf.code}{place_id:06d}",
@@ -737,7 +740,8 @@ class _DemoCounty:
                                name=name or spot_name, kind=kind, usage=usage, longitude=lon,
                                latitude=lat, **spot, **fields)
         self.place[place.id] = place
-        self.places_in[self.grid_of[leaf.id].id].append(place)
+        if not node:
+            self.places_in[self.grid_of[leaf.id].id].append(place)
         return place
 
     def _unit_of(self, grid: models.Region, spot: dict[str, str]) -> models.Place:
@@ -755,7 +759,7 @@ class _DemoCounty:
                 node = self.tree[(grid.id, key)] = self._place(
                     grid, kind, "住宅", {"name": name, "address": area + name, "compound": compound,
                                         "building": key[1] if len(key) > 1 else "", "unit": key[2] if len(key) > 2 else ""},
-                    parent_id=parent and parent.id)
+                    node=True, parent_id=parent and parent.id)
             parent = node
         return parent
 
@@ -1224,21 +1228,32 @@ class _DemoCounty:
         among the grid's adult residents where it has some. Last of all phases, so the rows
         drawn before are those of a county without staff."""
         gap = self.gap_grid()
+        # the N from a generator of their own: the phases after draw what they drew before N
+        rng, fake = random.Random(f"{self.seed}-staff"), Faker("zh_CN")
+        fake.seed_instance(f"{self.seed}-staff")
+
+        def name(gender: Gender) -> str:
+            return fake.last_name() + (fake.first_name_male() if gender is Gender.MALE else fake.first_name_female())
+
         for i, grid in enumerate(sorted(self.grids, key=lambda g: g.code)):
             started = self.today - timedelta(days=1000 - (i * 37) % 600)
             if grid is not gap:
                 self._regional(models.StaffAssignment, grid, role=StaffRole.WORKER, name=self._grid_worker(grid),
                                started_on=started)
+            if i % 2 == 0 and grid is not gap:  # drawn as before N
                 self._regional(models.StaffAssignment, grid, role=StaffRole.LEADER,
                                name=self._name(self.rng.choice((Gender.MALE, Gender.FEMALE))), started_on=started)
+            elif grid is not gap:
+                self._regional(models.StaffAssignment, grid, role=StaffRole.LEADER,
+                               name=name(rng.choice((Gender.MALE, Gender.FEMALE))), started_on=started)
             residents = self._grid_adults(grid)
-            self._regional(models.StaffAssignment, grid, role=StaffRole.POLICE, name=self._name(Gender.MALE),
+            self._regional(models.StaffAssignment, grid, role=StaffRole.POLICE, name=name(Gender.MALE),
                            started_on=started)
-            n = ([StaffRole.PARTY_MEMBER] * self.rng.randint(1, 2) + [StaffRole.VOLUNTEER] * self.rng.randint(1, 3)
+            n = ([StaffRole.PARTY_MEMBER] * rng.randint(1, 2) + [StaffRole.VOLUNTEER] * rng.randint(1, 3)
                  + [StaffRole.LIAISON] * (i % 2))
-            for role, person in zip(n, self.rng.sample(residents, min(len(n), len(residents)))):
+            for role, person in zip(n, rng.sample(residents, min(len(n), len(residents)))):
                 self._regional(models.StaffAssignment, grid, role=role, name=person.name, person_id=person.id,
-                               started_on=started + timedelta(days=self.rng.randint(0, 300)))
+                               started_on=started + timedelta(days=rng.randint(0, 300)))
 
     # ---- key persons (1+3+N) and their visits ------------------------------------------
 
