@@ -172,10 +172,14 @@ async def main(url):
             "region_id, region_path, address_code, created_at, updated_at, version) SELECT "
             f"'{code}', '{code}', '{kind}', '', '', '{'梅林雅居' if code != 'S1' else ''}', '{b}', '{u}', '', '{room}', "
             f"'', id, region_path, '340223{code}', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1 FROM region")
+    await db.execute_script("INSERT INTO casbin_rule (ptype, v0, v1, v2, v3, v4, v5) "
+                            "VALUES ('p', 'grid_worker', '*', 'person', 'read', 'allow', '')")
     await Tortoise.close_connections()
     await migrate(config=config)
     await Tortoise.init(config=config)
     db = connections.get("default")
+    granted = await db.execute_query_dict("SELECT v0, v3 FROM casbin_rule WHERE v2 = 'membership' ORDER BY v3")
+    print("granted:", [(g["v0"], g["v3"]) for g in granted])
     rows = await db.execute_query_dict(
         "SELECT p.code, p.kind, p.name, p.address_code, q.code AS parent FROM place p "
         "LEFT JOIN place q ON q.id = p.parent_id ORDER BY p.id")
@@ -194,12 +198,14 @@ asyncio.run(main(sys.argv[1]))
 def test_migration_0021_derives_the_tree_from_the_structured_columns(tmp_path):
     """A database made at 0018: its flats get their units, buildings and compound (a place
     registered as a building is its own node), each with the next address code of its
-    region, and the closure holds them all."""
+    region, and the closure holds them all; the grid worker's role in use gets the membership grants."""
     for url in scratch_database(tmp_path, "gh_older_places"):
         done = subprocess.run([sys.executable, "-c", MIGRATE_OLDER, url], capture_output=True, text=True,
                               timeout=120)
         assert done.returncode == 0, done.stderr
-        lines = done.stdout.splitlines()
+        granted, *lines = done.stdout.splitlines()
+        # the grid worker's role in use gets the membership grants; policy admins are not in use here
+        assert granted == "granted: [('grid_worker', 'create'), ('grid_worker', 'update')]"
         by_name = {line.split("|")[2]: line.split("|") for line in lines[:-1]}
         assert by_name["梅林雅居"][1] == "compound" and by_name["梅林雅居"][0] == "340223000001"
         assert by_name["梅林雅居1幢"][1:] == ["building", "梅林雅居1幢", "340223000001"]
