@@ -36,6 +36,31 @@ def parse_weights(text: str) -> dict[str, float]:
     return {name: weights.get(name, 0.0) for name in SCORE_INDICATORS}
 
 
+# staffingGaps (resolvers.staffing): the roles of 1+1+N a county requires, per tier
+STAFF_TIERS = ("county", "town", "community", "grid", "micro_grid")
+STAFF_ROLES = ("leader", "worker", "police", "party_member", "volunteer", "liaison")
+DEFAULT_STAFFING_REQUIRED = "grid=leader+worker"
+
+
+def parse_staffing(text: str) -> dict[str, tuple[str, ...]]:
+    """`grid=leader+worker,micro_grid=worker` (settings.staffing_required): each tier named at
+    most once, each with roles of 1+1+N (models.enums.Tier, StaffRole values); a tier not named
+    requires nobody."""
+    required: dict[str, tuple[str, ...]] = {}
+    for item in (text or "").split(","):
+        if not item.strip():
+            continue
+        tier, _, roles = item.partition("=")
+        tier = tier.strip()
+        if tier not in STAFF_TIERS or tier in required:
+            raise ValueError(f"staffing required: {tier!r} is not one of {', '.join(STAFF_TIERS)} (or is named twice)")
+        names = tuple(dict.fromkeys(r.strip() for r in roles.split("+") if r.strip()))
+        unknown = [r for r in names if r not in STAFF_ROLES]
+        if unknown or not names:
+            raise ValueError(f"staffing required: {tier} needs roles of {', '.join(STAFF_ROLES)}, not {roles!r}")
+        required[tier] = names
+    return required
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
@@ -130,6 +155,11 @@ class Settings(BaseSettings):
         "empty (the default): no tiles, and the map asks no other server"))
     map_tile_attribution: str = Field("", description="the tiles' credit line, shown under the map")
     map_tile_max_zoom: int = Field(18, ge=0, le=22, description="the deepest zoom level the tile server has")
+    staffing_required: str = Field(
+        DEFAULT_STAFFING_REQUIRED, description=(
+            "the roles of 1+1+N each region of a tier must have, for staffingGaps: tier=role+role, comma-separated "
+            "(tiers county, town, community, grid, micro_grid; roles leader, worker, police, party_member, "
+            "volunteer, liaison), such as grid=leader+worker+police,micro_grid=worker; a county sets its own"))
     host: str = "127.0.0.1"
     port: int = 8000
 
@@ -147,6 +177,12 @@ class Settings(BaseSettings):
                       or any(part not in value for part in ("{z}", "{x}", "{y}"))):
             raise ValueError("map_tile_url: an http(s) URL (or a path on the hub) with {z}, {x} and {y}, "
                              f"not {value!r}")
+        return value
+
+    @field_validator("staffing_required")
+    @classmethod
+    def known_staffing(cls, value: str) -> str:
+        parse_staffing(value)  # as the weights: a typo stops the start
         return value
 
     @field_validator("cors_allowed_origins", mode="before")

@@ -7,7 +7,7 @@ from .event import Event, EventLog, EventPerson, EventThing
 from .notice import Notice, NoticeRead, Webhook, WebhookDelivery
 from .organisation import Membership, Organisation
 from .person import Household, Person, PersonTag, Residence
-from .place import Place
+from .place import Place, PlaceTree
 from .region import Department, Region, RegionMove
 from .staffing import KeyPersonResponsibility, StaffAssignment, VisitRule
 from .thing import Thing
@@ -15,7 +15,7 @@ from .trusted import TrustedDocument
 
 __all__ = [
     "AuditEntry", "CasbinRule", "PolicyState", "ServiceToken", "User", "Department", "Event", "EventCategory", "EventLog", "EventPerson", "EventThing", "Household", "Membership",
-    "Organisation", "Person", "PersonTag", "Place", "Region", "RegionMove", "RegionalRow", "Residence", "Row",
+    "Organisation", "Person", "PersonTag", "Place", "PlaceTree", "Region", "RegionMove", "RegionalRow", "Residence", "Row",
     "Thing", "StaffAssignment", "KeyPersonResponsibility", "VisitRule", "Notice", "NoticeRead", "Webhook",
     "WebhookDelivery", "TrustedDocument",
 ]

@@ -49,6 +49,8 @@ class HouseholdRelation(str, Enum):
 class PlaceKind(str, Enum):
     HOUSE = "house"
     BUILDING = "building"
+    COMPOUND = "compound"
+    UNIT = "unit"
     SHOP = "shop"
     SCHOOL = "school"
     RENTAL_HOUSE = "rental_house"

@@ -1,4 +1,5 @@
 from tortoise import fields
+from tortoise.models import Model
 
 from .base import RegionalRow
 from .enums import PlaceKind
@@ -25,6 +26,25 @@ class Place(RegionalRow):
     latitude = fields.FloatField(null=True)
     address_code = fields.CharField(max_length=40, null=True, unique=True,
                                     description="standard address code (一标), the QR code's content")
+    parent = fields.ForeignKeyField(
+        "gridhub.Place", related_name=False, null=True, db_index=True, on_delete=fields.SET_NULL,
+        description="the place it lies in: a room's unit, a unit's building, a building's compound")
 
     class Meta:
         table = "place"
+
+
+class PlaceTree(Model):
+    """The closure of the place tree (小区 → 楼栋 → 单元 → 房屋): one row for each place and
+    each of its ancestors, itself included at depth 0, so "everything under this building"
+    is one indexed join however deep the tree (resolvers.place_tree keeps it)."""
+
+    id = fields.BigIntField(primary_key=True)
+    ancestor = fields.ForeignKeyField("gridhub.Place", related_name=False, db_index=True,
+                                      on_delete=fields.CASCADE)
+    place = fields.ForeignKeyField("gridhub.Place", related_name=False, db_index=True, on_delete=fields.CASCADE)
+    depth = fields.IntField()
+
+    class Meta:
+        table = "place_tree"
+        unique_together = (("ancestor", "place"),)

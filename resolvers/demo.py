@@ -49,7 +49,7 @@ from gridhub.policies.scope import Scope
 from .categories import seed_event_categories
 from .categories_seed import SEED_BY_PATH, SeedCategory
 from .civil_time import CIVIL_TIME_ZONE
-from . import deadlines
+from . import deadlines, place_tree
 from .deadlines import FINISHED, Light, due_columns
 from .demo_map import DemoMap
 from .regrid import SplitPart, split_region
@@ -406,6 +406,7 @@ async def build_demo(scale: float = 1.0, seed: int = 2026, profile: str = "nanli
     async with in_transaction() as connection:
         county = _DemoCounty(PROFILES[profile], scale, seed, write, demo_clock(now))
         await county.build()
+        await place_tree.rebuild(connection)  # the closure of the compounds' trees
         if connection.capabilities.dialect == "postgres":
             # explicit ids leave the serial sequences behind; later inserts would collide
             for table in county.counts:
@@ -523,6 +524,7 @@ class _DemoCounty:
         self.government: dict[str, models.Organisation] = {}  # department code -> its office
         self.property_companies: dict[int, list[models.Organisation]] = defaultdict(list)  # community id
         self.public_centre: dict[int, models.Place] = {}  # community id -> 党群服务中心
+        self.tree: dict[tuple, models.Place] = {}  # (grid id, (compound, building, unit)) -> its place
         self._compounds = [root + suffix for root in _PLACE_ROOTS for suffix in _COMPOUND_SUFFIXES]
         self.rng.shuffle(self._compounds)
         self._compounds_named = itertools.count()
@@ -723,9 +725,14 @@ class _DemoCounty:
     # ---- people and their homes -------------------------------------------------------
 
     def _place(self, leaf: models.Region, kind: PlaceKind, usage: str, spot: dict[str, str],
-               name: str | None = None, **fields) -> models.Place:
+               name: str | None = None, node: bool = False, **fields) -> models.Place:
+        """`node`: a compound, building or unit of the place tree, at its grid's centre and
+        drawing no random numbers (the rest of the demo is drawn as before the tree was),
+        and not among the places events and things are drawn at."""
+        if spot.get("compound") and kind in (PlaceKind.HOUSE, PlaceKind.RENTAL_HOUSE):
+            fields["parent_id"] = self._unit_of(self.grid_of[leaf.id], spot).id
         place_id = next(self._ids[models.Place])
-        lon, lat = self._located(leaf, self._near(self.centre[leaf.id], 0.0015))
+        lon, lat = self._located(leaf, self.centre[leaf.id] if node else self._near(self.centre[leaf.id], 0.0015))
         spot = dict(spot)
         spot_name = spot.pop("name", None)
         place = self._regional(models.Place, leaf, id=place_id, code=f"{leaf.code}{place_id:06d}",
@@ -733,8 +740,28 @@ class _DemoCounty:
                                name=name or spot_name, kind=kind, usage=usage, longitude=lon,
                                latitude=lat, **spot, **fields)
         self.place[place.id] = place
-        self.places_in[self.grid_of[leaf.id].id].append(place)
+        if not node:
+            self.places_in[self.grid_of[leaf.id].id].append(place)
         return place
+
+    def _unit_of(self, grid: models.Region, spot: dict[str, str]) -> models.Place:
+        """The unit (单元) a flat lies in, with its building (楼栋) and compound (小区), each
+        made with its own standard address code the first time a flat of it is handed out.
+        They belong to the grid: a compound's flats lie in several of its micro-grids."""
+        compound, building, unit = spot["compound"], spot["building"], spot["unit"]
+        area = spot["address"][:-len(spot["name"])]
+        parent = None
+        for kind, key in ((PlaceKind.COMPOUND, (compound,)), (PlaceKind.BUILDING, (compound, building)),
+                          (PlaceKind.UNIT, (compound, building, unit))):
+            node = self.tree.get((grid.id, key))
+            if node is None:
+                name = compound + (f"{building}幢" if len(key) > 1 else "") + (f"{unit}单元" if len(key) > 2 else "")
+                node = self.tree[(grid.id, key)] = self._place(
+                    grid, kind, "住宅", {"name": name, "address": area + name, "compound": compound,
+                                        "building": key[1] if len(key) > 1 else "", "unit": key[2] if len(key) > 2 else ""},
+                    node=True, parent_id=parent and parent.id)
+            parent = node
+        return parent
 
     def _id_number(self, born: date, gender: Gender, area: str) -> str:
         """GB 11643: area, birth date, a sequence whose parity is the gender, check digit."""
@@ -1106,7 +1133,9 @@ class _DemoCounty:
     def _owners_committee(self) -> None:
         grid = self._urban_grid()
         compound = self.rng.choice(self.addresses[grid.id].names)
-        self._staffed(OrganisationKind.OWNERS_COMMITTEE, f"{compound}业主委员会", grid, None,
+        # 实有单位 on its premises: the committee sits in its compound (where a flat was handed out)
+        self._staffed(OrganisationKind.OWNERS_COMMITTEE, f"{compound}业主委员会", grid,
+                      self.tree.get((grid.id, (compound,))),
                       ["主任", "委员"], self.rng.randint(2, 4))
 
     def _society(self, name: str) -> None:
@@ -1193,17 +1222,38 @@ class _DemoCounty:
         return max((g for g in self.grids if g.region_path.startswith(town.region_path)), key=lambda g: g.code)
 
     def _staff(self) -> None:
-        """A worker for every grid but `gap_grid()`, a leader for every other grid. Last of all
-        phases, so the rows drawn before are those of a county without staff."""
+        """1+1+N: a worker and a leader for every grid but `gap_grid()`, which has neither (a
+        staffing gap of both roles), and its N: the community's police officer, one or two
+        party members, one to three volunteers, and a liaison in every other grid, chosen
+        among the grid's adult residents where it has some. Last of all phases, so the rows
+        drawn before are those of a county without staff."""
         gap = self.gap_grid()
+        # the N from a generator of their own: the phases after draw what they drew before N
+        rng, fake = random.Random(f"{self.seed}-staff"), Faker("zh_CN")
+        fake.seed_instance(f"{self.seed}-staff")
+
+        def name(gender: Gender) -> str:
+            return fake.last_name() + (fake.first_name_male() if gender is Gender.MALE else fake.first_name_female())
+
         for i, grid in enumerate(sorted(self.grids, key=lambda g: g.code)):
             started = self.today - timedelta(days=1000 - (i * 37) % 600)
             if grid is not gap:
                 self._regional(models.StaffAssignment, grid, role=StaffRole.WORKER, name=self._grid_worker(grid),
                                started_on=started)
-            if i % 2 == 0:
+            if i % 2 == 0 and grid is not gap:  # drawn as before N
                 self._regional(models.StaffAssignment, grid, role=StaffRole.LEADER,
                                name=self._name(self.rng.choice((Gender.MALE, Gender.FEMALE))), started_on=started)
+            elif grid is not gap:
+                self._regional(models.StaffAssignment, grid, role=StaffRole.LEADER,
+                               name=name(rng.choice((Gender.MALE, Gender.FEMALE))), started_on=started)
+            residents = self._grid_adults(grid)
+            self._regional(models.StaffAssignment, grid, role=StaffRole.POLICE, name=name(Gender.MALE),
+                           started_on=started)
+            n = ([StaffRole.PARTY_MEMBER] * rng.randint(1, 2) + [StaffRole.VOLUNTEER] * rng.randint(1, 3)
+                 + [StaffRole.LIAISON] * (i % 2))
+            for role, person in zip(n, rng.sample(residents, min(len(n), len(residents)))):
+                self._regional(models.StaffAssignment, grid, role=role, name=person.name, person_id=person.id,
+                               started_on=started + timedelta(days=rng.randint(0, 300)))
 
     # ---- key persons (1+3+N) and their visits ------------------------------------------
 
@@ -1286,7 +1336,7 @@ class _DemoCounty:
     async def split_history(self) -> None:
         """Split `split_grid()` into its west and east halves by the hub's own re-gridding, as
         of `split_at`: events before it keep the old grid as where they were reported, those
-        after it were reported in the halves. The east half got a worker of its own that day."""
+        after it were reported in the halves. The east half got a worker and a leader of its own that day."""
         grid = self.split_grid()
         community = self._community_of(grid)
         places = self.places_in[grid.id]
@@ -1302,7 +1352,10 @@ class _DemoCounty:
         await models.StaffAssignment.create(
             region_id=east.id, region_path=east.region_path, role=StaffRole.WORKER,
             name=self._name(self.rng.choice((Gender.MALE, Gender.FEMALE))), started_on=self.split_at.astimezone(CIVIL_TIME_ZONE).date())
-        for table, added in (("region", 2), ("staff_assignment", 1)):
+        await models.StaffAssignment.create(  # and a leader: 1+1 in each half
+            region_id=east.id, region_path=east.region_path, role=StaffRole.LEADER,
+            name=self._name(self.rng.choice((Gender.MALE, Gender.FEMALE))), started_on=self.split_at.astimezone(CIVIL_TIME_ZONE).date())
+        for table, added in (("region", 2), ("staff_assignment", 2)):
             self.counts[table] += added
 
     def _grid_worker(self, grid: models.Region) -> str:

@@ -69,6 +69,8 @@ KINDS: dict[str, Kind] = {
         Kind("residence", models.Residence, {"id": int, "started_on": date},
              default_order=(("started_on", True), ("id", True)), scoped=False, row_type="Residence"),
         Kind("membership", models.Membership, {"id": int}, scoped=False, row_type="Membership"),
+        # the closure of the place tree, read only joined to places the caller may see
+        Kind("place_tree", models.PlaceTree, scoped=False, soft_deleted=False),
         Kind("event_log", models.EventLog, default_order=(("created_at", False), ("id", False)), scoped=False,
              row_type="EventLogEntry"),
         Kind("event_person", models.EventPerson, scoped=False),

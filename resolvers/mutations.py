@@ -21,7 +21,7 @@ from gridhub.policies.predicate import Compare, In
 from gridhub.policies.scope import Scope
 from gridhub.policies.sensitivity import is_key_tag
 
-from . import deadlines, spatial
+from . import deadlines, place_tree, spatial
 from . import validation as v
 from .errors import BadInput, Conflict, Forbidden, NotFound
 from .identity_documents import check_identity
@@ -149,7 +149,7 @@ WRITABLE: dict[str, Writable] = {
         ("id_number", "name", "region_id"), _check_person),
     "household": Writable({"region_id": "region", "place_id": "place", "head_id": "person"},
                           ("code", "region_id"), _check_household),
-    "place": Writable({"region_id": "region", "landlord_id": "person"},
+    "place": Writable({"region_id": "region", "landlord_id": "person", "parent_id": "place"},
                       ("code", "name", "kind", "region_id"), _check_place),
     "event": Writable(
         {"region_id": "region", "place_id": "place", "reporter_id": "person",
@@ -259,6 +259,8 @@ async def create_row(scope: Scope, kind: str, data: dict, action: str = "create"
             if kind == "place" and not columns.get("address_code"):  # 一标: the region's next serial
                 columns["address_code"] = await next_address_code(columns["region_id"])
             row = await kind_of(kind).model.create(**columns)
+            if kind == "place":
+                await place_tree.attach(row)
             await _write_links(scope, kind, row, links)
             await _ensure_in_scope(scope, kind, action, row.id)
             await record_change(actor, action, kind, row, data)
@@ -302,6 +304,8 @@ async def update_row(scope: Scope, kind: str, row_id: int, version: int, data: d
             await _resolve_references(scope, kind, columns)
             stamp = now()
             await write_if_unchanged(kind, existing, version, columns, stamp)
+            if kind == "place" and "parent_id" in columns:
+                await place_tree.move(row_id, columns["parent_id"])
             row = await model.get(id=row_id)
             if columns.get("region_path", existing.region_path) != existing.region_path:
                 # the row alone no longer tells where it was: pulls need it for tombstones

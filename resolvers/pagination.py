@@ -209,7 +209,7 @@ def _relation_source(scope: Scope, via: "Via", params: SqlParams, parent_ids: li
                 f"x.{via.column}")
     link_table = kind_of(via.link).model._meta.db_table
     link_where = visible(scope, via.link).to_sql(params, "l")
-    return (f"FROM {link_table} l JOIN {table} x ON x.id = l.{via.to_column} WHERE l.{via.column} "
+    return (f"FROM {link_table} l JOIN {table} x ON x.{via.target_column} = l.{via.to_column} WHERE l.{via.column} "
             f"IN ({ids_sql}) AND {link_where} AND {where.to_sql(params, 'x')}", f"l.{via.column}")
 
 

@@ -25,7 +25,7 @@ from .query import visible
 class Via:
     """How a parent reaches the rows of a relation: `target` rows whose `column` holds the
     parent's id, or, with `link`, the targets of the link rows whose `column` holds it
-    (`to_column` naming the target). `only`: further (column, value) conditions on the
+    (`to_column` naming the target by its `target_column`, the id unless said). `only`: further (column, value) conditions on the
     targets; `scoped=False`: the targets are not limited by the caller's scope of their kind
     (the parent's own check decides, as for visits)."""
 
@@ -33,9 +33,13 @@ class Via:
     column: str
     link: str | None = None
     to_column: str | None = None
+    target_column: str = "id"
     only: tuple[tuple[str, Any], ...] = ()
     scoped: bool = True
     description: str = ""
+    # `deep: true`: the same relation of the place and of every place under it, read through
+    # the closure of the place tree (resolvers.place_tree)
+    deep: Via | None = None
 
     def target_where(self, scope: Scope) -> Pred:
         """The targets a caller reaches: live, in scope (if scoped), meeting `only`."""
@@ -93,13 +97,27 @@ RELATIONS: dict[tuple[str, str], One | Many | Via] = {
     ("residence", "landlord"): One("person", "landlord_id", "The landlord of a rented house; null otherwise."),
     ("place", "region"): One("region", "region_id", "The grid (or other region) the place lies in."),
     ("place", "landlord"): One("person", "landlord_id", "The landlord of a rented house (出租房); null otherwise."),
-    ("place", "residents"): Via("person", "residence_id",
-                                description="Persons whose current residence this is, that you may read."),
+    ("place", "parent"): One("place", "parent_id", "The place it lies in (a room's unit, a unit's building, a "
+                             "building's compound); null at the top of its tree or where you may not read it."),
+    ("place", "children"): Via("place", "parent_id", description=(
+        "The places lying directly in this one that you may read (a compound's buildings, a building's units, "
+        "a unit's rooms).")),
+    # the rented homes (出租房) in and under a place: a building's rented rooms
+    ("place", "rentals"): Via("place", "ancestor_id", link="place_tree", to_column="place_id",
+                              only=(("kind", "rental_house"),), description=(
+                                  "The rented homes (出租房, `RENTAL_HOUSE`) that you may read in and under this "
+                                  "place: which rooms of a building are rented.")),
+    ("place", "residents"): Via("person", "residence_id", description=(
+        "Persons whose current residence this is, that you may read; with `deep: true`, of this place and every "
+        "place under it."), deep=Via("person", "ancestor_id", link="place_tree", to_column="place_id",
+                                     target_column="residence_id")),
     ("place", "households"): Via("household", "place_id", description="Households living here that you may read."),
     ("place", "things"): Via("thing", "place_id", description="Things at this place that you may read."),
     ("place", "events"): Via("event", "place_id", description="Events that happened here that you may read, newest first."),
-    ("place", "organisations"): Via("organisation", "place_id",
-                                    description="Organisations at this address that you may read."),
+    ("place", "organisations"): Via("organisation", "place_id", description=(
+        "Organisations at this address (实有单位 on their premises) that you may read; with `deep: true`, also "
+        "those under it."), deep=Via("organisation", "ancestor_id", link="place_tree", to_column="place_id",
+                                     target_column="place_id")),
     ("event", "region"): One("region", "region_id", "The reporting grid."),
     ("event", "reporter"): One("person", "reporter_id",
                                "The resident who reported it, when known to the hub and in your scope."),

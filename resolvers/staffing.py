@@ -2,8 +2,9 @@
 
 Staff: `StaffAssignment` rows (a grid, a role, who, from `started_on` to `ended_on`), read
 through the `staff` kind of the scope and written with its `update` action. A member is
-current on a day when it started on or before it and has not ended before it. A grid
-with no current WORKER is a staffing gap.
+current on a day when it started on or before it and has not ended before it. A region
+missing a role the county requires at its tier (settings.staffing_required; by default a
+grid's LEADER and WORKER) is a staffing gap.
 
 Address codes: the region's code and a six-digit serial (`340223100001001000042`), unique;
 a place created without one gets the next serial of its region, drawn under a lock on it.
@@ -17,7 +18,7 @@ from datetime import date
 from tortoise.transactions import in_transaction
 
 from gridhub import models
-from gridhub.models.enums import StaffRole, Tier
+from gridhub.models.enums import StaffRole
 from gridhub.policies.predicate import FALSE, Compare, In, IsNull, Pred, StartsWith, and_, or_
 from gridhub.policies.scope import Scope
 
@@ -125,21 +126,34 @@ async def end_staff(scope: Scope, actor: str, staff_id: int, ended_on: date) -> 
     return row
 
 
-async def staffing_gaps(scope: Scope, region_id: int) -> list[models.Region]:
-    """The grids under the region, readable to the caller, with no current worker."""
+def missing_roles(region: models.Region, current: list, required: dict[str, tuple[str, ...]]) -> list[StaffRole]:
+    """The roles the county requires at the region's tier (settings.staffing_required) that
+    none of its `current` staff fills, in the order they are required."""
+    held = {getattr(s.role, "value", s.role) for s in current}
+    tier = getattr(region.tier, "value", region.tier)
+    return [StaffRole(r) for r in required.get(tier, ()) if r not in held]
+
+
+async def staffing_gaps(scope: Scope, region_id: int, required: dict[str, tuple[str, ...]]
+                        ) -> list[tuple[models.Region, list[StaffRole]]]:
+    """The regions under the region (itself included), readable to the caller, of a tier the
+    county staffs, with each role they miss today, in path order."""
     town = await rows(scope, "region", Compare("id", "eq", region_id)).first()
     if town is None:
         raise NotFound("no region with this id", field="town")
     if scope.where("staff") == FALSE:
         raise Forbidden("staffing gaps need the staff read grant", field="town")
-    grids = await rows(scope, "region", and_(StartsWith("region_path", town.region_path),
-                                             Compare("tier", "eq", Tier.GRID.value))).order_by("region_path")
-    if not grids:
+    if not required:
         return []
-    staffed = set(await rows(scope, "staff", and_(
-        In("region_id", tuple(g.id for g in grids)), Compare("role", "eq", StaffRole.WORKER.value),
-        current_predicate(today()))).values_list("region_id", flat=True))
-    return [g for g in grids if g.id not in staffed]
+    regions = await rows(scope, "region", and_(StartsWith("region_path", town.region_path),
+                                               In("tier", tuple(required)))).order_by("region_path")
+    if not regions:
+        return []
+    current: dict[int, list] = {r.id: [] for r in regions}
+    for s in await rows(scope, "staff", and_(In("region_id", tuple(current)), current_predicate(today()))):
+        current[s.region_id].append(s)
+    gaps = [(r, missing_roles(r, current[r.id], required)) for r in regions]
+    return [(r, missing) for r, missing in gaps if missing]
 
 
 # ---- address codes ---------------------------------------------------------------------

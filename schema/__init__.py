@@ -23,6 +23,7 @@ from .mutation import Mutation as DataMutation
 from .notices import NoticeMutation, NoticeQuery, NoticeSubscription
 from .query import Query as DataQuery
 from .keyperson import KeyPersonMutation
+from .memberships import MembershipMutation
 from .regrid import RegridMutation
 from .staffing import StaffMutation, StaffQuery
 from .stats import ScorecardQuery, StatsQuery
@@ -56,7 +57,8 @@ Query = require_sign_in(merge_types("Query", (DataQuery, AccessQuery, AuditQuery
                                                ChangesQuery, StaffQuery, NoticeQuery)))
 Mutation = require_sign_in(merge_types("Mutation", (AccessMutation, DataMutation, WorkflowMutation, CorrectionMutation,
                                                     CategoryMutation, RegridMutation, KeyPersonMutation,
-                                                    StaffMutation, NoticeMutation, TrustedDocumentMutation)))
+                                                    StaffMutation, NoticeMutation, TrustedDocumentMutation,
+                                                    MembershipMutation)))
 Subscription = require_sign_in(merge_types("Subscription", (EventSubscription, NoticeSubscription)))
 # merge_types takes no description
 Query.__strawberry_definition__.description = "Reads, each limited to your scope; all need sign-in."

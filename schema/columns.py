@@ -65,6 +65,9 @@ COLUMNS: dict[str, dict[str, str]] = {
         "floor": "Floor; empty if none.",
         "room": "Room 室 number; empty if none.",
         "owner_name": "Name of the owner, as registered; empty if unknown.",
+        "parent_id": "The place it lies in (小区 → 楼栋 → 单元 → 房屋): a room's unit, a unit's building, a "
+                     "building's compound. Moving a place moves everything under it; a place cannot lie within "
+                     "itself (BAD_USER_INPUT).",
         "landlord_id": "The landlord, for a rented house (出租房).",
         "longitude": "Longitude in " + _COORDINATES,
         "latitude": "Latitude in " + _COORDINATES,

@@ -260,17 +260,34 @@ def connection_field(kind: str, node_type: type, filter_type: type, *, subtree: 
     return strawberry.field(resolver=resolve, description=description or None)
 
 
-def relation_field(node_type: Any, via: Via, *, description: str, shown: Callable[[Any, Info], bool] | None = None):
+def relation_field(node_type: Any, via: Via, *, description: str, shown: Callable[[Any, Info], bool] | None = None,
+                   deep: Via | None = None):
     """A relation that can grow without bound (resolvers.relations) as a connection
     `(first, after)`, in its target's natural order, its pages batched over the parents of
     a list. `shown(parent, info)`: whether the caller may see the relation of this parent at
-    all (an empty connection where not)."""
+    all (an empty connection where not). `deep`: the relation read through the place tree,
+    chosen by a `deep: true` argument."""
 
     async def resolve(root, info: Info, first: First = None, after: After = None) -> Connection[node_type]:
+        return await read(root, info, first, after, via)
+
+    async def read(root, info: Info, first, after, chosen: Via):
         size = page_size(info.context.settings, first)
         if shown is not None and not shown(root, info):
             return as_connection(EMPTY, after)
-        page = await info.context.loaders.relation_pages(via, size, after).load(root.id)
+        page = await info.context.loaders.relation_pages(chosen, size, after).load(root.id)
         return as_connection(page, after)
 
-    return strawberry.field(resolver=resolve, description=description)
+    if deep is None:
+        return strawberry.field(resolver=resolve, description=description)
+
+    async def resolve_deep(root, info: Info, first: First = None, after: After = None,
+                           deep: Deep = False) -> Connection[node_type]:
+        return await read(root, info, first, after, deep_via if deep else via)
+
+    deep_via = deep
+    return strawberry.field(resolver=resolve_deep, description=description)
+
+
+Deep = Annotated[bool, strawberry.argument(
+    description="Also those of every place under this one (a compound's buildings, their units and rooms).")]

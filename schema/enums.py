@@ -59,6 +59,8 @@ HouseholdRelation = described(enums.HouseholdRelation, "A person's relation to t
 PlaceKind = described(enums.PlaceKind, "What a place 地 is.", {
     "HOUSE": "A house or flat 房屋 where people live.",
     "BUILDING": "A building 楼栋, holding units and rooms.",
+    "COMPOUND": "A residential compound 小区, holding buildings.",
+    "UNIT": "A unit (stairway) 单元 of a building, holding rooms.",
     "SHOP": "A shop or street-front business 门店.",
     "SCHOOL": "A school or kindergarten 学校.",
     "RENTAL_HOUSE": "A rented house 出租房: has a landlord; floating residents register here.",

@@ -25,6 +25,7 @@ ID_FIELDS = {  # input field -> the node type its global id must name
     "handling_region_id": "Region", "handling_department_id": "Department", "owner_id": "Organisation",
     "department_id": "Department", "person_ids": "Person", "thing_ids": "Thing",
 }
+ID_FIELDS_OF = {("place", "parent_id"): "Place"}  # where a kind's field names another type
 
 # kind -> [(field, type, required on create)]
 FIELDS: dict[str, list[tuple[str, Any, bool]]] = {
@@ -43,7 +44,7 @@ FIELDS: dict[str, list[tuple[str, Any, bool]]] = {
               ("compound", str, False), ("building", str, False), ("unit", str, False),
               ("floor", str, False), ("room", str, False), ("owner_name", str, False),
               ("landlord_id", GlobalID, False), ("longitude", float, False), ("latitude", float, False),
-              ("address_code", str, False)],
+              ("address_code", str, False), ("parent_id", GlobalID, False)],
     "event": [("title", str, True), ("kind", EventKind, True), ("category", str, True),
               ("source", EventSource, True), ("occurred_at", datetime, True),
               ("region_id", GlobalID, False), ("description", str, False),
@@ -119,7 +120,7 @@ def to_data(value: Any) -> dict:
         if item is strawberry.UNSET or (item is None and not nullable(kind, f.name)):
             continue  # an explicit null where the column holds none: as if absent
         if f.name in ID_FIELDS and item is not None:
-            type_name, name = ID_FIELDS[f.name], camel(f.name)
+            type_name, name = ID_FIELDS_OF.get((kind, f.name), ID_FIELDS[f.name]), camel(f.name)
             item = ([decode_id(i, type_name, name) for i in item] if isinstance(item, list)
                     else decode_id(item, type_name, name))
         data[f.name] = getattr(item, "value", item)

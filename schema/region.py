@@ -16,7 +16,7 @@ from .node import ModelNode, Versioned
 from .organisation import Organisation, OrganisationFilter
 from .person import Household, HouseholdFilter, Person, PersonFilter
 from .place import Place, PlaceFilter
-from .staffing import REGION_STAFF
+from .staffing import REGION_MISSING_STAFF, REGION_STAFF
 from .thing import Thing, ThingFilter
 from .relations import with_relations
 
@@ -66,6 +66,7 @@ class Region(ModelNode, Versioned):
     organisations = connection_field("organisation", Organisation, OrganisationFilter, subtree=True,
                                      description="Organisations in this region's subtree.")
     staff = REGION_STAFF
+    missing_staff = REGION_MISSING_STAFF
 
 
 @strawberry.type(description="A functional department (公安, 民政, …).")

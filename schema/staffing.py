@@ -10,6 +10,7 @@ from strawberry.types import Info
 
 from gridhub import models
 from gridhub.resolvers import staffing
+from gridhub.settings import parse_staffing
 
 from .args import Current, EndedOn, StartedOn, arg
 from .enums import StaffRole
@@ -53,13 +54,30 @@ REGION_STAFF = strawberry.field(resolver=region_staff, description=(
     "(started, not ended before today); `current: false` for the whole history."))
 
 
+async def region_missing_staff(root: models.Region, info: Info) -> Optional[list[StaffRole]]:
+    if not info.context.scope.where("staff").matches(root):
+        return None
+    current = await staffing.staff_loader(info.context.loaders, True).load(root.id)
+    return staffing.missing_roles(root, current, parse_staffing(info.context.settings.staffing_required))
+
+
+REGION_MISSING_STAFF = strawberry.field(resolver=region_missing_staff, description=(
+    "The roles of 1+1+N the county requires at this region's tier (the `STAFFING_REQUIRED` setting; by default "
+    "a grid's LEADER and WORKER) that nobody current today fills; empty when fully staffed, null where you "
+    "may not read the staff."))
+
+
 @strawberry.type
 class StaffQuery:
-    @strawberry.field(description="The grids under a region (a town) with no current WORKER, among those whose "
-                                  "staff you may read; NOT_FOUND for a region you may not read.")
+    @strawberry.field(description="The regions under a region (a town) missing a role the county requires at their "
+                                  "tier (`STAFFING_REQUIRED`; by default a grid's LEADER and WORKER), among those "
+                                  "whose staff you may read, in path order; `missingStaff` on each says which. "
+                                  "NOT_FOUND for a region you may not read.")
     async def staffing_gaps(self, info: Info, town: arg(GlobalID, "The region (usually a town) to look under.")
                             ) -> list[RegionRef]:
-        return await staffing.staffing_gaps(info.context.scope, decode_id(town, "Region", "town"))
+        required = parse_staffing(info.context.settings.staffing_required)
+        gaps = await staffing.staffing_gaps(info.context.scope, decode_id(town, "Region", "town"), required)
+        return [region for region, _ in gaps]
 
 
 @strawberry.type

@@ -67,6 +67,9 @@ def camel(name: str) -> str:
 RELATIONS = _by_type({key: RELATION_TABLE[key] for key in TO_ONE}, lambda one: one.target)
 LISTS = _by_type({key: RELATION_TABLE[key] for key in TO_MANY}, lambda many: many.target)
 PAGES = _by_type(PAGED, lambda via: via.target)
+# connections of a place read through the place tree with `deep: true` (Via.deep)
+DEEP = {key for key, via in PAGED.items() if via.deep is not None}
+DEEP_PAGES = {f"{camel(name)}(deep)" for _, name in DEEP}
 ROOTS = {k.root_field: k.node_type for k in LISTED.values()}
 ORDERS = {
     "Person": ["ID", "CREATED_AT", "UPDATED_AT", "NAME", "BIRTH_DATE", "REGION_PATH"],
@@ -99,7 +102,8 @@ def comparable_errors(response) -> list:
 
 def compiled_relations() -> set[tuple[str, str]]:
     """(type, field) of every relation the compiled path reads (schema/plan.py)."""
-    return {(TYPES[kind], camel(name)) for kind, name in [*TO_ONE, *TO_MANY, *PAGED]}
+    return ({(TYPES[kind], camel(name)) for kind, name in [*TO_ONE, *TO_MANY, *PAGED]}
+            | {(TYPES[kind], f"{camel(name)}(deep)") for kind, name in DEEP})
 
 
 class Coverage:
@@ -128,16 +132,24 @@ def node_selection(rng: random.Random, type_name: str, depth: int, seen: Coverag
                 seen.relations.add((type_name, name))
                 inner = tuple(m.split(".", 1)[1] for m in must if m.startswith(name + "."))
                 parts.append(f"{name} {{ {node_selection(rng, target, depth + 1, seen, inner)} }}")
-        pages = [name for name in PAGES.get(type_name, {}) if name in must or rng.random() < 0.3]
+        def wanted(name: str) -> bool:
+            return name in must or f"{name}(deep)" in must
+
+        pages = [name for name in PAGES.get(type_name, {}) if wanted(name) or rng.random() < 0.3]
         # a page is deeper SQL than a list: more than one beside each other exceeds SQLite's
         # parser stack as soon as their rows have relations too
-        pages = [name for name in pages if name in must] or pages[:1]
+        pages = [name for name in pages if wanted(name)] or pages[:1]
         for name in pages:
             target = PAGES[type_name][name]
-            seen.relations.add((type_name, name))
+            deep = f"{name}(deep)" in must or (f"{name}(deep)" in DEEP_PAGES and name not in must
+                                                 and rng.random() < 0.5)
+            seen.relations.add((type_name, f"{name}(deep)" if deep else name))
             inner = tuple(m.split(".", 1)[1] for m in must if m.startswith(name + "."))
-            args = f"(first: {rng.choice([0, 1, 2, 3, 5])})" if rng.random() < 0.7 else ""
-            parts.append(f"{name}{args} {{ {connection_selection(rng, target, seen, inner, depth + 1, True)} }}")
+            args = [f"first: {rng.choice([0, 1, 2, 3, 5])}"] if rng.random() < 0.7 else []
+            args += ["deep: true"] if deep else (["deep: false"] if f"{name}(deep)" in DEEP_PAGES
+                                                 and rng.random() < 0.2 else [])
+            args_text = f"({', '.join(args)})" if args else ""
+            parts.append(f"{name}{args_text} {{ {connection_selection(rng, target, seen, inner, depth + 1, True)} }}")
     return " ".join(parts)
 
 

@@ -71,7 +71,7 @@ async def test_enforcer(app, anchors, case):
     # The compiled scope must agree on kind-level objects and fields. Skipped: facets (a row in
     # memory cannot answer a tag semi-join, and `person:key/*` is not a row kind) and role:
     # objects (the compiler leaves grants to the enforcer, one grant at a time).
-    scoped_kinds = (*LISTED, "policy", "user", "audit", "staff", "scorecard")
+    scoped_kinds = (*LISTED, "policy", "user", "audit", "staff", "scorecard", "membership")
     if ":" in obj or action not in ACTIONS or case["kind"] not in scoped_kinds:
         return
     scope = compile_scope(store, who, await who_facts(who))

@@ -95,6 +95,14 @@ RELATION_PAGES = {
     "Place.organisations": ("county", "places(first: $first, filter: {kind: [OFFICE, FACTORY]}, "
                                       "orderBy: [{field: ID}])",
                             "organisations(first: 2) { totalCount nodes { name } }"),
+    # the place tree: buildings' units, rooms rented under them, residents of everything under them
+    "Place.children": ("county", "places(first: $first, filter: {kind: [COMPOUND, BUILDING, UNIT]}, "
+                                 "orderBy: [{field: ID}])", "children(first: 2) { totalCount nodes { name } }"),
+    "Place.rentals": ("county", "places(first: $first, filter: {kind: [COMPOUND, BUILDING]}, orderBy: [{field: ID}])",
+                      "rentals(first: 2) { totalCount nodes { name } }"),
+    "Place.residents(deep)": ("county", "places(first: $first, filter: {kind: [COMPOUND, BUILDING, UNIT]}, "
+                                        "orderBy: [{field: ID}])",
+                              "residents(first: 2, deep: true) { totalCount nodes { name } }"),
     "Organisation.members": ("county", "organisations(first: $first, filter: {kind: [PARTY_BRANCH, PARTY_GROUP, "
                                        "VOLUNTEER_TEAM, ENTERPRISE, SELF_EMPLOYED, PROPERTY_MANAGEMENT, SCHOOL]}, orderBy: [{field: ID}])",
                              "members(first: 2) { totalCount nodes { role person { name } } }"),

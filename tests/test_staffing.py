@@ -75,9 +75,11 @@ async def test_staffing_gaps_find_the_gap_grid(sign_in, gql, ids, anchors):
     built = (await models.StaffAssignment.all().order_by("id").first()).created_at
     demo = [g for g in grids if g.created_at <= built]
     expected = max(demo, key=lambda g: g.code)  # the demo's gap: the last grid of the first town
-    assert not await models.StaffAssignment.filter(region_id=expected.id, role=StaffRole.WORKER).exists()
-    staffed = set(await models.StaffAssignment.filter(role=StaffRole.WORKER, ended_on=None).values_list(
-        "region_id", flat=True))
+    assert not await models.StaffAssignment.filter(region_id=expected.id, role__in=(
+        StaffRole.WORKER, StaffRole.LEADER)).exists()
+    # staffed: a current worker and a current leader (the default STAFFING_REQUIRED)
+    staffed = set.intersection(*[set(await models.StaffAssignment.filter(role=role, ended_on=None).values_list(
+        "region_id", flat=True)) for role in (StaffRole.WORKER, StaffRole.LEADER)])
     for who in ("county", "town"):
         client = gql if who == "county" else await sign_in(who)
         gaps = (await client.query("query($t: ID!) { staffingGaps(town: $t) { id code tier } }",
@@ -149,3 +151,43 @@ async def test_region_staff_statements_do_not_grow_with_page_size(gql, count_sql
         counts[first] = counter.count
         assert any(n["staff"] for n in data["regions"]["nodes"])
     assert counts[5] == counts[100], counts
+
+
+MISSING = "query($t: ID!) { staffingGaps(town: $t) { code tier missingStaff } }"
+
+
+async def test_each_missing_role_is_reported_as_the_county_requires_it(gql, ids, anchors, app_with):
+    """The demo's gap grid misses its worker and its leader, each named; every other grid of
+    the demo is staffed 1+1+N (police, party members, volunteers). A county requiring police
+    at every grid and a worker at every micro-grid sees those gaps instead."""
+    from gridhub import models
+    from gridhub.models.enums import Tier
+
+    from .client import GraphQLClient
+
+    gaps = (await gql.query(MISSING, t=ids["town"]))["staffingGaps"]
+    built = (await models.StaffAssignment.all().order_by("id").first()).created_at
+    demo = {g.code for g in await models.Region.filter(region_path__startswith=anchors["town"], tier=Tier.GRID,
+                                                         created_at__lte=built)}
+    assert [g["missingStaff"] for g in gaps if g["code"] in demo] == [["LEADER", "WORKER"]]
+    staff = (await gql.query("query($id: ID!) { node(id: $id) { ... on Region { missingStaff "
+                             "staff { role } } } }", id=ids["grid"]))["node"]
+    assert staff["missingStaff"] == [] and {"LEADER", "WORKER", "POLICE", "PARTY_MEMBER", "VOLUNTEER"} <= {
+        s["role"] for s in staff["staff"]}
+    other = GraphQLClient(await app_with(staffing_required="grid=police+liaison,micro_grid=worker"), gql.token)
+    gaps = (await other.query(MISSING, t=ids["town"]))["staffingGaps"]
+    micro = [g for g in gaps if g["tier"] == "MICRO_GRID"]
+    assert micro and all(g["missingStaff"] == ["WORKER"] for g in micro)
+    grids = [g for g in gaps if g["tier"] == "GRID" and g["code"] in demo]
+    assert grids and all(g["missingStaff"] == ["LIAISON"] for g in grids)  # the demo's police serve everywhere
+    assert {g["tier"] for g in gaps} == {"GRID", "MICRO_GRID"}
+
+
+def test_a_county_names_known_tiers_and_roles():
+    from gridhub.settings import Settings, parse_staffing
+
+    assert parse_staffing("grid=leader+worker, micro_grid=worker") == {"grid": ("leader", "worker"),
+                                                                      "micro_grid": ("worker",)}
+    for wrong in ("grid=boss", "street=worker", "grid=worker,grid=leader", "grid="):
+        with pytest.raises(ValueError):
+            Settings(staffing_required=wrong)

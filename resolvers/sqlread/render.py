@@ -98,7 +98,7 @@ class Renderer:
         else:
             l = self.alias("l")
             link_table = kind_of(via.link).model._meta.db_table
-            head = (f"FROM {link_table} {l} JOIN {table} {x} ON {x}.id = {l}.{via.to_column} "
+            head = (f"FROM {link_table} {l} JOIN {table} {x} ON {x}.{via.target_column} = {l}.{via.to_column} "
                     f"WHERE {l}.{via.column} = {a}.id AND {self.pred(visible(self.scope, via.link), l)}")
         text = f"{head} AND {self.pred(via.target_where(self.scope), x)}"
         if with_after and request.after is not None:
