@@ -11,10 +11,11 @@ from .place import Place
 from .region import Department, Region, RegionMove
 from .staffing import KeyPersonResponsibility, StaffAssignment, VisitRule
 from .thing import Thing
+from .transfer import ResidenceTransfer
 
 __all__ = [
     "AuditEntry", "CasbinRule", "PolicyState", "ServiceToken", "User", "Department", "Event", "EventCategory", "EventLog", "EventPerson", "EventThing", "Household", "Membership",
     "Organisation", "Person", "PersonTag", "Place", "Region", "RegionMove", "RegionalRow", "Residence", "Row",
     "Thing", "StaffAssignment", "KeyPersonResponsibility", "VisitRule", "Notice", "NoticeRead", "Webhook",
-    "WebhookDelivery",
+    "WebhookDelivery", "ResidenceTransfer",
 ]
