@@ -5,6 +5,8 @@ their tags, key-person responsibilities and visit records. Each test works on pe
 own, made in the sibling grid, so the demo's registers stay as they were."""
 
 import random
+
+import pytest
 from datetime import date, datetime, timedelta, timezone
 
 from gridhub import models
@@ -35,6 +37,20 @@ async def region(path: str) -> models.Region:
     return await models.Region.get(region_path=path, deleted_at=None)
 
 
+MADE: list[int] = []
+
+
+@pytest.fixture(autouse=True)
+async def deregistered_after():
+    """Our persons leave the registers when a test ends (soft-deleted, with their key-person
+    work), so tests of the demo's registers never meet them."""
+    yield
+    ids, MADE[:] = list(MADE), []
+    stamp = datetime.now(timezone.utc)
+    await models.Person.filter(id__in=ids).update(deleted_at=stamp)
+    await models.KeyPersonResponsibility.filter(key_person_id__in=ids).update(deleted_at=stamp)
+
+
 async def resident(path: str, *, key: bool = False) -> models.Person:
     """A person of our own in the grid at `path`, with a tag, a stay, and (a key person) a
     responsibility and a visit record."""
@@ -45,6 +61,7 @@ async def resident(path: str, *, key: bool = False) -> models.Person:
             break
     person = await models.Person.create(id_number=number, name="迁移测试", gender=Gender.MALE,
                                         birth_date=date(1980, 1, 1), region_id=grid.id, region_path=path)
+    MADE.append(person.id)
     tags = ["care/low_income"] + (["key/drug"] if key else [])
     await models.PersonTag.bulk_create([models.PersonTag(person_id=person.id, tag=t, region_id=grid.id,
                                                          region_path=path) for t in tags])
@@ -53,8 +70,8 @@ async def resident(path: str, *, key: bool = False) -> models.Person:
                                   region_id=home.region_id, region_path=home.region_path)
     await models.Person.filter(id=person.id).update(residence_id=home.id)
     if key:
-        await models.KeyPersonResponsibility.create(key_person_id=person.id, role=ResponsibleRole.GRID_WORKER,
-                                                    name="网格员", started_on=date(2024, 1, 1), region_id=grid.id,
+        await models.KeyPersonResponsibility.create(key_person_id=person.id, role=ResponsibleRole.FAMILY,
+                                                    name="家属", started_on=date(2024, 1, 1), region_id=grid.id,
                                                     region_path=path)
         visit = await models.Event.create(title="入户走访", kind=EventKind.VISIT, category="service/key_visit",
                                           source=EventSource.PATROL, occurred_at=datetime.now(timezone.utc),
@@ -214,3 +231,17 @@ async def test_a_named_place_becomes_the_new_residence(sign_in, anchors):
     assert moved.residence_id == home.id
     stays = await models.Residence.filter(person_id=person.id).order_by("id")
     assert [s.place_id for s in stays][-1] == home.id and stays[-1].ended_on is None and stays[0].ended_on
+
+
+async def test_the_demo_holds_transfers_in_every_state(app, sign_in, anchors):
+    """The demo's own (requested by `worker`, ours are made by the tests' users too, so the
+    notes tell them apart): the community centre has requests to decide, one refused; one
+    person came from another town and lives in the anchor grid now."""
+    demo = models.ResidenceTransfer.filter(note__in=("租住本网格，申请迁入", "投靠子女", "购房落户", "本人仍在原网格居住"))
+    assert sorted(await demo.values_list("status", flat=True)) == ["approved", "pending", "pending", "refused"]
+    approved = await demo.get(status="approved")
+    assert (await models.Person.get(id=approved.person_id)).region_path == anchors["grid"]
+    pending = (await (await sign_in("community")).query(LIST, s="PENDING"))["residenceTransfers"]["nodes"]
+    assert {gid("ResidenceTransfer", t.id) for t in await demo.filter(status="pending")} <= {n["id"] for n in pending}
+    assert await models.Notice.filter(kind="transfer_asked", transfer_id__in=await demo.values_list(
+        "id", flat=True)).count() == 4
