@@ -245,3 +245,20 @@ async def test_the_demo_holds_transfers_in_every_state(app, sign_in, anchors):
     assert {gid("ResidenceTransfer", t.id) for t in await demo.filter(status="pending")} <= {n["id"] for n in pending}
     assert await models.Notice.filter(kind="transfer_asked", transfer_id__in=await demo.values_list(
         "id", flat=True)).count() == 4
+
+
+async def test_transfers_and_their_notices_do_not_grow_with_page_size(sign_in, count_sql):
+    """The list's persons, regions and places, and the notices' transfers, are batched."""
+    community = await sign_in("community")
+    told = """query($first: Int) { notices(first: $first) { nodes { kind transfer { status person { name }
+      fromRegion { name } toRegion { name } } } } }"""
+    listed = """query($first: Int) { residenceTransfers(first: $first) { totalCount nodes { status person { name }
+      fromRegion { name } toRegion { name } place { name } } } }"""
+    for query in (told, listed):
+        await community.query(query, first=50)  # caches warmed (the scope, the caller's holdings)
+        counts = {}
+        for first in (1, 50):
+            with count_sql() as counter:
+                await community.query(query, first=first)
+            counts[first] = counter.count
+        assert counts[1] == counts[50], (query, counts)
