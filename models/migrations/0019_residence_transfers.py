@@ -26,6 +26,38 @@ ONE_PENDING = ('CREATE UNIQUE INDEX IF NOT EXISTS "uidx_transfer_pending" ON "re
                "WHERE status = 'pending'")
 
 
+# SQLite rebuilds the notice table (a new table, the rows copied, the old one dropped). With
+# foreign keys on, dropping it deletes what refers to it first: the read marks (CASCADE) and
+# the deliveries' notice (SET NULL). They are kept aside before and put back after.
+KEEP = (("_keep_notice_read", "SELECT * FROM notice_read"),
+        ("_keep_delivery_notice", "SELECT id, notice_id FROM webhook_delivery WHERE notice_id IS NOT NULL"))
+
+
+async def keep_references(apps, schema_editor) -> None:
+    client = schema_editor.client
+    if client.capabilities.dialect != "sqlite":
+        return
+    for table, select in KEEP:
+        await client.execute_script(f'DROP TABLE IF EXISTS "{table}"; CREATE TABLE "{table}" AS {select}')
+
+
+async def restore_references(apps, schema_editor) -> None:
+    client = schema_editor.client
+    if client.capabilities.dialect != "sqlite":
+        return
+    await client.execute_script(
+        "INSERT INTO notice_read SELECT * FROM _keep_notice_read WHERE id NOT IN (SELECT id FROM notice_read)")
+    await client.execute_script(
+        "UPDATE webhook_delivery SET notice_id = (SELECT k.notice_id FROM _keep_delivery_notice k "
+        "WHERE k.id = webhook_delivery.id) WHERE id IN (SELECT id FROM _keep_delivery_notice)")
+    for table, _ in KEEP:
+        await client.execute_script(f'DROP TABLE "{table}"')
+
+
+async def nothing(apps, schema_editor) -> None:
+    return None
+
+
 async def forward(apps, schema_editor) -> None:
     client = schema_editor.client
     sqlite = client.capabilities.dialect == "sqlite"
@@ -74,6 +106,7 @@ class Migration(migrations.Migration):
             options={'table': 'residence_transfer', 'app': 'gridhub', 'pk_attr': 'id', 'table_description': "A receiving grid's request to take over a person registered in another grid, and its"},
             bases=['Row'],
         ),
+        ops.RunPython(keep_references, nothing),
         ops.AlterField(
             model_name='Notice',
             name='event',
@@ -89,5 +122,6 @@ class Migration(migrations.Migration):
             name='transfer',
             field=fields.ForeignKeyField('gridhub.ResidenceTransfer', source_field='transfer_id', null=True, db_index=True, description='the transfer asked or decided', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.CASCADE),
         ),
+        ops.RunPython(restore_references, nothing),
         ops.RunPython(forward, backward),
     ]
