@@ -740,7 +740,9 @@ async function loadWebhooks() {
   let hooks;
   try {
     const departments = (await gql(Q.departments)).departments;
+    const chosen = $("webhook-department").value;  // kept across reloads (after a registration)
     fill($("webhook-department"), departments.map((d) => h("option", { value: d.id }, `${d.name} (${d.code})`)));
+    if (departments.some((d) => d.id === chosen)) $("webhook-department").value = chosen;
     hooks = (await gql(Q.webhooks)).webhooks;
   } catch (err) {
     refusedRow(tbody, 5, err);
