@@ -262,3 +262,15 @@ async def test_transfers_and_their_notices_do_not_grow_with_page_size(sign_in, c
                 await community.query(query, first=first)
             counts[first] = counter.count
         assert counts[1] == counts[50], (query, counts)
+
+
+async def test_asking_spends_the_register_lookup_budget(app_with, sign_in, anchors):
+    """Asks that tell of the register (nobody holds it, or someone elsewhere does) count with
+    the REGISTERED_ELSEWHERE conflicts: past the budget the answer is RATE_LIMITED."""
+    from .client import GraphQLClient
+
+    http = await app_with(registered_elsewhere_per_user=2)
+    client = GraphQLClient(http, (await sign_in("worker")).token)
+    grid = gid("Region", (await region(anchors["grid"])).id)
+    codes = [(await client.post(ASK, {"n": new_id_number(), "r": grid})).codes[0] for _ in range(3)]
+    assert codes == ["NOT_FOUND", "NOT_FOUND", "RATE_LIMITED"]
