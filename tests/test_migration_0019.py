@@ -70,3 +70,11 @@ def test_notices_keep_their_read_marks_and_deliveries(tmp_path):
     assert db.execute("SELECT v2, v3 FROM casbin_rule WHERE v0 = 'grid_leader' AND v3 LIKE 'transfer%'").fetchall() == [
         ("person", "transfer_out")]
     assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+    # the indexes SQLite's earlier rebuilds of event and person dropped, and the deadline
+    # columns never had, are there: the due-soon sweep and the to-do lists read them
+    indexed = {(table, column) for table in ("event", "person")
+               for _, _, column in (r for name, in db.execute(
+                   "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?", (table,))
+                   for r in db.execute(f'PRAGMA index_info("{name}")'))}
+    assert {("event", "open_due_at"), ("event", "due_soon_at"), ("event", "region_path"), ("event", "status"),
+            ("person", "region_path"), ("person", "visit_due_at")} <= indexed

@@ -4,7 +4,7 @@ person at a time (a partial unique index, on both dialects). A notice now tells 
 or of a transfer, so its event may be null; SQLite rebuilds the notice table for that, and
 the due-soon index of 0014, which the rebuild does not know of, is made again.
 A database made before gets the transfer verbs where the default roles are in use, as a new
-one is seeded (policies/default_policy.csv)."""
+one is seeded (policies/default_policy.csv), and the indexes earlier migrations left out."""
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 from tortoise.fields.base import OnDelete
@@ -58,9 +58,32 @@ async def nothing(apps, schema_editor) -> None:
     return None
 
 
+# Indexes the models declare that earlier migrations left out. The deadline columns added to
+# event (0008, 0013) got none on either dialect, though the due-soon sweep and the to-do
+# lists read them every few seconds. And SQLite's rebuilds of event and event_log (0013) and
+# person (0017) kept none of those tables' indexes.
+UNINDEXED = {"event": ("open_due_at", "due_soon_at", "dispatcher_region_id")}
+REBUILT_ON_SQLITE = {
+    "event": ("category", "deleted_at", "dispatcher_region_id", "due_at", "due_soon_at", "handling_department_id",
+              "handling_region_id", "kind", "occurred_at", "open_due_at", "place_id", "region_id", "region_path",
+              "reported_region_id", "reporter_id", "source", "status", "updated_at", "urgency"),
+    "event_log": ("deleted_at", "event_id", "updated_at"),
+    "person": ("birth_date", "deleted_at", "gender", "household_id", "name", "population_type", "region_id",
+               "region_path", "residence_id", "updated_at", "visit_due_at"),
+}
+
+
+async def index_what_was_left_out(client, sqlite: bool) -> None:
+    for table, columns in (REBUILT_ON_SQLITE if sqlite else UNINDEXED).items():
+        for column in columns:
+            await client.execute_script(
+                f'CREATE INDEX IF NOT EXISTS "idx_{table}_{column}" ON "{table}" ("{column}")')
+
+
 async def forward(apps, schema_editor) -> None:
     client = schema_editor.client
     sqlite = client.capabilities.dialect == "sqlite"
+    await index_what_was_left_out(client, sqlite)
     for column in NOTICE_INDEXES if sqlite else NOTICE_INDEXES[:1]:
         await client.execute_script(f'CREATE INDEX IF NOT EXISTS "idx_notice_{column}" ON "notice" ("{column}")')
     await schema_editor.client.execute_script(DUE_SOON_ONCE)
@@ -72,6 +95,9 @@ async def backward(apps, schema_editor) -> None:
     run = runner(schema_editor)
     await schema_editor.client.execute_script('DROP INDEX IF EXISTS "uidx_transfer_pending"')
     await schema_editor.client.execute_script('DROP INDEX IF EXISTS "idx_notice_transfer_id"')
+    for table, columns in UNINDEXED.items():
+        for column in columns:
+            await schema_editor.client.execute_script(f'DROP INDEX IF EXISTS "idx_{table}_{column}"')
     for role, obj, action, effect in LINES:
         await run("DELETE FROM casbin_rule WHERE ptype = 'p' AND v0 = %s AND v1 = '*' AND v2 = %s AND v3 = %s "
                   "AND v4 = %s", role, obj, action, effect)
