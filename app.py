@@ -13,10 +13,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import sys
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -369,6 +370,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
                                    retry_base=settings.webhook_retry_seconds,
                                    max_attempts=settings.webhook_max_attempts,
                                    timeout=settings.webhook_timeout_seconds,
+                                   notice_days=settings.notice_retention_days,
+                                   delivery_days=settings.webhook_delivery_retention_days,
                                    on_notice=lambda notice, event: announce_event_change(event, "due_soon"))
         await handovers.start()
         app.state.cache = graphql.answers
@@ -530,6 +533,20 @@ async def _bulletin(settings: Settings, region_path: str, week: str, form: str) 
     return 0
 
 
+async def _prune(settings: Settings, notice_days: int | None, delivery_days: int | None) -> None:
+    """Old notices and webhook deliveries deleted now (the server does it every hour)."""
+    from gridhub.resolvers.retention import prune
+
+    await init_database(settings, migrate=False)
+    try:
+        gone = await prune(settings.notice_retention_days if notice_days is None else notice_days,
+                           settings.webhook_delivery_retention_days if delivery_days is None else delivery_days,
+                           datetime.now(timezone.utc))
+    finally:
+        await Tortoise.close_connections()
+    print(json.dumps(gone))
+
+
 async def _migrate(settings: Settings) -> None:
     await run_migrations(config=tortoise_config(settings.database_url))
     await Tortoise.close_connections()
@@ -567,6 +584,12 @@ def main(argv: list[str] | None = None) -> None:
     bulletin.add_argument("--region", required=True, help="a region path, e.g. /340223/340223100/")
     bulletin.add_argument("--week", required=True, help="an ISO week, e.g. 2026-W47")
     bulletin.add_argument("--format", choices=("md", "json"), default="md")
+    pruning = commands.add_parser("prune", help="delete old notices and webhook deliveries (the server does it "
+                                                "every hour)")
+    pruning.add_argument("--notice-days", type=int, help="keep notices this many days (default: "
+                                                         "NOTICE_RETENTION_DAYS; 0 keeps all)")
+    pruning.add_argument("--delivery-days", type=int, help="keep answered or given-up webhook deliveries this "
+                                                           "many days (default: WEBHOOK_DELIVERY_RETENTION_DAYS)")
     pull_parser = commands.add_parser("pull", help="pull a kind into an NDJSON file (resumable)")
     pull.add_arguments(pull_parser)
     accounts.add_arguments(commands.add_parser("user", help="create users, set passwords, disable, grant"))
@@ -591,6 +614,8 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(accounts.main(args, init_database, settings))
     elif args.command == "bulletin":
         raise SystemExit(asyncio.run(_bulletin(settings, args.region, args.week, args.format)))
+    elif args.command == "prune":
+        asyncio.run(_prune(settings, args.notice_days, args.delivery_days))
     elif args.command == "export-schema":
         export_schema()
         print(f"wrote {SCHEMA_FILE}")

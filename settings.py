@@ -144,6 +144,12 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = Field(8, ge=1, description="attempts of one delivery before it is given up "
                                                           "(an admin may replay it)")
     webhook_timeout_seconds: float = Field(10.0, gt=0, description="how long one POST may take")
+    notice_retention_days: int = Field(180, ge=0, description=(
+        "notices older than this are deleted, with their read marks, every hour and by `gridhub prune` "
+        "(0 keeps them for ever)"))
+    webhook_delivery_retention_days: int = Field(30, ge=0, description=(
+        "webhook deliveries older than this, once delivered or given up, are deleted every hour and by "
+        "`gridhub prune` (0 keeps them for ever; a delivery still being tried is kept)"))
     score_weights: str = Field(
         DEFAULT_SCORE_WEIGHTS, description=(
             "the weights of gridScorecard's score, indicator=weight, comma-separated (discovery, on_time, "

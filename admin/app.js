@@ -9,6 +9,7 @@ const ENDPOINT = "/graphql";
 const CONFIG = "config.json";  // from the hub's settings (console_config.py): the county's own map tiles, if any
 const REGION_PAGE = 200;
 const AUDIT_PAGE = 50;
+const DELIVERY_PAGE = 50;
 
 // -- GraphQL over HTTP ---------------------------------------------------------------------
 
@@ -48,6 +49,17 @@ async function gql(query, variables = {}) {
 }
 
 const Q = {
+  departments: `{ departments { id code name } }`,
+  createDepartment: `mutation($c: String!, $n: String!) { createDepartment(code: $c, name: $n) { id code name } }`,
+  webhooks: `{ webhooks { id url createdBy createdAt removedAt department { id code name } } }`,
+  registerWebhook: `mutation($d: ID!, $u: String!) {
+    registerWebhook(department: $d, url: $u) { signingKey webhook { id url } } }`,
+  removeWebhook: `mutation($id: ID!) { removeWebhook(id: $id) { id removedAt } }`,
+  deliveries: `query($first: Int, $after: String, $status: DeliveryStatus) {
+    webhookDeliveries(first: $first, after: $after, status: $status) {
+      totalCount pageInfo { hasNextPage endCursor }
+      nodes { id status attempts body createdAt lastStatusCode lastError nextAttemptAt webhook { url } } } }`,
+  replay: `mutation($id: ID!) { replayWebhookDelivery(id: $id) { id status attempts } }`,
   login: `mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token expiresAt } }`,
   me: `{ me { username displayName roles { role domain region { name path } } } }`,
   regions: `query($first: Int, $after: String) {
@@ -258,7 +270,7 @@ function fillRoles(rules) {
 
 // -- tabs ---------------------------------------------------------------------------------
 
-const TABS = ["regions", "users", "rules", "explain", "audit", "map"];
+const TABS = ["regions", "users", "rules", "explain", "audit", "map", "departments", "webhooks"];
 
 async function showTab(name) {
   if (!TABS.includes(name)) name = "regions";
@@ -274,6 +286,8 @@ async function showTab(name) {
   if (name === "explain") fillRegionSelect();
   if (name === "audit") await loadAudit(true);
   if (name === "map") await loadMap();
+  if (name === "departments") await loadDepartments();
+  if (name === "webhooks") await loadWebhooks();
 }
 
 // -- the map ------------------------------------------------------------------------------
@@ -742,6 +756,122 @@ async function loadAudit(fresh, event) {
   $("audit-more").hidden = !page.pageInfo.hasNextPage;
 }
 
+// -- departments --------------------------------------------------------------------------
+
+async function loadDepartments() {
+  const tbody = $("departments");
+  let departments;
+  try {
+    departments = (await gql(Q.departments)).departments;
+  } catch (err) {
+    refusedRow(tbody, 3, err);
+    showError(err);
+    return [];
+  }
+  $("departments-count").textContent = `共 ${departments.length} 个部门 departments`;
+  fill(tbody, departments.map((d) => h("tr", { dataset: { code: d.code } },
+    h("td", {}, h("code", {}, d.code)), h("td", {}, d.name), h("td", {}, h("code", {}, `dept.${d.code}`)))));
+  return departments;
+}
+
+async function createDepartment(event) {
+  event.preventDefault();
+  const code = $("department-code").value.trim();
+  const name = $("department-name").value.trim();
+  const made = await attempt(() => gql(Q.createDepartment, { c: code, n: name }));
+  if (!made) return;
+  notify(`已添加部门 Department added: ${made.createDepartment.name} (dept.${made.createDepartment.code})`);
+  $("department-form").reset();
+  await loadDepartments();
+  state.loaded.webhooks = false;  // its department list is out of date
+  await loadSuggestions();
+}
+
+// -- webhooks -----------------------------------------------------------------------------
+
+async function loadWebhooks() {
+  const tbody = $("webhooks");
+  let hooks;
+  try {
+    const departments = (await gql(Q.departments)).departments;
+    const chosen = $("webhook-department").value;  // kept across reloads (after a registration)
+    fill($("webhook-department"), departments.map((d) => h("option", { value: d.id }, `${d.name} (${d.code})`)));
+    if (departments.some((d) => d.id === chosen)) $("webhook-department").value = chosen;
+    hooks = (await gql(Q.webhooks)).webhooks;
+  } catch (err) {
+    refusedRow(tbody, 5, err);
+    showError(err);
+    return;
+  }
+  fill(tbody, hooks.length ? hooks.map((w) => h("tr", { class: w.removedAt ? "removed" : null,
+                                                       dataset: { url: w.url } },
+    h("td", {}, w.department ? w.department.name : ""), h("td", {}, h("code", {}, w.url)),
+    h("td", {}, w.createdBy), h("td", { title: w.createdAt }, localTime(w.createdAt)),
+    h("td", {}, w.removedAt ? h("span", { class: "muted" }, `已停用 removed ${localTime(w.removedAt)}`)
+      : h("button", { type: "button", class: "danger", onclick: () => removeWebhook(w) }, "停用 Remove"))))
+    : h("tr", {}, h("td", { colspan: 5, class: "muted" }, "无 None")));
+  await loadDeliveries(true);
+}
+
+async function registerWebhook(event) {
+  event.preventDefault();
+  const url = $("webhook-url").value.trim();
+  const made = await attempt(() => gql(Q.registerWebhook, { d: $("webhook-department").value, u: url }));
+  if (!made) return;
+  $("webhook-key-value").textContent = made.registerWebhook.signingKey;
+  $("webhook-key").hidden = false;
+  notify(`已登记 Webhook registered: ${made.registerWebhook.webhook.url}`);
+  $("webhook-url").value = "";
+  await loadWebhooks();
+}
+
+async function removeWebhook(hook) {
+  if (!confirm(`停用 Stop POSTing to ${hook.url}?`)) return;
+  const done = await attempt(() => gql(Q.removeWebhook, { id: hook.id }));
+  if (!done) return;
+  notify(`已停用 Webhook removed: ${hook.url}`);
+  await loadWebhooks();
+}
+
+async function loadDeliveries(fresh, event) {
+  if (event) event.preventDefault();
+  const tbody = $("deliveries");
+  if (fresh) state.deliveryCursor = null;
+  const asked = state.deliveriesAsked = (state.deliveriesAsked || 0) + 1;
+  let page;
+  try {
+    page = (await gql(Q.deliveries, { first: DELIVERY_PAGE, after: state.deliveryCursor,
+                                      status: $("deliveries-status").value || null })).webhookDeliveries;
+  } catch (err) {
+    if (asked !== state.deliveriesAsked) return;
+    refusedRow(tbody, 8, err);
+    $("deliveries-more").hidden = true;
+    showError(err);
+    return;
+  }
+  if (asked !== state.deliveriesAsked) return;
+  const rows = page.nodes.map((d) => h("tr", { dataset: { status: d.status, id: d.id } },
+    h("td", {}, h("code", {}, d.id)), h("td", {}, h("code", {}, d.webhook ? d.webhook.url : "")),
+    h("td", { class: `status-${d.status.toLowerCase()}` }, d.status), h("td", {}, d.attempts),
+    h("td", {}, d.lastStatusCode === null ? (d.lastError || "") : `${d.lastStatusCode} ${d.lastError || ""}`),
+    h("td", { title: d.createdAt }, localTime(d.createdAt)),
+    h("td", { class: "detail" }, d.body),
+    h("td", {}, d.status === "PENDING" ? h("span", { class: "muted" }, d.nextAttemptAt ? `next ${localTime(d.nextAttemptAt)}` : "")
+      : h("button", { type: "button", onclick: () => replayDelivery(d) }, "重发 Replay"))));
+  if (fresh) fill(tbody, rows.length ? rows : h("tr", {}, h("td", { colspan: 8, class: "muted" }, "无 None")));
+  else tbody.append(...rows);
+  $("deliveries-count").textContent = `共 ${page.totalCount} 条 deliveries`;
+  state.deliveryCursor = page.pageInfo.endCursor;
+  $("deliveries-more").hidden = !page.pageInfo.hasNextPage;
+}
+
+async function replayDelivery(delivery) {
+  const done = await attempt(() => gql(Q.replay, { id: delivery.id }));
+  if (!done) return;
+  notify(`已重新排队 Delivery queued again: ${delivery.id}`);
+  await loadDeliveries(true);
+}
+
 // -- wiring -------------------------------------------------------------------------------
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -764,6 +894,10 @@ document.addEventListener("DOMContentLoaded", () => {
   $("audit-form").addEventListener("submit", (e) => loadAudit(true, e));
   $("audit-more").addEventListener("click", () => loadAudit(false));
   $("map-tier").addEventListener("change", () => loadMap());
+  $("department-form").addEventListener("submit", createDepartment);
+  $("webhook-form").addEventListener("submit", registerWebhook);
+  $("deliveries-form").addEventListener("submit", (e) => loadDeliveries(true, e));
+  $("deliveries-more").addEventListener("click", () => loadDeliveries(false));
   if (sessionStorage.getItem(TOKEN_KEY)) start();
   else signOut(null);
 });

@@ -11,11 +11,12 @@ from .place import Place, PlaceTree
 from .region import Department, Region, RegionMove
 from .staffing import KeyPersonResponsibility, StaffAssignment, VisitRule
 from .thing import Thing
+from .transfer import ResidenceTransfer
 from .trusted import TrustedDocument
 
 __all__ = [
     "AuditEntry", "CasbinRule", "PolicyState", "ServiceToken", "User", "Department", "Event", "EventCategory", "EventLog", "EventPerson", "EventThing", "Household", "Membership",
     "Organisation", "Person", "PersonTag", "Place", "PlaceTree", "Region", "RegionMove", "RegionalRow", "Residence", "Row",
     "Thing", "StaffAssignment", "KeyPersonResponsibility", "VisitRule", "Notice", "NoticeRead", "Webhook",
-    "WebhookDelivery", "TrustedDocument",
+    "WebhookDelivery", "TrustedDocument", "ResidenceTransfer",
 ]

@@ -13,8 +13,14 @@ class Notice(Model):
 
     id = fields.BigIntField(primary_key=True)
     created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
-    event = fields.ForeignKeyField("gridhub.Event", related_name=False, db_index=True, on_delete=fields.CASCADE)
-    kind = fields.CharField(max_length=16, description="dispatched, returned, escalated, urged or due_soon")
+    event = fields.ForeignKeyField("gridhub.Event", related_name=False, null=True, db_index=True,
+                                   on_delete=fields.CASCADE, description="the event handed over; null for a transfer")
+    # a transfer of residence (迁入/迁出) is told to the grid holding the person, and its
+    # decision to the grid that asked: notices of people, not of events
+    transfer = fields.ForeignKeyField("gridhub.ResidenceTransfer", related_name=False, null=True, db_index=True,
+                                      on_delete=fields.CASCADE, description="the transfer asked or decided")
+    kind = fields.CharField(max_length=16, description="dispatched, returned, escalated, urged, due_soon, "
+                                                       "transfer_asked or transfer_done")
     action = fields.CharField(max_length=32, description="the workflow step that made it (due_soon: none)")
     actor = fields.CharField(max_length=64, default="")
     region = fields.ForeignKeyField("gridhub.Region", related_name=False, null=True, db_index=True,

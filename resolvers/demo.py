@@ -418,6 +418,9 @@ async def build_demo(scale: float = 1.0, seed: int = 2026, profile: str = "nanli
         for i in range(0, len(county.key_persons), 500):
             await refresh_visit_due(county.key_persons[i:i + 500])
         await county.split_history()
+        from .demo_transfers import demo_transfers  # after the anchors' grids exist
+
+        await demo_transfers()
     return county.counts
 
 

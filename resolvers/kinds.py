@@ -75,6 +75,8 @@ KINDS: dict[str, Kind] = {
              row_type="EventLogEntry"),
         Kind("event_person", models.EventPerson, scoped=False),
         Kind("event_thing", models.EventThing, scoped=False),
+        # reached only through a notice the caller reads, whose transfer it may read (resolvers.transfers)
+        Kind("transfer", models.ResidenceTransfer, scoped=False),
         Kind("audit", models.AuditEntry, {"id": int, "at": datetime}, (("id", True),),
              ("actor", "action", "object_id"), soft_deleted=False, node_type="AuditEntry"),
     )

@@ -23,7 +23,7 @@ from tortoise.transactions import in_transaction
 
 from gridhub import models
 from gridhub.models.enums import EventStatus as S
-from gridhub.policies.predicate import FALSE, In, InSubquery, Pred, and_, or_
+from gridhub.policies.predicate import FALSE, In, InSubquery, IsNull, Pred, and_, or_
 from gridhub.policies.scope import Scope
 
 from . import webhooks
@@ -50,6 +50,8 @@ HAND_OVERS: dict[str, HandOver] = {
 }
 DUE_SOON = "due_soon"
 KINDS = ("dispatched", "escalated", "returned", "urged", DUE_SOON)
+# a transfer of residence (resolvers.transfers): asked of the holding grid, decided for the asking one
+TRANSFER_KINDS = ("transfer_asked", "transfer_done")
 
 
 async def hand_over(before: models.Event, after: models.Event, step: str, actor: str,
@@ -129,8 +131,12 @@ async def mine(scope: Scope, store: Any, user: Any) -> Pred:
     regions, departments = await holdings_of(store, user)
     if not regions and not departments:
         return FALSE
+    from .transfers import visible  # a transfer's notices (迁入/迁出) are of people, not events
+
     return and_(or_(In("region_id", regions), In("department_id", departments)),
-                InSubquery("event_id", models.Event, "id", scope.where("event", "read")))
+                or_(InSubquery("event_id", models.Event, "id", scope.where("event", "read")),
+                    and_(IsNull("event_id"),
+                         InSubquery("transfer_id", models.ResidenceTransfer, "id", visible(scope)))))
 
 
 async def read_ids(user: Any, notice_ids: list[int]) -> set[int]:

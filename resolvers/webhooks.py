@@ -106,8 +106,12 @@ class HandOverWorker:
     at once when a hand-over is queued here, else every `interval` seconds."""
 
     def __init__(self, *, interval: float = 5.0, retry_base: float = 30.0, max_attempts: int = 8,
-                 timeout: float = 10.0, on_notice=None):
+                 timeout: float = 10.0, on_notice=None, notice_days: int = 0, delivery_days: int = 0,
+                 prune_every: float = 3600.0):
         self.interval, self.retry_base, self.max_attempts, self.timeout = interval, retry_base, max_attempts, timeout
+        # retention (resolvers.retention): pruned once per `prune_every` seconds, the first round included
+        self.notice_days, self.delivery_days, self.prune_every = notice_days, delivery_days, prune_every
+        self._pruned_at: float | None = None
         self.on_notice = on_notice  # told of each due-soon notice made (announced to subscribers)
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
@@ -146,12 +150,23 @@ class HandOverWorker:
                         await self.on_notice(notice, event)
                 while await self.send_due():
                     pass
+                await self.prune_if_due()
             except asyncio.CancelledError:
                 raise
             except Exception:  # the database away, say: the next round tries again
                 log.warning("hand-over worker round failed", exc_info=True)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.interval)
+
+    async def prune_if_due(self) -> dict[str, int] | None:
+        """Old notices and deliveries deleted, if the last pruning here is `prune_every` ago."""
+        from .retention import prune
+
+        moment = time.monotonic()
+        if self._pruned_at is not None and moment - self._pruned_at < self.prune_every:
+            return None
+        self._pruned_at = moment
+        return await prune(self.notice_days, self.delivery_days, now())
 
     async def send_due(self, limit: int = 20) -> int:
         """Send up to `limit` due deliveries; returns how many were claimed here."""

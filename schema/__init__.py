@@ -28,6 +28,7 @@ from .regrid import RegridMutation
 from .staffing import StaffMutation, StaffQuery
 from .stats import ScorecardQuery, StatsQuery
 from .subscription import EventSubscription, OperationsOverWebSocket
+from .transfers import TransferMutation, TransferQuery
 from .trusted import PersistedDocuments, TrustedDocumentMutation
 from .workflow import WorkflowMutation
 
@@ -54,11 +55,11 @@ class AuditQuery:
 
 
 Query = require_sign_in(merge_types("Query", (DataQuery, AccessQuery, AuditQuery, StatsQuery, ScorecardQuery, CategoryQuery,
-                                               ChangesQuery, StaffQuery, NoticeQuery)))
+                                               ChangesQuery, StaffQuery, NoticeQuery, TransferQuery)))
 Mutation = require_sign_in(merge_types("Mutation", (AccessMutation, DataMutation, WorkflowMutation, CorrectionMutation,
                                                     CategoryMutation, RegridMutation, KeyPersonMutation,
                                                     StaffMutation, NoticeMutation, TrustedDocumentMutation,
-                                                    MembershipMutation)))
+                                                    MembershipMutation, TransferMutation)))
 Subscription = require_sign_in(merge_types("Subscription", (EventSubscription, NoticeSubscription)))
 # merge_types takes no description
 Query.__strawberry_definition__.description = "Reads, each limited to your scope; all need sign-in."

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import AsyncGenerator, Optional
+from typing import Annotated, AsyncGenerator, Optional
 
 import strawberry
 from strawberry.relay import GlobalID, to_base64
@@ -30,9 +30,14 @@ class NoticeKind(Enum):
                                                              "result failed verification.")
     URGED = strawberry.enum_value("urged", description="A tier above urges (催办) an event you hold.")
     DUE_SOON = strawberry.enum_value("due_soon", description="An event you hold turned YELLOW: due soon.")
+    TRANSFER_ASKED = strawberry.enum_value("transfer_asked", description=(
+        "Another grid asks for a person of yours who moved there (迁入): decide the transfer."))
+    TRANSFER_DONE = strawberry.enum_value("transfer_done", description=(
+        "A transfer your grid asked for was approved or refused (see its status)."))
 
 
-@strawberry.type(description="One hand-over told to its holder: you, your tier's region or your department.")
+@strawberry.type(description="One hand-over told to its holder: you, your tier's region or your department; "
+                             "or a transfer of residence asked of your grid or decided for it.")
 class Notice:
     _row: strawberry.Private[models.Notice]
     _read: strawberry.Private[bool]
@@ -69,9 +74,17 @@ class Notice:
     def read(self) -> bool:
         return self._read
 
-    @strawberry.field(description="The event handed over, as you may read it now.")
+    @strawberry.field(description="The event handed over, as you may read it now; null for a transfer.")
     async def event(self, info: Info) -> Optional[Event]:
         return await info.context.loaders.one("event", self._row.event_id)
+
+    @strawberry.field(description="The transfer of residence asked or decided; null for an event's notice.")
+    async def transfer(self, info: Info) -> Optional[Annotated["ResidenceTransfer", strawberry.lazy(
+            "gridhub.schema.transfers")]]:
+        from .transfers import ResidenceTransfer
+
+        row = await info.context.loaders.one("transfer", self._row.transfer_id)
+        return ResidenceTransfer(_row=row) if row else None
 
     @strawberry.field(description="The region told, when a region holds the event.")
     async def region(self, info: Info) -> Optional[RegionRef]:

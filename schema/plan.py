@@ -8,7 +8,7 @@ refused, and the resolver path answers the whole operation instead."""
 from __future__ import annotations
 
 from graphql import (
-    FieldNode, GraphQLEnumType, GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLScalarType,
+    BooleanValueNode, FieldNode, GraphQLEnumType, GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLScalarType,
     OperationDefinitionNode, OperationType,
 )
 
@@ -171,9 +171,14 @@ def _node(gtype: GraphQLObjectType, node: FieldNode, depth: int, nested: list[Pa
         if (kind, python_name) in PAGED:
             if depth >= MAX_DEPTH:
                 raise Unsupported("relations nested too deep")
-            if any(a.name.value not in ("first", "after") for a in f.arguments or ()):
-                raise Unsupported("connection arguments")
             via = PAGED[(kind, python_name)]
+            for a in f.arguments or ():
+                if a.name.value == "deep" and via.deep is not None:
+                    if not isinstance(a.value, BooleanValueNode):
+                        raise Unsupported("deep given as a variable")  # the plan is made per text
+                    via = via.deep if a.value.value else via
+                elif a.name.value not in ("first", "after"):
+                    raise Unsupported("connection arguments")
             rel = PageRel(via, ConnectionSel(), len(nested), gfield, f)
             nested.append(rel)
             target_sub = via.target if not kind_of(via.target).scoped else None

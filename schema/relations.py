@@ -29,7 +29,7 @@ def with_relations(kind: str):
 def graphql_field(relation: One | Many | Via) -> Any:
     target = REFS[relation.target]
     if isinstance(relation, Via):
-        return relation_field(target, relation, description=relation.description)
+        return relation_field(target, relation, description=relation.description, deep=relation.deep)
     if isinstance(relation, One):
         async def resolve(root, info: Info):
             return await info.context.loaders.one(relation.target, getattr(root, relation.column))

@@ -186,7 +186,9 @@ def console_database(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def hub(console_database, tmp_path_factory):
-    env = {**base_env(console_database), "RATE_LIMIT_REQUESTS": "100000", "RATE_LIMIT_ANONYMOUS_REQUESTS": "100000"}
+    env = {**base_env(console_database), "RATE_LIMIT_REQUESTS": "100000", "RATE_LIMIT_ANONYMOUS_REQUESTS": "100000",
+           # webhook deliveries retried at once (test_departments_and_webhooks)
+           "WEBHOOK_RETRY_SECONDS": "0.2", "HANDOVER_INTERVAL_SECONDS": "0.2"}
     server = Server("console", env, tmp_path_factory.mktemp("console-logs"))
     try:
         server.wait_healthy()
@@ -555,3 +557,80 @@ def test_the_map_draws_the_countys_own_tiles_under_the_boundaries(driver, tiled_
     shot = console.screenshot("admin-map-tiles.png")
     assert shot.stat().st_size > 10_000
     assert console.script_errors() == []
+
+
+@browser
+def test_departments_and_webhooks(console, hub, places):
+    """Point 1's and point 4's admin screens: the chief admin adds a department, registers its
+    system's URL (the signing key shown once), sees a hand-over to it delivered after a failed
+    attempt, replays it and removes the webhook; a town's admin is refused the webhooks."""
+    import secrets
+    import time
+
+    from .test_notices import Receiver
+
+    code = f"water_{secrets.token_hex(3)}"
+    console.sign_in("admin")
+    console.tab("departments")
+    console.type("#department-code", code)
+    console.type("#department-name", "水利局")
+    console.submit("#department-form")
+    console.notice(f"dept.{code}")
+    assert console.read(f'#departments tr[data-code="{code}"] td')[1] == "水利局"
+    console.type("#department-code", code)
+    console.type("#department-name", "水利局")
+    console.submit("#department-form")
+    assert console.refusal("department")[0] == "CONFLICT"
+
+    with Receiver() as receiver:
+        console.tab("webhooks")
+        from selenium.webdriver.support.ui import Select
+
+        departments = hub.data("{ departments { id code } }", places["tokens"]["admin"])["departments"]
+        department_id = next(d["id"] for d in departments if d["code"] == code)
+        console.wait.until(lambda d: Select(console.find("#webhook-department")).options)
+        Select(console.find("#webhook-department")).select_by_value(department_id)
+        console.type("#webhook-url", receiver.url)
+        console.submit("#webhook-form")
+        console.notice("Webhook registered")
+        receiver.secret = console.find("#webhook-key-value").text
+        assert receiver.secret.startswith("whsec_")
+        console.find(f'#webhooks tr[data-url="{receiver.url}"]')
+
+        # a hand-over to the new department: reported, accepted and dispatched by its users
+        worker, county = places["tokens"]["worker"], places["tokens"]["county"]
+        grid = hub.data("query($p: String) { regions(first: 1, filter: {regionPath: $p}) { nodes { id } } }",
+                        county, p=places["grid"])["regions"]["nodes"][0]["id"]
+        event = hub.data("""mutation($i: EventCreateInput!) { reportEvent(input: $i) { id } }""", worker,
+                         i={"title": "河道堵塞", "kind": "HAZARD", "category": "safety/fire", "source": "PATROL",
+                            "occurredAt": "2026-11-20T08:00:00Z", "regionId": grid})["reportEvent"]["id"]
+        hub.data("mutation($id: ID!) { acceptEvent(id: $id) { status } }", county, id=event)
+        hub.data("mutation($id: ID!, $d: ID!) { dispatchEvent(id: $id, department: $d) { status } }", county,
+                 id=event, d=department_id)
+
+        def delivered_row():
+            console.submit("#deliveries-form")
+            time.sleep(0.3)
+            rows = [r for r in console.all('#deliveries tr[data-status="DELIVERED"]') if event in r.text]
+            return rows[0] if rows else None
+
+        row = console.wait.until(lambda d: delivered_row())
+        cells = row.find_elements("css selector", "td")
+        assert cells[3].text == "2" and cells[4].text.startswith("200"), "a 500 first, then delivered"
+        assert [signed for _, signed, _ in receiver.of_event(event)] == [True, True]
+        console.screenshot("admin-webhooks.png")
+
+        row.find_element("css selector", "button").click()
+        console.notice("queued again")
+        console.wait.until(lambda d: len(receiver.of_event(event)) == 3)
+        console.wait.until(lambda d: delivered_row())
+
+        console.find(f'#webhooks tr[data-url="{receiver.url}"] button').click()
+        console.accept_confirm()
+        console.notice("Webhook removed")
+        console.find(f'#webhooks tr.removed[data-url="{receiver.url}"]')
+
+    console.sign_in("townadmin")
+    console.tab("webhooks")
+    assert console.refusal("")[0] == "FORBIDDEN"
+    console.driver.get_log("browser")  # the refusal's failed request is logged: expected here

@@ -96,7 +96,7 @@ async def backward(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("gridhub", "0018_residence_registration")]
+    dependencies = [("gridhub", "0019_residence_transfers")]
 
     initial = False
 

@@ -23,7 +23,7 @@ async def backward(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("gridhub", "0018_residence_registration")]
+    dependencies = [("gridhub", "0021_place_tree")]
 
     initial = False
 
