@@ -89,6 +89,10 @@ class Settings(BaseSettings):
     log_format: Literal["json", "text"] | None = Field(None, description=(
         "log lines as JSON objects (with the request id and user) or as readable text; by default "
         "text on a terminal, JSON otherwise (a service's journal, a log shipper)"))
+    websocket_compression: bool = Field(False, description=(
+        "compress WebSocket messages (permessage-deflate) for clients that offer it: off by default, "
+        "since subscription messages are small and compressing is work for every socket and message "
+        "that grouping subscribers cannot share, and about 40 KB of memory per socket"))
     introspection: bool = Field(True, description=(
         "answer introspection (__schema, __type) to anyone; off, only to signed-in callers"))
     # Browsers on other origins (web_clients.py): none is allowed unless listed.

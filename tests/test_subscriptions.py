@@ -34,7 +34,7 @@ from gridhub.resolvers.event_bus import Change, Frame, Operation, Subscriber, ru
 from gridhub.resolvers.query import rows
 from gridhub.schema.subscription import GroupedSubscriptions
 
-from .servers import base_env, free_port, redis_available, running_servers, scratch_demo_database
+from .servers import Server, base_env, free_port, redis_available, running_servers, scratch_demo_database
 
 WAIT = 5.0  # seconds any one expected message may take
 PROTOCOL = "graphql-transport-ws"
@@ -690,3 +690,24 @@ async def test_a_worker_hears_its_grid_across_processes_and_not_the_sibling_grid
     finally:
         await call(a.graphql, REVOKE, admin, u="town", g=sibling)  # an answer, not an exception, if never granted
         await close_all([on_worker])
+
+
+async def test_websocket_messages_are_compressed_only_when_the_setting_says(scratch_database_url, tmp_path):
+    """A client offering permessage-deflate (this one does, as browsers do) is answered
+    without it by default — each socket's copy of a group's message would be compressed one
+    by one — and with it under WEBSOCKET_COMPRESSION=true."""
+    plain = Server("plain", base_env(scratch_database_url), tmp_path)
+    compressing = Server("compressing", {**base_env(scratch_database_url), "WEBSOCKET_COMPRESSION": "true"}, tmp_path)
+    try:
+        agreed = {}
+        for server in (plain, compressing):
+            server.wait_healthy()
+            url = server.base.replace("http://", "ws://") + "/graphql"
+            async with connect(url, subprotocols=[PROTOCOL]) as ws:
+                assert "permessage-deflate" in ws.request.headers.get("Sec-WebSocket-Extensions", "")
+                agreed[server.name] = ws.response.headers.get("Sec-WebSocket-Extensions")
+        assert agreed["plain"] is None
+        assert agreed["compressing"] is not None and "permessage-deflate" in agreed["compressing"]
+    finally:
+        plain.stop()
+        compressing.stop()
