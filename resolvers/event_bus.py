@@ -11,9 +11,10 @@ At a county's scale (a thousand open sockets) a change is checked, executed and 
 once per group of subscribers, not once per socket. A group is the subscribers of one key
 (`Subscriber.key`): scope (what is seen and what is masked), policy version, document and
 variables, region — a hundred grid workers of one grid watching with the same client share
-one. Each round the bus loads the changes heard since the last one with one query per
-group, the group runs the subscription's selection once per change (`Group`), and every
-member's socket is sent the same encoded text. One task per process does this, round after
+one. Each round the bus decides which groups see which of the changes heard since the
+last one with one statement for all of them (change_visibility), each group runs the
+subscription's selection once per change (`Group`), and every member's socket is sent the
+same encoded text. One task per process does this, round after
 round, and each group answers in order, so every subscriber still hears changes in the
 order the process heard of them; one that a policy edit moves to another group first hears
 what its old group still owes it.
