@@ -447,7 +447,10 @@ def run_server(settings: Settings, host: str, port: int, workers: int = 1) -> No
     # (gateway.client_ip): uvicorn's own would believe any loopback peer
     options = {"host": host, "port": port, "log_config": None, "access_log": False, "proxy_headers": False,
                # the fastest stack uvicorn has (both dependencies; docs/performance.md)
-               "loop": "uvloop" if sys.platform != "win32" else "asyncio", "http": "httptools"}
+               "loop": "uvloop" if sys.platform != "win32" else "asyncio", "http": "httptools",
+               # a subscription's change is made once per group, but compressed per socket
+               # (docs/reliability.md, section 8)
+               "ws_per_message_deflate": settings.websocket_compression}
     if workers <= 1:
         uvicorn.run(create_app(settings), **options)
         return

@@ -120,6 +120,10 @@ class Settings(BaseSettings):
     trusted_documents_only: bool = Field(False, description=(
         "production: answer registered (trusted) documents only, anything else is DOCUMENT_NOT_REGISTERED; "
         "demo mode answers any document whatever this says"))
+    websocket_compression: bool = Field(False, description=(
+        "compress WebSocket messages (permessage-deflate) for clients that offer it: off by default, "
+        "since subscription messages are small and compressing is work for every socket and message "
+        "that grouping subscribers cannot share, and about 40 KB of memory per socket"))
     introspection: bool = Field(True, description=(
         "answer introspection (__schema, __type) to anyone; off, only to signed-in callers"))
     # Browsers on other origins (web_clients.py): none is allowed unless listed.

@@ -11,9 +11,10 @@ At a county's scale (a thousand open sockets) a change is checked, executed and 
 once per group of subscribers, not once per socket. A group is the subscribers of one key
 (`Subscriber.key`): scope (what is seen and what is masked), policy version, document and
 variables, region — a hundred grid workers of one grid watching with the same client share
-one. Each round the bus loads the changes heard since the last one with one query per
-group, the group runs the subscription's selection once per change (`Group`), and every
-member's socket is sent the same encoded text. One task per process does this, round after
+one. Each round the bus decides which groups see which of the changes heard since the
+last one with one statement for all of them (change_visibility), each group runs the
+subscription's selection once per change (`Group`), and every member's socket is sent the
+same encoded text. One task per process does this, round after
 round, and each group answers in order, so every subscriber still hears changes in the
 order the process heard of them; one that a policy edit moves to another group first hears
 what its old group still owes it.
@@ -38,12 +39,11 @@ from dataclasses import asdict, dataclass
 from typing import Any, AsyncIterator, Awaitable, Callable, Iterator
 
 from gridhub import models
-from gridhub.policies.predicate import In, and_
 from gridhub.policies.scope import Scope
 
+from .change_visibility import seen_by_scopes
 from .context import RequestContext
 from .loaders import Loaders
-from .query import rows
 
 log = logging.getLogger("gridhub.events")
 CHANNEL = "gridhub:event-changes:{db}"  # pub/sub ignores database numbers: keep deployments apart
@@ -372,14 +372,16 @@ class EventBus:
         await asyncio.gather(*(group.delivered(group.last) for group in left.values() if group.last))
         self._retire_idle_groups()
 
-        async def check(group: Group, members: list[Subscriber]) -> None:
-            # one region per key: what one member wants, all do
-            wanted = [c for c in heard if members[0].wants(c)]
-            for seen in await _seen_all(group.scope, wanted):
-                if seen is not None:
-                    group.deliver(seen, tuple(members))
-
-        await asyncio.gather(*(check(group, members) for group, members in groups.values()))
+        if not groups:
+            return
+        # every group's scope asked of the round's changes at once (change_visibility)
+        seen_by = await seen_by_scopes({g.scope.hash: g.scope for g, _ in groups.values()}, heard)
+        for group, members in groups.values():
+            audience = tuple(members)
+            for change, seen in zip(heard, seen_by[group.scope.hash]):
+                # one region per key: what one member wants, all do
+                if seen is not None and members[0].wants(change):
+                    group.deliver(seen, audience)
 
     async def _listen(self) -> None:
         while True:
@@ -423,27 +425,6 @@ async def announce_event_change(event: models.Event, action: str) -> None:
     Outside a served app (the CLI, the demo builder) nobody listens, so nothing is sent."""
     if _running is not None:
         await _running.announce(Change(event.id, action, event.region_path, event.version))
-
-
-async def _seen_all(scope: Scope, changes: list[Change]) -> list[SeenChange | None]:
-    """Each change as `scope` may see it, decided in SQL (two queries at most), or None. A
-    live event is loaded through the scope. A deleted one only yields a tombstone (its id),
-    and only to whom the scope would have shown it just before: a soft delete leaves the
-    row's region and facet columns as they were, so the read predicate is asked of the
-    deleted row itself."""
-    deleted = tuple({c.event_id for c in changes if c.action == "delete"})
-    live = tuple({c.event_id for c in changes if c.action != "delete"})
-    could_see = set(await models.Event.filter(and_(scope.where("event"), In("id", deleted)).to_q())
-                    .values_list("id", flat=True)) if deleted else set()
-    events = {e.id: e for e in await rows(scope, "event", In("id", live))} if live else {}
-    seen: list[SeenChange | None] = []
-    for c in changes:
-        if c.action == "delete":
-            seen.append(SeenChange(c.action, c.event_id, c.version, None, scope) if c.event_id in could_see else None)
-        else:
-            event = events.get(c.event_id)
-            seen.append(SeenChange(c.action, c.event_id, c.version, event, scope) if event else None)
-    return seen
 
 
 async def changes_seen_by(context: RequestContext, region_path: str | None = None) -> AsyncIterator[SeenChange]:

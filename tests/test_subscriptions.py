@@ -28,10 +28,13 @@ from gridhub.policies.scope import Scope
 from gridhub.resolvers import mutations, workflow
 from gridhub.resolvers.context import sensitive_reads_of
 from gridhub.resolvers.demo_users import DEMO_USERS
+from gridhub.policies.predicate import In, and_
+from gridhub.resolvers.change_visibility import seen_by_scopes
 from gridhub.resolvers.event_bus import Change, Frame, Operation, Subscriber, running_bus
+from gridhub.resolvers.query import rows
 from gridhub.schema.subscription import GroupedSubscriptions
 
-from .servers import base_env, free_port, redis_available, running_servers, scratch_demo_database
+from .servers import Server, base_env, free_port, redis_available, running_servers, scratch_demo_database
 
 WAIT = 5.0  # seconds any one expected message may take
 PROTOCOL = "graphql-transport-ws"
@@ -527,8 +530,92 @@ async def test_sensitive_fields_are_masked_per_member_and_audited_per_reader(ws_
         assert masked["phone"][:3] == person["phone"][:3] and masked["phone"][-4:] == person["phone"][-4:]
     finally:
         await close_all(listeners)
-    audited = [e.actor for e in await sensitive_reads_of("person", row_id(person["id"]), "phone") if e.at >= since]
-    assert "worker" in audited and "county" not in audited
+
+    async def audited() -> list[str]:
+        return [e.actor for e in await sensitive_reads_of("person", row_id(person["id"]), "phone") if e.at >= since]
+
+    # the group writes a delivery's audit once its payload is on its way to the sockets
+    # (resuming its execution for the next change): on a loaded machine after the test read it
+    deadline = time.monotonic() + WAIT
+    while "worker" not in await audited() and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    found = await audited()
+    assert "worker" in found and "county" not in found
+
+
+async def seen_through_the_orm(scope: Scope, changes: list[Change]) -> list[tuple | None]:
+    """What a scope may see of each change, read as every read is (`query.rows`) — how the
+    bus decided it once per group before one statement decided a round for every scope: a
+    live event through the scope, a deletion if the scope's predicate holds for the
+    deleted row."""
+    deleted = tuple({c.event_id for c in changes if c.action == "delete"})
+    live = tuple({c.event_id for c in changes if c.action != "delete"})
+    could_see = set(await models.Event.filter(and_(scope.where("event"), In("id", deleted)).to_q())
+                    .values_list("id", flat=True)) if deleted else set()
+    events = {e.id for e in await rows(scope, "event", In("id", live))} if live else set()
+    return [(c.action, c.event_id, c.action != "delete")
+            if c.event_id in (could_see if c.action == "delete" else events) else None for c in changes]
+
+
+async def test_one_statement_decides_a_round_for_every_scope_as_each_scope_reads(app, worker, sign_in, gql,
+                                                                                anchors, count_sql):
+    """A round of changes — reports in the worker's grid and its sibling, a dispatch to the
+    police (their `event:assigned` facet), deletions of an event the police read and of one
+    they never did, a change of an event deleted since, an id that is no event — decided for
+    every demo role's scope in two statements, with the same answer as reading each scope's
+    events through the ORM."""
+    graphql, store = app.state.graphql, app.state.store
+    community = await sign_in("community")
+    grid, sibling = await region_of(gql, anchors["grid"]), await region_of(gql, anchors["sibling_grid"])
+    public_security = gid("Department", (await models.Department.get(code="public_security")).id)
+
+    async def report(title: str, region: str, dispatched: bool = False) -> int:
+        made = (await worker.query(REPORT, input=event_input(title, region)))["reportEvent"]["id"]
+        if dispatched:
+            await community.query(ACCEPT, id=made)
+            await community.query(DISPATCH, id=made, department=public_security)
+        return row_id(made)
+
+    in_grid, to_police = await report("楼道堆物", grid), await report("违停堵塞消防通道", grid, dispatched=True)
+    deleted_after_dispatch = await report("占道经营", grid, dispatched=True)
+    deleted = await report("乱搭电线", grid)
+    # the sibling grid: the worker reports there with no grant, so the unrestricted scope does
+    elsewhere = (await workflow.report_event(Scope.everything(), "test", {
+        "title": "高空抛物", "kind": EventKind.HAZARD, "category": "safety/fire", "source": EventSource.PATROL,
+        "occurred_at": datetime(2026, 11, 20, tzinfo=timezone.utc), "region_id": row_id(sibling)})).id
+    for event in (deleted_after_dispatch, deleted):
+        await mutations.delete_row(Scope.everything(), "event", event)
+    changes = [Change(in_grid, "report", anchors["grid"], 1), Change(to_police, "dispatch", anchors["grid"], 3),
+               Change(elsewhere, "report", anchors["sibling_grid"], 1),
+               Change(deleted_after_dispatch, "accept", anchors["grid"], 2),
+               Change(deleted_after_dispatch, "delete", anchors["grid"], 4),
+               Change(deleted, "delete", anchors["grid"], 2), Change(10 ** 9, "update", anchors["grid"], 1)]
+    scopes = {}
+    for username, *_ in DEMO_USERS:
+        scope = graphql.scopes.get(store, await models.User.get(username=username))
+        scopes[scope.hash] = scope
+    scopes[Scope.everything().hash] = Scope.everything()
+
+    with count_sql() as counter:
+        decided = await seen_by_scopes(scopes, changes)
+    assert counter.count == 2, counter.statements
+
+    def shown(seen):
+        return None if seen is None else (seen.action, seen.event_id, seen.event is not None)
+
+    for h, scope in scopes.items():
+        assert [shown(s) for s in decided[h]] == await seen_through_the_orm(scope, changes), h
+        assert all(s.event.id == s.event_id for s in decided[h] if s is not None and s.event is not None)
+    worker_scope = graphql.scopes.get(store, await models.User.get(username="worker"))
+    police_scope = graphql.scopes.get(store, await models.User.get(username="police"))
+    # the cases the test is made of: each scope sees some of the round and not the rest
+    assert [shown(s) for s in decided[worker_scope.hash]] == [
+        ("report", in_grid, True), ("dispatch", to_police, True), None, None,
+        ("delete", deleted_after_dispatch, False), ("delete", deleted, False), None]
+    assert [shown(s) for s in decided[police_scope.hash]] == [
+        None, ("dispatch", to_police, True), None, None, ("delete", deleted_after_dispatch, False), None, None]
+    # each scope's fields resolve on an event of its own, not one shared with another group
+    assert decided[worker_scope.hash][0].event is not decided[Scope.everything().hash][0].event
 
 
 # -- across processes: two servers sharing Redis ------------------------------------------
@@ -605,3 +692,24 @@ async def test_a_worker_hears_its_grid_across_processes_and_not_the_sibling_grid
     finally:
         await call(a.graphql, REVOKE, admin, u="town", g=sibling)  # an answer, not an exception, if never granted
         await close_all([on_worker])
+
+
+async def test_websocket_messages_are_compressed_only_when_the_setting_says(scratch_database_url, tmp_path):
+    """A client offering permessage-deflate (this one does, as browsers do) is answered
+    without it by default — each socket's copy of a group's message would be compressed one
+    by one — and with it under WEBSOCKET_COMPRESSION=true."""
+    plain = Server("plain", base_env(scratch_database_url), tmp_path)
+    compressing = Server("compressing", {**base_env(scratch_database_url), "WEBSOCKET_COMPRESSION": "true"}, tmp_path)
+    try:
+        agreed = {}
+        for server in (plain, compressing):
+            server.wait_healthy()
+            url = server.base.replace("http://", "ws://") + "/graphql"
+            async with connect(url, subprotocols=[PROTOCOL]) as ws:
+                assert "permessage-deflate" in ws.request.headers.get("Sec-WebSocket-Extensions", "")
+                agreed[server.name] = ws.response.headers.get("Sec-WebSocket-Extensions")
+        assert agreed["plain"] is None
+        assert agreed["compressing"] is not None and "permessage-deflate" in agreed["compressing"]
+    finally:
+        plain.stop()
+        compressing.stop()
