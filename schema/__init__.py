@@ -22,7 +22,7 @@ from .limits import QueryLimits
 from .mutation import Mutation as DataMutation
 from .notices import NoticeMutation, NoticeQuery, NoticeSubscription
 from .query import Query as DataQuery
-from .keyperson import KeyPersonMutation
+from .keyperson import KeyPersonMutation, VisitRuleQuery
 from .regrid import RegridMutation
 from .staffing import StaffMutation, StaffQuery
 from .stats import ScorecardQuery, StatsQuery
@@ -52,7 +52,7 @@ class AuditQuery:
 
 
 Query = require_sign_in(merge_types("Query", (DataQuery, AccessQuery, AuditQuery, StatsQuery, ScorecardQuery, CategoryQuery,
-                                               ChangesQuery, StaffQuery, NoticeQuery)))
+                                               ChangesQuery, StaffQuery, NoticeQuery, VisitRuleQuery)))
 Mutation = require_sign_in(merge_types("Mutation", (AccessMutation, DataMutation, WorkflowMutation, CorrectionMutation,
                                                     CategoryMutation, RegridMutation, KeyPersonMutation,
                                                     StaffMutation, NoticeMutation)))

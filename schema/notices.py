@@ -20,7 +20,7 @@ from .args import arg
 from .connection import Connection, Edge, PageInfo, filter_spec
 from .event import Event, EventFilter
 from .ids import decode_id
-from .refs import DepartmentRef, RegionRef
+from .refs import DepartmentRef, PersonRef, RegionRef
 
 
 @strawberry.enum(description="What a notice tells its holder.")
@@ -31,6 +31,9 @@ class NoticeKind(Enum):
                                                              "result failed verification.")
     URGED = strawberry.enum_value("urged", description="A tier above urges (催办) an event you hold.")
     DUE_SOON = strawberry.enum_value("due_soon", description="An event you hold turned YELLOW: due soon.")
+    RENEWAL_DUE = strawberry.enum_value("renewal_due", description=(
+        "A person of your grid: their residence registration (居住登记) lapses within 30 days or has lapsed "
+        "(`person`, `dueAt` the day it lapses); once per person and lapse day."))
 
 
 @strawberry.type(description="One hand-over told to its holder: you, your tier's region or your department.")
@@ -62,7 +65,8 @@ class Notice:
     def at(self) -> datetime:
         return self._row.created_at
 
-    @strawberry.field(description="The event's due time when the notice was made; null if nothing was due.")
+    @strawberry.field(description="The event's due time when the notice was made; null if nothing was due. "
+                                  "RENEWAL_DUE: the (civil) midnight the registration lapses.")
     def due_at(self) -> Optional[datetime]:
         return self._row.due_at
 
@@ -70,9 +74,14 @@ class Notice:
     def read(self) -> bool:
         return self._read
 
-    @strawberry.field(description="The event handed over, as you may read it now.")
+    @strawberry.field(description="The event handed over, as you may read it now; null for RENEWAL_DUE.")
     async def event(self, info: Info) -> Optional[Event]:
         return await info.context.loaders.one("event", self._row.event_id)
+
+    @strawberry.field(description="The person a RENEWAL_DUE notice is about, as you may read it now; null "
+                                  "otherwise.")
+    async def person(self, info: Info) -> Optional[PersonRef]:
+        return await info.context.loaders.one("person", self._row.person_id)
 
     @strawberry.field(description="The region told, when a region holds the event.")
     async def region(self, info: Info) -> Optional[RegionRef]:
