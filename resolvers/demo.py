@@ -420,6 +420,11 @@ async def build_demo(scale: float = 1.0, seed: int = 2026, profile: str = "nanli
         for i in range(0, len(ruled), 500):
             await refresh_visit_due(ruled[i:i + 500])
         await county.split_history()
+    # the grids are told of their newcomers' registrations coming due, as the served hub's
+    # sweep would tell them (resolvers.notices)
+    from .notices import sweep_renewals
+
+    county.counts["notice"] = county.counts.get("notice", 0) + len(await sweep_renewals(county.now))
     return county.counts
 
 

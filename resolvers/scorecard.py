@@ -131,7 +131,7 @@ def _key_persons_sql(dialect: str, scope: Scope, region_path: str, since: dateti
            f"AS last_visit "
            f"FROM person p JOIN region r ON r.id = p.region_id JOIN person_tag t ON t.person_id = p.id "
            f"JOIN visit_rule v ON (t.tag = v.tag OR t.tag LIKE v.tag || '/%') "
-           f"WHERE {where} GROUP BY grid_id, p.id")
+           f"WHERE {where} AND NOT (v.tag = 'care' OR v.tag LIKE 'care/%') GROUP BY grid_id, p.id")
     return sql, params.values
 
 
