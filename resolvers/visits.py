@@ -89,7 +89,7 @@ def rule_days(tags: Iterable[str], rules: dict[str, int]) -> int | None:
 async def refresh_visit_due(person_ids: list[int], connection: Any = None) -> dict[int, tuple]:
     """Recompute last visit and next due time of a few persons (one mutation's), for
     key-person work and for care work: four reads for all of them, then one update each.
-    Returns them: id -> (last visit, due). Never visited, the first visit is due an interval
+    Returns them: id -> (last visit, due, last care visit, care due). Never visited, the first visit is due an interval
     after the person got the first tag a rule matches (else after it was registered): one
     registered long ago and tagged today is not overdue today. Care work counts care visits
     only; key-person work every visit."""
@@ -130,12 +130,11 @@ async def refresh_visit_due(person_ids: list[int], connection: Any = None) -> di
 
     found = {}
     for person_id in person_ids:
-        key_due = due(person_id, key_rules, last, tagged)
+        found[person_id] = (last.get(person_id), due(person_id, key_rules, last, tagged),
+                            last_care.get(person_id), due(person_id, care_rules, last_care, care_tagged))
         await models.Person.filter(id=person_id).using_db(connection).update(
-            last_visited_at=last.get(person_id), visit_due_at=key_due,
-            last_care_visit_at=last_care.get(person_id),
-            care_visit_due_at=due(person_id, care_rules, last_care, care_tagged))
-        found[person_id] = (last.get(person_id), key_due)
+            **dict(zip(("last_visited_at", "visit_due_at", "last_care_visit_at", "care_visit_due_at"),
+                       found[person_id])))
     return found
 
 

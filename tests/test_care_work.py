@@ -27,9 +27,12 @@ async def _person(worker, anchors, name: str, tags: list[str], sequence: str) ->
                                p=anchors["grid"]))["regions"]["nodes"][0]["id"]
     flat = await models.Place.filter(region_path=anchors["grid"], deleted_at=None).exclude(room="").first()
     body = "34182319470303" + sequence
-    made = (await worker.query("""mutation($input: PersonCreateInput!) { createPerson(input: $input) { id } }""",
+    made = (await worker.query("""mutation($input: PersonCreateInput!) { createPerson(input: $input) {
+        id careVisitDueAt } }""",
                                input={"idNumber": body + id_number_check_digit(body), "name": name,
                                       "regionId": grid, "tags": tags}))["createPerson"]
+    # the answer already carries the due time its care tags call for (weekly or monthly)
+    assert (made["careVisitDueAt"] is not None) == any(t.startswith("care/") for t in tags)
     await worker.query("""mutation($p: ID!, $h: ID!) { registerResidence(person: $p, place: $h,
         startedOn: "2020-01-01", newcomer: false) { startedOn } }""", p=made["id"], h=_global("Place", flat.id))
     return made["id"]
@@ -185,3 +188,26 @@ async def test_care_visits_count_in_the_scorecard_and_the_bulletin(sign_in, work
     bulletin = (await county.query("query($r: ID!, $w: String!) { weeklyBulletin(region: $r, week: $w) { markdown } }",
                                    r=grid, w=week))["weeklyBulletin"]["markdown"]
     assert "关爱走访" in bulletin and "应关爱走访" in bulletin
+
+
+async def test_key_work_never_moves_care_work(sign_in, worker, anchors):
+    """A key person in need: the worker's visit is key work (hidden from the centres), and
+    leaves the care due time, which the county centre reads, where it was; civil affairs'
+    visit is a care visit and moves it. So no care field tells who is a key person."""
+    person = await _person(worker, anchors, "重点关爱", ["key/drug", "care/low_income"], "281")
+    try:
+        county, civil = await sign_in("county"), await sign_in("civil")
+        before = (await county.query(PERSON, id=person))["node"]
+        assert before["careVisitDueAt"] and before["lastCareVisitAt"] is None and before["visitDueAt"] is None
+        at = datetime.now(timezone.utc) - timedelta(hours=3)
+        await worker.query(RECORD, p=person, at=at.isoformat())  # by default: key work, for the worker
+        event = await models.Event.filter(title="入户走访重点关爱").first()
+        assert event.category == "service/key_visit"
+        assert (await county.query(PERSON, id=person))["node"] == before
+        await civil.query(RECORD, p=person, at=at.isoformat())
+        after = (await county.query(PERSON, id=person))["node"]
+        assert _at(after["lastCareVisitAt"]) == at.replace(microsecond=0) or _at(after["lastCareVisitAt"]) == at
+        assert _at(after["careVisitDueAt"]) == _at(after["lastCareVisitAt"]) + timedelta(days=30)
+        assert [v["visitor"] for v in after["careVisits"]["nodes"]] == ["civil"]
+    finally:
+        await models.Person.filter(id=int(from_base64(person)[1])).update(deleted_at=datetime.now(timezone.utc))
