@@ -107,7 +107,7 @@ async def test_the_worker_is_responsible_for_its_grids_key_persons(worker, ancho
     assert rows and {r.user_id for r in rows} == {user.id}
 
 
-async def test_every_visit_to_a_key_person_is_a_key_visit():
+async def test_every_visit_to_a_key_person_is_a_key_visit(app):
     """The centres read `service/visit` events: one naming a key person would tell them who
     is one. The demo files such visits as the hub does (resolvers.visits.record_visit). Care
     visits (关爱走访) name persons in need, key persons among them: a care visit says nothing
@@ -121,7 +121,8 @@ async def test_every_visit_to_a_key_person_is_a_key_visit():
     categories = {bool(named.get(i, set()) & key_persons): set() for i, _ in visits}
     for event_id, category in visits:
         categories[bool(named.get(event_id, set()) & key_persons)].add(category)
-    assert categories == {True: {KEY_VISIT_CATEGORY, CARE_VISIT_CATEGORY}, False: {"service/visit", CARE_VISIT_CATEGORY}}
+    assert KEY_VISIT_CATEGORY in categories[True] <= {KEY_VISIT_CATEGORY, CARE_VISIT_CATEGORY}
+    assert CARE_VISIT_CATEGORY in categories[False] <= {"service/visit", CARE_VISIT_CATEGORY}
     cared = set(await models.PersonTag.filter(tag__startswith="care/").values_list("person_id", flat=True))
     assert all(named.get(i, set()) <= cared for i, category in visits if category == CARE_VISIT_CATEGORY)
 
