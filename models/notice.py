@@ -9,25 +9,32 @@ from .base import Row
 
 class Notice(Model):
     """One hand-over as its new holder is told of it: dispatched, returned or escalated to
-    it, urged, or due soon. The holder is a region (a tier's centre, a grid) or a department."""
+    it, urged, or due soon. The holder is a region (a tier's centre, a grid) or a department.
+    Or a reminder to the grid holding a person: its residence registration (居住登记) is due
+    for renewal (`renewal_due`, `due_at` the day it lapses)."""
 
     id = fields.BigIntField(primary_key=True)
     created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
     event = fields.ForeignKeyField("gridhub.Event", related_name=False, null=True, db_index=True,
                                    on_delete=fields.CASCADE, description="the event handed over; null for a transfer")
     # a transfer of residence (迁入/迁出) is told to the grid holding the person, and its
-    # decision to the grid that asked: notices of people, not of events
+    # decision to the grid that asked; a registration coming due (居住登记) to the grid holding
+    # the person: notices of people, not of events
     transfer = fields.ForeignKeyField("gridhub.ResidenceTransfer", related_name=False, null=True, db_index=True,
                                       on_delete=fields.CASCADE, description="the transfer asked or decided")
+    person = fields.ForeignKeyField("gridhub.Person", related_name=False, null=True, db_index=True,
+                                    on_delete=fields.CASCADE,
+                                    description="the person a renewal_due notice is about")
     kind = fields.CharField(max_length=16, description="dispatched, returned, escalated, urged, due_soon, "
-                                                       "transfer_asked or transfer_done")
+                                                       "transfer_asked, transfer_done or renewal_due")
     action = fields.CharField(max_length=32, description="the workflow step that made it (due_soon: none)")
     actor = fields.CharField(max_length=64, default="")
     region = fields.ForeignKeyField("gridhub.Region", related_name=False, null=True, db_index=True,
                                     on_delete=fields.CASCADE, description="the holder told, when a region")
     department = fields.ForeignKeyField("gridhub.Department", related_name=False, null=True, db_index=True,
                                         on_delete=fields.CASCADE, description="the holder told, when a department")
-    due_at = fields.DatetimeField(null=True, description="the event's due time when the notice was made")
+    due_at = fields.DatetimeField(null=True, description="the event's due time when the notice was made; "
+                                                         "renewal_due: when the registration lapses")
     note = fields.TextField(default="")
 
     class Meta:

@@ -48,6 +48,11 @@ class Person(RegionalRow):
     last_visited_at = fields.DatetimeField(null=True)
     visit_due_at = fields.DatetimeField(null=True, db_index=True,
                                         description="when the next visit (走访) is due, by the visit rules")
+    # Care work (关爱走访) apart from key-person work: its due time follows the care tags only and
+    # care visits only, so whoever reads the person may see it without learning who is a key person
+    last_care_visit_at = fields.DatetimeField(null=True)
+    care_visit_due_at = fields.DatetimeField(null=True, db_index=True,
+                                             description="when the next care visit (关爱走访) is due, by the care rules")
 
     class Meta:
         table = "person"

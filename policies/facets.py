@@ -8,7 +8,7 @@ from typing import Callable
 
 from gridhub import models
 
-from .predicate import FALSE, Compare, InSubquery, IsNull, Pred, StartsWith, or_
+from .predicate import FALSE, Compare, InSubquery, IsNull, Pred, StartsWith, and_, or_
 
 
 def _path_pattern(column: str, pattern: str) -> Pred:
@@ -22,6 +22,15 @@ def _path_pattern(column: str, pattern: str) -> Pred:
 
 def _person_tags(pattern: str, who: dict) -> Pred:
     return InSubquery("id", models.PersonTag, "person_id", _path_pattern("tag", pattern))
+
+
+def _home_of(pattern: str, who: dict) -> Pred:
+    """`place:home_of/key/*`: the places where a person with a tag under the pattern lives
+    now (their current residence), so a department reads the home of the persons its
+    business grants it, and no other house. What of the place it sees whole (the exact
+    address) is still the sensitivity model's: without `place.address`, compound and building."""
+    return InSubquery("id", models.Person, "residence_id",
+                      and_(IsNull("deleted_at"), _person_tags(pattern, who)))
 
 
 def _column_value(column: str) -> Callable[[str, dict], Pred]:
@@ -56,6 +65,7 @@ FACETS: dict[tuple[str, str], Callable[[str, dict], Pred]] = {
     ("thing", "status"): _column_value("status"),
     ("place", "kind"): _column_value("kind"),
     ("organisation", "kind"): _column_value("kind"),
+    ("place", "home_of"): _home_of,
 }
 
 

@@ -1,7 +1,8 @@
 """The event category tree a new hub starts with (DOMAIN.md, "Event"); admins edit it after.
 
-Toksun's list: six classes of eight items each (48), and one item of the hub's own, the
-visits to key persons (HUB_ITEMS: shown only where key tags are, by the default policy).
+Toksun's list: six classes of eight items each (48), and two items of the hub's own
+(HUB_ITEMS): the visits to key persons (shown only where key tags are, by the default
+policy) and the care visits (关爱走访).
 Then digital city management's event
 classes (数字化城市管理), a few items each. Per category: the path, its Chinese name, the
 hours for accept (受理, report to dispatch), handle (处置, dispatch to resolution) and verify
@@ -68,6 +69,9 @@ SEED = _rows(
     ("service/visit", "入户走访", (24, 240, 72), "civil_affairs"),
     # the hub's own: visits to key persons (1+3+N), shown only where key tags are
     ("service/key_visit", "重点人员走访", (24, 240, 72), "public_security"),
+    # and care visits (关爱走访) to the elderly living alone and low-income households, which
+    # civil affairs records and reads beside the grid workers
+    ("service/care_visit", "关爱走访", (24, 240, 72), "civil_affairs"),
     ("service/benefit", "社会救助", (8, 168, 48), "civil_affairs"),
     ("service/certificate", "证照办理", (8, 168, 48), "public_security"),
     ("service/pension", "养老保险", (8, 168, 48), "human_resources"),
@@ -129,4 +133,4 @@ SEED = _rows(
 )
 
 SEED_BY_PATH = {c.path: c for c in SEED}
-HUB_ITEMS = ("service/key_visit",)  # items added to Toksun's classes by the hub itself
+HUB_ITEMS = ("service/key_visit", "service/care_visit")  # items added to Toksun's classes by the hub itself

@@ -55,7 +55,8 @@ from .demo_map import DemoMap
 from .regrid import SplitPart, split_region
 from .residence import REGISTRATION_DAYS
 from .validation import credit_code_check_char, id_number_check_digit
-from .visits import DEFAULT_RULES, KEY_VISIT_CATEGORY, refresh_visit_due, rule_days, seed_visit_rules, visit_category
+from .visits import (CARE_VISIT_CATEGORY, DEFAULT_RULES, KEY_VISIT_CATEGORY, is_care, refresh_visit_due, rule_days,
+                     seed_visit_rules, visit_category)
 from .workflow import STEPS
 
 DEMO_COUNTY_CODE = "340223"  # GB/T 2260: 安徽省芜湖市南陵县
@@ -66,6 +67,7 @@ DEMO_COUNTY_NAME = "南陵县"
 SPLIT_AGO = timedelta(days=61)
 # How far back key persons' visits (走访) go.
 _VISIT_HISTORY = timedelta(days=90)
+_CARE_HISTORY = timedelta(days=35)  # a month of care visits: weekly ones are many
 _VISIT_NOTES = ("入户走访，了解近况，情绪稳定。", "谈心谈话，宣讲政策。", "电话预约后上门，家属在场。",
                 "查看居住情况，无异常。", "协调解决生活困难，已反映至社区。")
 _CENTRE = (118.33, 30.92)  # longitude, latitude of the county seat
@@ -415,12 +417,25 @@ async def build_demo(scale: float = 1.0, seed: int = 2026, profile: str = "nanli
                     f"(SELECT COALESCE(MAX(id), 1) FROM {table}))")
         # what the hub keeps up to date as it runs, it computes here too
         await seed_visit_rules()
-        for i in range(0, len(county.key_persons), 500):
-            await refresh_visit_due(county.key_persons[i:i + 500])
+        ruled = sorted(set(county.key_persons) | set(county.cared_persons))
+        for i in range(0, len(ruled), 500):
+            await refresh_visit_due(ruled[i:i + 500])
         await county.split_history()
         from .demo_transfers import demo_transfers  # after the anchors' grids exist
 
         await demo_transfers()
+    # the grids are told of their newcomers' registrations coming due, as the served hub's
+    # sweep would tell them (resolvers.notices)
+    from .notices import sweep_renewals
+
+    county.counts["notice"] = county.counts.get("notice", 0) + len(await sweep_renewals(county.now))
+    from tortoise import connections
+
+    if connections.get("default").capabilities.dialect == "postgres":
+        # tables filled at once, before autovacuum looks: without statistics PostgreSQL takes
+        # every table for one row and nests loops over semi-joins (a department's homes,
+        # place:home_of, took 14 s over 400 places)
+        await connections.get("default").execute_script("ANALYZE")
     return county.counts
 
 
@@ -536,6 +551,7 @@ class _DemoCounty:
         self._phones: set[str] = set()
         self._grid_workers: dict[int, str] = {}
         self.key_persons: list[int] = []  # person ids, with responsible staff and visits
+        self.cared_persons: list[int] = []  # person ids with a care rule, and their care visits
         self._adults_in: dict[int, list[models.Person]] = {}  # grid id
 
     async def build(self) -> None:
@@ -560,6 +576,8 @@ class _DemoCounty:
         await self._flush(models.StaffAssignment)
         self._key_work()
         await self._flush(models.KeyPersonResponsibility, models.Event, models.EventPerson, models.EventLog)
+        self._care_work()
+        await self._flush(models.Event, models.EventPerson, models.EventLog)
 
     # ---- plumbing -------------------------------------------------------------------
 
@@ -1308,7 +1326,37 @@ class _DemoCounty:
                 if at <= self.now - _VISIT_HISTORY:
                     break
 
-    def _visit(self, person: models.Person, leaf: models.Region, visitor: str, actor: str, at: datetime) -> None:
+    def _care_work(self) -> None:
+        """Care visits (关爱走访) to every person with a care rule (the elderly living alone
+        weekly, low-income households monthly), by the grid's worker or, one in five, civil
+        affairs, the last up to 1.3 intervals before the clock and the others back over
+        _CARE_HISTORY; in the first grid, one was visited this week, one is due in days and one
+        is overdue. Last of the phases, so the rows drawn before are those of a county
+        without care work."""
+        rules = {t: d for t, d in DEFAULT_RULES if is_care(t)}
+        first_grid = 0
+        for person in self.persons:
+            days = rule_days([t for t in self.tags[person.id] if is_care(t)], rules)
+            if days is None:
+                continue
+            self.cared_persons.append(person.id)
+            leaf, grid = self.region[person.region_id], self.grid_of[person.region_id]
+            at = self.now - timedelta(seconds=int(days * 86400 * self.rng.uniform(0.1, 1.3)))
+            if grid is self.grids[0] and first_grid < 3:  # the demo users' grid, at every scale
+                at = (self._this_week(),
+                      self.now - timedelta(days=days) + timedelta(hours=self.rng.randint(24, 72)),
+                      self.now - timedelta(days=days + self.rng.randint(2, 20)))[first_grid]
+                first_grid += 1
+            while True:
+                by_civil = self.rng.random() < 0.2
+                self._visit(person, leaf, "civil" if by_civil else self._grid_worker(grid),
+                            "civil" if by_civil else "worker", at, care=True)
+                at -= timedelta(seconds=int(days * 86400 * self.rng.uniform(0.8, 1.0)))
+                if at <= self.now - _CARE_HISTORY:
+                    break
+
+    def _visit(self, person: models.Person, leaf: models.Region, visitor: str, actor: str, at: datetime,
+               care: bool = False) -> None:
         """A visit as the hub records one (resolvers.visits.record_visit): a closed VISIT event
         at the person's home, naming the person."""
         place = self.place.get(person.residence_id)
@@ -1316,8 +1364,9 @@ class _DemoCounty:
                     else self._located(leaf, self._near(self.centre[leaf.id], 0.001)))
         note = self.rng.choice(_VISIT_NOTES)
         event = self._regional(
-            models.Event, leaf, id=next(self._ids[models.Event]), title=f"入户走访{person.name}", description=note,
-            kind=EventKind.VISIT, category=KEY_VISIT_CATEGORY, source=EventSource.PATROL, reporter_name=visitor,
+            models.Event, leaf, id=next(self._ids[models.Event]),
+            title=f"{'关爱走访' if care else '入户走访'}{person.name}", description=note,
+            kind=EventKind.VISIT, category=CARE_VISIT_CATEGORY if care else KEY_VISIT_CATEGORY, source=EventSource.PATROL, reporter_name=visitor,
             occurred_at=at, place_id=place and place.id, longitude=lon, latitude=lat, status=EventStatus.CLOSED,
             closed_at=at, created_at=at, reported_region_id=leaf.id, **due_columns(None))
         self._new(models.EventPerson, event_id=event.id, person_id=person.id)

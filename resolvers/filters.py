@@ -25,7 +25,7 @@ from .kinds import kind_of
 from .residence import due_for_renewal
 from .spatial import SPATIAL_KEYS, spatial_predicate
 from .validation import check_region_path, check_tag_filter
-from .visits import overdue_predicate
+from .visits import care_overdue_predicate, overdue_predicate
 
 # kind -> filter key -> (column, how): "in" takes a list of values, "prefix" a path
 FILTER_COLUMNS: dict[str, dict[str, tuple[str, str]]] = {
@@ -54,6 +54,7 @@ FILTER_COLUMNS: dict[str, dict[str, tuple[str, str]]] = {
 TIMED_FILTERS: dict[str, dict[str, Callable[[Any, datetime], Pred]]] = {
     "person": {
         "due_for_renewal": lambda due, now: due_for_renewal(due, now.astimezone(CIVIL_TIME_ZONE).date()),
+        "care_visit_overdue": care_overdue_predicate,
     },
     "event": {
         "light": deadlines.light_predicate,

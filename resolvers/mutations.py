@@ -207,7 +207,8 @@ async def _write_links(scope: Scope, kind: str, row: Any, links: dict) -> None:
             for t in sorted(tags - had)
         ])
         # the visit rules follow the tags
-        row.last_visited_at, row.visit_due_at = (await refresh_visit_due([row.id]))[row.id]
+        (row.last_visited_at, row.visit_due_at, row.last_care_visit_at,
+         row.care_visit_due_at) = (await refresh_visit_due([row.id]))[row.id]
     for key, link_model, column, target in (("person_ids", models.EventPerson, "person_id", "person"),
                                              ("thing_ids", models.EventThing, "thing_id", "thing")):
         if key not in links:

@@ -1,5 +1,7 @@
 """Notices (issue 21): each hand-over of an event tells its new holder — dispatched,
-escalated or returned to it, urged — and so does an event turning due soon (YELLOW).
+escalated or returned to it, urged — and so does an event turning due soon (YELLOW). And a
+grid is reminded of a person's residence registration coming due for renewal (issue 22,
+`sweep_renewals`, made by the same periodic sweep).
 
 One hook makes them: `hand_over`, called by `resolvers.workflow.take_step` for every
 step, inside the step's transaction, with the event before and after it. Which steps are
@@ -15,7 +17,7 @@ holder's notices with a read mark of its own."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from tortoise import connections
@@ -28,8 +30,10 @@ from gridhub.policies.scope import Scope
 
 from . import webhooks
 from .errors import BadInput
+from .civil_time import CIVIL_TIME_ZONE
 from .holders import Holder, holder_of, holdings_of
-from .query import sql_dialect
+from .query import sql_dialect, visible
+from .residence import RENEWAL_NOTICE_DAYS
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,8 @@ HAND_OVERS: dict[str, HandOver] = {
     "urge": HandOver("urged", same_holder=True),  # 催办
 }
 DUE_SOON = "due_soon"
-KINDS = ("dispatched", "escalated", "returned", "urged", DUE_SOON)
+RENEWAL_DUE = "renewal_due"  # about a person: its residence registration (居住登记) comes due
+KINDS = ("dispatched", "escalated", "returned", "urged", DUE_SOON, RENEWAL_DUE)
 # a transfer of residence (resolvers.transfers): asked of the holding grid, decided for the asking one
 TRANSFER_KINDS = ("transfer_asked", "transfer_done")
 
@@ -124,19 +129,59 @@ async def sweep_due_soon(at: datetime, limit: int = 200) -> list[tuple[models.No
     return made
 
 
+# ---- renewals: the floating population's registrations coming due (居住登记) ------------------
+
+# One statement tells every grid of the registrations of its persons (a micro-grid's person:
+# its grid) that lapse within the window (resolvers.residence.RENEWAL_NOTICE_DAYS) or have
+# lapsed, and were not told for this lapse day yet: the unique index of migration 0020 keeps
+# one notice per person and lapse day, whatever processes sweep together, and a renewal
+# (a new lapse day) is told again when it comes due in turn. `due_at` is the lapse day's
+# civil midnight.
+_RENEWALS = ("INSERT INTO notice (created_at, event_id, person_id, kind, action, actor, region_id, department_id, "
+             "due_at, note) SELECT {at}, NULL, p.id, 'renewal_due', '', '', "
+             "CASE WHEN g.tier = 'micro_grid' THEN g.parent_id ELSE g.id END, NULL, {lapse}, '' "
+             "FROM residence r JOIN person p ON p.id = r.person_id JOIN region g ON g.id = p.region_id "
+             "WHERE r.ended_on IS NULL AND r.deleted_at IS NULL AND r.expires_on IS NOT NULL "
+             "AND r.expires_on <= {soon} AND p.deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM notice n "
+             "WHERE n.person_id = p.id AND n.kind = 'renewal_due' AND n.due_at = {lapse}) "
+             "ON CONFLICT (person_id, due_at) WHERE kind = 'renewal_due' DO NOTHING RETURNING id")
+
+
+def _lapse_sql(dialect: str) -> str:
+    hours = int(CIVIL_TIME_ZONE.utcoffset(None).total_seconds() // 3600)
+    if dialect == "postgres":
+        return f"((r.expires_on::timestamp - INTERVAL '{hours} hours') AT TIME ZONE 'UTC')"
+    return f"(datetime(r.expires_on, '{-hours:+d} hours') || '+00:00')"  # as tortoise writes a time
+
+
+async def sweep_renewals(at: datetime) -> list[models.Notice]:
+    """Tell the grids of the registrations come due (see _RENEWALS); the notices made."""
+    dialect = sql_dialect()
+    soon = at.astimezone(CIVIL_TIME_ZONE).date() + timedelta(days=RENEWAL_NOTICE_DAYS)
+    marks = ("$1", "$2") if dialect == "postgres" else ("?", "?")
+    moment = at.isoformat(sep=" ") if dialect == "sqlite" else at
+    found = await connections.get("default").execute_query_dict(
+        _RENEWALS.format(at=marks[0], soon=marks[1], lapse=_lapse_sql(dialect)),
+        [moment, soon if dialect == "postgres" else soon.isoformat()])
+    ids = [r["id"] for r in found]
+    return await models.Notice.filter(id__in=ids).order_by("id") if ids else []
+
+
 # ---- reading ---------------------------------------------------------------------------------
 
 async def mine(scope: Scope, store: Any, user: Any) -> Pred:
-    """The notices of the caller's holdings, of events it may read now."""
+    """The notices of the caller's holdings, of events (or, for a renewal, persons) it may
+    read now."""
     regions, departments = await holdings_of(store, user)
     if not regions and not departments:
         return FALSE
-    from .transfers import visible  # a transfer's notices (迁入/迁出) are of people, not events
+    from .transfers import visible as transfer_visible  # a transfer's notices (迁入/迁出) are of people
 
     return and_(or_(In("region_id", regions), In("department_id", departments)),
                 or_(InSubquery("event_id", models.Event, "id", scope.where("event", "read")),
                     and_(IsNull("event_id"),
-                         InSubquery("transfer_id", models.ResidenceTransfer, "id", visible(scope)))))
+                         InSubquery("transfer_id", models.ResidenceTransfer, "id", transfer_visible(scope))),
+                    InSubquery("person_id", models.Person, "id", visible(scope, "person"))))
 
 
 async def read_ids(user: Any, notice_ids: list[int]) -> set[int]:

@@ -15,6 +15,11 @@ known by its user name, as the visits it records are reported, or else by name) 
 person's visits. Key persons are counted only where the caller may see key tags;
 where it may not, visits due are unknown (None), not zero, in every row and the total.
 
+Care work (关爱走访) is counted beside it, for every caller who reads the persons: care visits
+done in the period (events of the care-visit category) and due by the care rules, per grid,
+as for key persons (a care person's due visits from its last care visit, or from when it got
+its first care tag a care rule matches). Care tags are no secret, so these are never unknown.
+
 Rows come by the grid's region path (then worker), as the bulletin lists them. Weeks are
 civil weeks (resolvers.civil_time), Monday 00:00 to Monday 00:00.
 """
@@ -37,6 +42,7 @@ from gridhub.policies.scope import Scope
 from gridhub.settings import DEFAULT_SCORE_WEIGHTS as DEFAULT_WEIGHTS, parse_weights
 
 from .civil_time import CIVIL_TIME_ZONE, civil_days
+from .visits import CARE_VISIT_CATEGORY
 from .errors import BadInput, Forbidden, NotFound
 from .filters import as_utc
 from .query import rows as rows_of
@@ -61,6 +67,8 @@ class Score:
     # None where the caller may not see key persons: 0 would read as nothing due, beside
     # visits done, as if over-fulfilled
     visits_due: int | None = 0
+    care_visits_done: int = 0  # 关爱走访 recorded in the period
+    care_visits_due: int = 0  # due by the care rules (resolvers.visits), per grid
     score: float | None = None  # 0–100 by the county's weights (`score_rows`); None: nothing to score
     rank: int | None = None  # among the grids of the same parent region, 1 the best
 
@@ -92,7 +100,9 @@ def _event_sql(dialect: str, scope: Scope, region_path: str, since: datetime, un
         f"SUM(CASE WHEN {not_visit} AND x.status IN ('verified', 'closed') THEN 1 ELSE 0 END) AS verified, "
         f"SUM(CASE WHEN {not_visit} AND x.satisfaction IS NOT NULL THEN 1 ELSE 0 END) AS rated, "
         f"AVG(CASE WHEN {not_visit} THEN x.satisfaction END) AS satisfaction, "
-        f"SUM(CASE WHEN x.kind = 'visit' THEN 1 ELSE 0 END) AS visits_done "
+        f"SUM(CASE WHEN x.kind = 'visit' THEN 1 ELSE 0 END) AS visits_done, "
+        f"SUM(CASE WHEN x.kind = 'visit' AND x.category = '{CARE_VISIT_CATEGORY}' THEN 1 ELSE 0 END) "
+        f"AS care_visits_done "
         f"FROM event x JOIN region r ON r.id = x.region_id WHERE {where}"
         + (f" GROUP BY {grouped} ORDER BY {grouped}" if grouped else "")
     )
@@ -121,7 +131,25 @@ def _key_persons_sql(dialect: str, scope: Scope, region_path: str, since: dateti
            f"AS last_visit "
            f"FROM person p JOIN region r ON r.id = p.region_id JOIN person_tag t ON t.person_id = p.id "
            f"JOIN visit_rule v ON (t.tag = v.tag OR t.tag LIKE v.tag || '/%') "
-           f"WHERE {where} GROUP BY grid_id, p.id")
+           f"WHERE {where} AND NOT (v.tag = 'care' OR v.tag LIKE 'care/%') GROUP BY grid_id, p.id")
+    return sql, params.values
+
+
+def _care_persons_sql(dialect: str, scope: Scope, region_path: str, since: datetime) -> tuple[str, list]:
+    """Per person with a care rule that the caller reads: its grid, the shortest interval of
+    its care tags' rules, when it got the earliest of them and its last care visit before
+    `since` (as resolvers.visits keeps `care_visit_due_at`)."""
+    params = SqlParams(dialect)
+    before = params.add(since)
+    where = and_(visible(scope, "person"), path_prefix(region_path)).to_sql(params, "p")
+    sql = (f"SELECT {_GRID_OF} AS grid_id, p.id AS person_id, MIN(t.created_at) AS tagged, "
+           f"MIN(v.every_days) AS every_days, "
+           f"(SELECT MAX(e.occurred_at) FROM event_person ep JOIN event e ON e.id = ep.event_id "
+           f"WHERE ep.person_id = p.id AND e.kind = 'visit' AND e.category = '{CARE_VISIT_CATEGORY}' "
+           f"AND e.deleted_at IS NULL AND e.occurred_at < {before}) AS last_visit "
+           f"FROM person p JOIN region r ON r.id = p.region_id JOIN person_tag t ON t.person_id = p.id "
+           f"JOIN visit_rule v ON (t.tag = v.tag OR t.tag LIKE v.tag || '/%') "
+           f"WHERE {where} AND (v.tag = 'care' OR v.tag LIKE 'care/%') GROUP BY grid_id, p.id")
     return sql, params.values
 
 
@@ -147,7 +175,8 @@ def _score(row: dict, **key) -> Score:
                  resolved_on_time=int(row.get("resolved_on_time") or 0), verified=int(row.get("verified") or 0),
                  rated=int(row.get("rated") or 0),
                  mean_satisfaction=round(float(mean), 2) if mean is not None else None,
-                 visits_done=int(row.get("visits_done") or 0), **key)
+                 visits_done=int(row.get("visits_done") or 0),
+                 care_visits_done=int(row.get("care_visits_done") or 0), **key)
 
 
 async def grid_scorecard(scope: Scope, region_path: str, since: datetime, until: datetime,
@@ -188,6 +217,18 @@ async def grid_scorecard(scope: Scope, region_path: str, since: datetime, until:
                 rows.append(keyed[key])
             keyed[key].visits_due = count
         total.visits_due = sum(due.values())
+    if not by_worker:  # care visits are the grid's, not one responsible worker's
+        care_due: dict[int, int] = defaultdict(int)
+        for r in await connection.execute_query_dict(*_care_persons_sql(dialect, scope, region_path, since)):
+            count = visits_due(_as_datetime(r["last_visit"] or r["tagged"]), int(r["every_days"]), since, until)
+            care_due[r["grid_id"]] += count
+        keyed = {r.grid_id: r for r in rows}
+        for grid_id, count in care_due.items():
+            if grid_id not in keyed:
+                keyed[grid_id] = Score(grid_id=grid_id)
+                rows.append(keyed[grid_id])
+            keyed[grid_id].care_visits_due = count
+        total.care_visits_due = sum(care_due.values())
     if not by_worker:  # every grid has its row, a grid with nothing to show too
         listed = {r.grid_id for r in rows}
         grids = await rows_of(scope, "region", and_(path_prefix(region_path), Compare("tier", "eq", Tier.GRID.value)))
@@ -347,13 +388,14 @@ def _sum(values) -> int | None:
 
 
 COLUMNS = (("discovered", "发现"), ("accepted", "受理"), ("resolved_on_time", "按期办结"), ("verified", "核查"),
-           ("mean_satisfaction", "满意度"), ("visits_done", "走访"), ("visits_due", "应走访"), ("score", "得分"),
-           ("rank", "排名"))
+           ("mean_satisfaction", "满意度"), ("visits_done", "走访"), ("visits_due", "应走访"),
+           ("care_visits_done", "关爱走访"), ("care_visits_due", "应关爱走访"), ("score", "得分"), ("rank", "排名"))
 
 
 # what a worker did in person, and the visits due from it as one responsible for key
 # persons; no satisfaction (the residents rate the grid's handling, not one worker)
-WORKER_COUNTS = ("discovered", "accepted", "resolved_on_time", "verified", "visits_done", "visits_due")
+WORKER_COUNTS = ("discovered", "accepted", "resolved_on_time", "verified", "visits_done", "visits_due",
+                 "care_visits_done")
 
 
 def bulletin_markdown(data: dict[str, Any]) -> str:

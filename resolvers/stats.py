@@ -44,6 +44,8 @@ class Group:
     on_time: int = 0
     mean_hours_to_close: float | None = None
     mean_satisfaction: float | None = None
+    arrivals: int | None = None  # persons' stays begun (人来登记), grouped by month
+    departures: int | None = None  # … ended (人走注销)
 
     @property
     def on_time_rate(self) -> float | None:
@@ -132,9 +134,59 @@ async def event_stats(scope: Scope, region_path: str, since: datetime | None, un
     return Stats(groups)
 
 
+# what a month of arrivals and departures can be grouped by besides the month
+MOVEMENT_GROUPS = ("month", "child_region", "population_type")
+
+
+async def movement_stats(scope: Scope, region_path: str, group_by: list[str]) -> Stats:
+    """Arrivals and departures (人来登记、人走注销) under `region_path` per civil month: the
+    residence registrations (a newcomer's stay, one that lapses) that began in the month and
+    those that ended in it, where the stay was — a person moving from one grid to another
+    leaves the one and arrives in the other. A stay counts where the caller may read persons
+    (the person scope asked of the stay's region and the person's tags), so a town's figure
+    is the sum of its grids'. `count`: the persons who arrived or departed. One statement."""
+    if any(g not in MOVEMENT_GROUPS for g in group_by):
+        raise BadInput("arrivals and departures group by month, child region and population type only",
+                       field="groupBy")
+    dialect = sql_dialect()
+    params = SqlParams(dialect)
+    columns = []
+    for name in group_by:
+        if name == "child_region":
+            columns.append((name, child_region_sql(dialect, params, region_path, "m.region_path")))
+        elif name == "month":
+            columns.append((name, "to_char(date_trunc('month', m.moved_on), 'YYYY-MM-DD')" if dialect == "postgres"
+                           else "strftime('%Y-%m-01', m.moved_on)"))
+        else:
+            columns.append((name, f"x.{name}"))
+    # the person scope on each stay: `id` the person, `region_path` where the stay was
+    condition = and_(visible(scope, "person"), path_prefix(region_path)).to_sql(params, "m")
+    stays = ("SELECT r.person_id AS id, r.region_path AS region_path, r.deleted_at AS deleted_at, "
+             "r.{day} AS moved_on, {arrived} AS arrived FROM residence r "
+             "WHERE r.expires_on IS NOT NULL AND r.{day} IS NOT NULL")
+    moves = (stays.format(day="started_on", arrived=1) + " UNION ALL " + stays.format(day="ended_on", arrived=0))
+    selected = ", ".join(f"{sql} AS g_{name}" for name, sql in columns)
+    grouped = ", ".join(f"g_{name}" for name, _ in columns)
+    sql = (f"SELECT {selected + ', ' if selected else ''}COUNT(DISTINCT m.id) AS n, "
+           f"SUM(m.arrived) AS arrivals, SUM(1 - m.arrived) AS departures "
+           f"FROM ({moves}) m JOIN person x ON x.id = m.id AND x.deleted_at IS NULL WHERE {condition}"
+           + (f" GROUP BY {grouped} ORDER BY {grouped}" if grouped else ""))
+    found = await connections.get("default").execute_query_dict(sql, params.values)
+    return Stats([Group(key={name: _text(r[f"g_{name}"]) for name, _ in columns}, count=r["n"],
+                        arrivals=int(r["arrivals"] or 0), departures=int(r["departures"] or 0))
+                  for r in found if r["n"]])
+
+
+def _text(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
 async def person_stats(scope: Scope, region_path: str, group_by: list[str]) -> Stats:
     """Persons under `region_path` by tag, population type and/or child region. Key-person
-    tags are counted only where the caller may see them, as in lists."""
+    tags are counted only where the caller may see them, as in lists. Grouped by month:
+    arrivals and departures (`movement_stats`)."""
+    if "month" in group_by:
+        return await movement_stats(scope, region_path, group_by)
     dialect = sql_dialect()
     params = SqlParams(dialect)
     columns, joins, tag_visible = [], "", None

@@ -101,9 +101,13 @@ def backoff(attempts: int, base: float, cap: float = 3600.0) -> timedelta:
     return timedelta(seconds=min(cap, base * 2 ** (attempts - 1)))
 
 
+RENEWAL_SWEEP = timedelta(minutes=1)
+
+
 class HandOverWorker:
     """Sends due deliveries and sweeps for events turning due soon, round after round:
-    at once when a hand-over is queued here, else every `interval` seconds."""
+    at once when a hand-over is queued here, else every `interval` seconds; and, once a
+    minute, for residence registrations coming due (notices.sweep_renewals)."""
 
     def __init__(self, *, interval: float = 5.0, retry_base: float = 30.0, max_attempts: int = 8,
                  timeout: float = 10.0, on_notice=None, notice_days: int = 0, delivery_days: int = 0,
@@ -140,14 +144,19 @@ class HandOverWorker:
         self._wake.set()
 
     async def _run(self) -> None:
-        from .notices import sweep_due_soon
+        from .notices import sweep_due_soon, sweep_renewals
 
+        renewals_swept = None
         while True:
             self._wake.clear()
             try:
                 for notice, event in await sweep_due_soon(now()):
                     if self.on_notice is not None:
                         await self.on_notice(notice, event)
+                # registrations come due by the civil day: once a minute is soon enough
+                if renewals_swept is None or now() - renewals_swept >= RENEWAL_SWEEP:
+                    await sweep_renewals(now())
+                    renewals_swept = now()
                 while await self.send_due():
                     pass
                 await self.prune_if_due()

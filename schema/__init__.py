@@ -22,7 +22,7 @@ from .limits import QueryLimits
 from .mutation import Mutation as DataMutation
 from .notices import NoticeMutation, NoticeQuery, NoticeSubscription
 from .query import Query as DataQuery
-from .keyperson import KeyPersonMutation
+from .keyperson import KeyPersonMutation, VisitRuleQuery
 from .memberships import MembershipMutation
 from .regrid import RegridMutation
 from .staffing import StaffMutation, StaffQuery
@@ -55,7 +55,8 @@ class AuditQuery:
 
 
 Query = require_sign_in(merge_types("Query", (DataQuery, AccessQuery, AuditQuery, StatsQuery, ScorecardQuery, CategoryQuery,
-                                               ChangesQuery, StaffQuery, NoticeQuery, TransferQuery)))
+                                               ChangesQuery, StaffQuery, NoticeQuery, TransferQuery,
+                                               VisitRuleQuery)))
 Mutation = require_sign_in(merge_types("Mutation", (AccessMutation, DataMutation, WorkflowMutation, CorrectionMutation,
                                                     CategoryMutation, RegridMutation, KeyPersonMutation,
                                                     StaffMutation, NoticeMutation, TrustedDocumentMutation,

@@ -45,6 +45,9 @@ COLUMNS: dict[str, dict[str, str]] = {
         "relation_to_head": "Relation to the head of the household; null if not in a household.",
         "tags": "Tag paths such as `care/low_income`, `key/drug` or `role/volunteer`; writing `key/…` "
                 "tags needs the `person.key_tags` grant.",
+        "last_care_visit_at": "The last care visit (关爱走访); null if none.",
+        "care_visit_due_at": "When the next care visit is due by the care rules (`visitRules`, the shortest "
+                             "interval of the person's care tags); null without a care rule.",
     },
     "household": {
         "code": "Household registration code.",

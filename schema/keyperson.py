@@ -1,5 +1,7 @@
 """Key-person work (1+3+N) on `Person`: responsible staff, visits (走访) and when the next is
-due, shown only where the caller may see the person's key tags (resolvers.visits)."""
+due, shown only where the caller may see the person's key tags; and care work (关爱走访):
+care visits and when the next is due, shown to whoever reads the person (resolvers.visits).
+The visit rules, the county's, are read by all and set by its policy admins."""
 
 from datetime import date, datetime
 from typing import Optional
@@ -53,6 +55,18 @@ def sees_key_work(info: Info, person: models.Person) -> bool:
     return True
 
 
+# a person's care visits: the care-visit events naming it that the caller may read as events
+# (grid staff, the centres, civil affairs)
+CARE_VISITS = Via("event", "person_id", link="event_person", to_column="event_id",
+                  only=(("kind", models.enums.EventKind.VISIT.value), ("category", visits.CARE_VISIT_CATEGORY)))
+
+
+def care_visit_overdue(root: models.Person, info: Info) -> Optional[bool]:
+    if root.care_visit_due_at is None:
+        return None
+    return root.care_visit_due_at < info.context.loaders.answered_at
+
+
 # a person's visits: the VISIT events naming it. Not the caller's event scope: the key-tag
 # grant decides (the police reads no events)
 VISITS = Via("event", "person_id", link="event_person", to_column="event_id",
@@ -96,7 +110,32 @@ PERSON_FIELDS = {
         "null without a rule, or where you were not granted `person.key_tags`.")),
     "visit_overdue": strawberry.field(resolver=visit_overdue, description=(
         "Whether the visit is past due; null without a rule or where you were not granted `person.key_tags`.")),
+    "care_visits": relation_field(Visit, CARE_VISITS, description=(
+        "Care visits (关爱走访) to this person, newest first, among the events you may read.")),
+    "care_visit_overdue": strawberry.field(resolver=care_visit_overdue, description=(
+        "Whether the care visit is past due; null without a care rule for the person's tags.")),
 }
+
+
+@strawberry.type(description="How often the persons with a tag are visited: the county's norm (走访频次).")
+class VisitRule:
+    tag: str = strawberry.field(description="The tag (`care/elderly_alone`, `key/drug`); it also matches the "
+                                            "tags below it.")
+    every_days: int = strawberry.field(description="A visit is due this many days after the last one (7: "
+                                                   "weekly). The shortest interval of a person's tags holds.")
+    care: bool = strawberry.field(description="A care rule (关爱走访, care/… tags), shown to whoever reads the "
+                                              "person; else a key-person rule, shown where key tags are.")
+
+
+def _rule(row: models.VisitRule) -> VisitRule:
+    return VisitRule(tag=row.tag, every_days=row.every_days, care=visits.is_care(row.tag))
+
+
+@strawberry.type
+class VisitRuleQuery:
+    @strawberry.field(description="The visit rules (走访频次) of key-person and care work, by tag.")
+    async def visit_rules(self) -> list[VisitRule]:
+        return [_rule(r) for r in await visits.list_visit_rules()]
 
 
 @strawberry.type
@@ -104,9 +143,23 @@ class KeyPersonMutation:
     @strawberry.mutation(description="走访: record a visit to a person (an event of kind VISIT, closed).")
     async def record_visit(self, info: Info, person: arg(GlobalID, "The person visited."),
                            occurred_at: arg(datetime, "When the visit took place."),
-                           note: arg(str, "What was found and done; empty if omitted.") = "") -> Visit:
+                           note: arg(str, "What was found and done; empty if omitted.") = "",
+                           care: arg(Optional[bool], (
+                               "A care visit (关爱走访, needs a care tag and `report` on "
+                               "`event:category/service/care_visit`) or key-person work (needs "
+                               "`person.key_tags`); by default a care visit to a person with a care tag "
+                               "whose key tags you do not see.")) = None) -> Visit:
         return await visits.record_visit(info.context.scope, info.context.username,
-                                         decode_id(person, "Person", "person"), occurred_at, note)
+                                         decode_id(person, "Person", "person"), occurred_at, note, care)
+
+    @strawberry.mutation(description="Set how often the persons with a tag are visited (a key/… or care/… "
+                                     "tag), or drop the rule (`everyDays: null`); the due times move with it. "
+                                     "Needs `visit_rule` `update` at the county.")
+    async def set_visit_rule(self, info: Info, tag: arg(str, "The tag the rule is on."),
+                             every_days: arg(Optional[int], "Days between visits, 1 to 366; null drops the "
+                                                            "rule.")) -> Optional[VisitRule]:
+        rule = await visits.set_visit_rule(info.context.store, info.context.username, tag, every_days)
+        return _rule(rule) if rule else None
 
     @strawberry.mutation(description="Make someone responsible for a key person (1+3+N): a user (by username), "
                                      "a person of the registers, or a name.")

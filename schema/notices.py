@@ -19,7 +19,7 @@ from .args import arg
 from .connection import After, Connection, First, as_connection, list_request, page_size
 from .event import Event, EventFilter
 from .ids import decode_id
-from .refs import DepartmentRef, RegionRef
+from .refs import DepartmentRef, PersonRef, RegionRef
 
 
 @strawberry.enum(description="What a notice tells its holder.")
@@ -34,6 +34,9 @@ class NoticeKind(Enum):
         "Another grid asks for a person of yours who moved there (迁入): decide the transfer."))
     TRANSFER_DONE = strawberry.enum_value("transfer_done", description=(
         "A transfer your grid asked for was approved or refused (see its status)."))
+    RENEWAL_DUE = strawberry.enum_value("renewal_due", description=(
+        "A person of your grid: their residence registration (居住登记) lapses within 30 days or has lapsed "
+        "(`person`, `dueAt` the day it lapses); once per person and lapse day."))
 
 
 @strawberry.type(description="One hand-over told to its holder: you, your tier's region or your department; "
@@ -66,7 +69,8 @@ class Notice:
     def at(self) -> datetime:
         return self._row.created_at
 
-    @strawberry.field(description="The event's due time when the notice was made; null if nothing was due.")
+    @strawberry.field(description="The event's due time when the notice was made; null if nothing was due. "
+                                  "RENEWAL_DUE: the (civil) midnight the registration lapses.")
     def due_at(self) -> Optional[datetime]:
         return self._row.due_at
 
@@ -74,7 +78,8 @@ class Notice:
     def read(self) -> bool:
         return self._read
 
-    @strawberry.field(description="The event handed over, as you may read it now; null for a transfer.")
+    @strawberry.field(description="The event handed over, as you may read it now; null for a transfer or a "
+                                  "RENEWAL_DUE.")
     async def event(self, info: Info) -> Optional[Event]:
         return await info.context.loaders.one("event", self._row.event_id)
 
@@ -85,6 +90,11 @@ class Notice:
 
         row = await info.context.loaders.one("transfer", self._row.transfer_id)
         return ResidenceTransfer(_row=row) if row else None
+
+    @strawberry.field(description="The person a RENEWAL_DUE notice is about, as you may read it now; null "
+                                  "otherwise.")
+    async def person(self, info: Info) -> Optional[PersonRef]:
+        return await info.context.loaders.one("person", self._row.person_id)
 
     @strawberry.field(description="The region told, when a region holds the event.")
     async def region(self, info: Info) -> Optional[RegionRef]:

@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, datetime
 from typing import Optional
 
 import strawberry
@@ -32,6 +32,8 @@ class PersonFilter(RowFilter, LocatedFilter):
     visit_overdue: Optional[bool] = strawberry.field(
         default=None, description="Persons whose visit (走访) is past due (true) or not (false); needs the "
                                   "key-tag grant.")
+    care_visit_overdue: Optional[bool] = strawberry.field(
+        default=None, description="Persons whose care visit (关爱走访) is past due (true) or not (false).")
 
 
 @strawberry.input(description="Conditions on households; they combine with AND.")
@@ -90,6 +92,10 @@ class Person(ModelNode, Versioned):
     last_visited_at = keyperson.PERSON_FIELDS["last_visited_at"]
     visit_due_at = keyperson.PERSON_FIELDS["visit_due_at"]
     visit_overdue = keyperson.PERSON_FIELDS["visit_overdue"]
+    care_visits = keyperson.PERSON_FIELDS["care_visits"]
+    last_care_visit_at: Optional[datetime] = column("person", "last_care_visit_at")
+    care_visit_due_at: Optional[datetime] = column("person", "care_visit_due_at")
+    care_visit_overdue = keyperson.PERSON_FIELDS["care_visit_overdue"]
 
 
 @strawberry.type(description="户: a registered household.")

@@ -48,6 +48,10 @@ class PersonGroup(Enum):
                                                                      "about that the person belongs to.")
     GENDER = strawberry.enum_value("gender", description="Carried by the identity number: counted only among "
                                    "the persons whose identity number you may read, FORBIDDEN where none.")
+    MONTH = strawberry.enum_value("month", description=(
+        "By the civil month of an arrival or a departure (人来登记、人走注销): the groups count the residence "
+        "registrations begun (`arrivals`) and ended (`departures`) in it, where the stay was; combines with "
+        "CHILD_REGION and POPULATION_TYPE only (BAD_USER_INPUT otherwise)."))
 
 
 def _day(value) -> Optional[date]:
@@ -135,7 +139,11 @@ class EventStats:
 @strawberry.type(description="Persons sharing a key.")
 class PersonStatsGroup:
     key: StatsKey = strawberry.field(description="What the group's persons have in common.")
-    count: int = strawberry.field(description="Persons in the group.")
+    count: int = strawberry.field(description="Persons in the group (grouped by MONTH: who arrived or departed).")
+    arrivals: Optional[int] = strawberry.field(
+        description="Residence registrations begun in the group (grouped by MONTH; null otherwise).")
+    departures: Optional[int] = strawberry.field(
+        description="Residence registrations ended in the group (grouped by MONTH; null otherwise).")
 
 
 @strawberry.type(description="Counts of persons, grouped.")
@@ -158,7 +166,7 @@ def _groups(result: stats.Stats, with_events: bool):
             yield EventStatsGroup(key=key, count=g.count, closed=g.closed, on_time_rate=g.on_time_rate,
                                   mean_hours_to_close=g.mean_hours_to_close, mean_satisfaction=g.mean_satisfaction)
         else:
-            yield PersonStatsGroup(key=key, count=g.count)
+            yield PersonStatsGroup(key=key, count=g.count, arrivals=g.arrivals, departures=g.departures)
 
 
 @strawberry.type
@@ -190,7 +198,8 @@ class StatsQuery:
                                                                        "if omitted.") = None) -> PersonStats:
         path, groups, context = await _region_path(info, region), [g.value for g in group_by or ()], info.context
         result = await stats.cached(context.answers, context.scope, context.store.version,
-                                    ("person_stats", path, groups), ("person",),
+                                    ("person_stats", path, groups),
+                                    ("person", "residence") if "month" in groups else ("person",),
                                     lambda: stats.person_stats(context.scope, path, groups))
         return PersonStats(total=result.total, groups=list(_groups(result, False)))
 
@@ -242,6 +251,15 @@ class GridScore:
                                   "(their visits due are unknown to you, not none).")
     def visits_due(self) -> Optional[int]:
         return self._score.visits_due
+
+    @strawberry.field(description="Care visits (关爱走访) recorded in the period (counted in `visitsDone` too).")
+    def care_visits_done(self) -> int:
+        return self._score.care_visits_done
+
+    @strawberry.field(description="Care visits due in the period by the care rules (`visitRules`), of the persons "
+                                  "you read, per grid (0 per worker: care work is the grid's).")
+    def care_visits_due(self) -> int:
+        return self._score.care_visits_due
 
     @strawberry.field(description="The score, 0 to 100: the weighted mean of the indicators (see `weights`) there "
                                   "are to measure — discovery (against the most any grid of the same parent "

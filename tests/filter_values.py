@@ -224,6 +224,10 @@ async def splitting_cases(anchors: dict, grid_id: str | None = None) -> list[Cas
                "AND r.expires_on <= ?)")
     cases.append(Case("person", "dueForRenewal", True, lapsing, (soon,)))
     cases.append(Case("person", "dueForRenewal", False, f"NOT {lapsing}", (soon,)))
+    # care visits (关爱走访) past due: shown to every reader of the person, the county's too
+    cases.append(Case("person", "careVisitOverdue", True, "t.care_visit_due_at < ?", (now,)))
+    cases.append(Case("person", "careVisitOverdue", False, "(t.care_visit_due_at IS NULL OR t.care_visit_due_at >= ?)",
+                      (now,)))
     return cases
 
 

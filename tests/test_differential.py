@@ -33,7 +33,7 @@ FIELDS = {
     "Person": ["id", "name", "gender", "birthDate", "birthYear", "ethnicity", "idType", "nationality",
                "registeredAddress", "populationType",
                "relationToHead", "idNumber", "phone", "tags", "createdAt", "updatedAt", "deletedAt", "version",
-               "__typename"],
+               "lastCareVisitAt", "careVisitDueAt", "__typename"],
     "Household": ["id", "code", "createdAt", "version", "__typename"],
     "Place": ["id", "code", "name", "kind", "usage", "address", "compound", "building", "unit", "floor", "room",
               "ownerName", "updatedAt"],

@@ -24,7 +24,9 @@ ROLES = [u[0] for u in DEMO_USERS]
 ABOUT_ID_NUMBER = {"idNumber", "birthDate", "birthYear", "gender"}
 ABOUT_PHONE = {"phone"}
 UNRELATED = {"id", "name", "ethnicity", "idType", "nationality", "registeredAddress", "populationType", "relationToHead", "tags",
-             "createdAt", "updatedAt", "deletedAt", "version", "lastVisitedAt", "visitDueAt", "visitOverdue"}
+             "createdAt", "updatedAt", "deletedAt", "version", "lastVisitedAt", "visitDueAt", "visitOverdue",
+             # care work: from care tags and care visits only (resolvers.visits), never the key tags
+             "lastCareVisitAt", "careVisitDueAt", "careVisitOverdue"}
 
 
 async def scalar_fields(client) -> list[str]:

@@ -16,7 +16,7 @@ from gridhub.policies.sensitivity import SENSITIVE
 from gridhub.resolvers.demo_users import DEMO_USERS
 
 from .test_compiled import read_path
-from .test_policy_cases import DATA_KINDS, enforcer_reads, who_facts
+from .test_policy_cases import DATA_KINDS, enforcer_reads, home_tags, who_facts
 
 SEED = int(os.environ.get("ORACLE_SEED") or random.SystemRandom().randrange(1 << 30))
 TRIPLES = 16
@@ -79,6 +79,8 @@ async def test_the_hub_lists_what_the_enforcer_allows(app, settings, sign_in, co
     if kind == "person":
         for person_id, tag in await models.PersonTag.filter(deleted_at=None).values_list("person_id", "tag"):
             tags.setdefault(person_id, []).append(tag)
+    elif kind == "place":
+        tags = await home_tags()
     allowed = {r.id: r for r in rows if enforcer_reads(store, who, kind, r, tags.get(r.id, []), facts)}
     with read_path(settings, compiled):
         got = await listed(await sign_in(who), kind, field)

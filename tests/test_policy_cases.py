@@ -85,14 +85,28 @@ async def test_enforcer(app, anchors, case):
     assert in_scope == allowed
 
 
+async def home_tags() -> dict[int, list[str]]:
+    """place id -> the tags of the live persons whose residence it is now."""
+    found: dict[int, list[str]] = {}
+    residents = dict(await models.Person.filter(deleted_at=None, residence_id__not_isnull=True).values_list(
+        "id", "residence_id"))
+    for person_id, tag in await models.PersonTag.filter(deleted_at=None).values_list("person_id", "tag"):
+        if person_id in residents:
+            found.setdefault(residents[person_id], []).append(tag)
+    return found
+
+
 COLUMN_FACETS = {"thing": ("kind", "status"), "place": ("kind",), "organisation": ("kind",)}
 
 
 def enforcer_reads(store, who: str, kind: str, row, tags: list[str], facts: dict) -> bool:
-    """The oracle: the enforcer asked about one row, at the row's own region."""
+    """The oracle: the enforcer asked about one row, at the row's own region. `tags`: a
+    person's, or for a place those of the persons living there now (`home_tags`)."""
     at = row.region_path
     return ((store.allows(who, at, kind, "read") and not (kind == "event" and category_denied(store, who, row, at)))
-            or any(store.allows(who, at, f"person:{t}", "read") for t in tags)
+            or (kind == "person" and any(store.allows(who, at, f"person:{t}", "read") for t in tags))
+            # the home of a person of one's business (place:home_of/key/*)
+            or (kind == "place" and any(store.allows(who, at, f"place:home_of/{t}", "read") for t in tags))
             # a column's facet (thing:kind/hydrant, organisation:kind/enterprise, place:kind/shop)
             or any(store.allows(who, at, f"{kind}:{column}/{getattr(row, column).value}", "read")
                    for column in COLUMN_FACETS.get(kind, ()))
@@ -133,6 +147,8 @@ async def test_over_http(app, anchors, sign_in, case):
         for person_id, tag in await models.PersonTag.filter(
                 person_id__in=[r.id for r in rows], deleted_at=None).values_list("person_id", "tag"):
             tags.setdefault(person_id, []).append(tag)
+    elif kind == "place":
+        tags = await home_tags()
 
     def readable(row) -> bool:
         return enforcer_reads(store, who, kind, row, tags.get(row.id, []), facts)

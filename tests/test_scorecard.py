@@ -276,13 +276,14 @@ def test_the_bulletin_leaves_unknown_visits_due_empty():
     from gridhub.resolvers.scorecard import bulletin_markdown
 
     counts = {"discovered": 2, "accepted": 1, "resolved_on_time": 0, "verified": 1, "rated": 0,
-              "mean_satisfaction": None, "visits_done": 3, "visits_due": None}
+              "mean_satisfaction": None, "visits_done": 3, "visits_due": None, "care_visits_done": 1,
+              "care_visits_due": 2}
     text = bulletin_markdown({"region": "黄墓社区", "path": "/1/2/", "week": "2026-W40", **W40, "total": counts,
                               "grids": [{"grid": "第一网格", "path": "/1/2/3/", **counts, "score": 62.5, "rank": 1}],
                               "workers": []})
     # the grid's score and rank close its row; the total is neither scored nor ranked
-    assert "| 第一网格 | 2 | 1 | 0 | 1 |  | 3 |  | 62.5 | 1 |\n" in text
-    assert "| **合计** | 2 | 1 | 0 | 1 |  | 3 |  |  |  |\n" in text
+    assert "| 第一网格 | 2 | 1 | 0 | 1 |  | 3 |  | 1 | 2 | 62.5 | 1 |\n" in text  # care visits: done, due
+    assert "| **合计** | 2 | 1 | 0 | 1 |  | 3 |  | 1 | 2 |  |  |\n" in text
 
 
 async def test_the_bulletin_tells_each_workers_own_work(settings, worker, anchors, past_week):

@@ -96,7 +96,7 @@ async def backward(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("gridhub", "0019_residence_transfers")]
+    dependencies = [("gridhub", "0020_care_work")]
 
     initial = False
 
