@@ -59,6 +59,16 @@ KINDS: dict[str, Kind] = {
         Kind("event_log", models.EventLog, default_order=(("created_at", False), ("id", False)), scoped=False),
         Kind("event_person", models.EventPerson, scoped=False),
         Kind("event_thing", models.EventThing, scoped=False),
+        # seed programmes (resolvers.programmes): a unit in its head household's region, a post
+        # and an activity in their organisation's; an activity's hours only through it
+        Kind("joint_unit", models.JointHouseholdUnit, {**_COMMON, "code": str, "region_path": str},
+             (("id", False),), ("code", "name")),
+        Kind("service_post", models.ServicePost, {**_COMMON, "name": str, "region_path": str},
+             (("id", False),), ("name", "services")),
+        Kind("volunteer_activity", models.VolunteerActivity,
+             {**_COMMON, "held_on": date, "title": str, "region_path": str},
+             (("held_on", True), ("id", True)), ("title",)),
+        Kind("volunteer_hours", models.VolunteerHours, default_order=(("id", False),), scoped=False),
         Kind("audit", models.AuditEntry, {"id": int, "at": datetime}, (("id", True),),
              ("actor", "action", "object_id"), soft_deleted=False),
     )

@@ -23,10 +23,12 @@ from .mutation import Mutation as DataMutation
 from .notices import NoticeMutation, NoticeQuery, NoticeSubscription
 from .query import Query as DataQuery
 from .keyperson import KeyPersonMutation
+from .programmes import ProgrammeMutation, ProgrammeQuery
 from .regrid import RegridMutation
 from .staffing import StaffMutation, StaffQuery
 from .stats import ScorecardQuery, StatsQuery
 from .subscription import EventSubscription, OperationsOverWebSocket
+from .vocabulary import VocabularyMutation, VocabularyQuery
 from .workflow import WorkflowMutation
 
 PUBLIC_FIELDS = {"login"}
@@ -52,10 +54,12 @@ class AuditQuery:
 
 
 Query = require_sign_in(merge_types("Query", (DataQuery, AccessQuery, AuditQuery, StatsQuery, ScorecardQuery, CategoryQuery,
-                                               ChangesQuery, StaffQuery, NoticeQuery)))
+                                               ChangesQuery, StaffQuery, NoticeQuery, ProgrammeQuery,
+                                               VocabularyQuery)))
 Mutation = require_sign_in(merge_types("Mutation", (AccessMutation, DataMutation, WorkflowMutation, CorrectionMutation,
                                                     CategoryMutation, RegridMutation, KeyPersonMutation,
-                                                    StaffMutation, NoticeMutation)))
+                                                    StaffMutation, NoticeMutation, ProgrammeMutation,
+                                                    VocabularyMutation)))
 Subscription = require_sign_in(merge_types("Subscription", (EventSubscription, NoticeSubscription)))
 # merge_types takes no description
 Query.__strawberry_definition__.description = "Reads, each limited to your scope; all need sign-in."

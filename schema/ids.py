@@ -8,7 +8,8 @@ from gridhub.resolvers.errors import BadInput
 NODE_KINDS = {
     "Region": "region", "Department": "department", "Person": "person", "Household": "household",
     "Place": "place", "Event": "event", "Thing": "thing", "Organisation": "organisation",
-    "StaffAssignment": "staff",
+    "StaffAssignment": "staff", "JointHouseholdUnit": "joint_unit", "ServicePost": "service_post",
+    "VolunteerActivity": "volunteer_activity",
 }
 
 

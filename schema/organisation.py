@@ -13,6 +13,7 @@ from .connection import relation_field
 from .enums import OrganisationKind
 from .filters import RowFilter
 from .node import ModelNode, Versioned, load
+from .programmes import ORGANISATION_FIELDS
 from .refs import MembershipRef, PersonRef, PlaceRef, RegionRef, ThingRef
 
 
@@ -42,6 +43,8 @@ class Organisation(ModelNode, Versioned):
                              description="Its members, each with a role, in the order they were recorded.")
     things = relation_field(ThingRef, RELATIONS["organisation", "things"],
                             description="Things the organisation owns that you may read.")
+    service_posts = ORGANISATION_FIELDS["service_posts"]
+    volunteer_activities = ORGANISATION_FIELDS["volunteer_activities"]
 
 
 @strawberry.type(description="A person's role in an organisation.")
