@@ -101,6 +101,8 @@ async def change_joint_unit(scope: Scope, actor: str, unit_id: int, version: int
         head = await _readable(scope, "household", head_id or unit.head_household_id, "headHousehold")
         if head_id is not None and head.joint_unit_id not in (None, unit.id):
             raise Conflict("the new head household belongs to another unit", field="headHousehold")
+        if head.region_id != unit.region_id:  # the unit lies in its head's grid, and stays there
+            raise BadInput("the new head household lies in another grid than the unit", field="headHousehold")
         if head.id in remove:
             raise BadInput("the head household stays in its unit: hand the head to another first", field="remove")
         added = await _households(scope, list(add), head, unit.id)

@@ -169,3 +169,19 @@ async def test_a_grid_records_a_service_post_and_an_activity(sign_in, anchors):
     finally:
         await models.ServicePost.filter(id=int(from_base64(post["id"])[1])).delete()
         await models.VolunteerActivity.filter(id=int(from_base64(activity["id"])[1])).delete()
+
+
+async def test_lists_of_programmes_take_a_fixed_number_of_statements(sign_in, count_sql):
+    """No N+1: a page of units with their households, of activities with their hours."""
+    county = await sign_in("county")
+    query = """query($n: Int) { jointHouseholdUnits(first: $n) { nodes { code headHousehold { code }
+      households { code jointUnit { code } } region { name } } }
+      volunteerActivities(first: $n) { nodes { title totalHours participants { hours person { name } }
+      organisation { name } } } }"""
+    counts = []
+    for n in (2, 12):
+        with count_sql() as counter:
+            data = await county.query(query, n=n)
+        assert len(data["jointHouseholdUnits"]["nodes"]) == n and len(data["volunteerActivities"]["nodes"]) == n
+        counts.append(counter.count)
+    assert counts[0] == counts[1], counts
