@@ -51,6 +51,7 @@ from gridhub.policies.store import PolicyStore, seed_default_policy
 from gridhub.policies.watcher import PolicyWatcher
 from gridhub.resolvers.access import broken_grants_in_force
 from gridhub.resolvers.categories import seed_event_categories
+from gridhub.resolvers.vocabulary import seed_vocabulary
 from gridhub.resolvers.visits import refresh_missing_visit_due, seed_visit_rules
 from gridhub.resolvers import deadlines
 from gridhub.resolvers.cache import AnswerCache, make_backend
@@ -343,6 +344,7 @@ async def prepare_database(settings: Settings, *, migrate: bool = True) -> None:
     await init_database(settings, migrate=migrate)
     await seed_default_policy()
     await seed_event_categories()
+    await seed_vocabulary()
     await seed_visit_rules()
     await refresh_missing_visit_due()
 

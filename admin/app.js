@@ -84,6 +84,11 @@ const Q = {
   removeRule: `mutation($r: PolicyRuleInput!) { removePolicyRule(rule: $r) { role domain object action effect } }`,
   explain: `query($u: String!, $a: String!, $o: String!, $g: ID!) {
     explainAccess(username: $u, action: $a, object: $o, region: $g) { allowed rule } }`,
+  tags: `{ tagVocabulary { tag label retiredAt carriers } }`,
+  addTag: `mutation($t: String!, $l: String!) { addTag(tag: $t, label: $l) { tag label } }`,
+  relabelTag: `mutation($t: String!, $l: String!) { relabelTag(tag: $t, label: $l) { tag label } }`,
+  retireTag: `mutation($t: String!) { retireTag(tag: $t) { tag retiredAt } }`,
+  removeTag: `mutation($t: String!) { removeTag(tag: $t) { tag } }`,
   audit: `query($first: Int, $after: String, $filter: AuditFilter) {
     auditTrail(first: $first, after: $after, filter: $filter) {
       totalCount pageInfo { hasNextPage endCursor }
@@ -270,7 +275,7 @@ function fillRoles(rules) {
 
 // -- tabs ---------------------------------------------------------------------------------
 
-const TABS = ["regions", "users", "rules", "explain", "audit", "map", "departments", "webhooks"];
+const TABS = ["regions", "users", "rules", "explain", "audit", "map", "departments", "webhooks", "vocabulary"];
 
 async function showTab(name) {
   if (!TABS.includes(name)) name = "regions";
@@ -288,6 +293,7 @@ async function showTab(name) {
   if (name === "map") await loadMap();
   if (name === "departments") await loadDepartments();
   if (name === "webhooks") await loadWebhooks();
+  if (name === "vocabulary") await loadTags();
 }
 
 // -- the map ------------------------------------------------------------------------------
@@ -674,6 +680,67 @@ async function removeRule(rule) {
   await loadRules();
 }
 
+// -- the tag vocabulary ---------------------------------------------------------------------
+// Everyone signed in reads it; the edits are refused (FORBIDDEN, in the banner) to all but
+// policy admins granted `vocabulary` `update` at the county.
+
+async function loadTags() {
+  const tbody = $("tags");
+  let tags;
+  try {
+    tags = (await gql(Q.tags)).tagVocabulary;
+  } catch (err) {
+    refusedRow(tbody, 5, err);
+    showError(err);
+    return;
+  }
+  $("tags-count").textContent = `共 ${tags.length} 个 tags`;
+  fill(tbody, tags.map((t) => h("tr", { dataset: { tag: t.tag }, class: t.retiredAt ? "retired" : null },
+    h("td", {}, h("code", {}, t.tag)), h("td", { class: "label" }, t.label), h("td", {}, t.carriers),
+    h("td", { class: "state" }, t.retiredAt ? `已停用 retired ${localTime(t.retiredAt)}` : "在用 in use"),
+    h("td", {},
+      h("button", { type: "button", class: "secondary relabel", onclick: () => relabelTag(t) }, "改名 Relabel"),
+      t.retiredAt ? null : h("button", { type: "button", class: "secondary retire", onclick: () => retireTag(t) },
+        "停用 Retire"),
+      h("button", { type: "button", class: "danger remove", onclick: () => removeTag(t) }, "删除 Remove")))));
+}
+
+async function addTag(event) {
+  event.preventDefault();
+  const tag = $("tag-path").value.trim();
+  const done = await attempt(() => gql(Q.addTag, { t: tag, l: $("tag-label").value.trim() }));
+  if (!done) return;
+  notify(`已添加标签 Tag added: ${done.addTag.tag} ${done.addTag.label}`);
+  $("tag-path").value = "";
+  $("tag-label").value = "";
+  await loadTags();
+}
+
+async function relabelTag(t) {
+  const label = prompt(`${t.tag} 的新名称 New label`, t.label);
+  if (label === null) return;
+  const done = await attempt(() => gql(Q.relabelTag, { t: t.tag, l: label.trim() }));
+  if (!done) return;
+  notify(`已改名 Relabelled: ${t.tag} ${done.relabelTag.label}`);
+  await loadTags();
+}
+
+async function retireTag(t) {
+  if (!confirm(`停用标签 Retire ${t.tag}? 已有的人保留它 Those who carry it keep it.`)) return;
+  const done = await attempt(() => gql(Q.retireTag, { t: t.tag }));
+  if (!done) return;
+  notify(`已停用 Retired: ${t.tag}`);
+  await loadTags();
+}
+
+async function removeTag(t) {
+  if (!confirm(`删除标签 Remove ${t.tag}?`)) return;
+  const done = await attempt(() => gql(Q.removeTag, { t: t.tag }));
+  if (!done) return;
+  notify(`已删除 Removed: ${t.tag}`);
+  await loadTags();
+}
+
 // -- explain ------------------------------------------------------------------------------
 
 function fillRegionSelect() {
@@ -898,6 +965,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("webhook-form").addEventListener("submit", registerWebhook);
   $("deliveries-form").addEventListener("submit", (e) => loadDeliveries(true, e));
   $("deliveries-more").addEventListener("click", () => loadDeliveries(false));
+  $("tag-form").addEventListener("submit", addTag);
   if (sessionStorage.getItem(TOKEN_KEY)) start();
   else signOut(null);
 });

@@ -1,7 +1,10 @@
 from tortoise import fields
 
 from .base import RegionalRow, Row
-from .enums import Gender, HouseholdRelation, IdType, PopulationType
+from .enums import (
+    Education, Gender, HouseholdRelation, IdType, MaritalStatus, Occupation, PoliticalStatus, PopulationType,
+    Religion,
+)
 
 
 class Household(RegionalRow):
@@ -13,6 +16,10 @@ class Household(RegionalRow):
     )
     head = fields.ForeignKeyField(
         "gridhub.Person", related_name=False, null=True, db_index=True, on_delete=fields.SET_NULL
+    )
+    # the 双联户 unit the household belongs to (models.programmes); null if none
+    joint_unit = fields.ForeignKeyField(
+        "gridhub.JointHouseholdUnit", related_name=False, null=True, db_index=True, on_delete=fields.SET_NULL
     )
 
     class Meta:
@@ -43,6 +50,16 @@ class Person(RegionalRow):
     population_type = fields.CharEnumField(
         PopulationType, max_length=16, default=PopulationType.REGISTERED, db_index=True
     )
+    # GB/T 31000's basic data of 实有人口 beyond identity (schema.columns says what each holds);
+    # null where not recorded. Religion and political status are sensitive (policies.sensitivity).
+    former_names = fields.CharField(max_length=255, default="", db_default="")
+    native_place = fields.CharField(max_length=6, null=True, db_index=True)  # 籍贯: a GB/T 2260 code
+    marital_status = fields.CharEnumField(MaritalStatus, max_length=24, null=True)
+    political_status = fields.CharEnumField(PoliticalStatus, max_length=24, null=True)
+    education = fields.CharEnumField(Education, max_length=24, null=True)
+    religion = fields.CharEnumField(Religion, max_length=24, null=True)
+    occupation = fields.CharEnumField(Occupation, max_length=24, null=True)
+    employer = fields.CharField(max_length=128, default="", db_default="")
     # Kept by resolvers.visits whenever a visit is recorded or the tags change: a list of
     # overdue visits is then an indexed comparison, not a scan of every visit.
     last_visited_at = fields.DatetimeField(null=True)
@@ -90,3 +107,16 @@ class Residence(RegionalRow):
 
     class Meta:
         table = "residence"
+
+
+class VocabularyTag(Row):
+    """A tag of the vocabulary (resolvers.vocabulary) with its Chinese label, edited by policy
+    admins. A tag persons carry is never removed, only retired: no longer given, still shown
+    and filtered on."""
+
+    tag = fields.CharField(max_length=64, unique=True)
+    label = fields.CharField(max_length=64)
+    retired_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "vocabulary_tag"

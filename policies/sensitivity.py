@@ -190,6 +190,10 @@ SENSITIVE: tuple[Sensitive, ...] = (
     Sensitive("person", "id_number", {"id_number": DocumentNumber(), "birth_date": Withheld(), "gender": Withheld()}),
     Sensitive("person", "phone", {"phone": KeepEnds(3, 4)}),
     Sensitive("person", "key_tags", {"tags": WithoutKeyTags()}),
+    # special categories of personal information (PIPL art. 28): withheld, not masked, as a
+    # partial value would still tell
+    Sensitive("person", "political_status", {"political_status": Withheld()}),
+    Sensitive("person", "religion", {"religion": Withheld()}),
     # a house's exact address: its unit, floor and room, which its name and address spell out
     Sensitive("place", "address", {"address": UpToBuilding(), "name": UpToBuilding(), "unit": Withheld(),
                                    "floor": Withheld(), "room": Withheld(),

@@ -47,11 +47,13 @@ from gridhub.models.enums import (
 from gridhub.policies.scope import Scope
 
 from .categories import seed_event_categories
+from .vocabulary import seed_vocabulary
 from .categories_seed import SEED_BY_PATH, SeedCategory
 from .civil_time import CIVIL_TIME_ZONE
 from . import deadlines, place_tree
 from .deadlines import FINISHED, Light, due_columns
 from .demo_map import DemoMap
+from .demo_registers import Registers, draw_programmes, link_units, mark_party_members
 from .regrid import SplitPart, split_region
 from .residence import REGISTRATION_DAYS
 from .validation import credit_code_check_char, id_number_check_digit
@@ -405,6 +407,7 @@ async def build_demo(scale: float = 1.0, seed: int = 2026, profile: str = "nanli
     times `scale`, its rows written by `write`, as of `now` (by default the moment it is
     built); returns rows per table."""
     await seed_event_categories()
+    await seed_vocabulary()
     async with in_transaction() as connection:
         county = _DemoCounty(PROFILES[profile], scale, seed, write, demo_clock(now))
         await county.build()
@@ -553,6 +556,9 @@ class _DemoCounty:
         self.key_persons: list[int] = []  # person ids, with responsible staff and visits
         self.cared_persons: list[int] = []  # person ids with a care rule, and their care visits
         self._adults_in: dict[int, list[models.Person]] = {}  # grid id
+        self.registers = Registers(seed)  # its own draws: the rest of the demo is as before
+        self.party_branches: list[models.Organisation] = []
+        self.volunteer_teams: list[tuple[models.Organisation, list[models.Person], models.Place]] = []
 
     async def build(self) -> None:
         self._regions()
@@ -565,9 +571,14 @@ class _DemoCounty:
         await self._flush(models.Place, models.Person, models.Residence)
         self._tags()
         await self._flush(models.PersonTag)
+        await mark_party_members(self)
         self._service_places()
         self._organisations()
         await self._flush(models.Place, models.Organisation, models.Membership)
+        linked = draw_programmes(self)
+        await self._flush(models.JointHouseholdUnit, models.ServicePost, models.VolunteerActivity,
+                          models.VolunteerHours)
+        await link_units(linked)
         self._things()
         await self._flush(models.Thing)
         self._events()
@@ -837,7 +848,8 @@ class _DemoCounty:
             name=self._name(gender, surname),
             gender=gender, birth_date=born, phone=self._phone(age),
             ethnicity="汉族" if self.rng.random() < 0.985 else self.rng.choice(_MINORITIES),
-            population_type=population_type, residence_id=residence.id, **fields)
+            population_type=population_type, residence_id=residence.id,
+            **self.registers.basic_data(age, area, id_type), **fields)
         self.persons.append(person)
         self.age[person.id] = age
         self.people_in[self.grid_of[leaf.id].id].append(person)
@@ -1104,6 +1116,7 @@ class _DemoCounty:
         members = [p for p in self.people_in[grid.id] if "role/party_member" in self.tags.get(p.id, ())]
         members.sort(key=lambda p: -self.age[p.id])  # elders lead
         branch = self._organisation(OrganisationKind.PARTY_BRANCH, f"{grid.name}党支部", grid)
+        self.party_branches.append(branch)
         self._enrol(branch, members, ["书记", "委员", "委员", "党员"])
         for micro in self.micro_grids[grid.id]:
             local = [p for p in members if p.region_id == micro.id]
@@ -1117,6 +1130,7 @@ class _DemoCounty:
                   if "role/volunteer" in self.tags.get(p.id, ())]
         team = self._organisation(OrganisationKind.VOLUNTEER_TEAM, f"{community.name}志愿服务队",
                                   self.region[centre.region_id], centre)
+        self.volunteer_teams.append((team, people, centre))
         self._enrol(team, people, ["队长", "志愿者"])
 
     def _enterprises(self) -> None:

@@ -24,7 +24,7 @@ from .errors import BadInput, Forbidden
 from .kinds import kind_of
 from .residence import due_for_renewal
 from .spatial import SPATIAL_KEYS, spatial_predicate
-from .validation import check_region_path, check_tag_filter
+from .validation import check_division_prefix, check_region_path, check_tag_filter
 from .visits import care_overdue_predicate, overdue_predicate
 
 # kind -> filter key -> (column, how): "in" takes a list of values, "prefix" a path
@@ -34,6 +34,11 @@ FILTER_COLUMNS: dict[str, dict[str, tuple[str, str]]] = {
         "gender": ("gender", "in"),
         "population_type": ("population_type", "in"),
         "household_id": ("household_id", "in"),
+        "marital_status": ("marital_status", "in"),
+        "political_status": ("political_status", "in"),
+        "education": ("education", "in"),
+        "religion": ("religion", "in"),
+        "occupation": ("occupation", "in"),
     },
     "household": {},
     "place": {"kind": ("kind", "in")},
@@ -66,6 +71,15 @@ TIMED_FILTERS: dict[str, dict[str, Callable[[Any, datetime], Pred]]] = {
 
 # kind -> filter key -> builder(value): conditions that are neither a column nor timed
 CONDITIONS: dict[str, dict[str, Callable[[Any], Pred]]] = {
+    "volunteer_activity": {
+        "held_from": lambda day: Compare("held_on", "gte", day),
+        "held_until": lambda day: Compare("held_on", "lte", day),
+        "organisation": lambda ids: In("organisation_id", tuple(ids)),
+    },
+    "person": {
+        "native_place": lambda codes: or_(*(StartsWith("native_place", check_division_prefix(c, "nativePlace"))
+                                           for c in codes)),
+    },
     "event": {
         # a `holders.Holding`, made from the caller's `heldBy` by schema.connection.filter_spec
         "held_by": lambda holding: holders.held_by(holding.region_ids, holding.department_ids),

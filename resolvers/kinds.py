@@ -77,6 +77,16 @@ KINDS: dict[str, Kind] = {
         Kind("event_thing", models.EventThing, scoped=False),
         # reached only through a notice the caller reads, whose transfer it may read (resolvers.transfers)
         Kind("transfer", models.ResidenceTransfer, scoped=False),
+        # seed programmes (resolvers.programmes): a unit in its head household's region, a post
+        # and an activity in their organisation's; an activity's hours only through it
+        Kind("joint_unit", models.JointHouseholdUnit, {**_COMMON, "code": str, "region_path": str},
+             (("id", False),), ("code", "name"), node_type="JointHouseholdUnit"),
+        Kind("service_post", models.ServicePost, {**_COMMON, "name": str, "region_path": str},
+             (("id", False),), ("name", "services"), node_type="ServicePost"),
+        Kind("volunteer_activity", models.VolunteerActivity,
+             {**_COMMON, "held_on": date, "title": str, "region_path": str},
+             (("held_on", True), ("id", True)), ("title",), node_type="VolunteerActivity"),
+        Kind("volunteer_hours", models.VolunteerHours, default_order=(("id", False),), scoped=False),
         Kind("audit", models.AuditEntry, {"id": int, "at": datetime}, (("id", True),),
              ("actor", "action", "object_id"), soft_deleted=False, node_type="AuditEntry"),
     )

@@ -31,6 +31,7 @@ from .query import rows
 from .region_locks import hold_region
 from .registered_elsewhere import RegisterLookups, unique_conflict
 from .staffing import check_address_code, next_address_code
+from .vocabulary import check_tags
 from .visits import refresh_visit_due
 
 
@@ -72,8 +73,15 @@ async def _check_person(data: dict, existing: Any) -> None:
         v.check_text(data["name"], "name", required=True, max_length=64)
     if "ethnicity" in data:
         v.check_ethnicity(data["ethnicity"])
-    for t in data.get("tags") or ():
-        v.check_tag(t)
+    if "native_place" in data:
+        data["native_place"] = v.check_division_code(data["native_place"], "nativePlace")
+    for name, limit in (("former_names", 255), ("employer", 128)):
+        if name in data:
+            v.check_text(data[name], camel(name), max_length=limit)
+    if data.get("tags"):
+        carried = () if existing is None else \
+            await models.PersonTag.filter(person_id=existing.id).values_list("tag", flat=True)
+        await check_tags(data["tags"], carried)
 
 
 def _check_identity(data: dict, existing: Any) -> None:

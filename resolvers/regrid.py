@@ -66,6 +66,7 @@ from . import spatial
 from . import validation as v
 from .errors import BadInput, Conflict, Forbidden, NotFound
 from .kinds import LISTED
+from .identity_documents import is_division_code
 from .query import sql_dialect
 from .region_locks import seize_regions
 
@@ -328,6 +329,10 @@ def _check_code(code: str, parent: models.Region, field: str = "code", what: str
         raise BadInput(f"{what} is its parent's code ({parent.code}) and digits of its own", field=field)
     if len(code) > MAX_CODE_LENGTH:
         raise BadInput(f"{what} has at most {MAX_CODE_LENGTH} digits", field=field)
+    # the county part is an official division code (GB/T 2260, python-stdnum's list); the
+    # town, village and grid digits below it are the county's own to give
+    if len(code) >= 6 and not is_division_code(code[:6]):
+        raise BadInput(f"{what} starts with {code[:6]}, not a division code of GB/T 2260", field=field)
     return code
 
 
@@ -619,6 +624,13 @@ async def _split_part(mover: _Mover, region: models.Region, target: models.Regio
     await mover.reassign(models.KeyPersonResponsibility, region.id, target, f"t.key_person_id IN ({persons})", tid)
     for model in (models.Residence, models.Thing, models.Organisation, models.Event):
         await mover.reassign(model, region.id, target, f"t.place_id IN ({places})", tid)
+    # seed programmes go with what they belong to: a unit with its head household, a service
+    # post and a volunteer activity with their organisation
+    await mover.reassign(models.JointHouseholdUnit, region.id, target,
+                         "t.head_household_id IN (SELECT id FROM household WHERE region_id = {})", tid)
+    for model in (models.ServicePost, models.VolunteerActivity):
+        await mover.reassign(model, region.id, target,
+                             "t.organisation_id IN (SELECT id FROM organisation WHERE region_id = {})", tid)
     if part.boundary is not None:
         # what has a point and no place goes where its point lies (the first part: the rest)
         area = Area.of(part.boundary)

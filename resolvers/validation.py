@@ -10,7 +10,7 @@ from stdnum.exceptions import ValidationError
 from ..models.enums import IdType
 from .errors import BadInput
 from .identity_documents import check_identity, is_division_code
-from .vocabulary import ETHNIC_GROUPS, TAG_GROUPS, TAGS
+from .vocabulary import ETHNIC_GROUPS, check_tag_filter  # noqa: F401 (filters import it from here)
 
 def id_number_check_digit(first17: str) -> str:
     """GB 11643's ISO 7064 MOD 11-2 check digit (python-stdnum)."""
@@ -106,21 +106,6 @@ def check_path(path: str, field: str) -> str:
     return path
 
 
-def check_tag(tag: str, field: str = "tags") -> str:
-    """A tag a person may carry: a path of the vocabulary, exactly as written there."""
-    if tag not in TAGS:
-        raise BadInput(f"not a tag of the vocabulary: {tag!r} (like care/low_income)", field=field)
-    return tag
-
-
-def check_tag_filter(tag: str, field: str = "tags") -> str:
-    """A tag to filter by: a path of the vocabulary or a group of them (`care`)."""
-    if tag not in TAGS and tag not in TAG_GROUPS:
-        raise BadInput(f"not a tag or tag group of the vocabulary: {tag!r} (like care or care/low_income)",
-                       field=field)
-    return tag
-
-
 # /341823/341823100/341823100001/001/: the digits of each tier's code between slashes
 _REGION_PATH = re.compile(r"(/[0-9]+)+/")
 
@@ -130,3 +115,22 @@ def check_region_path(path, field: str = "regionPath") -> str:
     if not (isinstance(path, str) and _REGION_PATH.fullmatch(path) and path.isascii()):
         raise BadInput("a region path is /code/code/…/ with the digits of each tier's code", field=field)
     return path
+
+
+def check_division_code(value: str | None, field: str) -> str | None:
+    """A division code of GB/T 2260 (6 digits: a province `340000`, a prefecture `340200` or a
+    county `340223`) that exists or existed, by python-stdnum's copy of the official list."""
+    if value is None or value == "":
+        return None
+    if not (re.fullmatch(r"[0-9]{6}", value) and is_division_code(value)):
+        raise BadInput(f"not a division code of GB/T 2260: {value!r} (6 digits, like 340223)", field=field)
+    return value
+
+
+def check_division_prefix(value: str, field: str) -> str:
+    """A division code or its leading part to filter by: a province (2 digits), a prefecture (4)
+    or a county (6)."""
+    if not (isinstance(value, str) and re.fullmatch(r"[0-9]{2}|[0-9]{4}|[0-9]{6}", value)
+            and is_division_code(value.ljust(6, "0"))):
+        raise BadInput(f"not a division code or its province or prefecture part: {value!r}", field=field)
+    return value

@@ -24,12 +24,14 @@ from .notices import NoticeMutation, NoticeQuery, NoticeSubscription
 from .query import Query as DataQuery
 from .keyperson import KeyPersonMutation, VisitRuleQuery
 from .memberships import MembershipMutation
+from .programmes import ProgrammeMutation, ProgrammeQuery
 from .regrid import RegridMutation
 from .staffing import StaffMutation, StaffQuery
 from .stats import ScorecardQuery, StatsQuery
 from .subscription import EventSubscription, OperationsOverWebSocket
 from .transfers import TransferMutation, TransferQuery
 from .trusted import PersistedDocuments, TrustedDocumentMutation
+from .vocabulary import VocabularyMutation, VocabularyQuery
 from .workflow import WorkflowMutation
 
 PUBLIC_FIELDS = {"login"}
@@ -56,11 +58,12 @@ class AuditQuery:
 
 Query = require_sign_in(merge_types("Query", (DataQuery, AccessQuery, AuditQuery, StatsQuery, ScorecardQuery, CategoryQuery,
                                                ChangesQuery, StaffQuery, NoticeQuery, TransferQuery,
-                                               VisitRuleQuery)))
+                                               VisitRuleQuery, ProgrammeQuery, VocabularyQuery)))
 Mutation = require_sign_in(merge_types("Mutation", (AccessMutation, DataMutation, WorkflowMutation, CorrectionMutation,
                                                     CategoryMutation, RegridMutation, KeyPersonMutation,
                                                     StaffMutation, NoticeMutation, TrustedDocumentMutation,
-                                                    MembershipMutation, TransferMutation)))
+                                                    MembershipMutation, TransferMutation, ProgrammeMutation,
+                                                    VocabularyMutation)))
 Subscription = require_sign_in(merge_types("Subscription", (EventSubscription, NoticeSubscription)))
 # merge_types takes no description
 Query.__strawberry_definition__.description = "Reads, each limited to your scope; all need sign-in."

@@ -43,6 +43,17 @@ COLUMNS: dict[str, dict[str, str]] = {
         "population_type": "Registered, floating or overseas.",
         "household_id": "The household (户) the person is a member of.",
         "relation_to_head": "Relation to the head of the household; null if not in a household.",
+        "former_names": "Former names 曾用名, separated by `、`; empty if none.",
+        "native_place": "Native place 籍贯 as a division code of GB/T 2260 (6 digits: a province, a prefecture or "
+                        "a county, such as `340223`), checked against the official list; null if not recorded.",
+        "marital_status": "Marital status (GB/T 2261.2); null if not recorded.",
+        "political_status": "Political status 政治面貌 (GB/T 4762); null if not recorded. Sensitive: null where you "
+                            "were not granted `person.political_status`.",
+        "education": "Highest education 学历 (GB/T 4658); null if not recorded.",
+        "religion": "Religious belief 宗教信仰 (GA 214.12); null if not recorded. Sensitive: null where you were "
+                    "not granted `person.religion`.",
+        "occupation": "Occupation 职业, a major group of GB/T 6565; null if not recorded.",
+        "employer": "Employer or place of work 服务处所, as free text; empty if none.",
         "tags": "Tag paths such as `care/low_income`, `key/drug` or `role/volunteer`; writing `key/…` "
                 "tags needs the `person.key_tags` grant.",
         "last_care_visit_at": "The last care visit (关爱走访); null if none.",

@@ -19,6 +19,7 @@ from gridhub.resolvers.kinds import kind_of
 from gridhub.resolvers.pagination import Page, clamp_first, fetch_page
 from gridhub.policies.predicate import Pred
 from gridhub.resolvers.relations import Via
+from gridhub.resolvers.vocabulary import check_tag_filters
 
 from .ids import decode_id
 
@@ -142,6 +143,10 @@ async def filter_spec(context: Any, value: Any) -> dict:
         spec["region_path"] = row.region_path
     if "held_by" in spec:
         spec["held_by"] = await _holding(context, spec["held_by"])
+    if spec.get("tags"):  # the vocabulary is data: asked here, where a statement may run
+        await check_tag_filters(spec["tags"])
+    if "organisation" in spec:  # volunteer activities by organisation
+        spec["organisation"] = [decode_id(i, "Organisation", "organisation") for i in spec["organisation"]]
     return spec
 
 

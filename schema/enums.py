@@ -152,3 +152,61 @@ ResponsibleRole = described(enums.ResponsibleRole, "1+3+N around a key person.",
     "VOLUNTEER": "A volunteer (one of the N).",
     "OTHER": "Anyone else who helps (one of the N).",
 })
+
+MaritalStatus = described(enums.MaritalStatus, "Marital status 婚姻状况, GB/T 2261.2-2003 (its code in brackets).", {
+    "UNMARRIED": "未婚 (10).",
+    "MARRIED": "已婚 (20).",
+    "FIRST_MARRIAGE": "初婚 (21).",
+    "REMARRIED": "再婚 (22).",
+    "REMARRIED_SAME_SPOUSE": "复婚 (23).",
+    "WIDOWED": "丧偶 (30).",
+    "DIVORCED": "离婚 (40).",
+    "UNSPECIFIED": "未说明的婚姻状况 (90).",
+})
+PoliticalStatus = described(enums.PoliticalStatus, "Political status 政治面貌, GB/T 4762-1984 (its code in brackets).", {
+    "CPC_MEMBER": "中国共产党党员 (01).",
+    "CPC_PROBATIONARY_MEMBER": "中国共产党预备党员 (02).",
+    "CYL_MEMBER": "中国共产主义青年团团员 (03).",
+    "RCCK_MEMBER": "中国国民党革命委员会会员 (04).",
+    "CDL_MEMBER": "中国民主同盟盟员 (05).",
+    "CNDCA_MEMBER": "中国民主建国会会员 (06).",
+    "CAPD_MEMBER": "中国民主促进会会员 (07).",
+    "CPWDP_MEMBER": "中国农工民主党党员 (08).",
+    "CZGP_MEMBER": "中国致公党党员 (09).",
+    "JIUSAN_MEMBER": "九三学社社员 (10).",
+    "TDSL_MEMBER": "台湾民主自治同盟盟员 (11).",
+    "NON_PARTY": "无党派民主人士 (12).",
+    "MASSES": "群众 (13).",
+})
+Education = described(enums.Education, "Education 学历, GB/T 4658-2006 (its code in brackets).", {
+    "DOCTORATE": "博士研究生 (11).",
+    "MASTER": "硕士研究生 (14).",
+    "UNDERGRADUATE": "大学本科 (20).",
+    "JUNIOR_COLLEGE": "大学专科 (30).",
+    "SECONDARY_VOCATIONAL": "中等职业教育 (40).",
+    "HIGH_SCHOOL": "普通高级中学 (60).",
+    "JUNIOR_HIGH": "初级中学 (70).",
+    "PRIMARY": "小学 (80).",
+    "OTHER": "其他, no schooling included (90).",
+})
+Religion = described(enums.Religion, "Religious belief 宗教信仰, GA 214.12-2004 (its code in brackets).", {
+    "NONE": "无宗教信仰 (00).",
+    "BUDDHISM": "佛教 (10).",
+    "TIBETAN_BUDDHISM": "藏传佛教 (11).",
+    "TAOISM": "道教 (20).",
+    "ISLAM": "伊斯兰教 (30).",
+    "CATHOLICISM": "天主教 (40).",
+    "PROTESTANTISM": "基督教 (50).",
+    "ORTHODOXY": "东正教 (71).",
+    "OTHER": "其他 (99).",
+})
+Occupation = described(enums.Occupation, "Occupation 职业, the major groups of GB/T 6565-2015 (its code in brackets).", {
+    "LEADER": "党的机关、国家机关、群众团体和社会组织、企事业单位负责人 (1).",
+    "PROFESSIONAL": "专业技术人员 (2).",
+    "CLERICAL": "办事人员和有关人员 (3).",
+    "SERVICE": "社会生产服务和生活服务人员 (4).",
+    "AGRICULTURE": "农、林、牧、渔业生产及辅助人员 (5).",
+    "PRODUCTION": "生产制造及有关人员 (6).",
+    "MILITARY": "军人 (7).",
+    "OTHER": "不便分类的其他从业人员 (8).",
+})

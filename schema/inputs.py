@@ -14,8 +14,8 @@ from gridhub.resolvers.mutations import camel
 
 from .columns import describe
 from .enums import (
-    EventKind, EventSource, Gender, HouseholdRelation, IdType, OrganisationKind, PlaceKind, PopulationType,
-    ThingKind, ThingStatus, Tier, Urgency,
+    Education, EventKind, EventSource, Gender, HouseholdRelation, IdType, MaritalStatus, Occupation,
+    OrganisationKind, PlaceKind, PoliticalStatus, PopulationType, Religion, ThingKind, ThingStatus, Tier, Urgency,
 )
 from .ids import decode_id
 
@@ -36,7 +36,10 @@ FIELDS: dict[str, list[tuple[str, Any, bool]]] = {
                ("gender", Gender, False), ("birth_date", date, False), ("ethnicity", str, False),
                ("phone", str, False), ("registered_address", str, False),
                ("population_type", PopulationType, False), ("household_id", GlobalID, False),
-               ("relation_to_head", HouseholdRelation, False), ("tags", list[str], False)],
+               ("relation_to_head", HouseholdRelation, False), ("tags", list[str], False),
+               ("former_names", str, False), ("native_place", str, False), ("marital_status", MaritalStatus, False),
+               ("political_status", PoliticalStatus, False), ("education", Education, False),
+               ("religion", Religion, False), ("occupation", Occupation, False), ("employer", str, False)],
     "household": [("code", str, True), ("region_id", GlobalID, True), ("place_id", GlobalID, False),
                   ("head_id", GlobalID, False)],
     "place": [("code", str, True), ("name", str, True), ("kind", PlaceKind, True),

@@ -8,8 +8,11 @@ from strawberry.types import Info
 from gridhub import models
 
 from . import keyperson
-from .columns import column
-from .enums import Gender, HouseholdRelation, IdType, PopulationType
+from .columns import column, describe
+from .enums import (
+    Education, Gender, HouseholdRelation, IdType, MaritalStatus, Occupation, PoliticalStatus, PopulationType,
+    Religion,
+)
 from .filters import RowFilter
 from .spatial import LocatedFilter
 from .node import ModelNode, Versioned, load_by
@@ -34,6 +37,19 @@ class PersonFilter(RowFilter, LocatedFilter):
                                   "key-tag grant.")
     care_visit_overdue: Optional[bool] = strawberry.field(
         default=None, description="Persons whose care visit (关爱走访) is past due (true) or not (false).")
+    native_place: Optional[list[str]] = strawberry.field(
+        default=None, description="Native place (籍贯) under any of these division codes: `34` (a province), "
+                                  "`3402` (a prefecture) or `340223` (a county) matches `340223`.")
+    marital_status: Optional[list[MaritalStatus]] = strawberry.field(
+        default=None, description="Any of these marital statuses.")
+    political_status: Optional[list[PoliticalStatus]] = strawberry.field(
+        default=None, description="Any of these political statuses; needs the `person.political_status` grant.")
+    education: Optional[list[Education]] = strawberry.field(
+        default=None, description="Any of these education levels.")
+    religion: Optional[list[Religion]] = strawberry.field(
+        default=None, description="Any of these religions; needs the `person.religion` grant.")
+    occupation: Optional[list[Occupation]] = strawberry.field(
+        default=None, description="Any of these occupation groups.")
 
 
 @strawberry.input(description="Conditions on households; they combine with AND.")
@@ -53,6 +69,20 @@ class Person(ModelNode, Versioned):
     registered_address: str = column("person", "registered_address")
     population_type: PopulationType = column("person", "population_type")
     relation_to_head: Optional[HouseholdRelation] = column("person", "relation_to_head")
+    former_names: str = column("person", "former_names")
+    native_place: Optional[str] = column("person", "native_place")
+    marital_status: Optional[MaritalStatus] = column("person", "marital_status")
+    education: Optional[Education] = column("person", "education")
+    occupation: Optional[Occupation] = column("person", "occupation")
+    employer: str = column("person", "employer")
+
+    @strawberry.field(description=describe("person", "political_status"))
+    def political_status(self: models.Person, info: Info) -> Optional[PoliticalStatus]:
+        return info.context.reveal("person", "political_status", self, self.political_status)
+
+    @strawberry.field(description=describe("person", "religion"))
+    def religion(self: models.Person, info: Info) -> Optional[Religion]:
+        return info.context.reveal("person", "religion", self, self.religion)
 
     @strawberry.field(description="The identity document's number; masked where you were not granted "
                                   "`person.id_number`: a GB 11643 number keeps its area and check digit "

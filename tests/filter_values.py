@@ -30,7 +30,9 @@ TEXT_COLUMNS = {"region": ("name", "code"), "person": ("name",), "household": ("
 # enum filters: GraphQL field -> column (values stored lower case, GraphQL names upper case)
 ENUM_COLUMNS = {
     "region": {"tier": "tier"},
-    "person": {"gender": "gender", "populationType": "population_type"},
+    "person": {"gender": "gender", "populationType": "population_type", "maritalStatus": "marital_status",
+               "education": "education", "occupation": "occupation", "politicalStatus": "political_status",
+               "religion": "religion"},
     "place": {"kind": "kind"},
     "event": {"status": "status", "kind": "kind", "source": "source", "urgency": "urgency"},
     "thing": {"kind": "kind", "status": "status"},
@@ -129,7 +131,7 @@ async def _median(kind: str, column: str, path: str, extra: str = "1=1"):
 async def _most_common(kind: str, column: str, path: str):
     where, params = base(kind, path)
     found = await rows(f"SELECT t.{column} AS v, count(*) AS n FROM {KINDS[kind][0]} t WHERE {where} "
-                       f"GROUP BY t.{column} ORDER BY count(*) DESC, t.{column}", params)
+                       f"AND t.{column} IS NOT NULL GROUP BY t.{column} ORDER BY count(*) DESC, t.{column}", params)
     assert len(found) >= 2, f"{kind}.{column}: one value only, nothing to split"
     return found[0]["v"]
 
@@ -191,7 +193,9 @@ async def splitting_cases(anchors: dict, grid_id: str | None = None) -> list[Cas
             cases.append(await _text(kind, path))
         for field, column in ENUM_COLUMNS.get(kind, {}).items():
             # the gender comes from the identity number: filtered where that is granted (the worker's grid)
-            caller, base = ("worker", anchors["grid"]) if (kind, field) == ("person", "gender") else ("county", path)
+            # (so do political status and religion: granted to the grid that registers them)
+            caller, base = (("worker", anchors["grid"]) if kind == "person" and field in (
+                "gender", "politicalStatus", "religion") else ("county", path))
             value = await _most_common(kind, column, base)
             cases.append(Case(kind, field, [str(value).upper()], f"t.{column} = ?", (value,), caller=caller,
                               base_path=base))
@@ -223,6 +227,9 @@ async def splitting_cases(anchors: dict, grid_id: str | None = None) -> list[Cas
     lapsing = ("t.id IN (SELECT r.person_id FROM residence r WHERE r.ended_on IS NULL AND r.deleted_at IS NULL "
                "AND r.expires_on <= ?)")
     cases.append(Case("person", "dueForRenewal", True, lapsing, (soon,)))
+    # native place (籍贯) under a province: the demo's own county's and its newcomers' elsewhere
+    province = str(await _most_common_where("person", "native_place", "1=1"))[:2]
+    cases.append(Case("person", "nativePlace", [province], "t.native_place LIKE ?", (province + "%",)))
     cases.append(Case("person", "dueForRenewal", False, f"NOT {lapsing}", (soon,)))
     # care visits (关爱走访) past due: shown to every reader of the person, the county's too
     cases.append(Case("person", "careVisitOverdue", True, "t.care_visit_due_at < ?", (now,)))

@@ -634,3 +634,42 @@ def test_departments_and_webhooks(console, hub, places):
     console.tab("webhooks")
     assert console.refusal("")[0] == "FORBIDDEN"
     console.driver.get_log("browser")  # the refusal's failed request is logged: expected here
+
+
+@browser
+def test_the_vocabulary_tab_edits_the_tags_as_an_admin_may(console, hub, places):
+    """The chief admin adds a tag, retires and removes it; a tag in use is not removed; the
+    town's admin reads the vocabulary but may not change it (the county's)."""
+    console.sign_in("admin")
+    console.tab("vocabulary")
+    labels = dict(zip(console.read("#tags tr", "data-tag", at_least=19), console.read("#tags tr td.label", at_least=19)))
+    assert labels["care/elderly_alone"] == "独居老人" and labels["role/volunteer"] == "志愿者"
+    console.type("#tag-path", "care/console_test")
+    console.type("#tag-label", "控制台测试")
+    console.submit("#tag-form")
+    console.notice("Tag added: care/console_test 控制台测试")
+    console.find('#tags tr[data-tag="care/console_test"] button.retire').click()
+    console.accept_confirm()
+    console.notice("Retired: care/console_test")
+    assert "retired" in console.find('#tags tr[data-tag="care/console_test"] td.state').text
+    console.screenshot("admin-console-vocabulary.png")
+    console.find('#tags tr[data-tag="care/console_test"] button.remove').click()
+    console.accept_confirm()
+    console.notice("Removed: care/console_test")
+    console.wait.until(lambda d: not console.all('#tags tr[data-tag="care/console_test"]'))
+    # a tag persons carry: removing it is a conflict, said in the banner
+    console.find('#tags tr[data-tag="care/low_income"] button.remove').click()
+    console.accept_confirm()
+    code, text = console.refusal("retire it instead")
+    assert code == "CONFLICT"
+    tags = hub.data("{ tagVocabulary { tag retiredAt } }", places["tokens"]["worker"])["tagVocabulary"]
+    assert {"tag": "care/low_income", "retiredAt": None} in tags and "care/console_test" not in {t["tag"] for t in tags}
+
+    console.sign_in("townadmin")
+    console.tab("vocabulary")
+    console.read("#tags tr", at_least=19)
+    console.type("#tag-path", "care/town_only")
+    console.type("#tag-label", "镇级")
+    console.submit("#tag-form")
+    code, _ = console.refusal("vocabulary update grant at the county")
+    assert code == "FORBIDDEN"

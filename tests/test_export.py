@@ -21,7 +21,9 @@ from .client import GraphQLClient
 from .test_compiled import read_path
 
 PERSON_FIELDS = ("id createdAt updatedAt deletedAt version name gender birthDate birthYear ethnicity idType "
-                 "nationality registeredAddress populationType relationToHead idNumber phone tags region { id path } household { id } "
+                 "nationality registeredAddress populationType relationToHead idNumber phone tags formerNames nativePlace "
+                 "maritalStatus politicalStatus education religion occupation employer "
+                 "region { id path } household { id } "
                  "residence { id }")
 PERSONS = """query($first: Int, $after: String, $filter: PersonFilter) {
   persons(first: $first, after: $after, filter: $filter) { pageInfo { hasNextPage endCursor } nodes { %s } } }

@@ -19,7 +19,7 @@ from gridhub.resolvers.kinds import LISTED
 
 ANCHORS = ("county", "town", "town2", "community", "grid", "sibling_grid")
 DATA_KINDS = {k.name: k.model for k in LISTED.values() if k.name != "region"}
-PERSON_FIELDS = ("id_number", "phone", "key_tags")
+PERSON_FIELDS = ("id_number", "phone", "key_tags", "political_status", "religion")
 
 
 def load_cases() -> list[dict]:
@@ -71,7 +71,8 @@ async def test_enforcer(app, anchors, case):
     # The compiled scope must agree on kind-level objects and fields. Skipped: facets (a row in
     # memory cannot answer a tag semi-join, and `person:key/*` is not a row kind) and role:
     # objects (the compiler leaves grants to the enforcer, one grant at a time).
-    scoped_kinds = (*LISTED, "policy", "user", "audit", "staff", "scorecard", "membership")
+    scoped_kinds = (*LISTED, "policy", "user", "audit", "staff", "scorecard", "membership", "joint_unit",
+                    "service_post", "volunteer_activity")
     if ":" in obj or action not in ACTIONS or case["kind"] not in scoped_kinds:
         return
     scope = compile_scope(store, who, await who_facts(who))
@@ -124,7 +125,7 @@ def category_denied(store, who: str, row, at: str) -> bool:
 
 async def fetch(client, kind: str, path: str) -> dict:
     """Every row listed, page by page: {totalCount, nodes}."""
-    fields = "id idNumber birthDate gender phone tags" if kind == "person" else "id"
+    fields = "id idNumber birthDate gender phone tags politicalStatus religion" if kind == "person" else "id"
     nodes, after = [], None
     while True:
         data = (await client.query(f"""query($path: String, $after: String) {{
@@ -179,12 +180,16 @@ async def test_over_http(app, anchors, sign_in, case):
         node, all_tags = nodes[row.id], tags.get(row.id, [])
         # the identity number carries the birth date and the gender: they follow its grant
         got = {"id_number": (node["idNumber"], node["birthDate"], node["gender"]), "phone": node["phone"],
-               "key_tags": sorted(node["tags"])}
+               "key_tags": sorted(node["tags"]), "political_status": node["politicalStatus"],
+               "religion": node["religion"]}
         whole_or_masked = {
             "id_number": ((row.id_number, row.birth_date.isoformat(), row.gender.name),
                           (mask_of("person", "id_number").python(row.id_number), None, None)),
             "phone": (row.phone, mask_of("person", "phone").python(row.phone)),
-            "key_tags": (sorted(all_tags), sorted(t for t in all_tags if not is_key_tag(t)))}
+            "key_tags": (sorted(all_tags), sorted(t for t in all_tags if not is_key_tag(t))),
+            # special categories: whole or withheld (null)
+            "political_status": (row.political_status and row.political_status.name, None),
+            "religion": (row.religion and row.religion.name, None)}
         for f in PERSON_FIELDS:
             whole = store.allows(who, row.region_path, f"person.{f}", "read")
             assert got[f] == whole_or_masked[f][0 if whole else 1], (f, row.id)
@@ -196,7 +201,9 @@ async def test_over_http(app, anchors, sign_in, case):
                                  and n["birthDate"] is None
                                  and n["gender"] is None for n in shown),
                 "phone": all(n["phone"] is None or "****" in n["phone"] for n in shown),
-                "key_tags": not any(is_key_tag(t) for n in shown for t in n["tags"])}[field]
+                "key_tags": not any(is_key_tag(t) for n in shown for t in n["tags"]),
+                "political_status": all(n["politicalStatus"] is None for n in shown),
+                "religion": all(n["religion"] is None for n in shown)}[field]
     elif expect == "allow" and field == "id_number":
         assert all(len(n["idNumber"]) >= 8 and "*" not in n["idNumber"] for n in shown)
 

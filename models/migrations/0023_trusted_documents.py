@@ -23,7 +23,7 @@ async def backward(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("gridhub", "0021_place_tree")]
+    dependencies = [("gridhub", "0022_registers_programmes")]
 
     initial = False
 
