@@ -18,7 +18,7 @@ row (a soft delete leaves its region and facet columns as they were), never its 
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 from tortoise import connections
 
@@ -28,15 +28,30 @@ from gridhub.policies.scope import Scope
 
 from .query import rows, sql_dialect, visible
 
-if TYPE_CHECKING:
-    from .event_bus import Change, SeenChange
+
+@dataclass(frozen=True)
+class Change:
+    event_id: int
+    action: str  # the workflow step (report, accept, dispatch, …), or create / update / delete
+    region_path: str  # where the event lies after the change
+    version: int  # the event's version right after the change
+
+
+@dataclass(frozen=True)
+class SeenChange:
+    """A change as one group of subscribers may see it; `event` is None for a deletion.
+    `scope` is the scope it was seen under, which its fields resolve under too."""
+
+    action: str
+    event_id: int
+    version: int
+    event: models.Event | None
+    scope: Scope | None = None
 
 
 async def seen_by_scopes(scopes: dict[str, Scope], changes: list[Change]) -> dict[str, list[SeenChange | None]]:
     """For each scope (by its hash), each change as that scope may see it, or None; at most
     two statements whatever the number of scopes: the decision, and the live events' rows."""
-    from .event_bus import SeenChange
-
     unseen = {h: [None] * len(changes) for h in scopes}
     asking = {h: s.where("event") for h, s in scopes.items()}
     asking = {h: where for h, where in asking.items() if where != FALSE}  # reads no event: nothing to ask

@@ -10,6 +10,11 @@ from datetime import date, datetime, timedelta, timezone
 CIVIL_TIME_ZONE = timezone(timedelta(hours=8), "CST")
 
 
+def now() -> datetime:
+    """The moment, in UTC: what every stored time is."""
+    return datetime.now(timezone.utc)
+
+
 def today() -> date:
     """The civil date now: whose staff serve today, which birth dates lie in the future."""
     return datetime.now(CIVIL_TIME_ZONE).date()

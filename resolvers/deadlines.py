@@ -25,7 +25,7 @@ first, events with nothing due last. due_at itself keeps a finished event's last
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any, Iterable
 
@@ -34,6 +34,7 @@ from gridhub.models.enums import EventStatus
 from gridhub.models.event import NO_DUE
 from gridhub.policies.predicate import Compare, IsNull, Pred, SqlParams, and_, or_
 
+from .civil_time import now
 from .errors import BadInput
 
 YELLOW_AFTER = 0.75  # the share of a step's window after which it is due soon (configure())
@@ -69,10 +70,6 @@ def configure(yellow_after: float) -> None:
 def yellow_from(started_at: datetime, due_at: datetime) -> datetime:
     """When a window from `started_at` to `due_at` turns YELLOW."""
     return started_at + (due_at - started_at) * YELLOW_AFTER
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def due_columns(due_at: datetime | None, started_at: datetime | None = None) -> dict[str, Any]:

@@ -426,7 +426,7 @@ async def build_demo(scale: float = 1.0, seed: int = 2026, profile: str = "nanli
         await county.split_history()
         from .demo_transfers import demo_transfers  # after the anchors' grids exist
 
-        await demo_transfers()
+        await demo_transfers(await demo_anchors())
     # the grids are told of their newcomers' registrations coming due, as the served hub's
     # sweep would tell them (resolvers.notices)
     from .notices import sweep_renewals

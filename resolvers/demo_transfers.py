@@ -8,7 +8,6 @@ from gridhub import models
 from gridhub.policies.scope import Scope
 
 from . import transfers
-from .demo import demo_anchors
 
 
 async def _residents(path: str, count: int, exclude_path: str | None = None) -> list[models.Person]:
@@ -20,8 +19,8 @@ async def _residents(path: str, count: int, exclude_path: str | None = None) -> 
     return await query.order_by("id").limit(count)
 
 
-async def demo_transfers() -> dict[str, int]:
-    anchors = await demo_anchors()
+async def demo_transfers(anchors: dict[str, str]) -> dict[str, int]:
+    """`anchors`: the demo's anchor regions (resolvers.demo.demo_anchors)."""
     grid = await models.Region.get(region_path=anchors["grid"], deleted_at=None)
     sibling = await _residents(anchors["sibling_grid"], 3)
     far = await _residents(anchors["town2"], 1)

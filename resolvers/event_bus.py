@@ -41,7 +41,7 @@ from typing import Any, AsyncIterator, Awaitable, Callable, Iterator
 from gridhub import models
 from gridhub.policies.scope import Scope
 
-from .change_visibility import seen_by_scopes
+from .change_visibility import Change, SeenChange, seen_by_scopes
 from .context import RequestContext
 from .loaders import Loaders
 
@@ -50,26 +50,6 @@ CHANNEL = "gridhub:event-changes:{db}"  # pub/sub ignores database numbers: keep
 # changes that change nothing of the event: they wake `noticeReceived`, not `eventChanged`
 NOTICE_ONLY = frozenset({"due_soon"})
 QUEUE_SIZE = 256  # changes a subscriber may fall behind before the oldest are dropped
-
-
-@dataclass(frozen=True)
-class Change:
-    event_id: int
-    action: str  # the workflow step (report, accept, dispatch, …), or create / update / delete
-    region_path: str  # where the event lies after the change
-    version: int  # the event's version right after the change
-
-
-@dataclass(frozen=True)
-class SeenChange:
-    """A change as one group of subscribers may see it; `event` is None for a deletion.
-    `scope` is the scope it was seen under, which its fields resolve under too."""
-
-    action: str
-    event_id: int
-    version: int
-    event: models.Event | None
-    scope: Scope | None = None
 
 
 @dataclass(frozen=True)

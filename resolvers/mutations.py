@@ -23,6 +23,7 @@ from gridhub.policies.sensitivity import is_key_tag
 
 from . import deadlines, place_tree, spatial
 from . import validation as v
+from .civil_time import now
 from .errors import BadInput, Conflict, Forbidden, NotFound
 from .identity_documents import check_identity
 from .event_bus import announce_event_change
@@ -38,10 +39,6 @@ from .visits import refresh_visit_due
 def camel(name: str) -> str:
     head, *rest = name.removesuffix("_id").split("_")
     return head + "".join(p.title() for p in rest) + ("Id" if name.endswith("_id") else "")
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 async def _no_check(data: dict, existing: Any) -> None:

@@ -201,7 +201,7 @@ async def relabel_tag(store: PolicyStore, actor: str, tag: str, label: str) -> m
 
 async def retire_tag(store: PolicyStore, actor: str, tag: str) -> models.VocabularyTag:
     """No longer given; those who carry it keep it (history), and it is still filtered on."""
-    from .mutations import now
+    from .civil_time import now
 
     root = await _require_edit(store, actor)
     async with in_transaction():
@@ -214,7 +214,7 @@ async def retire_tag(store: PolicyStore, actor: str, tag: str) -> models.Vocabul
 
 async def remove_tag(store: PolicyStore, actor: str, tag: str) -> models.VocabularyTag:
     """Out of the vocabulary, only while nobody carries it (CONFLICT otherwise: retire it)."""
-    from .mutations import now
+    from .civil_time import now
 
     root = await _require_edit(store, actor)
     async with in_transaction():

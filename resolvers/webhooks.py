@@ -24,13 +24,14 @@ import json
 import logging
 import secrets
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 from typing import Any
 
 from tortoise.expressions import F
 
 from gridhub import models
 
+from .civil_time import now
 from .sync import relay_id
 
 log = logging.getLogger("gridhub.webhooks")
@@ -38,10 +39,6 @@ log = logging.getLogger("gridhub.webhooks")
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
 SIGNATURE_HEADER = "X-Gridhub-Signature"
 LEASE = timedelta(minutes=2)  # a claimed delivery is retried by another process after this
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def new_secret() -> str:

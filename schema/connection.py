@@ -7,6 +7,7 @@ from functools import cache
 from typing import Annotated, Any, Callable, Generic, Optional, TypeVar
 
 import strawberry
+from strawberry.relay import to_base64
 from graphql import FieldNode, GraphQLField
 from graphql.execution.values import get_argument_values
 from strawberry.types import Info
@@ -190,6 +191,15 @@ After = Annotated[Optional[str], strawberry.argument(
 
 def page_size(settings: Any, first: Optional[int]) -> int:
     return clamp_first(first, settings.default_page_size, settings.max_page_size)
+
+
+def id_cursor(row_id: int) -> str:
+    """The cursor of a row in a list ordered by id alone (notices, deliveries, transfers)."""
+    return to_base64("after", row_id)
+
+
+def after_id(after: Optional[str]) -> Optional[int]:
+    return decode_id(after, "after", "after") if after else None
 
 
 def as_connection(page: Page, after: Optional[str]) -> Connection:

@@ -16,7 +16,7 @@ from gridhub.resolvers import event_bus, notices, todo, webhooks
 from gridhub.resolvers.pagination import Page
 
 from .args import arg
-from .connection import After, Connection, First, as_connection, list_request, page_size
+from .connection import After, Connection, First, after_id, as_connection, id_cursor, list_request, page_size
 from .event import Event, EventFilter
 from .ids import decode_id
 from .refs import DepartmentRef, PersonRef, RegionRef
@@ -105,25 +105,17 @@ class Notice:
         return await info.context.loaders.one("department", self._row.department_id)
 
 
-def _id_cursor(row_id: int) -> str:
-    return to_base64("after", row_id)
-
-
-def _after_id(after: str | None) -> int | None:
-    return decode_id(after, "after", "after") if after else None
-
-
 async def notice_page(info: Info, first: int, after: Optional[str], unread: Optional[bool]) -> Page:
     context = info.context
     query = models.Notice.filter((await notices.mine(context.scope, context.store, context.user)).to_q())
     if unread is not None:
         not_read = notices.unread(context.user)
         query = query.filter(not_read if unread else ~not_read)
-    after_id = _after_id(after)
-    fetched = await (query.filter(id__lt=after_id) if after_id else query).order_by("-id").limit(first + 1)
+    before = after_id(after)
+    fetched = await (query.filter(id__lt=before) if before else query).order_by("-id").limit(first + 1)
     page_rows = fetched[:first]
     read = await notices.read_ids(context.user, [r.id for r in page_rows])
-    return Page([Notice(_row=r, _read=r.id in read) for r in page_rows], [_id_cursor(r.id) for r in page_rows],
+    return Page([Notice(_row=r, _read=r.id in read) for r in page_rows], [id_cursor(r.id) for r in page_rows],
                 len(fetched) > first, query.count)
 
 
@@ -261,8 +253,8 @@ class NoticeQuery:
         found, more, count = await webhooks.deliveries(
             info.context.store, info.context.username,
             decode_id(webhook, "Webhook", "webhook") if webhook else None,
-            status.value if status else None, size, _after_id(after))
-        return as_connection(Page([WebhookDelivery(_row=r) for r in found], [_id_cursor(r.id) for r in found],
+            status.value if status else None, size, after_id(after))
+        return as_connection(Page([WebhookDelivery(_row=r) for r in found], [id_cursor(r.id) for r in found],
                                 more, count), after)
 
 

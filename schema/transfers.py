@@ -15,11 +15,10 @@ from gridhub import models
 from gridhub.resolvers import transfers
 
 from .args import arg
-from .connection import After, Connection, First, as_connection, page_size
+from .connection import After, Connection, First, after_id, as_connection, id_cursor, page_size
 from .enums import IdType
 from .ids import decode_id
 from .node import load
-from .notices import _after_id, _id_cursor
 from .refs import PersonRef, PlaceRef, RegionRef
 from gridhub.resolvers.pagination import Page
 
@@ -101,10 +100,10 @@ class TransferQuery:
     ) -> Connection[ResidenceTransfer]:
         size = page_size(info.context.settings, first)
         query = transfers.listed(info.context.scope, status.value if status else None)
-        after_id = _after_id(after)
-        found = await (query.filter(id__lt=after_id) if after_id else query).order_by("-id").limit(size + 1)
+        before = after_id(after)
+        found = await (query.filter(id__lt=before) if before else query).order_by("-id").limit(size + 1)
         page = found[:size]
-        return as_connection(Page([ResidenceTransfer(_row=r) for r in page], [_id_cursor(r.id) for r in page],
+        return as_connection(Page([ResidenceTransfer(_row=r) for r in page], [id_cursor(r.id) for r in page],
                                 len(found) > size, query.count), after)
 
 
