@@ -758,13 +758,14 @@ class _DemoCounty:
 
     def _place(self, leaf: models.Region, kind: PlaceKind, usage: str, spot: dict[str, str],
                name: str | None = None, node: bool = False, **fields) -> models.Place:
-        """`node`: a compound, building or unit of the place tree, at its grid's centre and
-        drawing no random numbers (the rest of the demo is drawn as before the tree was),
-        and not among the places events and things are drawn at."""
+        """`node`: a compound, building or unit of the place tree, drawing no random numbers
+        (the rest of the demo is drawn as before the tree was), not among the places events and
+        things are drawn at, and without a point of its own: it belongs to the grid, while its
+        flats lie in the grid's micro-grids and, at a grid's edge, beside it."""
         if spot.get("compound") and kind in (PlaceKind.HOUSE, PlaceKind.RENTAL_HOUSE):
             fields["parent_id"] = self._unit_of(self.grid_of[leaf.id], spot).id
         place_id = next(self._ids[models.Place])
-        lon, lat = self._located(leaf, self.centre[leaf.id] if node else self._near(self.centre[leaf.id], 0.0015))
+        lon, lat = (None, None) if node else self._located(leaf, self._near(self.centre[leaf.id], 0.0015))
         spot = dict(spot)
         spot_name = spot.pop("name", None)
         place = self._regional(models.Place, leaf, id=place_id, code=f"{leaf.code}{place_id:06d}",

@@ -7,6 +7,8 @@ A database made before gets the transfer verbs where the default roles are in us
 one is seeded (policies/default_policy.csv), and the indexes earlier migrations left out."""
 from tortoise import migrations
 from tortoise.migrations import operations as ops
+
+from ._operations import DescribeField
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 
@@ -138,7 +140,7 @@ class Migration(migrations.Migration):
             name='event',
             field=fields.ForeignKeyField('gridhub.Event', source_field='event_id', null=True, db_index=True, description='the event handed over; null for a transfer', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.CASCADE),
         ),
-        ops.AlterField(
+        DescribeField(
             model_name='Notice',
             name='kind',
             field=fields.CharField(description='dispatched, returned, escalated, urged, due_soon, transfer_asked or transfer_done', max_length=16),

@@ -21,6 +21,8 @@ import importlib
 
 from tortoise.migrations import operations as ops
 
+from ._operations import DescribeField
+
 from ._policy_lines import add_default_lines, runner
 
 _0019 = importlib.import_module(f"{__package__}.0019_residence_transfers")
@@ -117,7 +119,7 @@ class Migration(migrations.Migration):
             field=fields.DatetimeField(null=True, description="the event's due time when the notice was made; "
                                        "renewal_due: when the registration lapses", auto_now=False, auto_now_add=False),
         ),
-        ops.AlterField(
+        DescribeField(
             model_name='Notice',
             name='kind',
             field=fields.CharField(description='dispatched, returned, escalated, urged, due_soon, transfer_asked, '

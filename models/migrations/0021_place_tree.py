@@ -11,6 +11,8 @@ from datetime import datetime, timezone
 
 from tortoise import migrations
 from tortoise.migrations import operations as ops
+
+from ._operations import DescribeField
 from gridhub.models.enums import PlaceKind
 from tortoise.fields.base import OnDelete
 from tortoise import fields
@@ -112,7 +114,7 @@ class Migration(migrations.Migration):
             options={'table': 'place_tree', 'app': 'gridhub', 'unique_together': (('ancestor', 'place'),), 'pk_attr': 'id', 'table_description': 'The closure of the place tree (小区 → 楼栋 → 单元 → 房屋): one row for each place and'},
             bases=['Model'],
         ),
-        ops.AlterField(
+        DescribeField(
             model_name='Place',
             name='kind',
             field=fields.CharEnumField(db_index=True, description='HOUSE: house\nBUILDING: building\nCOMPOUND: compound\nUNIT: unit\nSHOP: shop\nSCHOOL: school\nRENTAL_HOUSE: rental_house\nPUBLIC_PLACE: public_place\nOFFICE: office\nFACTORY: factory\nOTHER: other', enum_type=PlaceKind, max_length=16),
