@@ -143,3 +143,24 @@ async def test_the_poll_interval_follows_the_trust_in_announcements(stores):
     assert watcher.poll_seconds == 0.5
     plain = PolicyWatcher(PolicyStore(), None, poll_seconds=0.5, safety_poll_seconds=NEVER)
     assert plain.poll_seconds == 0.5, "without Redis the poll is the transport: fast"
+
+
+class UnreachableStore(PolicyStore):
+    """A store whose database version cannot be read (the database away for a moment): the
+    one failure a poll meets, injected at the store's edge since the suite's database must
+    stay up for the other tests."""
+
+    async def refresh(self, announced: int | None = None) -> bool:
+        raise ConnectionError("database away")
+
+
+async def test_a_failed_poll_is_logged_with_its_cause_and_polling_goes_on(app, caplog):
+    caplog.set_level(logging.WARNING, logger="gridhub.policy")
+    watcher = PolicyWatcher(UnreachableStore(), None, poll_seconds=0.05)
+    await watcher.start()
+    try:
+        assert await until(lambda: len([r for r in caplog.records if "version check failed" in r.getMessage()]) >= 2)
+    finally:
+        await watcher.stop()
+    failed = [r for r in caplog.records if "version check failed" in r.getMessage()]
+    assert all(r.exc_info and isinstance(r.exc_info[1], ConnectionError) for r in failed)
