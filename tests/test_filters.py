@@ -67,3 +67,15 @@ def test_times_are_compared_in_utc():
     with pytest.raises(BadInput) as refused:  # `since` is the audit's alone
         compile_filter("person", {"since": local}, PART_WAY)
     assert refused.value.field == "since"
+
+
+def test_conditions_on_time_are_judged_at_the_moment_given():
+    """Lights and overdue visits are judged at `now` (a list's moment, the demo's clock), not
+    at the time of the call."""
+    from gridhub.resolvers.deadlines import Light, light_predicate
+    from gridhub.resolvers.visits import overdue_predicate
+
+    then = datetime(2021, 5, 1, tzinfo=timezone.utc)
+    assert compile_filter("event", {"light": [Light.RED]}, PART_WAY, now=then) == light_predicate([Light.RED], then)
+    visits = Scope(rules={**PART_WAY.rules, ("person.key_tags", "read"): GRID})
+    assert compile_filter("person", {"visit_overdue": True}, visits, now=then) == overdue_predicate(True, then, visits)
