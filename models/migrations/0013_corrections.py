@@ -48,7 +48,8 @@ async def backward(apps, schema_editor) -> None:
     await run("UPDATE policy_state SET version = version + 1")
 
 async def count_no_urgings(apps, schema_editor) -> None:
-    await schema_editor.client.execute_script("UPDATE event SET urge_count = 0 WHERE urge_count IS NULL")
+    # execute_query, not execute_script: SQLite's executescript commits the migration's transaction
+    await schema_editor.client.execute_query("UPDATE event SET urge_count = 0 WHERE urge_count IS NULL")
 
 
 async def nothing(apps, schema_editor) -> None:
