@@ -10,13 +10,13 @@ centres' and up) where the default policy's roles are in use, as a new one is se
 re-dispatch and extensions are decided at the reporting grid (resolvers/workflow.py).
 """
 
-from tortoise import migrations
 from tortoise.migrations import operations as ops
 from gridhub.models.enums import EventStatus
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 
 from ._policy_lines import add_default_lines, runner
+from ._sqlite_rebuild import TableRebuildingMigration
 
 LINES = (
     ("grid_worker", "event:with_region", "return", "allow"),
@@ -47,8 +47,23 @@ async def backward(apps, schema_editor) -> None:
                   "AND v4 = %s", role, obj, action, effect)
     await run("UPDATE policy_state SET version = version + 1")
 
-class Migration(migrations.Migration):
+async def count_no_urgings(apps, schema_editor) -> None:
+    # execute_query, not execute_script: SQLite's executescript commits the migration's transaction
+    await schema_editor.client.execute_query("UPDATE event SET urge_count = 0 WHERE urge_count IS NULL")
+
+
+async def nothing(apps, schema_editor) -> None:
+    return None
+
+
+# SQLite rebuilds event and event_log here (the status columns altered). This migration once
+# ran as a plain one, and the rebuild deleted what referred to them (an event's persons, its
+# log, the audit's and notices' links) and dropped their indexes; it now keeps both
+# (_sqlite_rebuild.py). Changed after release on purpose: a fresh database ends in the same
+# schema plus the indexes the models declare, and an older one no longer loses rows.
+class Migration(TableRebuildingMigration):
     dependencies = [('gridhub', '0012_department_template')]
+    rebuilt_tables = ("event", "event_log")
 
     initial = False
 
@@ -68,7 +83,16 @@ class Migration(migrations.Migration):
             name='requested_due_at',
             field=fields.DatetimeField(null=True, description='the deadline asked for (延期)', auto_now=False, auto_now_add=False),
         ),
+        # added nullable, counted 0 for the events there are, then made NOT NULL: a NOT NULL
+        # column without a database default cannot be added to a table holding rows (SQLite
+        # refuses it, PostgreSQL finds the rows null), so an older database with events failed here
         ops.AddField(
+            model_name='Event',
+            name='urge_count',
+            field=fields.IntField(null=True, default=0),
+        ),
+        ops.RunPython(count_no_urgings, nothing),
+        ops.AlterField(
             model_name='Event',
             name='urge_count',
             field=fields.IntField(default=0),

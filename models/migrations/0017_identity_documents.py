@@ -3,14 +3,21 @@ nationality, unique together. Existing persons hold resident identity numbers of
 columns' database defaults). SQLite rebuilds the person table to drop the number's own unique
 index."""
 
-from tortoise import migrations
 from tortoise.migrations import operations as ops
 from gridhub.models.enums import IdType
 from tortoise import fields
 from tortoise.migrations.constraints import UniqueConstraint
 
-class Migration(migrations.Migration):
+from ._sqlite_rebuild import TableRebuildingMigration
+
+# SQLite rebuilds person here. This migration once ran as a plain one, and the rebuild
+# deleted or unlinked everything referring to a person (tags, memberships, residences, key
+# persons' visits, ...) and dropped person's indexes; it now keeps both (_sqlite_rebuild.py).
+# Changed after release on purpose: a fresh database ends in the same schema plus the indexes
+# the model declares, and an older one no longer loses rows.
+class Migration(TableRebuildingMigration):
     dependencies = [("gridhub", "0016_audit_ids_principal_version")]
+    rebuilt_tables = ("person",)
 
     initial = False
 
