@@ -66,7 +66,11 @@ def test_notices_keep_their_read_marks_and_deliveries(tmp_path):
     assert db.execute("SELECT event_id, transfer_id FROM notice").fetchall() == [(event, None)]
     assert not db.execute("SELECT name FROM sqlite_master WHERE name LIKE '_keep%'").fetchall()
     indexes = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'notice'")}
-    assert {"uidx_notice_due_soon", "idx_notice_event_id", "idx_notice_transfer_id"} <= indexes
+    assert "uidx_notice_due_soon" in indexes
+    # by column, whatever their names (0020 rebuilds notice again and names them as tortoise does)
+    leading = {column for name in indexes for seq, _, column in db.execute(f'PRAGMA index_info("{name}")')
+               if seq == 0}
+    assert {"event_id", "transfer_id"} <= leading
     assert db.execute("SELECT v2, v3 FROM casbin_rule WHERE v0 = 'grid_leader' AND v3 LIKE 'transfer%'").fetchall() == [
         ("person", "transfer_out")]
     assert db.execute("PRAGMA foreign_key_check").fetchall() == []

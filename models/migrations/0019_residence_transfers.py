@@ -75,11 +75,25 @@ REBUILT_ON_SQLITE = {
 }
 
 
+async def indexed_columns(client, table: str) -> set[str]:
+    """The columns that lead an index of a SQLite table."""
+    found = set()
+    for index in await client.execute_query_dict(f'PRAGMA index_list("{table}")'):
+        columns = await client.execute_query_dict(f'PRAGMA index_info("{index["name"]}")')
+        found.update(c["name"] for c in columns if c["seqno"] == 0)
+    return found
+
+
 async def index_what_was_left_out(client, sqlite: bool) -> None:
+    """Since 0013 and 0017 keep their tables' indexes (_sqlite_rebuild), a SQLite database
+    migrated since has them all; one migrated through the old 0013/0017 has none: only a
+    column that leads no index gets one."""
     for table, columns in (REBUILT_ON_SQLITE if sqlite else UNINDEXED).items():
+        have = await indexed_columns(client, table) if sqlite else set()
         for column in columns:
-            await client.execute_script(
-                f'CREATE INDEX IF NOT EXISTS "idx_{table}_{column}" ON "{table}" ("{column}")')
+            if column not in have:
+                await client.execute_script(
+                    f'CREATE INDEX IF NOT EXISTS "idx_{table}_{column}" ON "{table}" ("{column}")')
 
 
 async def forward(apps, schema_editor) -> None:
