@@ -63,6 +63,9 @@ NOT_EXPORTED = {("Region", "overdueEventCount"),
                 # key-person work is read person by person, where the key tags are (resolvers.visits);
                 # the reporting grid is history, shown on the event, not a column of a pull
                 ("Person", "lastVisitedAt"), ("Person", "visitDueAt"), ("Person", "visitOverdue"),
+                # whether a care visit is overdue is a question about now, not the row: the pull
+                # carries careVisitDueAt to answer it
+                ("Person", "careVisitOverdue"),
                 ("Event", "reportedRegion")}
 # what a to-one relation is exported as: its id, and for regions the path (where a row lives)
 RELATION_FIELDS = {"Region": ("id", "path")}

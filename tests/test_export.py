@@ -22,7 +22,7 @@ from .test_compiled import read_path
 
 PERSON_FIELDS = ("id createdAt updatedAt deletedAt version name gender birthDate birthYear ethnicity idType "
                  "nationality registeredAddress populationType relationToHead idNumber phone tags formerNames nativePlace "
-                 "maritalStatus politicalStatus education religion occupation employer "
+                 "maritalStatus politicalStatus education religion occupation employer lastCareVisitAt careVisitDueAt "
                  "region { id path } household { id } "
                  "residence { id }")
 PERSONS = """query($first: Int, $after: String, $filter: PersonFilter) {

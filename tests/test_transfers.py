@@ -29,7 +29,9 @@ NOTICES = """{ notices(first: 50, unread: true) { nodes { kind action actor note
 
 
 def new_id_number() -> str:
-    first17 = f"652123{date(1980, 1, 1) + timedelta(days=random.randrange(12000)):%Y%m%d}{random.randrange(1000):03d}"
+    # from the system: pytest-randomly seeds `random` alike at every test, so two tests would draw one number
+    draw = random.SystemRandom()
+    first17 = f"652123{date(1980, 1, 1) + timedelta(days=draw.randrange(12000)):%Y%m%d}{draw.randrange(1000):03d}"
     return first17 + id_number_check_digit(first17)
 
 
