@@ -651,7 +651,8 @@ def test_the_vocabulary_tab_edits_the_tags_as_an_admin_may(console, hub, places)
     console.find('#tags tr[data-tag="care/console_test"] button.retire').click()
     console.accept_confirm()
     console.notice("Retired: care/console_test")
-    assert "retired" in console.find('#tags tr[data-tag="care/console_test"] td.state').text
+    # the notice comes with the answer; the table is drawn again from the list read after it
+    console.wait.until(lambda d: "retired" in console.find('#tags tr[data-tag="care/console_test"] td.state').text)
     console.screenshot("admin-console-vocabulary.png")
     console.find('#tags tr[data-tag="care/console_test"] button.remove').click()
     console.accept_confirm()
