@@ -4,6 +4,8 @@ decisions to read. Made by the workflow's own functions, as the hub would make t
 
 from __future__ import annotations
 
+from tortoise.expressions import Subquery
+
 from gridhub import models
 from gridhub.policies.scope import Scope
 
@@ -12,8 +14,9 @@ from . import transfers
 
 async def _residents(path: str, count: int, exclude_path: str | None = None) -> list[models.Person]:
     """Persons of the grid at `path` who head no household (whose leaving would orphan it)."""
-    heads = models.Household.filter(head_id__not_isnull=True).values_list("head_id", flat=True)
-    query = models.Person.filter(region_path__startswith=path, deleted_at=None).exclude(id__in=await heads)
+    # a subquery, not a list: a county's 100,000 heads are more parameters than PostgreSQL takes
+    heads = Subquery(models.Household.filter(head_id__not_isnull=True).values("head_id"))
+    query = models.Person.filter(region_path__startswith=path, deleted_at=None).exclude(id__in=heads)
     if exclude_path:
         query = query.exclude(region_path__startswith=exclude_path)
     return await query.order_by("id").limit(count)
