@@ -56,6 +56,7 @@ from gridhub.resolvers.visits import refresh_missing_visit_due, seed_visit_rules
 from gridhub.resolvers import deadlines
 from gridhub.resolvers.cache import AnswerCache, make_backend
 from gridhub.resolvers.context import RequestContext
+from gridhub.resolvers.errors import RateLimited
 from gridhub.resolvers.event_bus import EventBus, announce_event_change
 from gridhub.resolvers.webhooks import HandOverWorker
 from gridhub.resolvers.login_throttle import LoginThrottle
@@ -190,13 +191,13 @@ class GridhubGraphQL(GraphQL):
         try:
             data = await super().parse_http_body(request_adapter)
         except AttributeError:  # a JSON body that is not an object: `5`, `"query"`
-            raise gateway.Refusal(400, "BAD_REQUEST", "the body must be a JSON object") from None
+            raise gateway.Refusal("BAD_REQUEST", "the body must be a JSON object") from None
         except (ValueError, RecursionError):  # undecodable bytes, a 5000-digit number, [[[[…]]]]
-            raise gateway.Refusal(400, "BAD_REQUEST", "Unable to parse request body as JSON") from None
+            raise gateway.Refusal("BAD_REQUEST", "Unable to parse request body as JSON") from None
         too_large = document_too_large(getattr(data, "query", None), self.settings.max_document_bytes)
         if too_large:  # refused here, not inside the schema, where the error would keep it until a GC
             message, extensions = too_large
-            raise gateway.Refusal(413, extensions.pop("code"), message, **extensions)
+            raise gateway.Refusal(extensions.pop("code"), message, **extensions)
         return data
 
     async def get_context(self, request: Any, response: Any = None) -> RequestContext:
@@ -255,9 +256,9 @@ class GridhubGraphQL(GraphQL):
         else:
             verdict = await self.anonymous_limit.hit(f"ip:{context.client_ip}")
         if not verdict.allowed:
-            raise gateway.Refusal(429, "RATE_LIMITED", f"too many requests; retry in {verdict.retry_after} s",
-                                  headers={"Retry-After": str(verdict.retry_after)},
-                                  retryAfter=verdict.retry_after)
+            raise gateway.Refusal.of(RateLimited(f"too many requests; retry in {verdict.retry_after} s",
+                                                 verdict.retry_after),
+                                     headers={"Retry-After": str(verdict.retry_after)})
 
     async def get_sub_response(self, request: Any) -> Any:
         sub_response = await super().get_sub_response(request)

@@ -18,7 +18,7 @@ from typing import Any
 import anyio
 import segno
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import Response, StreamingResponse
 
 from gridhub.gateway import Refusal, refusal_response, unavailable_refusal
 from gridhub.policies.predicate import Compare
@@ -33,13 +33,6 @@ from gridhub.schema import schema
 from gridhub.schema.ids import decode_id
 
 log = logging.getLogger("gridhub.export")
-
-STATUS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "BAD_USER_INPUT": 400, "NOT_FOUND": 404, "CONFLICT": 409}
-
-
-def refusal(problem: GridhubError) -> JSONResponse:
-    return JSONResponse({"errors": [{"message": problem.message, "extensions": problem.extensions}]},
-                        status_code=STATUS.get(problem.code, 500))
 
 
 async def execute(query: str, variables: dict, context: Any) -> Any:
@@ -88,7 +81,7 @@ def refusing(handler):
         except Unavailable:  # its batch's GraphQL said so
             return refusal_response(unavailable_refusal())
         except GridhubError as problem:
-            return refusal(problem)
+            return refusal_response(Refusal.of(problem))
         except Refusal as refused:
             return refusal_response(refused)
         except Exception as error:

@@ -19,10 +19,10 @@ from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.schema.exceptions import InvalidOperationTypeError
 
+from gridhub.resolvers.errors import HTTP_STATUS, GridhubError, Unavailable
 from gridhub.resolvers.metrics import count_error
 from gridhub.resolvers.request_id import HEADER, accept_or_new, current, request_id
 from gridhub.resolvers.unavailable import RETRY_AFTER_SECONDS, database_unavailable
-from gridhub.schema.errors import UNAVAILABLE_MESSAGE
 
 log = logging.getLogger("gridhub.http")
 
@@ -31,13 +31,21 @@ GRAPHQL_RESPONSE = "application/graphql-response+json"
 
 
 class Refusal(Exception):
-    """A request refused as a whole: the HTTP status, a stable code, a message."""
+    """A request refused as a whole: a stable code, a message, and the HTTP status the code's
+    rung of the ladder gives (resolvers.errors.HTTP_STATUS) unless `status` says more."""
 
-    def __init__(self, status: int, code: str, message: str, *, headers: dict | None = None, **extensions: Any):
+    def __init__(self, code: str, message: str, *, status: int | None = None, headers: dict | None = None,
+                 **extensions: Any):
         super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+        self.status, self.code, self.message = status or HTTP_STATUS[code], code, message
         self.headers = headers or {}
         self.extensions = extensions
+
+    @classmethod
+    def of(cls, problem: GridhubError, *, headers: dict | None = None) -> Refusal:
+        """A domain error refusing a whole request (a plain HTTP route, the rate limit)."""
+        extensions = {k: v for k, v in problem.extensions.items() if k != "code"}
+        return cls(problem.code, problem.message, headers=headers, **extensions)
 
 
 def error_body(message: str, extensions: dict) -> bytes:
@@ -54,8 +62,8 @@ def refusal_response(refusal: Refusal, media_type: str = JSON) -> Response:
 def unavailable_refusal() -> Refusal:
     """503 while the database is away: retry shortly (resolvers/unavailable.py tells it)."""
     log.warning("database unavailable [request %s]", request_id())
-    return Refusal(503, "SERVICE_UNAVAILABLE", UNAVAILABLE_MESSAGE, headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-                   requestId=request_id(), retryAfter=RETRY_AFTER_SECONDS)
+    return Refusal.of(Unavailable(request_id=request_id(), retry_after=RETRY_AFTER_SECONDS),
+                      headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
 def unavailable_answer(response_data: Any) -> bool:
@@ -107,12 +115,12 @@ def http_refusal(error: HTTPException) -> Refusal:
         headers = {"Allow": "GET, POST"}
     elif error.reason == "Unsupported content type":
         status = 415
-    return Refusal(status, "BAD_REQUEST", error.reason, headers=headers)
+    return Refusal("BAD_REQUEST", error.reason, status=status, headers=headers)
 
 
 class BodyTooLarge(Refusal):
     def __init__(self, limit: int):
-        super().__init__(413, "BAD_REQUEST", f"the request body is larger than {limit} bytes", limit=limit)
+        super().__init__("BAD_REQUEST", f"the request body is larger than {limit} bytes", status=413, limit=limit)
 
 
 def check_declared_length(scope: Scope, limit: int) -> None:
@@ -122,7 +130,7 @@ def check_declared_length(scope: Scope, limit: int) -> None:
             try:
                 length = int(value)
             except ValueError:
-                raise Refusal(400, "BAD_REQUEST", "Content-Length is not a number") from None
+                raise Refusal("BAD_REQUEST", "Content-Length is not a number") from None
             if length > limit:
                 raise BodyTooLarge(limit)
 

@@ -11,6 +11,10 @@ def _camel(name: str) -> str:
     return head + "".join(p.title() for p in rest)
 
 
+# the one message of an outage, whichever layer meets it
+UNAVAILABLE_MESSAGE = "The database is not reachable; retry shortly"
+
+
 class GridhubError(Exception):
     code = "INTERNAL_SERVER_ERROR"
 
@@ -53,6 +57,9 @@ class Unavailable(GridhubError):
 
     code = "SERVICE_UNAVAILABLE"
 
+    def __init__(self, message: str = UNAVAILABLE_MESSAGE, **extra):
+        super().__init__(message, **extra)
+
 
 class RateLimited(GridhubError):
     """Too many requests (or failed sign-ins) in a window; `retryAfter` says when to retry."""
@@ -92,3 +99,12 @@ STABLE_CODES = frozenset({
     "SERVICE_UNAVAILABLE",  # the database is away (resolvers.unavailable): retry shortly
     "INTERNAL_SERVER_ERROR",
 })
+
+# The ladder's last rung: the HTTP status of a request refused as a whole, by its code (a
+# refusal may name another where HTTP says more: 405, 413, 415). An answer that executed
+# keeps 200 whatever its errors, as GraphQL over HTTP asks, except an outage (gateway).
+HTTP_STATUS = {
+    "UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404, "BAD_USER_INPUT": 400, "CONFLICT": 409,
+    "BAD_REQUEST": 400, "DOCUMENT_TOO_LARGE": 413, "RATE_LIMITED": 429, "SERVICE_UNAVAILABLE": 503,
+    "INTERNAL_SERVER_ERROR": 500,
+}

@@ -12,7 +12,7 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.relay.types import GlobalIDValueError
 
-from gridhub.resolvers.errors import GridhubError, storage_refusal
+from gridhub.resolvers.errors import GridhubError, Unavailable, storage_refusal
 from gridhub.resolvers.metrics import count_error
 from gridhub.resolvers.request_id import request_id
 from gridhub.resolvers.unavailable import RETRY_AFTER_SECONDS, database_unavailable
@@ -20,7 +20,6 @@ from gridhub.resolvers.unavailable import RETRY_AFTER_SECONDS, database_unavaila
 log = logging.getLogger("gridhub.errors")
 
 INTERNAL_MESSAGE = "Internal server error"
-UNAVAILABLE_MESSAGE = "The database is not reachable; retry shortly"
 _TOO_MANY_TOKENS = re.compile(r"Document contains more than (\d+) tokens")
 
 
@@ -63,8 +62,8 @@ def unavailable(error: GraphQLError) -> GraphQLError:
     may retry shortly, and the pool reconnects by itself once it is back."""
     rid = request_id()
     log.warning("database unavailable [request %s] at %s: %s", rid, error.path, error.original_error)
-    error.message = UNAVAILABLE_MESSAGE
-    error.extensions = {"code": "SERVICE_UNAVAILABLE", "requestId": rid, "retryAfter": RETRY_AFTER_SECONDS}
+    problem = Unavailable(request_id=rid, retry_after=RETRY_AFTER_SECONDS)
+    error.message, error.extensions = problem.message, problem.extensions
     error.original_error = None
     return error
 
