@@ -482,7 +482,7 @@ async def _prepared(settings: Settings) -> None:
 
 def demo_banner(host: str, port: int) -> str:
     """The line a person trying the demo needs: where to go, and as whom."""
-    from gridhub.resolvers.demo_users import DEMO_USERS
+    from gridhub.resolvers.demo.users import DEMO_USERS
 
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else f"[{host}]" if ":" in host else host
     base = f"http://{shown}:{port}"
@@ -498,7 +498,7 @@ def export_schema(path: Path = SCHEMA_FILE) -> str:
 
 async def _demo(settings: Settings, reset: bool, scale: float, seed: int, now: datetime | None) -> None:
     from gridhub.resolvers.demo import build_demo
-    from gridhub.resolvers.demo_users import create_demo_users
+    from gridhub.resolvers.demo.users import create_demo_users
 
     await init_database(settings)
     try:

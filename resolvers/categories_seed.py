@@ -7,7 +7,7 @@ Then digital city management's event
 classes (数字化城市管理), a few items each. Per category: the path, its Chinese name, the
 hours for accept (受理, report to dispatch), handle (处置, dispatch to resolution) and verify
 (核查, resolution to closing), and the department it usually goes to. The demo county
-(resolvers/demo.py) draws its events from these same rows."""
+(resolvers/demo/) draws its events from these same rows."""
 
 from __future__ import annotations
 

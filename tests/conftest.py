@@ -65,7 +65,7 @@ def demo_now():
 async def app(settings, demo_now):
     from gridhub.app import create_app
     from gridhub.resolvers.demo import build_demo
-    from gridhub.resolvers.demo_users import create_demo_users
+    from gridhub.resolvers.demo.users import create_demo_users
 
     application = create_app(settings)
     # migrating a fresh database takes more than asgi-lifespan's 5 s on a busy machine

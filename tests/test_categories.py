@@ -7,7 +7,7 @@ import pytest
 from gridhub import models
 from gridhub.resolvers.categories import seed_event_categories
 from gridhub.resolvers.categories_seed import HUB_ITEMS, SEED
-from gridhub.resolvers.demo import _CATEGORIES
+from gridhub.resolvers.demo.tables import _CATEGORIES
 
 TREE = """query($deleted: Boolean) { eventCategories(includeDeleted: $deleted) {
   path name parentPath acceptHours handleHours verifyHours departmentCode version deletedAt

@@ -11,7 +11,7 @@ import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
 
-from gridhub.resolvers.demo import SPLIT_AGO
+from gridhub.resolvers.demo.tables import SPLIT_AGO
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,7 +8,7 @@ import pytest
 
 from gridhub import models
 from gridhub.resolvers.civil_time import CIVIL_TIME_ZONE
-from gridhub.resolvers.demo import SPLIT_AGO
+from gridhub.resolvers.demo.tables import SPLIT_AGO
 from gridhub.resolvers.visits import CARE_VISIT_CATEGORY, KEY_VISIT_CATEGORY
 
 HISTORY = """query($ids: [ID!]!) { nodes(ids: $ids) { ... on Event {
@@ -143,7 +143,7 @@ async def test_the_county_is_nanling_with_its_own_codes_and_towns(gql):
 async def test_floating_residents_carry_their_place_of_origin(app, gql):
     """Their identity numbers were issued where they were born, not here: the area code is their
     origin's (another county, often another province), the check digit GB 11643's."""
-    from gridhub.resolvers.demo import _ORIGINS
+    from gridhub.resolvers.demo.tables import _ORIGINS
     from gridhub.resolvers.validation import id_number_check_digit
 
     origin_codes = dict(_ORIGINS)
@@ -195,7 +195,9 @@ async def test_grids_hold_300_to_600_households_at_the_default_scale(app):
     that (two grids of that size after the split). Drawn, not written: the tree and the
     households are all in memory before anything is stored (the models need Tortoise
     initialised, the session app's)."""
-    from gridhub.resolvers.demo import PROFILES, _DemoCounty, demo_clock
+    from gridhub.resolvers.demo import demo_clock
+    from gridhub.resolvers.demo.county import _DemoCounty
+    from gridhub.resolvers.demo.tables import PROFILES
 
     async def nowhere(model, rows):
         raise AssertionError("nothing is written")

@@ -9,7 +9,7 @@ from strawberry.relay import to_base64
 
 from gridhub import models
 from gridhub.resolvers.auth import hash_password
-from gridhub.resolvers.demo import DEPARTMENTS
+from gridhub.resolvers.demo.tables import DEPARTMENTS
 
 REPORT = "mutation($input: EventCreateInput!) { reportEvent(input: $input) { id } }"
 STEP = "mutation($id: ID!) { %s(id: $id) { status } }"

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 
 from gridhub import models
-from gridhub.resolvers.demo_users import DEMO_USERS
+from gridhub.resolvers.demo.users import DEMO_USERS
 
 from .audit import audit_rows
 from .client import GraphQLClient

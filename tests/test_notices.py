@@ -55,7 +55,7 @@ async def test_every_open_event_has_the_holder_its_predicates_give(app):
 
 def test_acting_paths_are_the_nodes_of_holding_roles(app):
     store = app.state.store
-    from gridhub.resolvers.demo_users import DEMO_USERS
+    from gridhub.resolvers.demo.users import DEMO_USERS
 
     anchors = {u: a for u, _, _, a, _ in DEMO_USERS}
     assert anchors["worker"] == "grid"

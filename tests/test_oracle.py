@@ -13,7 +13,7 @@ from strawberry.relay import from_base64
 
 from gridhub import models
 from gridhub.policies.sensitivity import SENSITIVE
-from gridhub.resolvers.demo_users import DEMO_USERS
+from gridhub.resolvers.demo.users import DEMO_USERS
 
 from .test_compiled import read_path
 from .test_policy_cases import DATA_KINDS, enforcer_reads, home_tags, who_facts

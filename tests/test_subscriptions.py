@@ -27,7 +27,7 @@ from gridhub.models.enums import EventKind, EventSource
 from gridhub.policies.scope import Scope
 from gridhub.resolvers import mutations, workflow
 from gridhub.resolvers.context import sensitive_reads_of
-from gridhub.resolvers.demo_users import DEMO_USERS
+from gridhub.resolvers.demo.users import DEMO_USERS
 from gridhub.policies.predicate import In, and_
 from gridhub.resolvers.change_visibility import seen_by_scopes
 from gridhub.resolvers.event_bus import Change, Frame, Operation, Subscriber, running_bus

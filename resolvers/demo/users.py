@@ -9,8 +9,9 @@ from gridhub import models
 from gridhub.models.enums import ResponsibleRole, StaffRole
 from gridhub.policies.store import seed_default_policy
 
-from .auth import DEMO_PASSWORD, hash_password
-from .demo import DEPARTMENTS, demo_anchors
+from ..auth import DEMO_PASSWORD, hash_password
+from . import demo_anchors
+from .tables import DEPARTMENTS
 
 
 # username, display name, role, anchor (a key of demo_anchors()), department code
