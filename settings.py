@@ -126,7 +126,7 @@ class Settings(BaseSettings):
         "that grouping subscribers cannot share, and about 40 KB of memory per socket"))
     introspection: bool = Field(True, description=(
         "answer introspection (__schema, __type) to anyone; off, only to signed-in callers"))
-    # Browsers on other origins (web_clients.py): none is allowed unless listed.
+    # Browsers on other origins (web/clients.py): none is allowed unless listed.
     cors_allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list, description=(
         "origins whose browser pages may call the hub, comma-separated "
         "(`https://app.example.org,https://screen.example.org`; `*` for any); none by default"))

@@ -1,7 +1,7 @@
 """A running server's claim on its database, so that nothing replaces the database under it.
 
 Each `gridhub serve` holds a shared claim for as long as it runs; `gridhub demo --reset`
-and `bench/generate --reset` (app.reset_database) need the claim exclusively and refuse
+and `bench/generate --reset` (models.database.reset_database) need the claim exclusively and refuse
 while any server holds it. The operating system drops a claim when its process ends, even
 by `kill -9`, so a crashed server never leaves the database locked.
 

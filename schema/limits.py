@@ -310,7 +310,7 @@ class QueryLimits(SchemaExtension):
         context = self.execution_context
         settings = _settings(context.context)
         too_large = document_too_large(context.query, settings.max_document_bytes)
-        if too_large:  # over WebSocket (HTTP refuses it with 413 before strawberry sees it: app.py)
+        if too_large:  # over WebSocket (HTTP refuses it with 413 before strawberry sees it: web/view.py)
             message, extensions = too_large
             raise GraphQLError(message, extensions=extensions)
         context.parse_options["max_tokens"] = settings.max_query_tokens

@@ -32,7 +32,7 @@ def base_env(database_url: str, cache_url: str = "memory://") -> dict[str, str]:
 
 
 def gridhub(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
-    done = subprocess.run([sys.executable, "-m", "gridhub.app", *args], cwd=ROOT, env=env, capture_output=True,
+    done = subprocess.run([sys.executable, "-m", "gridhub.cli", *args], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=timeout)
     assert done.returncode == 0, f"gridhub {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
     return done
@@ -108,7 +108,7 @@ class Server:
         self.log_path = log_dir / f"server-{name}.log"
         self._log = open(self.log_path, "wb")  # a file, not a pipe nobody reads (it would fill up)
         self.process = subprocess.Popen(
-            [*(command or [sys.executable, "-m", "gridhub.app", "serve"]), "--host", "127.0.0.1", "--port",
+            [*(command or [sys.executable, "-m", "gridhub.cli", "serve"]), "--host", "127.0.0.1", "--port",
              str(self.port), *args],
             cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
 

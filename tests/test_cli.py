@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def gridhub(*args, env, timeout=300):
-    return subprocess.run([sys.executable, "-m", "gridhub.app", *args], cwd=ROOT, env=env, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "gridhub.cli", *args], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=timeout)
 
 
@@ -44,7 +44,7 @@ def test_demo_then_serve_answers_a_nested_query(tmp_path):
     assert "already holds data" in again.stdout
 
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "gridhub.app", "serve", "--port", str(port)], cwd=ROOT, env=env,
+    server = subprocess.Popen([sys.executable, "-m", "gridhub.cli", "serve", "--port", str(port)], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         base = f"http://127.0.0.1:{port}"
@@ -94,7 +94,7 @@ def test_operator_accounts_outside_demo_mode(tmp_path):
     county = sqlite3.connect(database).execute("SELECT region_path FROM region WHERE parent_id IS NULL").fetchone()[0]
 
     def user(*args, password: str | None = None):
-        return subprocess.run([sys.executable, "-m", "gridhub.app", "user", *args], cwd=ROOT, env=env, capture_output=True,
+        return subprocess.run([sys.executable, "-m", "gridhub.cli", "user", *args], cwd=ROOT, env=env, capture_output=True,
                               text=True, input=password, timeout=60)
 
     assert user("add", "ops1", "--department", "civil_affairs", password="correct horse battery\n").returncode == 0

@@ -90,7 +90,7 @@ SOCKET_USER = "ws_client"
 def socket_user(hub, grids):
     """A grid worker of the worker's grid of its own (created with the CLI on the hub's
     database), whose grant and account the graphql-ws check takes away."""
-    cli = [sys.executable, "-m", "gridhub.app", "user"]
+    cli = [sys.executable, "-m", "gridhub.cli", "user"]
     subprocess.run([*cli, "add", SOCKET_USER], input="socket-client-pass\n", text=True, cwd=ROOT, env=hub.env,
                    check=True, capture_output=True)
     admin = hub.login("admin")

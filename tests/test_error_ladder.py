@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from gridhub.gateway import Refusal, refusal_response
+from gridhub.web.gateway import Refusal, refusal_response
 from gridhub.resolvers import errors
 from gridhub.resolvers.errors import (BadInput, Conflict, Forbidden, GridhubError, NotFound, RateLimited,
                                       Unauthenticated, Unavailable)

@@ -331,7 +331,7 @@ def reset_demo(url: str):
 
     from .servers import ROOT
 
-    return subprocess.run([sys.executable, "-m", "gridhub.app", "demo", "--reset", "--scale", "0.02"], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "gridhub.cli", "demo", "--reset", "--scale", "0.02"], cwd=ROOT,
                           env=base_env(url), capture_output=True, text=True, timeout=300)
 
 

@@ -9,7 +9,7 @@ import json
 import logging
 import re
 
-from gridhub.observability import JsonFormatter
+from gridhub.web.observability import JsonFormatter
 
 STATS = "query($r: ID!) { eventStats(region: $r, groupBy: [STATUS]) { total } }"
 

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from gridhub import graphiql
+from gridhub.web import graphiql
 from .browser import OFFLINE, browser, chromium, internet_unreachable, loaded_from
 
 from .test_admin_console import Console
@@ -28,12 +28,12 @@ REPORT = """mutation($input: EventCreateInput!) { reportEvent(input: $input) { i
 
 def test_every_asset_strawberrys_page_pins_is_vendored_as_pinned():
     """Each file of strawberry's page is in static/graphiql/ with the bytes its integrity hash
-    names (a strawberry upgrade that pins other versions fails here: `python graphiql.py`)."""
+    names (a strawberry upgrade that pins other versions fails here: `python web/graphiql.py`)."""
     pinned = INTEGRITY.findall(graphiql.strawberry_page())
     assert len(pinned) == len(graphiql.assets(graphiql.strawberry_page())) >= 5
     for url, digest in pinned:
         copy = graphiql.ASSETS_DIR / url.removeprefix(graphiql.CDN)
-        assert copy.is_file(), f"{url} is not vendored: run `python graphiql.py`"
+        assert copy.is_file(), f"{url} is not vendored: run `python web/graphiql.py`"
         assert base64.b64encode(hashlib.sha384(copy.read_bytes()).digest()).decode() == digest, url
 
 

@@ -28,7 +28,7 @@ OPERATORS_GUIDE = ROOT / "docs" / "operators.md"
 
 
 def run(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "gridhub.app", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "gridhub.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=timeout)
 
 
@@ -134,7 +134,7 @@ def read_terminal(master: int, until: str, timeout: float = 90) -> str:
 def test_a_terminal_gets_readable_lines_and_where_to_go(demo_database):
     port = free_port()
     master, terminal = pty.openpty()
-    process = subprocess.Popen([sys.executable, "-m", "gridhub.app", "serve", "--port", str(port)], cwd=ROOT,
+    process = subprocess.Popen([sys.executable, "-m", "gridhub.cli", "serve", "--port", str(port)], cwd=ROOT,
                                env=demo_env(demo_database), stdin=subprocess.DEVNULL, stdout=terminal,
                                stderr=terminal)
     os.close(terminal)

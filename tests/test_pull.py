@@ -13,7 +13,7 @@ import threading
 
 import pytest
 
-from gridhub.pull import last_complete_line
+from gridhub.cli.pull import last_complete_line
 
 from .checks import every
 from .servers import ROOT, base_env, running_servers, scratch_demo_database
@@ -80,7 +80,7 @@ class CuttingProxy:
 
 
 def gridhub_pull(*args: str, env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "gridhub.app", "pull", *args], cwd=ROOT, env=env, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "gridhub.cli", "pull", *args], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=120)
 
 
@@ -154,7 +154,7 @@ def test_a_busy_hub_means_run_again_later(tmp_path, capsys, status, code):
     import http.server
     import threading
 
-    from gridhub.pull import EXIT_INTERRUPTED, pull
+    from gridhub.cli.pull import EXIT_INTERRUPTED, pull
 
     class Busy(http.server.BaseHTTPRequestHandler):
         def do_GET(self):

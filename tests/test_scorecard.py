@@ -236,7 +236,7 @@ async def test_the_scorecard_stays_in_scope(sign_in, anchors, gql, period):
 
 def run_bulletin(settings, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "DATABASE_URL": settings.database_url, "CACHE_URL": "memory://"}
-    return subprocess.run([sys.executable, "-m", "gridhub.app", "bulletin", *args], cwd=Path(__file__).parent.parent, env=env,
+    return subprocess.run([sys.executable, "-m", "gridhub.cli", "bulletin", *args], cwd=Path(__file__).parent.parent, env=env,
                           capture_output=True, text=True, timeout=120)
 
 

@@ -115,7 +115,7 @@ def test_demo_reset_refuses_while_a_server_holds_the_database(database_url, tmp_
     for (server,) in running_servers(env, tmp_path, names=("A",)):
         token = server.login("worker")
         before = server.data("{ persons(first: 1) { totalCount } }", token)
-        reset = subprocess.run([sys.executable, "-m", "gridhub.app", "demo", "--reset", "--scale", "0.02"], cwd=ROOT,
+        reset = subprocess.run([sys.executable, "-m", "gridhub.cli", "demo", "--reset", "--scale", "0.02"], cwd=ROOT,
                                env=env, capture_output=True, text=True, timeout=120)
         assert reset.returncode != 0, reset.stdout
         assert "a gridhub server is serving this database" in reset.stderr
@@ -123,7 +123,7 @@ def test_demo_reset_refuses_while_a_server_holds_the_database(database_url, tmp_
         assert server.data("{ persons(first: 1) { totalCount } }", token) == before
         server.wait_healthy(timeout=5)
     # once it stopped, the reset goes ahead
-    done = subprocess.run([sys.executable, "-m", "gridhub.app", "demo", "--reset", "--scale", "0.02"], cwd=ROOT,
+    done = subprocess.run([sys.executable, "-m", "gridhub.cli", "demo", "--reset", "--scale", "0.02"], cwd=ROOT,
                           env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0 and "demo county built" in done.stdout, done.stderr
 

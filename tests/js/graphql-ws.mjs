@@ -53,7 +53,7 @@ const count = async () => {
 const granted = await count();
 await http(REVOKE, { u: SOCKET_USER, g: OWN_GRID }, ADMIN_TOKEN);
 const revoked = await count();
-execFileSync(process.env.PYTHON, ["-m", "gridhub.app", "user", "disable", SOCKET_USER],
+execFileSync(process.env.PYTHON, ["-m", "gridhub.cli", "user", "disable", SOCKET_USER],
              { cwd: process.env.CHECKOUT, stdio: "ignore" });
 const disabled = await count();
 await own.dispose();

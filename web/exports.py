@@ -20,7 +20,7 @@ import segno
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from gridhub.gateway import Refusal, refusal_response, unavailable_refusal
+from gridhub.web.gateway import Refusal, refusal_response, unavailable_refusal
 from gridhub.policies.predicate import Compare
 from gridhub.resolvers.auth import SERVICE_TOKEN_PREFIX
 from gridhub.resolvers.errors import GridhubError, NotFound, Unauthenticated, Unavailable
@@ -62,7 +62,7 @@ class ExportResponse(StreamingResponse):
 async def signed_in(graphql: Any, request: Request) -> RequestContext:
     """The caller of a plain HTTP route: signed in as on /graphql, and counted against the
     same per-user rate limit (a 429 Refusal past it), so a pull loop cannot outrun it.
-    `graphql` is the /graphql app (app.py), whose settings, policy and limits these share."""
+    `graphql` is the /graphql view (web/view.py), whose settings, policy and limits these share."""
     context = await build_context(graphql.settings, graphql.store, graphql.scopes,
                                   request.headers.get("authorization"), request)
     if context.user is None:

@@ -7,7 +7,7 @@ so the browser refuses any file that differs from what strawberry pinned.
 
 When a strawberry upgrade pins other versions, test_graphiql.py says so; then
 
-    python graphiql.py      # fetches the pinned packages with `npm pack`, copies the files
+    python web/graphiql.py      # fetches the pinned packages with `npm pack`, copies the files
 
 and commit static/graphiql/."""
 
@@ -24,7 +24,7 @@ from pathlib import Path
 
 from strawberry.http.ides import get_graphql_ide_html
 
-STATIC_DIR = Path(__file__).with_name("static")  # served at /static
+STATIC_DIR = Path(__file__).parent.parent / "static"  # served at /static
 ASSETS_DIR = STATIC_DIR / "graphiql"
 CDN = "https://unpkg.com/"
 LOCAL = "/static/graphiql/"
@@ -84,5 +84,5 @@ def vendor(target: Path = ASSETS_DIR) -> list[Path]:
 
 if __name__ == "__main__":
     for path in vendor():
-        print(path.relative_to(Path(__file__).parent), path.stat().st_size)
+        print(path.relative_to(STATIC_DIR.parent), path.stat().st_size)
     sys.exit(0)
