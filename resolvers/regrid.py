@@ -64,6 +64,7 @@ from gridhub.models.geo import Area, GeometryError, located_sql, parse_area, to_
 
 from . import spatial
 from . import validation as v
+from .audit import record_change
 from .errors import BadInput, Conflict, Forbidden, NotFound
 from .kinds import LISTED
 from .identity_documents import is_division_code
@@ -272,9 +273,8 @@ async def _renumber(mover: _Mover, under_path: str, old_code: str, new_code: str
 async def _audit(mover: _Mover, actor: str, region_path: str, detail: dict) -> None:
     """One entry per operation, at the operation's stamp, with what it moved."""
     result = mover.result
-    await models.AuditEntry.create(
-        actor=actor, action=result.operation, object_kind="region", object_id=region_path, region_path=region_path,
-        detail={**detail, "counts": dict(result.counts)}, at=mover.stamp, using_db=mover.connection)
+    await record_change(actor, result.operation, "region", object_id=region_path, region_path=region_path,
+                        detail={**detail, "counts": dict(result.counts)}, at=mover.stamp, using_db=mover.connection)
 
 
 class _Operation:
