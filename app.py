@@ -40,7 +40,6 @@ from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api.migrate import migrate as run_migrations
 
 from gridhub import accounts
-from gridhub.console_config import console_config_endpoint
 from gridhub import gateway
 from gridhub import graphiql
 from gridhub import observability
@@ -71,6 +70,7 @@ from gridhub.schema import caches, schema, trusted
 from gridhub.schema.limits import document_too_large, only_signs_in
 from gridhub.schema.subscription import GroupedSubscriptions
 from gridhub.settings import Settings, database_problem, tortoise_config
+from gridhub.web.console import console_config_endpoint
 
 log = logging.getLogger("gridhub")
 SCHEMA_FILE = Path(__file__).with_name("schema.graphql")

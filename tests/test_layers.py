@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("models", "policies", "resolvers", "schema")
+PACKAGES = ("models", "policies", "resolvers", "schema", "web")
 LAYERS = ("settings", "models", "policies", "resolvers", "schema", "web")
 WEB_FRAMEWORKS = ("strawberry", "graphql", "starlette")
 
