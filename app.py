@@ -32,7 +32,7 @@ from gridhub.web import clients as web_clients
 from gridhub.web import health
 from gridhub.web import observability
 from gridhub.web import graphiql
-from gridhub.web.console_config import console_config_endpoint
+from gridhub.web.console import console_config_endpoint
 from gridhub.web.exports import export_endpoint, place_qr_endpoint
 from gridhub.web.view import GridhubGraphQL
 

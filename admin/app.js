@@ -6,7 +6,7 @@
 
 const TOKEN_KEY = "gridhub.console.token";
 const ENDPOINT = "/graphql";
-const CONFIG = "config.json";  // from the hub's settings (console_config.py): the county's own map tiles, if any
+const CONFIG = "config.json";  // from the hub's settings (web/console.py): the county's own map tiles, if any
 const REGION_PAGE = 200;
 const AUDIT_PAGE = 50;
 const DELIVERY_PAGE = 50;

@@ -18,6 +18,7 @@ from gridhub.policies.scope import ACTIONS, Scope
 from gridhub.policies.store import PolicyStore
 
 from . import workflow
+from .audit import record_change
 from .auth import create_service_token as make
 from .errors import BadInput, Forbidden, NotFound
 from .query import rows
@@ -264,8 +265,8 @@ async def create_service_token(store: PolicyStore, actor: str, username: str, na
     user = await _user_for_admin(store, actor, username)
     async with in_transaction():
         token, row = await make(user, name.strip(), actor)
-        await AuditEntry.create(actor=actor, action="create_token", object_kind="user", object_id=username,
-                                detail={"token": row.prefix, "name": row.name})
+        await record_change(actor, "create_token", "user", object_id=username,
+                            detail={"token": row.prefix, "name": row.name})
     return token, row
 
 
@@ -283,8 +284,8 @@ async def revoke_service_token(store: PolicyStore, actor: str, token_id: int) ->
     if token.revoked_at is None:
         async with in_transaction():
             await ServiceToken.filter(id=token_id).update(revoked_at=datetime.now(timezone.utc))
-            await AuditEntry.create(actor=actor, action="revoke_token", object_kind="user",
-                                    object_id=user.username, detail={"token": token.prefix})
+            await record_change(actor, "revoke_token", "user", object_id=user.username,
+                                detail={"token": token.prefix})
     return await ServiceToken.get(id=token_id)
 
 

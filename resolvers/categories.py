@@ -23,7 +23,9 @@ from gridhub.policies.store import PolicyStore
 from . import validation as v
 from .categories_seed import SEED
 from .errors import BadInput, Conflict, Forbidden, NotFound
-from .mutations import camel, now
+from .audit import record_change
+from .mutations import now
+from .names import camel
 
 HOURS = ("accept_hours", "handle_hours", "verify_hours")
 MAX_HOURS = 24 * 366  # a year
@@ -79,8 +81,8 @@ async def _check(data: dict) -> None:
 
 
 async def _audit(actor: str, action: str, root: str, category: models.EventCategory, detail: dict) -> None:
-    await models.AuditEntry.create(actor=actor, action=action, object_kind="category", object_id=category.path,
-                                   region_path=root, detail={k: v for k, v in detail.items() if k in EDITABLE})
+    await record_change(actor, action, "category", object_id=category.path, region_path=root,
+                        detail={k: v for k, v in detail.items() if k in EDITABLE})
 
 
 async def create_category(store: PolicyStore, actor: str, data: dict) -> models.EventCategory:

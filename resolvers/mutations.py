@@ -23,22 +23,19 @@ from gridhub.policies.sensitivity import is_key_tag
 
 from . import deadlines, place_tree, spatial
 from . import validation as v
+from .audit import record_change
 from .civil_time import now
 from .errors import BadInput, Conflict, Forbidden, NotFound
 from .identity_documents import check_identity
 from .event_bus import announce_event_change
 from .kinds import kind_of
+from .names import camel
 from .query import rows
 from .region_locks import hold_region
 from .registered_elsewhere import RegisterLookups, unique_conflict
 from .staffing import check_address_code, next_address_code
 from .vocabulary import check_tags
 from .visits import refresh_visit_due
-
-
-def camel(name: str) -> str:
-    head, *rest = name.removesuffix("_id").split("_")
-    return head + "".join(p.title() for p in rest) + ("Id" if name.endswith("_id") else "")
 
 
 async def _no_check(data: dict, existing: Any) -> None:
@@ -352,14 +349,6 @@ async def delete_row(scope: Scope, kind: str, row_id: int, version: int | None =
         row = await model.get(id=row_id)
         await record_change(actor, "delete", kind, row, {})
     return await _announced(kind, row, "delete")
-
-
-async def record_change(actor: str, action: str, kind: str, row: Any, data: dict) -> None:
-    """The one audit hook of data edits, in the edit's own transaction: who did what to which
-    row, and which fields it set; never their values, which may be identity numbers."""
-    await models.AuditEntry.create(actor=actor, action=action, object_kind=kind, object_id=str(row.id),
-                                   region_path=getattr(row, "region_path", "") or "",
-                                   detail={"fields": sorted(camel(name) for name in data)} if data else {})
 
 
 async def _announced(kind: str, row: Any, action: str) -> Any:

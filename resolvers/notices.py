@@ -29,6 +29,7 @@ from gridhub.policies.predicate import FALSE, In, InSubquery, IsNull, Pred, and_
 from gridhub.policies.scope import Scope
 
 from . import webhooks
+from .audit import record_change
 from .errors import BadInput
 from .civil_time import CIVIL_TIME_ZONE
 from .holders import Holder, holder_of, holdings_of
@@ -226,7 +227,6 @@ async def mark_read(scope: Scope, store: Any, user: Any, notice_ids: list[int] |
         await models.NoticeRead.bulk_create([models.NoticeRead(notice_id=i, user_id=user.id) for i in fresh],
                                             ignore_conflicts=True)
         if fresh:  # every mutation is audited: one entry, however many notices
-            await models.AuditEntry.create(actor=user.username, action="mark_notices_read", object_kind="notice",
-                                           object_id="", detail={"notices": sorted(fresh)[:1000],
-                                                                 "count": len(fresh)})
+            await record_change(user.username, "mark_notices_read", "notice",
+                                detail={"notices": sorted(fresh)[:1000], "count": len(fresh)})
     return len(fresh)

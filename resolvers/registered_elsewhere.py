@@ -14,6 +14,7 @@ from gridhub.policies.predicate import Compare
 from gridhub.policies.scope import Scope
 from gridhub.settings import Settings
 
+from .audit import record_change
 from .errors import Conflict, RateLimited
 from .kinds import kind_of
 from .query import rows
@@ -68,10 +69,8 @@ async def unique_conflict(scope: Scope, kind: str, data: dict, error_text: str, 
     holder: Any = await kind_of(kind).model.filter(**unique).first()
     if holder is not None and await rows(scope, kind, Compare("id", "eq", holder.id)).exists():
         return Conflict(f"another {kind} has this {field}", field=field)
-    await models.AuditEntry.create(
-        actor=actor, action="lookup_sensitive", object_kind=kind, object_id=str(holder.id) if holder else "",
-        field=column, region_path=getattr(holder, "region_path", "") or "",
-        detail={"tried": data[column], "outcome": "registered_elsewhere"})
+    await record_change(actor, "lookup_sensitive", kind, holder, field=column,
+                        detail={"tried": data[column], "outcome": "registered_elsewhere"})
     if lookups is not None:
         await lookups.spent(actor)
     return Conflict(f"this {kind} is registered elsewhere", field=field, reason="REGISTERED_ELSEWHERE")

@@ -44,7 +44,7 @@ import re
 from types import SimpleNamespace
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from tortoise import Tortoise
@@ -64,6 +64,8 @@ from gridhub.models.geo import Area, GeometryError, located_sql, parse_area, to_
 
 from . import spatial
 from . import validation as v
+from .audit import record_change
+from .civil_time import now
 from .errors import BadInput, Conflict, Forbidden, NotFound
 from .kinds import LISTED
 from .identity_documents import is_division_code
@@ -110,10 +112,6 @@ def regional_models() -> list[type]:
 def _kind_name(model: type) -> str | None:
     """The pull kind of a model (whose moves departments must hear of), else None."""
     return next((k.name for k in LISTED.values() if k.name != "region" and k.model is model), None)
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class _Mover:
@@ -272,9 +270,8 @@ async def _renumber(mover: _Mover, under_path: str, old_code: str, new_code: str
 async def _audit(mover: _Mover, actor: str, region_path: str, detail: dict) -> None:
     """One entry per operation, at the operation's stamp, with what it moved."""
     result = mover.result
-    await models.AuditEntry.create(
-        actor=actor, action=result.operation, object_kind="region", object_id=region_path, region_path=region_path,
-        detail={**detail, "counts": dict(result.counts)}, at=mover.stamp, using_db=mover.connection)
+    await record_change(actor, result.operation, "region", object_id=region_path, region_path=region_path,
+                        detail={**detail, "counts": dict(result.counts)}, at=mover.stamp, using_db=mover.connection)
 
 
 class _Operation:

@@ -91,7 +91,7 @@ async def who_serves(scope: Scope, name: str | None, username: str | None, perso
 async def assign_staff(scope: Scope, actor: str, region_id: int, role: StaffRole, started_on: date,
                        name: str | None = None, username: str | None = None,
                        person_id: int | None = None) -> models.StaffAssignment:
-    from .mutations import record_change
+    from .audit import record_change
 
     region = await models.Region.get_or_none(id=region_id, deleted_at=None)
     if region is None or not await rows(scope, "region", Compare("id", "eq", region_id)).exists():
@@ -110,7 +110,7 @@ async def assign_staff(scope: Scope, actor: str, region_id: int, role: StaffRole
 
 
 async def end_staff(scope: Scope, actor: str, staff_id: int, ended_on: date) -> models.StaffAssignment:
-    from .mutations import record_change
+    from .audit import record_change
 
     async with in_transaction():
         found = await rows(scope, "staff", Compare("id", "eq", staff_id)).first()

@@ -45,7 +45,8 @@ from gridhub.policies.scope import Scope
 from . import civil_time
 from .errors import BadInput, Conflict, Forbidden, NotFound
 from .identity_documents import check_identity
-from .mutations import now, record_change
+from .audit import record_change
+from .mutations import now
 from .query import rows
 from .region_locks import hold_region
 from .registered_elsewhere import RegisterLookups
@@ -82,10 +83,8 @@ def _holder_of(identity) -> Any:
 
 async def _lookup_audited(actor: str, identity, person: Any, lookups: RegisterLookups | None) -> None:
     """An ask that told the caller something of a register it may not read."""
-    await models.AuditEntry.create(
-        actor=actor, action="lookup_sensitive", object_kind="person", object_id=str(person.id) if person else "",
-        field="id_number", region_path=person.region_path if person else "",
-        detail={"tried": identity.id_number, "outcome": "transfer_asked" if person else "not_found"})
+    await record_change(actor, "lookup_sensitive", "person", person, field="id_number",
+                        detail={"tried": identity.id_number, "outcome": "transfer_asked" if person else "not_found"})
     if lookups is not None:
         await lookups.spent(actor)
 
@@ -132,9 +131,8 @@ async def request_transfer(scope: Scope, actor: str, id_type: IdType | str, id_n
         except IntegrityError:  # the partial unique index of migration 0019
             raise Conflict("a transfer of this person is already pending", field="idNumber",
                            reason="TRANSFER_PENDING") from None
-        await models.AuditEntry.create(actor=actor, action="request_transfer", object_kind="transfer",
-                                       object_id=str(transfer.id), region_path=region.region_path,
-                                       detail={"person": person.id, "to": region.region_path})
+        await record_change(actor, "request_transfer", "transfer", transfer, region_path=region.region_path,
+                            detail={"person": person.id, "to": region.region_path})
         await _notify(transfer, ASKED, "request_transfer", actor, person.region_id, note)
     return transfer
 
@@ -172,9 +170,8 @@ async def decide_transfer(scope: Scope, actor: str, transfer_id: int, approved: 
         moved: dict = {}
         if approved:
             moved = await _move_person(transfer, holder, actor, stamp, civil_time.today())
-        await models.AuditEntry.create(actor=actor, action="approve_transfer" if approved else "refuse_transfer",
-                                       object_kind="transfer", object_id=str(transfer.id),
-                                       region_path=holder.region_path, detail={"person": transfer.person_id, **moved})
+        await record_change(actor, "approve_transfer" if approved else "refuse_transfer", "transfer", transfer,
+                            region_path=holder.region_path, detail={"person": transfer.person_id, **moved})
         await _notify(transfer, DONE, "approve_transfer" if approved else "refuse_transfer", actor,
                       transfer.to_region_id, note)
     return await models.ResidenceTransfer.get(id=transfer.id)

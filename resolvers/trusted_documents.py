@@ -29,6 +29,7 @@ from tortoise.transactions import in_transaction
 from gridhub import models
 from gridhub.policies.store import PolicyStore
 
+from .audit import record_change
 from .errors import BadInput, Forbidden
 from .lru import ByteLRU
 
@@ -155,7 +156,6 @@ async def register(store: PolicyStore, actor: str, body: str, name: str) -> tupl
         row, created = await models.TrustedDocument.get_or_create(
             sha256=hashed, defaults={"body": body, "name": name, "registered_by": actor})
         if created:
-            await models.AuditEntry.create(actor=actor, action="register_document", object_kind="document",
-                                           object_id=hashed, region_path=roots[0],
-                                           detail={"name": name, "bytes": len(body.encode("utf-8", "surrogatepass"))})
+            await record_change(actor, "register_document", "document", object_id=hashed, region_path=roots[0],
+                                detail={"name": name, "bytes": len(body.encode("utf-8", "surrogatepass"))})
     return row, created

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from tortoise.transactions import in_transaction
 
-from gridhub.models import AuditEntry, Department, Region, User
+from gridhub.models import Department, Region, User
 from gridhub.policies.store import PolicyStore
 
+from .audit import record_change
 from .auth import DEMO_PASSWORD, hash_password
 from .errors import BadInput, Conflict, NotFound
 
@@ -23,8 +24,8 @@ def check_password(password: str) -> None:
 async def _audit(actor: str, action: str, username: str, **detail) -> None:
     # filed at the root, where the county's auditor reads: accounts belong to no grid
     root = await Region.filter(parent_id=None, deleted_at=None).order_by("id").first()
-    await AuditEntry.create(actor=actor, action=action, object_kind="user", object_id=username,
-                            region_path=root.region_path if root else "", detail=detail)
+    await record_change(actor, action, "user", object_id=username, region_path=root.region_path if root else "",
+                        detail=detail)
 
 
 async def create_user(actor: str, username: str, password: str, *, display_name: str = "",

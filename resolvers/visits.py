@@ -35,6 +35,7 @@ from gridhub.policies.predicate import FALSE, Compare, IsNull, Pred, and_, or_
 from gridhub.policies.scope import Scope
 
 from . import deadlines
+from .audit import record_change
 from .errors import BadInput, Conflict, Forbidden, NotFound
 from .query import rows
 from .region_locks import hold_region
@@ -279,10 +280,8 @@ async def set_visit_rule(store: Any, actor: str, tag: str, every_days: int | Non
         else:
             await models.VisitRule.filter(id=found.id).update(every_days=every_days)
             rule = await models.VisitRule.get(id=found.id)
-        await models.AuditEntry.create(actor=actor, action="set_visit_rule", object_kind="visit_rule",
-                                       object_id=tag, region_path=(await _roots())[0],
-                                       detail={"every_days": every_days,
-                                               "before": found.every_days if found else None})
+        await record_change(actor, "set_visit_rule", "visit_rule", object_id=tag, region_path=(await _roots())[0],
+                            detail={"every_days": every_days, "before": found.every_days if found else None})
         ids = sorted(set(await models.PersonTag.filter(_ruled([tag]), person__deleted_at=None).values_list(
             "person_id", flat=True)))
         for i in range(0, len(ids), 500):
@@ -299,7 +298,7 @@ async def assign_responsibility(scope: Scope, actor: str, person_id: int, role: 
                                 started_on: date, username: str | None = None,
                                 staff_person_id: int | None = None) -> models.KeyPersonResponsibility:
     """One of the 1+3+N of a key person: a user, a person of the registers, or a name."""
-    from .mutations import record_change
+    from .audit import record_change
 
     person = await _key_person(scope, person_id)
     await _may_update(scope, person_id)
@@ -321,7 +320,7 @@ async def end_responsibility(scope: Scope, actor: str, responsibility_id: int,
                              ended_on: date) -> models.KeyPersonResponsibility:
     """The responsibility ends on `ended_on`; its history stays. Unknown and invisible alike
     are NOT_FOUND: the id of someone's key-person work tells nothing to those who may not see it."""
-    from .mutations import record_change
+    from .audit import record_change
 
     async with in_transaction():
         found = await models.KeyPersonResponsibility.get_or_none(id=responsibility_id, deleted_at=None)

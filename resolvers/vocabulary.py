@@ -21,6 +21,7 @@ from tortoise.transactions import in_transaction
 from gridhub import models
 from gridhub.policies.store import PolicyStore
 
+from .audit import record_change
 from .errors import BadInput, Conflict, Forbidden, NotFound
 
 TAGS: dict[str, str] = {
@@ -154,8 +155,7 @@ def _check_label(label) -> str:
 
 
 async def _audit(actor: str, action: str, root: str, tag: str, detail: dict) -> None:
-    await models.AuditEntry.create(actor=actor, action=action, object_kind="vocabulary", object_id=tag,
-                                   region_path=root, detail=detail)
+    await record_change(actor, action, "vocabulary", object_id=tag, region_path=root, detail=detail)
 
 
 async def add_tag(store: PolicyStore, actor: str, tag: str, label: str) -> models.VocabularyTag:

@@ -31,6 +31,7 @@ from tortoise.expressions import F
 
 from gridhub import models
 
+from .audit import record_change
 from .civil_time import now
 from .sync import relay_id
 
@@ -240,9 +241,8 @@ async def register(store: Any, actor: str, department_id: int, url: str) -> tupl
     secret = new_secret()
     async with in_transaction():
         hook = await models.Webhook.create(department_id=department.id, url=url, secret=secret, created_by=actor)
-        await models.AuditEntry.create(actor=actor, action="register_webhook", object_kind="webhook",
-                                       object_id=str(hook.id), region_path=root,
-                                       detail={"department": department.code, "url": url})
+        await record_change(actor, "register_webhook", "webhook", hook, region_path=root,
+                            detail={"department": department.code, "url": url})
     return hook, secret
 
 
@@ -259,8 +259,7 @@ async def remove(store: Any, actor: str, webhook_id: int) -> models.Webhook:
             raise NotFound("no webhook with this id")
         hook.deleted_at = now()
         await hook.save(update_fields=["deleted_at", "updated_at"])
-        await models.AuditEntry.create(actor=actor, action="remove_webhook", object_kind="webhook",
-                                       object_id=str(hook.id), region_path=root, detail={"url": hook.url})
+        await record_change(actor, "remove_webhook", "webhook", hook, region_path=root, detail={"url": hook.url})
     return hook
 
 
@@ -280,9 +279,8 @@ async def replay(store: Any, actor: str, delivery_id: int) -> models.WebhookDeli
         if delivery.status == PENDING:
             raise Conflict("the delivery is still being tried", field="id")
         await models.WebhookDelivery.filter(id=delivery.id).update(status=PENDING, attempts=0, next_attempt_at=now())
-        await models.AuditEntry.create(actor=actor, action="replay_webhook", object_kind="webhook",
-                                       object_id=str(delivery.webhook_id), region_path=root,
-                                       detail={"delivery": delivery.id, "was": delivery.status})
+        await record_change(actor, "replay_webhook", "webhook", object_id=str(delivery.webhook_id),
+                            region_path=root, detail={"delivery": delivery.id, "was": delivery.status})
     if _running is not None:
         _running.wake()
     return await models.WebhookDelivery.get(id=delivery.id)

@@ -53,7 +53,8 @@ from . import deadlines, notices
 from .errors import BadInput, Conflict, Forbidden, NotFound
 from .event_bus import announce_event_change
 from .filters import as_utc
-from .mutations import create_row, now, record_change
+from .audit import record_change
+from .mutations import create_row, now
 from .query import rows
 from .region_locks import hold_region
 

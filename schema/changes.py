@@ -8,8 +8,8 @@ from typing import Annotated, Optional, Union
 import strawberry
 from strawberry.types import Info
 
-from gridhub.models import AuditEntry
 from gridhub.resolvers import sync
+from gridhub.resolvers.audit import record_change
 from gridhub.resolvers.errors import BadInput
 from .export import audit_root
 from gridhub.resolvers.filters import as_utc
@@ -123,6 +123,5 @@ async def _audit(context, kinds: tuple[str, ...], since: datetime, changes: list
         rows = sum(1 for c in changes if c.kind == kind and not isinstance(c.item, sync.Tombstone))
         gone = sum(1 for c in changes if c.kind == kind and isinstance(c.item, sync.Tombstone))
         if rows or gone:
-            await AuditEntry.create(actor=context.username, action="export", object_kind=kind, region_path=region_path,
-                                    detail={"via": "changes", "since": since.isoformat(), "rows": rows,
-                                            "tombstones": gone})
+            await record_change(context.username, "export", kind, region_path=region_path,
+                                detail={"via": "changes", "since": since.isoformat(), "rows": rows, "tombstones": gone})

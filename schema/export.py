@@ -40,10 +40,10 @@ from typing import Any, AsyncIterator, Awaitable, Callable, Mapping
 import orjson
 from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType, get_named_type, is_leaf_type
 
-from gridhub.models import AuditEntry
 from gridhub.policies.scope import Scope
 
 from gridhub.resolvers import errors
+from gridhub.resolvers.audit import record_change
 from gridhub.resolvers.context import RequestContext
 from gridhub.resolvers.errors import BadInput, GridhubError, Unavailable
 from gridhub.resolvers.filters import as_utc
@@ -386,8 +386,8 @@ class Export:
 
     async def finish(self) -> None:
         r = self.request
-        await AuditEntry.create(
-            actor=self.user.username, action="export", object_kind=r.kind, region_path=self.audit_path,
+        await record_change(
+            self.user.username, "export", r.kind, region_path=self.audit_path,
             detail={"filter": r.filter, "format": r.format, "since": r.since.isoformat() if r.since else None,
                     "until": self.cursor.until.isoformat(), "rows": self.sent_rows,
                     "tombstones": self.sent_tombstones, "complete": self.complete, "resumed": bool(r.cursor),

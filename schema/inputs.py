@@ -10,7 +10,7 @@ from typing import Any, Optional
 import strawberry
 from strawberry.relay import GlobalID
 
-from gridhub.resolvers.mutations import camel
+from gridhub.resolvers.names import camel
 
 from .columns import describe
 from .enums import (

@@ -151,6 +151,39 @@ async def test_each_edit_is_audited_where_its_row_is_with_the_fields_it_set(work
     assert id_number not in trail and "13900000963" not in trail
 
 
+async def test_the_hook_files_each_entry_where_its_caller_says(app):
+    """`record_change`, the one hook every audited write goes through (tests/test_layers.py
+    holds the others to it): an edit is filed at its row's region naming the fields set; a
+    caller may file it elsewhere (a membership at its organisation's region), name a thing that
+    is no row (a tag, a user's name), a field tried, its own detail, and an operation's stamp."""
+    import random
+
+    from gridhub.resolvers.audit import record_change
+
+    person = await models.Person.filter(deleted_at=None).first()
+    actor = f"hook{random.SystemRandom().randrange(10 ** 9)}"
+    stamp = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    cases = [  # (what the caller gives, (object_id, field, region_path, detail) filed)
+        (dict(row=person, data={"phone": "13900000000", "household_id": 1}),
+         (str(person.id), "", person.region_path, {"fields": ["householdId", "phone"]})),
+        (dict(row=person, data={}), (str(person.id), "", person.region_path, {})),
+        (dict(row=person, data={"phone": "13900000000"}, region_path="/elsewhere/"),
+         (str(person.id), "", "/elsewhere/", {"fields": ["phone"]})),
+        (dict(row=person, field="id_number", detail={"tried": "x"}),
+         (str(person.id), "id_number", person.region_path, {"tried": "x"})),
+        (dict(row=None, field="id_number", detail={"tried": "y"}), ("", "id_number", "", {"tried": "y"})),
+        (dict(object_id="care/x", region_path="/1/", detail={"label": "l"}), ("care/x", "", "/1/", {"label": "l"})),
+        (dict(object_id="", region_path="", detail={}, at=stamp), ("", "", "", {})),
+    ]
+    mark = await audit_mark()
+    for given, _ in cases:
+        await record_change(actor, "hook_case", "person", **given)
+    filed = await models.AuditEntry.filter(id__gt=mark, actor=actor).order_by("id")
+    assert [(e.object_id, e.field, e.region_path, e.detail) for e in filed] == [want for _, want in cases]
+    assert filed[-1].at == stamp and filed[0].at > stamp
+    assert "13900000000" not in json.dumps([e.detail for e in filed])
+
+
 @pytest.mark.parametrize("compiled", [False, True], ids=["resolvers", "compiled"])
 async def test_a_page_of_reads_is_one_entry_per_field(settings, sign_in, count_sql, compiled):
     """Up to 500 key persons shown to the police: one entry per sensitive field, whatever the

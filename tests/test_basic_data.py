@@ -10,6 +10,8 @@ import pytest
 
 from gridhub import models
 
+from .migrating import upgrade
+from .servers import scratch_database
 from .test_compiled import read_path
 from .test_mutations import grid_id
 from .test_registers import gb11643, registered  # noqa: F401 (a fixture)
@@ -136,61 +138,32 @@ async def test_a_region_code_outside_the_official_list_is_refused(sign_in, ancho
     assert getattr(refused.value, "field", None) == "code"
 
 
-MIGRATE_OLDER = """
-import asyncio, sys
-from tortoise import Tortoise, connections
-from tortoise.migrations.api.migrate import migrate
-from gridhub.settings import tortoise_config
-
-async def main(url):
-    config = tortoise_config(url)
-    await migrate(config=config, target="gridhub.0018_residence_registration")
-    await Tortoise.init(config=config)
-    db = connections.get("default")
-    await db.execute_script("INSERT INTO region (code, name, tier, region_path, depth, created_at, updated_at, "
-                            "version) VALUES ('340223', '南陵县', 'county', '/340223/', 0, CURRENT_TIMESTAMP, "
-                            "CURRENT_TIMESTAMP, 1)")
-    await db.execute_script("INSERT INTO person (region_id, region_path, id_number, name, gender, birth_date, "
-                            "ethnicity, registered_address, population_type, created_at, updated_at, version) "
-                            "SELECT id, region_path, '340223198001010011', '旧登记', 'male', '1980-01-01', '汉族', '', "
-                            "'registered', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1 FROM region")
-    await db.execute_script("INSERT INTO household (code, region_id, region_path, created_at, updated_at, version) "
-                            "SELECT 'H1', id, region_path, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1 FROM region")
-    await db.execute_script("INSERT INTO casbin_rule (ptype, v0, v1, v2, v3, v4, v5) VALUES "
-                            "('p', 'grid_worker', '*', 'person', 'read', 'allow', ''), "
-                            "('p', 'policy_admin', '*', 'category', 'update', 'allow', '')")
-    await Tortoise.close_connections()
-    await migrate(config=config)
-    await Tortoise.init(config=config)
-    db = connections.get("default")
-    print(await db.execute_query_dict("SELECT former_names, native_place, marital_status, religion, employer "
-                                      "FROM person"))
-    print(await db.execute_query_dict("SELECT label FROM vocabulary_tag WHERE tag = 'care/elderly_alone'"))
-    print(sorted(r["v2"] + " " + r["v3"] for r in await db.execute_query_dict(
-        "SELECT v2, v3 FROM casbin_rule WHERE v0 = 'grid_worker' AND v2 <> 'person'")))
-    print(await db.execute_query_dict("SELECT joint_unit_id FROM household"))
-    await Tortoise.close_connections()
-
-asyncio.run(main(sys.argv[1]))
-"""
+OLDER_COUNTY = [
+    "INSERT INTO region (code, name, tier, region_path, depth, created_at, updated_at, version) "
+    "VALUES ('340223', '南陵县', 'county', '/340223/', 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1)",
+    "INSERT INTO person (region_id, region_path, id_number, name, gender, birth_date, ethnicity, registered_address, "
+    "population_type, created_at, updated_at, version) SELECT id, region_path, '340223198001010011', '旧登记', "
+    "'male', '1980-01-01', '汉族', '', 'registered', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1 FROM region",
+    "INSERT INTO household (code, region_id, region_path, created_at, updated_at, version) "
+    "SELECT 'H1', id, region_path, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1 FROM region",
+    "INSERT INTO casbin_rule (ptype, v0, v1, v2, v3, v4, v5) VALUES "
+    "('p', 'grid_worker', '*', 'person', 'read', 'allow', ''), "
+    "('p', 'policy_admin', '*', 'category', 'update', 'allow', '')",
+]
 
 
 def test_migration_0022_brings_an_older_database_along(tmp_path):
     """Persons keep their rows with the basic data unknown, the vocabulary is there with its
     labels, and grid workers in use get the new lines (special categories, programmes)."""
-    import subprocess
-    import sys
-
-    from .servers import scratch_database
-
     for url in scratch_database(tmp_path, "gh_older_registers"):
-        done = subprocess.run([sys.executable, "-c", MIGRATE_OLDER, url], capture_output=True, text=True,
-                              timeout=300)
-    assert done.returncode == 0, done.stderr
-    persons, label, lines, households = done.stdout.splitlines()[-4:]
-    assert persons == str([{"former_names": "", "native_place": None, "marital_status": None, "religion": None,
-                            "employer": ""}])
-    assert label == str([{"label": "独居老人"}])
+        persons, label, lines, households = upgrade(url, "gridhub.0018_residence_registration", OLDER_COUNTY, after=[
+            "SELECT former_names, native_place, marital_status, religion, employer FROM person",
+            "SELECT label FROM vocabulary_tag WHERE tag = 'care/elderly_alone'",
+            "SELECT v2, v3 FROM casbin_rule WHERE v0 = 'grid_worker' AND v2 <> 'person'",
+            "SELECT joint_unit_id FROM household"]).after
+    assert persons == [{"former_names": "", "native_place": None, "marital_status": None, "religion": None,
+                        "employer": ""}]
+    assert label == [{"label": "独居老人"}]
     assert {"person.religion read", "person.political_status read", "joint_unit create",
-            "volunteer_activity read"} <= set(eval(lines))
-    assert households == str([{"joint_unit_id": None}])
+            "volunteer_activity read"} <= {f"{r['v2']} {r['v3']}" for r in lines}
+    assert households == [{"joint_unit_id": None}]

@@ -1,32 +1,15 @@
 """Migration 0019 on a database made before it: SQLite rebuilds the notice table (its event
 becomes nullable), and the read marks and the deliveries' links to notices survive it; the
-transfer verbs reach the default roles in use. Run in a subprocess on a scratch SQLite file:
-the migration API re-initialises Tortoise, which the suite's own app must keep."""
+transfer verbs reach the default roles in use. Migrated in a subprocess (tests/migrating.py) on
+a scratch SQLite file, filled between the migrations by sqlite3 itself."""
 
 import sqlite3
-import subprocess
-import sys
 
-from .test_cli import ROOT
-
-MIGRATE = """
-import asyncio, sys
-from tortoise import Tortoise
-from tortoise.migrations.api.migrate import migrate
-from gridhub.settings import tortoise_config
-
-async def main(url, target):
-    await migrate(config=tortoise_config(url), target=target or None)
-    await Tortoise.close_connections()
-
-asyncio.run(main(sys.argv[1], sys.argv[2]))
-"""
+from . import migrating
 
 
-def migrate(path, target: str = "") -> None:
-    done = subprocess.run([sys.executable, "-c", MIGRATE, f"sqlite://{path}", target], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
+def migrate(path, target: str | None = None) -> None:
+    migrating.migrate(f"sqlite://{path}", target)
 
 
 def put(db, table: str, **given) -> int:

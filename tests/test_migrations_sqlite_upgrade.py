@@ -4,21 +4,12 @@ columns; with foreign keys on, dropping the old table once deleted what referred
 person's tags, memberships, residences; an event's persons and log) or unlinked it, and left
 the rebuilt tables without their indexes (models/migrations/_sqlite_rebuild.py)."""
 
-import json
-import subprocess
-import sys
-
+from .migrating import run, upgrade
 from .servers import scratch_database
 
 # A database at 0012 with a row in every table that refers to person, event or event_log,
-# migrated to the head; printed: what each of those tables held before and after, the
-# dangling references, and the indexes and triggers of the rebuilt tables.
-UPGRADE = r"""
-import asyncio, json, sys
-from tortoise import Tortoise, connections
-from tortoise.migrations.api.migrate import migrate
-from gridhub.settings import tortoise_config
-
+# migrated to the head: what each of those tables held before and after, the dangling
+# references, and the indexes and triggers of the rebuilt tables.
 STAMPS = "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1"
 ROWS = [
     ("region", "code, name, tier, region_path, depth", "'349901', '升级县', 'county', '/349901/', 0"),
@@ -55,80 +46,44 @@ ROWS = [
 ]
 LINKS = ["UPDATE place SET landlord_id = 2", "UPDATE person SET household_id = 1, residence_id = 1 WHERE id = 1"]
 TABLES = sorted({table for table, _, _ in ROWS})
-REBUILT = ("person", "event", "event_log")
+# the indexes and triggers of the rebuilt tables
+SCHEMA = {
+    True: "SELECT name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND tbl_name IN "
+          "('person', 'event', 'event_log')",
+    False: "SELECT indexname AS name, indexdef AS sql FROM pg_indexes WHERE tablename IN "
+           "('person', 'event', 'event_log')",
+}
 
 
-async def held(db, columns):
-    return {table: [list(map(str, row.values())) for row in await db.execute_query_dict(
-        f"SELECT {', '.join(columns[table])} FROM {table} ORDER BY id")] for table in TABLES}
-
-
-async def schema(db, sqlite):
-    if sqlite:
-        rows = await db.execute_query_dict(
-            "SELECT name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND tbl_name IN "
-            "('person', 'event', 'event_log')")
-    else:
-        rows = await db.execute_query_dict(
-            "SELECT indexname AS name, indexdef AS sql FROM pg_indexes WHERE tablename IN "
-            "('person', 'event', 'event_log')")
-    return {row["name"]: row["sql"] for row in rows}
-
-
-async def columns_of(db, sqlite):
-    if sqlite:
-        return {t: [r["name"] for r in await db.execute_query_dict(f'PRAGMA table_info("{t}")')] for t in TABLES}
-    return {t: [r["column_name"] for r in await db.execute_query_dict(
-        f"SELECT column_name FROM information_schema.columns WHERE table_name = '{t}' "
-        "ORDER BY ordinal_position")] for t in TABLES}
-
-
-async def main(older, fresh):
-    sqlite = older.startswith("sqlite")
-    config = tortoise_config(older)
-    await migrate(config=config, target="gridhub.0012_department_template")
-    await Tortoise.init(config=config)
-    db = connections.get("default")
-    for table, columns, values in ROWS:
-        await db.execute_script(f"INSERT INTO {table} ({columns}, created_at, updated_at, version) "
-                                f"VALUES ({values}, {STAMPS})")
-    for link in LINKS:
-        await db.execute_script(link)
-    columns = await columns_of(db, sqlite)
-    before, indexes_before = await held(db, columns), await schema(db, sqlite)
-    await Tortoise.close_connections()
-    await migrate(config=config)
-    await Tortoise.init(config=config)
-    db = connections.get("default")
-    after, indexes_after = await held(db, columns), await schema(db, sqlite)
-    dangling = await db.execute_query_dict("PRAGMA foreign_key_check") if sqlite else []
-    await Tortoise.close_connections()
-    await migrate(config=tortoise_config(fresh))
-    await Tortoise.init(config=tortoise_config(fresh))
-    indexes_fresh = await schema(connections.get("default"), sqlite)
-    await Tortoise.close_connections()
-    print(json.dumps({"before": before, "after": after, "dangling": dangling, "indexes_before": indexes_before,
-                      "indexes_after": indexes_after, "indexes_fresh": indexes_fresh}))
-
-asyncio.run(main(*sys.argv[1:]))
-"""
+def held(rows: list[dict], columns: list[str]) -> list[list[str]]:
+    return [[str(row[c]) for c in columns] for row in rows]
 
 
 def test_an_older_database_keeps_its_rows_links_and_indexes(tmp_path):
     (tmp_path / "older").mkdir(), (tmp_path / "fresh").mkdir()
     for older in scratch_database(tmp_path / "older", "gh_upgrade_older"):
+        sqlite = older.startswith("sqlite")
+        fill = [f"INSERT INTO {table} ({columns}, created_at, updated_at, version) VALUES ({values}, {STAMPS})"
+                for table, columns, values in ROWS] + LINKS
+        reads = [f"SELECT * FROM {table} ORDER BY id" for table in TABLES] + [SCHEMA[sqlite]]
+        found = upgrade(older, "gridhub.0012_department_template", fill, before=reads,
+                        after=reads + ["PRAGMA foreign_key_check"] * sqlite)
         for fresh in scratch_database(tmp_path / "fresh", "gh_upgrade_fresh"):
-            done = subprocess.run([sys.executable, "-c", UPGRADE, older, fresh], capture_output=True, text=True,
-                                  timeout=300)
-    assert done.returncode == 0, done.stderr
-    found = json.loads(done.stdout.splitlines()[-1])
-    before, after = found["before"], found["after"]
+            [indexes_fresh] = run(fresh, [("migrate", None), ("query", SCHEMA[sqlite])])
+    *tables_before, indexes_before = found.before
+    *tables_after, indexes_after = found.after[:len(reads)]
+    dangling = found.after[len(reads):]
     # every row, with the columns it had at 0012 (ids, and each reference to person, event, region)
+    columns = {table: list(rows[0]) for table, rows in zip(TABLES, tables_before)}
+    before = {table: held(rows, columns[table]) for table, rows in zip(TABLES, tables_before)}
+    after = {table: held(rows, columns[table]) for table, rows in zip(TABLES, tables_after)}
     assert [table for table, rows in before.items() if after[table] != rows] == []
     assert len(after["person_tag"]) == 2 and len(after["event_log"]) == 2 and len(after["event_person"]) == 1
-    assert found["dangling"] == []
+    assert dangling == ([[]] if sqlite else [])  # no row refers to one gone (SQLite's check)
     # the upgraded tables are indexed as a fresh database's are, and kept what they had before
     # but the identity number's own uniqueness (0017 makes it unique per document type)
-    assert found["indexes_after"] == found["indexes_fresh"]
-    kept = {name for name, sql in found["indexes_before"].items() if sql and "UNIQUE" not in sql.upper()}
-    assert kept and kept <= set(found["indexes_after"])
+    indexes_before, indexes_after, indexes_fresh = (
+        {row["name"]: row["sql"] for row in indexes} for indexes in (indexes_before, indexes_after, indexes_fresh))
+    assert indexes_after == indexes_fresh
+    kept = {name for name, sql in indexes_before.items() if sql and "UNIQUE" not in sql.upper()}
+    assert kept and kept <= set(indexes_after)

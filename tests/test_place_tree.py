@@ -5,14 +5,13 @@ are; places are built and moved in the tree through the mutations; a database ma
 the tree gets it from its places' structured columns."""
 
 import base64
-import subprocess
-import sys
 from datetime import datetime, timezone
 
 import pytest
 
 from gridhub import models
 
+from .migrating import upgrade
 from .servers import scratch_database
 
 
@@ -153,49 +152,21 @@ async def test_deep_residents_of_a_page_of_places_cost_a_fixed_number_of_stateme
     assert measured[0] == measured[1], measured
 
 
-MIGRATE_OLDER = """
-import asyncio, sys
-from tortoise import Tortoise, connections
-from tortoise.migrations.api.migrate import migrate
-from gridhub.settings import tortoise_config
-
-async def main(url):
-    config = tortoise_config(url)
-    await migrate(config=config, target="gridhub.0018_residence_registration")
-    await Tortoise.init(config=config)
-    db = connections.get("default")
-    await db.execute_script("INSERT INTO region (code, name, tier, region_path, depth, created_at, updated_at, "
-                            "version) VALUES ('340223', '南陵县', 'county', '/340223/', 0, CURRENT_TIMESTAMP, "
-                            "CURRENT_TIMESTAMP, 1)")
+def older_places() -> list[str]:
+    """A county at 0018 with flats in a compound's buildings and units, a building registered
+    as such, and a shop in no compound; the grid worker's role in use."""
+    statements = ["INSERT INTO region (code, name, tier, region_path, depth, created_at, updated_at, version) "
+                  "VALUES ('340223', '南陵县', 'county', '/340223/', 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1)"]
     for code, kind, b, u, room in (("F1", "house", "1", "1", "101"), ("F2", "rental_house", "1", "1", "102"),
                                    ("F3", "house", "1", "2", "201"), ("B2", "building", "2", "", ""),
                                    ("F4", "house", "2", "1", "101"), ("S1", "shop", "", "", "")):
-        await db.execute_script(
+        statements.append(
             "INSERT INTO place (code, name, kind, usage, address, compound, building, unit, floor, room, owner_name, "
             "region_id, region_path, address_code, created_at, updated_at, version) SELECT "
             f"'{code}', '{code}', '{kind}', '', '', '{'梅林雅居' if code != 'S1' else ''}', '{b}', '{u}', '', '{room}', "
             f"'', id, region_path, '340223{code}', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1 FROM region")
-    await db.execute_script("INSERT INTO casbin_rule (ptype, v0, v1, v2, v3, v4, v5) "
-                            "VALUES ('p', 'grid_worker', '*', 'person', 'read', 'allow', '')")
-    await Tortoise.close_connections()
-    await migrate(config=config)
-    await Tortoise.init(config=config)
-    db = connections.get("default")
-    granted = await db.execute_query_dict("SELECT v0, v3 FROM casbin_rule WHERE v2 = 'membership' ORDER BY v3")
-    print("granted:", [(g["v0"], g["v3"]) for g in granted])
-    rows = await db.execute_query_dict(
-        "SELECT p.code, p.kind, p.name, p.address_code, q.code AS parent FROM place p "
-        "LEFT JOIN place q ON q.id = p.parent_id ORDER BY p.id")
-    for r in rows:
-        print(r["code"] if r["code"][0] in "FBS" else r["address_code"], r["kind"], r["name"],
-              r["parent"], sep="|")
-    deep = await db.execute_query_dict(
-        "SELECT COUNT(*) AS n FROM place_tree t JOIN place a ON a.id = t.ancestor_id WHERE a.kind = 'compound'")
-    print("under the compound:", deep[0]["n"])
-    await Tortoise.close_connections()
-
-asyncio.run(main(sys.argv[1]))
-"""
+    return statements + ["INSERT INTO casbin_rule (ptype, v0, v1, v2, v3, v4, v5) "
+                         "VALUES ('p', 'grid_worker', '*', 'person', 'read', 'allow', '')"]
 
 
 def test_migration_0021_derives_the_tree_from_the_structured_columns(tmp_path):
@@ -203,13 +174,17 @@ def test_migration_0021_derives_the_tree_from_the_structured_columns(tmp_path):
     registered as a building is its own node), each with the next address code of its
     region, and the closure holds them all; the grid worker's role in use gets the membership grants."""
     for url in scratch_database(tmp_path, "gh_older_places"):
-        done = subprocess.run([sys.executable, "-c", MIGRATE_OLDER, url], capture_output=True, text=True,
-                              timeout=120)
-        assert done.returncode == 0, done.stderr
-        granted, *lines = done.stdout.splitlines()
+        granted, places, deep = upgrade(url, "gridhub.0018_residence_registration", older_places(), after=[
+            "SELECT v0, v3 FROM casbin_rule WHERE v2 = 'membership' ORDER BY v3",
+            "SELECT p.code, p.kind, p.name, p.address_code, q.code AS parent FROM place p "
+            "LEFT JOIN place q ON q.id = p.parent_id ORDER BY p.id",
+            "SELECT COUNT(*) AS n FROM place_tree t JOIN place a ON a.id = t.ancestor_id "
+            "WHERE a.kind = 'compound'"]).after
         # the grid worker's role in use gets the membership grants; policy admins are not in use here
-        assert granted == "granted: [('grid_worker', 'create'), ('grid_worker', 'update')]"
-        by_name = {line.split("|")[2]: line.split("|") for line in lines[:-1]}
+        assert [(g["v0"], g["v3"]) for g in granted] == [("grid_worker", "create"), ("grid_worker", "update")]
+        # name -> (code, or the address code of a place the migration made; kind; name; parent's code)
+        by_name = {r["name"]: [r["code"] if r["code"][0] in "FBS" else r["address_code"], r["kind"], r["name"],
+                               str(r["parent"])] for r in places}
         assert by_name["梅林雅居"][1] == "compound" and by_name["梅林雅居"][0] == "340223000001"
         assert by_name["梅林雅居1幢"][1:] == ["building", "梅林雅居1幢", "340223000001"]
         assert by_name["B2"][1:] == ["building", "B2", "340223000001"]  # registered as building 2
@@ -219,4 +194,4 @@ def test_migration_0021_derives_the_tree_from_the_structured_columns(tmp_path):
         assert by_name["F4"][3] == by_name["梅林雅居2幢1单元"][0]
         assert by_name["梅林雅居2幢1单元"][3] == "B2" and by_name["S1"][3] == "None"
         # the compound, 2 buildings, 3 units, 4 flats
-        assert lines[-1] == "under the compound: 10"
+        assert deep == [{"n": 10}]

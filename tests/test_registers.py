@@ -5,8 +5,6 @@ GB 11643's layout."""
 
 import base64
 import itertools
-import subprocess
-import sys
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -14,6 +12,7 @@ import pytest
 from gridhub import models
 from gridhub.resolvers.validation import credit_code_check_char, id_number_check_digit
 
+from .migrating import upgrade
 from .servers import scratch_database
 from .test_mutations import grid_id
 
@@ -152,59 +151,30 @@ async def test_the_demo_registers_overseas_residents_by_their_documents(app):
     assert set(others) == {"resident_id"}
 
 
-MIGRATE_OLDER = """
-import asyncio, sys
-from tortoise import Tortoise, connections
-from tortoise.migrations.api.migrate import migrate
-from gridhub.settings import tortoise_config
-
-async def main(url):
-    config = tortoise_config(url)
-    await migrate(config=config, target="gridhub.0012_department_template")
-    await Tortoise.init(config=config)
-    db = connections.get("default")
-    await db.execute_script("INSERT INTO region (code, name, tier, region_path, depth, created_at, updated_at, "
-                            "version) VALUES ('340223', '南陵县', 'county', '/340223/', 0, CURRENT_TIMESTAMP, "
-                            "CURRENT_TIMESTAMP, 1)")
-    await db.execute_script("INSERT INTO person (region_id, region_path, id_number, name, gender, birth_date, "
-                            "ethnicity, registered_address, population_type, created_at, updated_at, version) "
-                            "SELECT id, region_path, '%s', '旧登记', 'male', '1980-01-01', '汉族', '', 'registered', "
-                            "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1 FROM region")
-    await Tortoise.close_connections()
-    await migrate(config=config)
-    await Tortoise.init(config=config)
-    db = connections.get("default")
-    print(await db.execute_query_dict("SELECT id_type, id_number, nationality FROM person"))
-    await db.execute_script("INSERT INTO person (region_id, region_path, id_type, id_number, nationality, name, "
-                            "gender, birth_date, ethnicity, registered_address, population_type, created_at, "
-                            "updated_at, version) SELECT region_id, region_path, 'taiwan_travel_permit', "
-                            "id_number, 'CHN', '同号他证', gender, birth_date, ethnicity, '', 'overseas', "
-                            "created_at, updated_at, 1 FROM person")
-    try:
-        await db.execute_script("INSERT INTO person (region_id, region_path, id_number, name, gender, birth_date, "
-                                "ethnicity, registered_address, population_type, created_at, updated_at, version) "
-                                "SELECT region_id, region_path, id_number, '同号同证', gender, birth_date, "
-                                "ethnicity, '', 'registered', created_at, updated_at, 1 FROM person "
-                                "WHERE id_type = 'resident_id'")
-    except Exception as e:
-        print("refused:", type(e).__name__)
-    await Tortoise.close_connections()
-
-asyncio.run(main(sys.argv[1]))
-"""
-
-
 def test_migration_0017_brings_older_persons_along(tmp_path):
     """A database made before documents: its persons hold resident identity numbers of China,
     and the number is then unique per document type, not across them."""
     number = gb11643("34022319800101001")
+    county = ("INSERT INTO region (code, name, tier, region_path, depth, created_at, updated_at, version) "
+              "VALUES ('340223', '南陵县', 'county', '/340223/', 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1)")
+    person = ("INSERT INTO person (region_id, region_path, id_number, name, gender, birth_date, ethnicity, "
+              "registered_address, population_type, created_at, updated_at, version) SELECT id, region_path, "
+              f"'{number}', '旧登记', 'male', '1980-01-01', '汉族', '', 'registered', CURRENT_TIMESTAMP, "
+              "CURRENT_TIMESTAMP, 1 FROM region")
     for url in scratch_database(tmp_path, "gh_older_persons"):
-        done = subprocess.run([sys.executable, "-c", MIGRATE_OLDER % number, url], capture_output=True, text=True,
-                              timeout=120)
-    assert done.returncode == 0, done.stderr
-    lines = done.stdout.splitlines()
-    assert lines[0] == str([{"id_type": "resident_id", "id_number": number, "nationality": "CHN"}])
-    assert lines[1].startswith("refused: IntegrityError")
+        persons, other_document, same_document = upgrade(url, "gridhub.0012_department_template", [county, person], after=[
+            "SELECT id_type, id_number, nationality FROM person",
+            "INSERT INTO person (region_id, region_path, id_type, id_number, nationality, name, gender, birth_date, "
+            "ethnicity, registered_address, population_type, created_at, updated_at, version) SELECT region_id, "
+            "region_path, 'taiwan_travel_permit', id_number, 'CHN', '同号他证', gender, birth_date, ethnicity, '', "
+            "'overseas', created_at, updated_at, 1 FROM person",
+            "INSERT INTO person (region_id, region_path, id_number, name, gender, birth_date, ethnicity, "
+            "registered_address, population_type, created_at, updated_at, version) SELECT region_id, region_path, "
+            "id_number, '同号同证', gender, birth_date, ethnicity, '', 'registered', created_at, updated_at, 1 "
+            "FROM person WHERE id_type = 'resident_id'"]).after
+    assert persons == [{"id_type": "resident_id", "id_number": number, "nationality": "CHN"}]
+    assert other_document is None  # another document may carry the same number
+    assert same_document == {"refused": "IntegrityError"}
 
 
 # -- the floating population: 人来登记、人走注销, and registrations that lapse ----------------------
