@@ -354,11 +354,13 @@ async def delete_row(scope: Scope, kind: str, row_id: int, version: int | None =
     return await _announced(kind, row, "delete")
 
 
-async def record_change(actor: str, action: str, kind: str, row: Any, data: dict) -> None:
+async def record_change(actor: str, action: str, kind: str, row: Any, data: dict, *,
+                        region_path: str | None = None) -> None:
     """The one audit hook of data edits, in the edit's own transaction: who did what to which
-    row, and which fields it set; never their values, which may be identity numbers."""
+    row, and which fields it set; never their values, which may be identity numbers. A row
+    with no region of its own (a membership) is audited at `region_path`, its parent's."""
     await models.AuditEntry.create(actor=actor, action=action, object_kind=kind, object_id=str(row.id),
-                                   region_path=getattr(row, "region_path", "") or "",
+                                   region_path=region_path or getattr(row, "region_path", "") or "",
                                    detail={"fields": sorted(camel(name) for name in data)} if data else {})
 
 
