@@ -1,8 +1,9 @@
 """An older database upgraded through the migrations keeps every row and every link (both
 dialects). SQLite rebuilds event and event_log (0013) and person (0017) to alter their
-columns; with foreign keys on, dropping the old table once deleted what referred to it (a
-person's tags, memberships, residences; an event's persons and log) or unlinked it, and left
-the rebuilt tables without their indexes (models/migrations/_sqlite_rebuild.py)."""
+columns, and membership (0024) to drop its unique key for a partial one; with foreign keys
+on, dropping the old table once deleted what referred to it (a person's tags, memberships,
+residences; an event's persons and log) or unlinked it, and left the rebuilt tables without
+their indexes (models/migrations/_sqlite_rebuild.py)."""
 
 import json
 import subprocess
@@ -67,11 +68,11 @@ async def schema(db, sqlite):
     if sqlite:
         rows = await db.execute_query_dict(
             "SELECT name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND tbl_name IN "
-            "('person', 'event', 'event_log')")
+            "('person', 'event', 'event_log', 'membership')")
     else:
         rows = await db.execute_query_dict(
             "SELECT indexname AS name, indexdef AS sql FROM pg_indexes WHERE tablename IN "
-            "('person', 'event', 'event_log')")
+            "('person', 'event', 'event_log', 'membership')")
     return {row["name"]: row["sql"] for row in rows}
 
 
@@ -102,13 +103,26 @@ async def main(older, fresh):
     db = connections.get("default")
     after, indexes_after = await held(db, columns), await schema(db, sqlite)
     dangling = await db.execute_query_dict("PRAGMA foreign_key_check") if sqlite else []
+    # 0024: the membership of 0012 ends, and the person takes the role up again; a second
+    # open membership in that role is still refused
+    await db.execute_script("UPDATE membership SET ended_on = '2021-01-01' WHERE id = 1")
+    rejoin = "INSERT INTO membership (role, organisation_id, person_id, created_at, updated_at, version) " \
+             f"VALUES ('员工', 1, 1, {STAMPS})"
+    await db.execute_script(rejoin)
+    try:
+        await db.execute_script(rejoin)
+        twice = "accepted"
+    except Exception as e:
+        twice = type(e).__name__
+    terms = len(await db.execute_query_dict("SELECT id FROM membership"))
     await Tortoise.close_connections()
     await migrate(config=tortoise_config(fresh))
     await Tortoise.init(config=tortoise_config(fresh))
     indexes_fresh = await schema(connections.get("default"), sqlite)
     await Tortoise.close_connections()
     print(json.dumps({"before": before, "after": after, "dangling": dangling, "indexes_before": indexes_before,
-                      "indexes_after": indexes_after, "indexes_fresh": indexes_fresh}))
+                      "indexes_after": indexes_after, "indexes_fresh": indexes_fresh, "twice": twice,
+                      "terms": terms}))
 
 asyncio.run(main(*sys.argv[1:]))
 """
@@ -132,3 +146,6 @@ def test_an_older_database_keeps_its_rows_links_and_indexes(tmp_path):
     assert found["indexes_after"] == found["indexes_fresh"]
     kept = {name for name, sql in found["indexes_before"].items() if sql and "UNIQUE" not in sql.upper()}
     assert kept and kept <= set(found["indexes_after"])
+    # membership (0024): one open membership per role, by a partial index; ended terms beside it
+    assert found["terms"] == 2 and found["twice"] == "IntegrityError"
+    assert "WHERE" in found["indexes_after"]["uidx_membership_open_role"].upper()
