@@ -217,9 +217,17 @@ async def test_key_work_never_moves_care_work(sign_in, worker, anchors):
 BULLETIN = "query($r: ID!, $w: String!) { weeklyBulletin(region: $r, week: $w) { json markdown } }"
 
 
-async def test_the_bulletin_counts_each_workers_care_work(sign_in, worker, care_person, anchors):
+async def test_the_bulletin_counts_each_workers_care_work(sign_in, worker, anchors):
     """Per grid worker: the care visits it recorded this week, the grid's care visits due in
     the week and its care persons overdue now (the week still runs), as the persons show it."""
+    care_person = await _person(worker, anchors, "关爱逾期", ["care/elderly_alone"], "291")
+    try:
+        await _workers_care_work(sign_in, worker, care_person, anchors)
+    finally:
+        await models.Person.filter(id=int(from_base64(care_person)[1])).update(deleted_at=datetime.now(timezone.utc))
+
+
+async def _workers_care_work(sign_in, worker, care_person, anchors):
     grid = (await worker.query("query($p: String) { regions(first: 1, filter: {regionPath: $p}) { nodes { id } } }",
                                p=anchors["grid"]))["regions"]["nodes"][0]["id"]
     county = await sign_in("county")
@@ -237,7 +245,7 @@ async def test_the_bulletin_counts_each_workers_care_work(sign_in, worker, care_
         careVisitOverdue: true}) { totalCount } }""", p=anchors["grid"]))["persons"]["totalCount"]
     assert before["care_visits_due"] == before["grid_due"] > 0  # the grid's care work is its worker's
     assert before["care_visits_overdue"] == overdue
-    late = now - timedelta(days=30)  # the new person's tag is a month old: overdue now
+    late = now - timedelta(days=30)  # the person's tag is a month old, never visited: overdue now
     await models.PersonTag.filter(person_id=int(from_base64(care_person)[1])).update(created_at=late)
     after_tagging = await mine()
     assert after_tagging["care_visits_overdue"] == before["care_visits_overdue"] + 1
