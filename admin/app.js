@@ -769,7 +769,8 @@ async function findOrganisations(event) {
   const data = await attempt(() => gql(Q.organisations, { t: text }));
   if (!data) return;
   const organisations = data.organisations.nodes;
-  fill($("org-select"), organisations.map((o) => h("option", { value: o.id, dataset: { path: o.region ? o.region.path : "" } },
+  fill($("org-select"), organisations.map((o) => h("option",
+    { value: o.id, dataset: { path: o.region ? o.region.path : "" } },
     `${o.name}${o.region ? " · " + o.region.name : ""}`)));
   await loadMembers();
 }
