@@ -325,3 +325,17 @@ async def test_volunteer_hours_add_up_per_volunteer_in_scope(sign_in, anchors, g
                              ({"n": 501}, "first")):
         bad = await worker.post(HOURS, variables)
         assert bad.codes == ["BAD_USER_INPUT"] and bad.errors[0]["extensions"]["field"] == field
+
+
+async def test_volunteer_hours_take_a_fixed_number_of_statements(sign_in, count_sql):
+    """Two aggregates and one batched read of the persons shown, whatever `first` is."""
+    civil = await sign_in("civil")
+    counts = []
+    for n in (2, 40):
+        with count_sql() as counter:
+            data = (await civil.query("query($n: Int!) { volunteerHours(first: $n) { hours byVolunteer { hours "
+                                      "person { name } } } }", n=n))["volunteerHours"]
+        counts.append(counter.count)
+        shown = len(data["byVolunteer"])
+        assert shown == 2 if n == 2 else shown > 2, "the demo has more volunteers than two"
+    assert counts[0] == counts[1], counts
