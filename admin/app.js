@@ -89,6 +89,15 @@ const Q = {
   relabelTag: `mutation($t: String!, $l: String!) { relabelTag(tag: $t, label: $l) { tag label } }`,
   retireTag: `mutation($t: String!) { retireTag(tag: $t) { tag retiredAt } }`,
   removeTag: `mutation($t: String!) { removeTag(tag: $t) { tag } }`,
+  organisations: `query($t: String) { organisations(first: 50, filter: {text: $t}) {
+    nodes { id name kind region { name path } } } }`,
+  members: `query($id: ID!) { node(id: $id) { ... on Organisation { id members(first: 500) {
+    totalCount nodes { role startedOn endedOn person { id name } } } } } }`,
+  membersPersons: `query($t: String) { persons(first: 50, filter: {text: $t}) { nodes { id name region { name } } } }`,
+  addMember: `mutation($o: ID!, $p: ID!, $r: String!, $from: Date) {
+    addMember(organisation: $o, person: $p, role: $r, startedOn: $from) { role startedOn person { name } } }`,
+  endMember: `mutation($o: ID!, $p: ID!, $r: String!, $on: Date!) {
+    endMember(organisation: $o, person: $p, role: $r, endedOn: $on) { role endedOn } }`,
   audit: `query($first: Int, $after: String, $filter: AuditFilter) {
     auditTrail(first: $first, after: $after, filter: $filter) {
       totalCount pageInfo { hasNextPage endCursor }
@@ -275,7 +284,8 @@ function fillRoles(rules) {
 
 // -- tabs ---------------------------------------------------------------------------------
 
-const TABS = ["regions", "users", "rules", "explain", "audit", "map", "departments", "webhooks", "vocabulary"];
+const TABS = ["regions", "users", "rules", "explain", "audit", "map", "departments", "webhooks", "vocabulary",
+  "members"];
 
 async function showTab(name) {
   if (!TABS.includes(name)) name = "regions";
@@ -294,6 +304,7 @@ async function showTab(name) {
   if (name === "departments") await loadDepartments();
   if (name === "webhooks") await loadWebhooks();
   if (name === "vocabulary") await loadTags();
+  if (name === "members") await findOrganisations();
 }
 
 // -- the map ------------------------------------------------------------------------------
@@ -741,6 +752,90 @@ async function removeTag(t) {
   await loadTags();
 }
 
+// -- an organisation's members ----------------------------------------------------------------
+// The organisations and persons listed are those the signed-in user reads; adding and ending
+// members is refused (FORBIDDEN, in the banner) but where the policy grants `membership`
+// `create` / `update` at the organisation's region.
+
+function chosenOrganisation() {
+  const select = $("org-select");
+  const option = select.options[select.selectedIndex];
+  return option ? { id: option.value, path: option.dataset.path } : null;
+}
+
+async function findOrganisations(event) {
+  if (event) event.preventDefault();
+  const text = $("org-text").value.trim() || null;
+  const data = await attempt(() => gql(Q.organisations, { t: text }));
+  if (!data) return;
+  const organisations = data.organisations.nodes;
+  fill($("org-select"), organisations.map((o) => h("option",
+    { value: o.id, dataset: { path: o.region ? o.region.path : "" } },
+    `${o.name}${o.region ? " · " + o.region.name : ""}`)));
+  await loadMembers();
+}
+
+async function loadMembers() {
+  const organisation = chosenOrganisation();
+  const tbody = $("members");
+  $("member-form").hidden = !organisation;
+  if (!organisation) {
+    $("org-info").textContent = "没有可读的组织 No organisation you may read matches.";
+    clear(tbody);
+    return;
+  }
+  let members;
+  try {
+    members = (await gql(Q.members, { id: organisation.id })).node.members;
+  } catch (err) {
+    refusedRow(tbody, 6, err);
+    showError(err);
+    return;
+  }
+  $("org-info").textContent = `${organisation.path} — 共 ${members.totalCount} 条 memberships`;
+  const open = (m) => !m.endedOn;
+  fill(tbody, members.nodes.map((m) => h("tr", {
+    dataset: { person: m.person ? m.person.id : "", role: m.role, open: String(open(m)) },
+    class: open(m) ? null : "left" },
+    h("td", { class: "person" }, m.person ? m.person.name : "—"), h("td", { class: "role" }, m.role),
+    h("td", {}, m.startedOn || ""), h("td", { class: "until" }, m.endedOn || ""),
+    h("td", { class: "state" }, open(m) ? "在任 current" : "已离开 left"),
+    h("td", {}, open(m) && m.person
+      ? h("button", { type: "button", class: "secondary end", onclick: () => endMember(m) }, "结束 End") : null))));
+}
+
+async function findMemberPersons() {
+  const organisation = chosenOrganisation();
+  if (!organisation) return;
+  // any person the user reads: an organisation's people need not live where it is
+  const data = await attempt(() => gql(Q.membersPersons, { t: $("member-text").value.trim() || null }));
+  if (!data) return;
+  fill($("member-person"), data.persons.nodes.map((p) => h("option", { value: p.id },
+    `${p.name}${p.region ? " · " + p.region.name : ""}`)));
+}
+
+async function addMember(event) {
+  event.preventDefault();
+  const organisation = chosenOrganisation();
+  const person = $("member-person").value;
+  if (!organisation || !person) return;
+  const done = await attempt(() => gql(Q.addMember, {
+    o: organisation.id, p: person, r: $("member-role").value.trim(), from: $("member-from").value || null }));
+  if (!done) return;
+  notify(`已加入 Member added: ${done.addMember.person ? done.addMember.person.name : ""} ${done.addMember.role}`);
+  await loadMembers();
+}
+
+async function endMember(m) {
+  const organisation = chosenOrganisation();
+  const on = prompt(`${m.person.name} ${m.role} 的最后一天 Last day (YYYY-MM-DD)`, new Date().toISOString().slice(0, 10));
+  if (on === null) return;
+  const done = await attempt(() => gql(Q.endMember, { o: organisation.id, p: m.person.id, r: m.role, on: on.trim() }));
+  if (!done) return;
+  notify(`已结束 Membership ended: ${m.person.name} ${done.endMember.role} ${done.endMember.endedOn}`);
+  await loadMembers();
+}
+
 // -- explain ------------------------------------------------------------------------------
 
 function fillRegionSelect() {
@@ -966,6 +1061,10 @@ document.addEventListener("DOMContentLoaded", () => {
   $("deliveries-form").addEventListener("submit", (e) => loadDeliveries(true, e));
   $("deliveries-more").addEventListener("click", () => loadDeliveries(false));
   $("tag-form").addEventListener("submit", addTag);
+  $("org-form").addEventListener("submit", findOrganisations);
+  $("org-select").addEventListener("change", () => loadMembers());
+  $("member-find").addEventListener("click", findMemberPersons);
+  $("member-form").addEventListener("submit", addMember);
   if (sessionStorage.getItem(TOKEN_KEY)) start();
   else signOut(null);
 });

@@ -20,7 +20,12 @@ class Organisation(RegionalRow):
 
 
 class Membership(Row):
-    """A person's place in an organisation."""
+    """A person's place in an organisation.
+
+    A person holds a role there once at a time: one open membership (not ended, not deleted)
+    per organisation, person and role, kept by a partial unique index (migration 0024; tortoise
+    cannot declare one). The ended ones stay as the record of earlier terms, so a person who
+    left may take the role up again."""
 
     organisation = fields.ForeignKeyField(
         "gridhub.Organisation", related_name=False, db_index=True, on_delete=fields.CASCADE
@@ -32,4 +37,3 @@ class Membership(Row):
 
     class Meta:
         table = "membership"
-        unique_together = (("organisation", "person", "role"),)

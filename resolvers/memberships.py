@@ -1,9 +1,12 @@
 """The people of an organisation (组织): a person joins in a role from a day (`addMember`) and
 leaves on a day (`endMember`). A membership is a sub-row of its organisation: it is read
 wherever the organisation is, and written with the `membership` object's `create` and
-`update` actions at the organisation's region. A person holds a role in an organisation
-once (the table's unique key): a second `addMember` of the same role is a CONFLICT, whether
-the first is current or has ended (its dates are the record of that membership)."""
+`update` actions at the organisation's region, where it is audited too.
+
+A person holds a role in an organisation once at a time: a second `addMember` of a role the
+person holds now is a CONFLICT (the database's partial unique index on open memberships
+keeps it against two adds at once). Once the membership ended, its dates stay as the record
+of that term, and the person may take the role up again from a day after it ended."""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from gridhub.policies.predicate import Compare
 from gridhub.policies.scope import Scope
 
 from .errors import BadInput, Conflict, Forbidden, NotFound
+from .audit import record_change
 from .query import rows
 
 MAX_ROLE = 64
@@ -43,14 +47,6 @@ def _role(role: str) -> str:
     return role
 
 
-async def _audit(actor: str, action: str, organisation: models.Organisation, row: models.Membership,
-                 fields: list[str]) -> None:
-    """As resolvers.mutations.record_change, at the organisation's region (a membership has none
-    of its own): which fields were set, never their values."""
-    await models.AuditEntry.create(actor=actor, action=action, object_kind="membership", object_id=str(row.id),
-                                   region_path=organisation.region_path, detail={"fields": sorted(fields)})
-
-
 async def add_member(scope: Scope, actor: str, organisation_id: int, person_id: int, role: str,
                      started_on: date | None, ended_on: date | None = None) -> models.Membership:
     role = _role(role)
@@ -62,36 +58,42 @@ async def add_member(scope: Scope, actor: str, organisation_id: int, person_id: 
             if not await rows(scope, "person", Compare("id", "eq", person_id)).exists():
                 raise BadInput("no person with this id", field="person")
             held = await models.Membership.filter(organisation_id=organisation.id, person_id=person_id, role=role,
-                                                  deleted_at=None).first()
-            if held is not None:
-                raise Conflict(f"this person is already {role} here" +
-                               (f" (ended {held.ended_on})" if held.ended_on else ""), field="person")
+                                                  deleted_at=None).order_by("-id")
+            if any(m.ended_on is None for m in held):
+                raise Conflict(f"this person is already {role} here", field="person")
+            last_end = max((m.ended_on for m in held), default=None)
+            if last_end and started_on and started_on <= last_end:
+                raise Conflict(f"this person was {role} here until {last_end}: a new term starts after it",
+                               field="startedOn")
             row = await models.Membership.create(organisation_id=organisation.id, person_id=person_id, role=role,
                                                  started_on=started_on, ended_on=ended_on)
-            await _audit(actor, "create", organisation, row,
-                         ["organisation", "person", "role"] + ["startedOn"] * bool(started_on)
-                         + ["endedOn"] * bool(ended_on))
-    except IntegrityError:  # two adds at once, or a deleted row holding the key
-        raise Conflict(f"this person already holds the role {role} here", field="person") from None
+            await record_change(actor, "create", "membership", row,
+                                {"organisation": 1, "person": 1, "role": 1, **({"started_on": 1} if started_on else {}),
+                                 **({"ended_on": 1} if ended_on else {})}, region_path=organisation.region_path)
+    except IntegrityError:  # two adds at once: the open-membership index refuses the second
+        raise Conflict(f"this person is already {role} here", field="person") from None
     return row
 
 
 async def end_member(scope: Scope, actor: str, organisation_id: int, person_id: int, role: str,
                      ended_on: date) -> models.Membership:
+    """Ends the open membership in the role; with none open, the latest term answers."""
     role = _role(role)
     async with in_transaction():
         organisation = await _organisation(scope, organisation_id, "update")
-        held = await models.Membership.filter(organisation_id=organisation.id, person_id=person_id, role=role,
-                                              deleted_at=None).first()
-        if held is None or not await rows(scope, "person", Compare("id", "eq", person_id)).exists():
+        terms = await models.Membership.filter(organisation_id=organisation.id, person_id=person_id, role=role,
+                                               deleted_at=None).order_by("-id")
+        if not terms or not await rows(scope, "person", Compare("id", "eq", person_id)).exists():
             raise NotFound(f"this person is not {role} here", field="person")
-        if held.ended_on is not None:
-            raise Conflict(f"this membership already ended on {held.ended_on}", field="endedOn")
+        held = next((m for m in terms if m.ended_on is None), None)
+        if held is None:
+            raise Conflict(f"this membership already ended on {terms[0].ended_on}", field="endedOn")
         if held.started_on and ended_on < held.started_on:
             raise BadInput("it ends after it started", field="endedOn")
         if not await models.Membership.filter(id=held.id, version=held.version, ended_on=None).update(
                 ended_on=ended_on, version=held.version + 1):
             raise Conflict("this membership was changed by someone else", field="endedOn")
         row = await models.Membership.get(id=held.id)
-        await _audit(actor, "update", organisation, row, ["endedOn"])
+        await record_change(actor, "update", "membership", row, {"ended_on": ended_on},
+                            region_path=organisation.region_path)
     return row

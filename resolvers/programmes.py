@@ -3,8 +3,10 @@
 
 Each is a scoped kind (`joint_unit`, `service_post`, `volunteer_activity`): a unit lives in its
 head household's region, a post and an activity in their organisation's. A write is one
-transaction: the row is made, then it must be inside the caller's scope for the action
-(a failed check rolls it back), and it is audited like every data edit (record_change).
+transaction: the row is made (or changed), then it must be inside the caller's scope for the
+action (a failed check rolls it back), and it is audited like every data edit (record_change).
+Edits carry the version the editor read (CONFLICT if the row changed since); a post closes and
+an activity is withdrawn by soft deletion (mutations.delete_row), needing the kind's `delete`.
 The rows it points at (households, organisations, places, persons) must be readable to the
 caller, so nobody links what they cannot see.
 """
@@ -64,7 +66,7 @@ async def _households(scope: Scope, ids: list[int], head: models.Household, unit
 
 async def form_joint_unit(scope: Scope, actor: str, code: str, name: str, head_id: int,
                           household_ids: list[int]) -> models.JointHouseholdUnit:
-    from .mutations import record_change
+    from .audit import record_change
 
     v.check_text(code, "code", required=True, max_length=32)
     v.check_text(name, "name", max_length=64)
@@ -89,7 +91,7 @@ async def change_joint_unit(scope: Scope, actor: str, unit_id: int, version: int
                             ) -> models.JointHouseholdUnit:
     """Rename, hand the head to another member, take households in or let them go; the head
     stays a member."""
-    from .mutations import record_change
+    from .audit import record_change
 
     if name is not None:
         v.check_text(name, "name", max_length=64)
@@ -125,7 +127,8 @@ async def change_joint_unit(scope: Scope, actor: str, unit_id: int, version: int
 
 
 async def dissolve_joint_unit(scope: Scope, actor: str, unit_id: int) -> models.JointHouseholdUnit:
-    from .mutations import now, record_change
+    from .audit import record_change
+    from .mutations import now
 
     async with in_transaction():
         unit = await rows(scope, "joint_unit", Compare("id", "eq", unit_id)).first()
@@ -143,7 +146,7 @@ async def dissolve_joint_unit(scope: Scope, actor: str, unit_id: int) -> models.
 
 async def record_service_post(scope: Scope, actor: str, organisation_id: int, name: str, place_id: int | None,
                               services: str, opening_hours: str) -> models.ServicePost:
-    from .mutations import record_change
+    from .audit import record_change
 
     v.check_text(name, "name", required=True, max_length=64)
     v.check_text(services, "services", max_length=255)
@@ -161,6 +164,47 @@ async def record_service_post(scope: Scope, actor: str, organisation_id: int, na
         await record_change(actor, "create", "service_post", post,
                             {"organisation_id": 1, "name": 1, "place_id": place_id, "services": 1, "opening_hours": 1})
     return post
+
+
+async def _editable(scope: Scope, kind: str, row_id: int, what: str):
+    """The row to change, read in the writing transaction: NOT_FOUND where the caller cannot read
+    it, FORBIDDEN where it reads but may not change it (the same grants as recording)."""
+    found = await rows(scope, kind, Compare("id", "eq", row_id)).first()
+    if found is None:
+        raise NotFound(f"no {what} with this id")
+    await _allowed(scope, kind, found.id, "update", f"change this {what}")
+    return found
+
+
+async def change_service_post(scope: Scope, actor: str, post_id: int, version: int, *, name: str | None = None,
+                              place_id: int | None = None, services: str | None = None,
+                              opening_hours: str | None = None) -> models.ServicePost:
+    """What a post offers, when it opens, its name or its place; refused (CONFLICT) if it changed
+    since `version` was read. Its organisation, and so its region, stay."""
+    from .audit import record_change
+    from .mutations import now, write_if_unchanged
+
+    if name is not None:
+        v.check_text(name, "name", required=True, max_length=64)
+    v.check_text(services, "services", max_length=255)
+    v.check_text(opening_hours, "openingHours", max_length=64)
+    changed = {key: value for key, value in (("name", name and name.strip()), ("place_id", place_id),
+                                             ("services", services), ("opening_hours", opening_hours))
+               if value is not None}
+    async with in_transaction():
+        post = await _editable(scope, "service_post", post_id, "service post")
+        await _readable(scope, "place", place_id, "place")
+        await write_if_unchanged("service_post", post, version, changed, now())
+        post = await models.ServicePost.get(id=post.id)
+        await record_change(actor, "update", "service_post", post, changed)
+    return post
+
+
+async def close_service_post(scope: Scope, actor: str, post_id: int, version: int | None) -> models.ServicePost:
+    """A post that closed (or was recorded by mistake): soft-deleted, so pulls see it go."""
+    from .mutations import delete_row
+
+    return await delete_row(scope, "service_post", post_id, version, actor=actor)
 
 
 # ---- volunteer activities and hours -------------------------------------------------------
@@ -184,21 +228,13 @@ def check_hours(value, field: str = "hours") -> Decimal:
 async def record_volunteer_activity(scope: Scope, actor: str, organisation_id: int, title: str, held_on: date,
                                     place_id: int | None, participants: list[Participant]
                                     ) -> models.VolunteerActivity:
-    from .civil_time import today
-    from .mutations import record_change
+    from .audit import record_change
 
     v.check_text(title, "title", required=True, max_length=128)
-    if held_on > today():
-        raise BadInput("an activity is recorded once held: heldOn is not after today", field="heldOn")
-    if not participants:
-        raise BadInput("an activity records at least one participant", field="participants")
-    ids = [p.person_id for p in participants]
-    if len(set(ids)) != len(ids):
-        raise BadInput("each participant once", field="participants")
+    _held_on(held_on)
+    await _participants(scope, participants)
     organisation = await _readable(scope, "organisation", organisation_id, "organisation")
     await _readable(scope, "place", place_id, "place")
-    if await rows(scope, "person", In("id", tuple(ids))).count() != len(ids):
-        raise BadInput("no person with one of these ids", field="participants")
     async with in_transaction():
         activity = await models.VolunteerActivity.create(
             organisation_id=organisation.id, title=title.strip(), held_on=held_on, place_id=place_id,
@@ -210,3 +246,72 @@ async def record_volunteer_activity(scope: Scope, actor: str, organisation_id: i
                             {"organisation_id": 1, "title": 1, "held_on": 1, "place_id": place_id,
                              "participants": len(participants)})
     return activity
+
+
+async def _participants(scope: Scope, participants: list[Participant]) -> None:
+    if not participants:
+        raise BadInput("an activity records at least one participant", field="participants")
+    ids = [p.person_id for p in participants]
+    if len(set(ids)) != len(ids):
+        raise BadInput("each participant once", field="participants")
+    if await rows(scope, "person", In("id", tuple(ids))).count() != len(ids):
+        raise BadInput("no person with one of these ids", field="participants")
+
+
+def _held_on(held_on: date) -> None:
+    from .civil_time import today
+
+    if held_on > today():
+        raise BadInput("an activity is recorded once held: heldOn is not after today", field="heldOn")
+
+
+async def change_volunteer_activity(scope: Scope, actor: str, activity_id: int, version: int, *,
+                                    title: str | None = None, held_on: date | None = None,
+                                    place_id: int | None = None, participants: list[Participant] | None = None
+                                    ) -> models.VolunteerActivity:
+    """Correct an activity's title, day, place or participants; `participants`, if given, is the
+    whole list: hours of those kept are corrected, those left out are removed, new ones added.
+    Refused (CONFLICT) if the activity changed since `version` was read."""
+    from .audit import record_change
+    from .mutations import now, write_if_unchanged
+
+    if title is not None:
+        v.check_text(title, "title", required=True, max_length=128)
+    if held_on is not None:
+        _held_on(held_on)
+    if participants is not None:
+        await _participants(scope, participants)
+    changed = {key: value for key, value in (("title", title and title.strip()), ("held_on", held_on),
+                                             ("place_id", place_id)) if value is not None}
+    async with in_transaction():
+        activity = await _editable(scope, "volunteer_activity", activity_id, "volunteer activity")
+        await _readable(scope, "place", place_id, "place")
+        await write_if_unchanged("volunteer_activity", activity, version, changed, now())
+        if participants is not None:
+            await _replace_hours(activity.id, participants)
+        activity = await models.VolunteerActivity.get(id=activity.id)
+        await record_change(actor, "update", "volunteer_activity", activity,
+                            {**changed, **({"participants": 1} if participants is not None else {})})
+    return activity
+
+
+async def _replace_hours(activity_id: int, participants: list[Participant]) -> None:
+    held = {h.person_id: h for h in await models.VolunteerHours.filter(activity_id=activity_id)}
+    wanted = {p.person_id: p.hours for p in participants}
+    gone = [h.id for person, h in held.items() if person not in wanted]
+    if gone:
+        await models.VolunteerHours.filter(id__in=gone).delete()
+    for person, hours in wanted.items():
+        if person in held and held[person].hours != hours:
+            await models.VolunteerHours.filter(id=held[person].id).update(hours=hours)
+    await models.VolunteerHours.bulk_create([models.VolunteerHours(activity_id=activity_id, person_id=person,
+                                                                   hours=hours)
+                                             for person, hours in wanted.items() if person not in held])
+
+
+async def withdraw_volunteer_activity(scope: Scope, actor: str, activity_id: int, version: int | None
+                                      ) -> models.VolunteerActivity:
+    """An activity recorded by mistake: soft-deleted, its hours no longer counted anywhere."""
+    from .mutations import delete_row
+
+    return await delete_row(scope, "volunteer_activity", activity_id, version, actor=actor)

@@ -19,6 +19,8 @@ Care work (关爱走访) is counted beside it, for every caller who reads the pe
 done in the period (events of the care-visit category) and due by the care rules, per grid,
 as for key persons (a care person's due visits from its last care visit, or from when it got
 its first care tag a care rule matches). Care tags are no secret, so these are never unknown.
+In the bulletin each grid worker answers for the grid's care work beside the care visits
+it recorded: the visits due in the week and the care persons still overdue at its end.
 
 Rows come by the grid's region path (then worker), as the bulletin lists them. Weeks are
 civil weeks (resolvers.civil_time), Monday 00:00 to Monday 00:00.
@@ -218,10 +220,7 @@ async def grid_scorecard(scope: Scope, region_path: str, since: datetime, until:
             keyed[key].visits_due = count
         total.visits_due = sum(due.values())
     if not by_worker:  # care visits are the grid's, not one responsible worker's
-        care_due: dict[int, int] = defaultdict(int)
-        for r in await connection.execute_query_dict(*_care_persons_sql(dialect, scope, region_path, since)):
-            count = visits_due(_as_datetime(r["last_visit"] or r["tagged"]), int(r["every_days"]), since, until)
-            care_due[r["grid_id"]] += count
+        care_due = await _care_due(scope, region_path, since, until)
         keyed = {r.grid_id: r for r in rows}
         for grid_id, count in care_due.items():
             if grid_id not in keyed:
@@ -238,6 +237,29 @@ async def grid_scorecard(scope: Scope, region_path: str, since: datetime, until:
             score.visits_due = None
     await score_rows(rows, parse_weights(weights))
     return Scorecard(region_path, since, until, total, await _by_path(rows))
+
+
+async def _care_due(scope: Scope, region_path: str, since: datetime, until: datetime) -> dict[int, int]:
+    """Per grid, the care visits its care persons are due in [since, until)."""
+    since, until = as_utc(since), as_utc(until)  # SQLite compares moments as UTC text
+    due: dict[int, int] = defaultdict(int)
+    for r in await connections.get("default").execute_query_dict(
+            *_care_persons_sql(sql_dialect(), scope, region_path, since)):
+        due[r["grid_id"]] += visits_due(_as_datetime(r["last_visit"] or r["tagged"]), int(r["every_days"]),
+                                        since, until)
+    return due
+
+
+async def _care_overdue(scope: Scope, region_path: str, at: datetime) -> dict[int, int]:
+    """Per grid, its care persons whose care visit is past due at `at`: due an interval after
+    their last care visit before `at` (or after they were tagged), as `careVisitOverdue` says."""
+    at = as_utc(at)
+    late: dict[int, int] = defaultdict(int)
+    for r in await connections.get("default").execute_query_dict(
+            *_care_persons_sql(sql_dialect(), scope, region_path, at)):
+        if _as_datetime(r["last_visit"] or r["tagged"]) + timedelta(days=int(r["every_days"])) < at:
+            late[r["grid_id"]] += 1
+    return late
 
 
 async def _responsible(due: dict[int, int], since: datetime, until: datetime) -> list[tuple[int, str]]:
@@ -356,7 +378,11 @@ async def _workers(scope: Scope, region_path: str, since: datetime, until: datet
     """Each grid's workers serving in the period (staff rows of role WORKER) with what they
     did themselves: the events they reported and the visits they recorded, matched by the
     name or the user name they go by (a visit recorded in the hub carries the user name,
-    one reported from a worker's app the name it gives)."""
+    one reported from a worker's app the name it gives).
+
+    Care work is the grid's (no one is made responsible for a care person, as 1+3+N are for a
+    key person): each worker of a grid is due its care visits in the period and answers for
+    its care persons still overdue when the period ends (or now, while it runs)."""
     from gridhub import models
 
     from .staffing import overlap_predicate
@@ -370,14 +396,19 @@ async def _workers(scope: Scope, region_path: str, since: datetime, until: datet
     grids = {r.id: r for r in await models.Region.filter(id__in={s.region_id for s in staff})}
     card = await grid_scorecard(scope, region_path, since, until, by_worker=True, weights=DEFAULT_WEIGHTS)
     done = {(r.grid_id, r.worker): r for r in card.rows}
+    care_due = await _care_due(scope, region_path, since, until)
+    care_overdue = await _care_overdue(scope, region_path, min(until, datetime.now(since.tzinfo)))
     found = []
     for member in staff:
         names = {member.name, usernames.get(member.user_id)} - {None, ""}
         mine = [done[member.region_id, n] for n in names if (member.region_id, n) in done]
         grid = grids[member.region_id]
+        # the rows of a micro-grid's persons count in its grid (_GRID_OF)
+        grid_id = grid.parent_id if grid.tier == Tier.MICRO_GRID else grid.id
         found.append({"grid": grid.name, "path": grid.region_path, "worker": member.name,
                       "username": usernames.get(member.user_id),
-                      **{k: _sum(getattr(r, k) for r in mine) for k in WORKER_COUNTS}})
+                      **{k: _sum(getattr(r, k) for r in mine) for k in WORKER_COUNTS},
+                      "care_visits_due": care_due.get(grid_id, 0), "care_visits_overdue": care_overdue.get(grid_id, 0)})
     return sorted(found, key=lambda w: (w["path"], w["worker"]))
 
 
@@ -396,6 +427,9 @@ COLUMNS = (("discovered", "发现"), ("accepted", "受理"), ("resolved_on_time"
 # persons; no satisfaction (the residents rate the grid's handling, not one worker)
 WORKER_COUNTS = ("discovered", "accepted", "resolved_on_time", "verified", "visits_done", "visits_due",
                  "care_visits_done")
+# and the grid's care work each of its workers answers for (`_workers`)
+WORKER_COLUMNS = tuple((k, label) for k, label in COLUMNS if k in WORKER_COUNTS) + (
+    ("care_visits_due", "应关爱走访"), ("care_visits_overdue", "逾期未关爱"))
 
 
 def bulletin_markdown(data: dict[str, Any]) -> str:
@@ -411,7 +445,7 @@ def bulletin_markdown(data: dict[str, Any]) -> str:
     lines += [f"| {g['grid']} | {cells(g)} |" for g in data["grids"]]
     lines.append(f"| **合计** | {cells({'score': None, 'rank': None, **data['total']})} |")  # a total is not ranked
     if data["workers"]:
-        columns = [(k, label) for k, label in COLUMNS if k in WORKER_COUNTS]
+        columns = WORKER_COLUMNS
         lines += ["", "## 网格员", "", "| 网格 | 网格员 | " + " | ".join(label for _, label in columns) + " |",
                   "|---|---|" + "---|" * len(columns)]
         lines += [f"| {w['grid']} | {w['worker']} | {cells(w, columns)} |" for w in data["workers"]]

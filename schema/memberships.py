@@ -26,7 +26,8 @@ class MembershipMutation:
     @strawberry.mutation(description=(
         "A person joins an organisation in a role from `startedOn` (to `endedOn`, if already known); audited. "
         "Needs `membership` `create` at the organisation's region (FORBIDDEN) and the organisation and the "
-        "person readable (NOT_FOUND, BAD_USER_INPUT); CONFLICT if the person already holds that role there."))
+        "person readable (NOT_FOUND, BAD_USER_INPUT); CONFLICT if the person holds that role there now, or if "
+        "a new term would start on or before the day their last one ended (a person who left may rejoin)."))
     async def add_member(self, info: Info, organisation: Organisation, person: Member, role: MemberRole,
                          started_on: arg(Optional[date], "The first day, inclusive; null if unknown.") = None,
                          ended_on: arg(Optional[date], "The last day, inclusive, if already known; not before "

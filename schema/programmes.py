@@ -11,9 +11,9 @@ from strawberry.relay import GlobalID, NodeID
 from strawberry.types import Info
 
 from gridhub import models
-from gridhub.resolvers import programmes
+from gridhub.resolvers import programmes, volunteer_hours
 
-from .args import Version, arg
+from .args import OptionalVersion, Version, arg
 from .connection import connection_field
 from .filters import RowFilter
 from .ids import decode_id
@@ -128,8 +128,60 @@ class VolunteerHoursInput:
     hours: float = strawberry.field(description="Hours served: more than 0, at most 24, to a tenth.")
 
 
+@strawberry.type(description="One volunteer's hours added up over the activities counted.")
+class VolunteerTotal:
+    @strawberry.field(description="The volunteer; null where you may not read the person (still counted).")
+    async def person(self: volunteer_hours.VolunteerTotal, info: Info) -> Optional[PersonRef]:
+        return await load(info, "person", self.person_id)
+
+    @strawberry.field(description="Their hours, to a tenth of an hour.")
+    def hours(self: volunteer_hours.VolunteerTotal) -> float:
+        return float(self.hours)
+
+    @strawberry.field(description="In how many of the activities they served.")
+    def activities(self: volunteer_hours.VolunteerTotal) -> int:
+        return self.activities
+
+
+@strawberry.type(description="Volunteer hours (志愿服务时长) added up over the activities you may read that match.")
+class VolunteerHoursSummary:
+    @strawberry.field(description="All their hours.")
+    def hours(self: volunteer_hours.HoursSummary) -> float:
+        return float(self.hours)
+
+    @strawberry.field(description="How many activities, with at least one participant counted.")
+    def activities(self: volunteer_hours.HoursSummary) -> int:
+        return self.activities
+
+    @strawberry.field(description="How many different volunteers served.")
+    def volunteers(self: volunteer_hours.HoursSummary) -> int:
+        return self.volunteers
+
+    @strawberry.field(description="Each volunteer's total, most hours first (ties by person), as many as `first`.")
+    def by_volunteer(self: volunteer_hours.HoursSummary) -> list[VolunteerTotal]:
+        return self.by_volunteer
+
+
 @strawberry.type
 class ProgrammeQuery:
+    @strawberry.field(description=(
+        "Volunteer hours added up, over the live activities you may read (those `volunteerActivities` lists): "
+        "in a period, of some organisations (a team's leader: their own team), under a region, of some "
+        "persons. BAD_USER_INPUT if the period ends before it starts."))
+    async def volunteer_hours(
+            self, info: Info,
+            held_from: arg(Optional[date], "Activities held on or after this day.") = None,
+            held_until: arg(Optional[date], "Activities held on or before this day.") = None,
+            organisation: arg(Optional[list[GlobalID]], "Activities of any of these organisations.") = None,
+            person: arg(Optional[list[GlobalID]], "Only these volunteers' hours.") = None,
+            region_path: arg(Optional[str], "Activities of organisations under this path (ends in `/`).") = None,
+            first: arg(int, f"How many volunteers `byVolunteer` lists, 0 to {volunteer_hours.MAX_VOLUNTEERS}.") = 50
+    ) -> VolunteerHoursSummary:
+        return await volunteer_hours.summary(
+            info.context.scope, held_from=held_from, held_until=held_until,
+            organisation_ids=_ids(organisation, "Organisation", "organisation"),
+            person_ids=_ids(person, "Person", "person"), region_path=region_path, first=first)
+
     joint_household_units = connection_field(
         "joint_unit", JointHouseholdUnit, JointHouseholdUnitFilter,
         description="Joint-household units (双联户) you may read: a grid sees its own.")
@@ -203,3 +255,48 @@ class ProgrammeMutation:
             [programmes.Participant(decode_id(p.person, "Person", "participants"),
                                     programmes.check_hours(p.hours, "participants")) for p in participants])
 
+    @strawberry.mutation(description="Change a party service post (先锋驿站): its name, place, services or opening "
+                                     "hours (omitted: unchanged); its organisation stays. Needs `service_post` "
+                                     "`update`; CONFLICT if it changed since the version you read.")
+    async def change_service_post(
+            self, info: Info, id: arg(GlobalID, "The post's id."), version: Version,
+            name: arg(Optional[str], "A new name.") = None, place: arg(Optional[GlobalID], "Where it is now.") = None,
+            services: arg(Optional[str], "What it offers residents now.") = None,
+            opening_hours: arg(Optional[str], "When it is open now.") = None) -> ServicePost:
+        return await programmes.change_service_post(
+            info.context.scope, info.context.username, decode_id(id, "ServicePost"), version, name=name,
+            place_id=decode_id(place, "Place", "place") if place else None, services=services,
+            opening_hours=opening_hours)
+
+    @strawberry.mutation(description="Close a party service post (soft-deleted: it stays, with `deletedAt`, for "
+                                     "incremental sync). Needs `service_post` `delete`.")
+    async def close_service_post(self, info: Info, id: arg(GlobalID, "The post's id."),
+                                 version: OptionalVersion = None) -> ServicePost:
+        return await programmes.close_service_post(info.context.scope, info.context.username,
+                                                   decode_id(id, "ServicePost"), version)
+
+    @strawberry.mutation(description="Correct a volunteer activity: its title, day, place (omitted: unchanged) "
+                                     "or its participants, given as the whole list (hours corrected, those left "
+                                     "out removed, new ones added). Needs `volunteer_activity` `update`; CONFLICT "
+                                     "if it changed since the version you read.")
+    async def change_volunteer_activity(
+            self, info: Info, id: arg(GlobalID, "The activity's id."), version: Version,
+            title: arg(Optional[str], "A new title.") = None,
+            held_on: arg(Optional[date], "The day it was held, not after today.") = None,
+            place: arg(Optional[GlobalID], "Where it was held.") = None,
+            participants: arg(Optional[list[VolunteerHoursInput]], "Everyone who took part and for how long, "
+                                                                   "replacing the list recorded.") = None
+    ) -> VolunteerActivity:
+        return await programmes.change_volunteer_activity(
+            info.context.scope, info.context.username, decode_id(id, "VolunteerActivity"), version, title=title,
+            held_on=held_on, place_id=decode_id(place, "Place", "place") if place else None,
+            participants=None if participants is None else [
+                programmes.Participant(decode_id(p.person, "Person", "participants"),
+                                       programmes.check_hours(p.hours, "participants")) for p in participants])
+
+    @strawberry.mutation(description="Withdraw a volunteer activity recorded by mistake (soft-deleted: its hours "
+                                     "are no longer counted). Needs `volunteer_activity` `delete`.")
+    async def withdraw_volunteer_activity(self, info: Info, id: arg(GlobalID, "The activity's id."),
+                                          version: OptionalVersion = None) -> VolunteerActivity:
+        return await programmes.withdraw_volunteer_activity(info.context.scope, info.context.username,
+                                                            decode_id(id, "VolunteerActivity"), version)

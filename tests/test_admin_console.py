@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import math
 import os
+import random
 import re
 import shutil
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -673,4 +675,76 @@ def test_the_vocabulary_tab_edits_the_tags_as_an_admin_may(console, hub, places)
     console.type("#tag-label", "镇级")
     console.submit("#tag-form")
     code, _ = console.refusal("vocabulary update grant at the county")
+    assert code == "FORBIDDEN"
+
+
+@browser
+def test_the_members_tab_adds_ends_and_rejoins_a_member(console, hub, places):
+    """The grid worker lists its grid's organisation's members, adds one, ends the membership
+    and takes the person back in a new term; the community centre reads the members and is
+    refused the add (FORBIDDEN, in the banner)."""
+    from selenium.webdriver.support.ui import Select
+
+    worker = places["tokens"]["worker"]
+    organisation = hub.data("""query($p: String) { organisations(first: 1, filter: {regionPath: $p}) {
+        nodes { id name } } }""", worker, p=places["grid"])["organisations"]["nodes"][0]
+    person = hub.data("query($p: String) { persons(first: 1, filter: {regionPath: $p}) { nodes { id name } } }",
+                      worker, p=places["grid"])["persons"]["nodes"][0]
+    role = f"控制台志愿者{random.SystemRandom().randrange(10**6)}"
+    today, tomorrow = date.today(), date.today() + timedelta(days=1)
+
+    def choose_organisation() -> None:
+        console.tab("members")
+        console.type("#org-text", organisation["name"])
+        console.submit("#org-form")
+        console.wait.until(lambda d: console.all(f'#org-select option[value="{organisation["id"]}"]'))
+        Select(console.find("#org-select")).select_by_value(organisation["id"])
+        console.wait.until(lambda d: organisation["id"] == console.find("#org-select").get_attribute("value")
+                           and "memberships" in console.find("#org-info").text)
+
+    def add(started: date) -> None:
+        console.type("#member-text", person["name"])
+        console.find("#member-find").click()
+        console.wait.until(lambda d: console.all(f'#member-person option[value="{person["id"]}"]'))
+        Select(console.find("#member-person")).select_by_value(person["id"])
+        console.type("#member-role", role)
+        console.driver.execute_script("document.getElementById('member-from').value = arguments[0]",
+                                      started.isoformat())
+        console.submit("#member-form")
+
+    def rows() -> list[tuple[str, str]]:
+        """(state, until) of each of the role's rows, once the table shows them."""
+        return [(r.get_attribute("data-open"), r.find_element("css selector", "td.until").text)
+                for r in console.all(f'#members tr[data-role="{role}"]')]
+
+    console.sign_in("worker")
+    choose_organisation()
+    add(today)
+    console.notice(f"Member added: {person['name']} {role}")
+    # the notice comes with the answer; wait for the table drawn again from the list read after it
+    console.wait.until(lambda d: rows() == [("true", "")])
+    console.find(f'#members tr[data-role="{role}"][data-open="true"] button.end').click()
+    console.wait.until(lambda d: console.driver.switch_to.alert)
+    alert = console.driver.switch_to.alert
+    alert.send_keys(today.isoformat())
+    alert.accept()
+    console.notice(f"Membership ended: {person['name']} {role} {today.isoformat()}")
+    console.wait.until(lambda d: rows() == [("false", today.isoformat())])
+    add(today)  # a new term on the day the last ended: refused, said in the banner
+    code, text = console.refusal("a new term starts after it")
+    assert code == "CONFLICT" and "startedOn" in text
+    add(tomorrow)
+    console.notice(f"Member added: {person['name']} {role}")
+    console.wait.until(lambda d: sorted(rows()) == [("false", today.isoformat()), ("true", "")])
+    console.screenshot("admin-console-members.png")
+    members = hub.data("""query($id: ID!) { node(id: $id) { ... on Organisation { members(first: 500) {
+        nodes { role startedOn endedOn } } } } }""", worker, id=organisation["id"])["node"]["members"]["nodes"]
+    assert sorted((m["startedOn"], m["endedOn"] or "") for m in members if m["role"] == role) == [
+        (today.isoformat(), today.isoformat()), (tomorrow.isoformat(), "")]
+
+    console.sign_in("community")
+    choose_organisation()
+    console.wait.until(lambda d: sorted(rows()) == [("false", today.isoformat()), ("true", "")])
+    add(tomorrow + timedelta(days=1))
+    code, _ = console.refusal("add members of this organisation")
     assert code == "FORBIDDEN"

@@ -2,6 +2,7 @@
 visits recorded by grid workers and civil affairs, due and overdue, seen by whoever reads the
 person, in the scorecard and the bulletin; and the homes departments read (place:home_of)."""
 
+import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -211,3 +212,47 @@ async def test_key_work_never_moves_care_work(sign_in, worker, anchors):
         assert [v["visitor"] for v in after["careVisits"]["nodes"]] == ["civil"]
     finally:
         await models.Person.filter(id=int(from_base64(person)[1])).update(deleted_at=datetime.now(timezone.utc))
+
+
+BULLETIN = "query($r: ID!, $w: String!) { weeklyBulletin(region: $r, week: $w) { json markdown } }"
+
+
+async def test_the_bulletin_counts_each_workers_care_work(sign_in, worker, anchors):
+    """Per grid worker: the care visits it recorded this week, the grid's care visits due in
+    the week and its care persons overdue now (the week still runs), as the persons show it."""
+    care_person = await _person(worker, anchors, "关爱逾期", ["care/elderly_alone"], "291")
+    try:
+        await _workers_care_work(sign_in, worker, care_person, anchors)
+    finally:
+        await models.Person.filter(id=int(from_base64(care_person)[1])).update(deleted_at=datetime.now(timezone.utc))
+
+
+async def _workers_care_work(sign_in, worker, care_person, anchors):
+    grid = (await worker.query("query($p: String) { regions(first: 1, filter: {regionPath: $p}) { nodes { id } } }",
+                               p=anchors["grid"]))["regions"]["nodes"][0]["id"]
+    county = await sign_in("county")
+    now = datetime.now(timezone.utc)
+    week = now.astimezone(timezone(timedelta(hours=8))).strftime("%G-W%V")
+
+    async def mine() -> dict:
+        data = json.loads((await county.query(BULLETIN, r=grid, w=week))["weeklyBulletin"]["json"])
+        rows = [w for w in data["workers"] if w["username"] == "worker"]
+        assert len(rows) == 1
+        return {**rows[0], "grid_due": sum(g["care_visits_due"] for g in data["grids"])}
+
+    before = await mine()
+    overdue = (await county.query("""query($p: String) { persons(first: 1, filter: {regionPath: $p,
+        careVisitOverdue: true}) { totalCount } }""", p=anchors["grid"]))["persons"]["totalCount"]
+    assert before["care_visits_due"] == before["grid_due"] > 0  # the grid's care work is its worker's
+    assert before["care_visits_overdue"] == overdue
+    late = now - timedelta(days=30)  # the person's tag is a month old, never visited: overdue now
+    await models.PersonTag.filter(person_id=int(from_base64(care_person)[1])).update(created_at=late)
+    after_tagging = await mine()
+    assert after_tagging["care_visits_overdue"] == before["care_visits_overdue"] + 1
+    await worker.query(RECORD, p=care_person, at=(now - timedelta(minutes=5)).isoformat())
+    after = await mine()
+    assert after["care_visits_done"] == before["care_visits_done"] + 1
+    assert after["care_visits_overdue"] == before["care_visits_overdue"], "visited: no longer overdue"
+    text = (await county.query(BULLETIN, r=grid, w=week))["weeklyBulletin"]["markdown"]
+    header = next(line for line in text.splitlines() if line.startswith("| 网格 | 网格员 |"))
+    assert header.endswith("| 关爱走访 | 应关爱走访 | 逾期未关爱 |")

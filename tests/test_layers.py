@@ -177,8 +177,6 @@ AUDIT_WRITERS_BESIDES_THE_HOOK = {
     "resolvers/sqlread/render.py": "INSERT INTO audit_entry",
     # every row a re-gridding moves, one INSERT … SELECT per table
     "resolvers/regrid.py": "INSERT INTO audit_entry",
-    # converted on branch h22 (memberships through record_change); drop this entry then
-    "resolvers/memberships.py": "AuditEntry.create",
 }
 
 

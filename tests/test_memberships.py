@@ -2,6 +2,7 @@
 transaction each, audited, scoped by the `membership` grants at the organisation's region
 (tests/policy_cases.csv holds the table of who may where), CONFLICT on a double membership."""
 
+import random
 from datetime import date
 
 import pytest
@@ -84,3 +85,47 @@ async def test_who_adds_members_where(sign_in, gql, anchors, who, where, code):
         assert made == (code is None and who != "market_supervision")
     finally:
         await models.Membership.filter(organisation_id=row_id(org), role="测试成员").delete()
+
+
+async def test_a_member_who_left_takes_the_role_up_again(worker, grid_org):
+    """Leaving keeps the ended term as its record; a new term starts after it, one open at a time."""
+    org, (person, _) = grid_org
+    role = f"测试网格员{random.SystemRandom().randrange(10**6)}"
+    worker_add = lambda **v: worker.post(ADD, {"o": org, "p": person, "role": role, **v})  # noqa: E731
+    assert (await worker_add(**{"from": "2025-01-01"})).codes == []
+    assert (await worker.post(END, {"o": org, "p": person, "role": role, "on": "2025-06-30"})).codes == []
+    overlapping = await worker_add(**{"from": "2025-06-30"})
+    assert overlapping.codes == ["CONFLICT"] and overlapping.errors[0]["extensions"]["field"] == "startedOn"
+    again = await worker_add(**{"from": "2025-09-01"})
+    assert again.codes == [] and again.data["addMember"]["endedOn"] is None
+    twice = await worker_add(**{"from": "2026-01-01"})
+    assert twice.codes == ["CONFLICT"] and twice.errors[0]["extensions"]["field"] == "person"
+    terms = [m for m in (await worker.query(MEMBERS, id=org))["node"]["members"]["nodes"] if m["role"] == role]
+    assert sorted(m["endedOn"] or "" for m in terms) == ["", "2025-06-30"]
+    # endMember ends the open term, not the earlier one
+    ended = (await worker.query(END, o=org, p=person, role=role, on="2026-02-01"))["endMember"]
+    assert ended == {"role": role, "startedOn": "2025-09-01", "endedOn": "2026-02-01"}
+    rows = await models.Membership.filter(organisation_id=row_id(org), role=role).order_by("id")
+    assert [(str(m.started_on), str(m.ended_on)) for m in rows] == [("2025-01-01", "2025-06-30"),
+                                                                    ("2025-09-01", "2026-02-01")]
+    entries = await models.AuditEntry.filter(object_kind="membership", object_id__in=[str(m.id) for m in rows]
+                                             ).order_by("id")
+    assert [(e.action, e.detail["fields"]) for e in entries] == [
+        ("create", ["organisation", "person", "role", "startedOn"]), ("update", ["endedOn"]),
+        ("create", ["organisation", "person", "role", "startedOn"]), ("update", ["endedOn"])]
+
+
+async def test_the_database_keeps_one_open_membership_per_role(grid_org):
+    """Two adds at once get past the resolver's look; the partial unique index (0024) refuses the
+    second while the first is open, and lets a row whose term ended stand beside it."""
+    from tortoise.exceptions import IntegrityError
+
+    org, (person, _) = grid_org
+    role = f"测试并发{random.SystemRandom().randrange(10**6)}"
+    key = {"organisation_id": row_id(org), "person_id": row_id(person), "role": role}
+    await models.Membership.create(**key, ended_on=date(2025, 1, 1))
+    await models.Membership.create(**key, ended_on=date(2025, 6, 1))
+    await models.Membership.create(**key)
+    with pytest.raises(IntegrityError):
+        await models.Membership.create(**key)
+    assert await models.Membership.filter(**key).count() == 3

@@ -1,8 +1,9 @@
 """An older database upgraded through the migrations keeps every row and every link (both
 dialects). SQLite rebuilds event and event_log (0013) and person (0017) to alter their
-columns; with foreign keys on, dropping the old table once deleted what referred to it (a
-person's tags, memberships, residences; an event's persons and log) or unlinked it, and left
-the rebuilt tables without their indexes (models/migrations/_sqlite_rebuild.py)."""
+columns, and membership (0024) to drop its unique key for a partial one; with foreign keys
+on, dropping the old table once deleted what referred to it (a person's tags, memberships,
+residences; an event's persons and log) or unlinked it, and left the rebuilt tables without
+their indexes (models/migrations/_sqlite_rebuild.py)."""
 
 from .migrating import run, upgrade
 from .servers import scratch_database
@@ -49,9 +50,9 @@ TABLES = sorted({table for table, _, _ in ROWS})
 # the indexes and triggers of the rebuilt tables
 SCHEMA = {
     True: "SELECT name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND tbl_name IN "
-          "('person', 'event', 'event_log')",
+          "('person', 'event', 'event_log', 'membership')",
     False: "SELECT indexname AS name, indexdef AS sql FROM pg_indexes WHERE tablename IN "
-           "('person', 'event', 'event_log')",
+           "('person', 'event', 'event_log', 'membership')",
 }
 
 
@@ -66,13 +67,20 @@ def test_an_older_database_keeps_its_rows_links_and_indexes(tmp_path):
         fill = [f"INSERT INTO {table} ({columns}, created_at, updated_at, version) VALUES ({values}, {STAMPS})"
                 for table, columns, values in ROWS] + LINKS
         reads = [f"SELECT * FROM {table} ORDER BY id" for table in TABLES] + [SCHEMA[sqlite]]
+        # 0024: the membership of 0012 ends, and the person takes the role up again; a second
+        # open membership in that role is still refused
+        rejoin = ("INSERT INTO membership (role, organisation_id, person_id, created_at, updated_at, version) "
+                  f"VALUES ('员工', 1, 1, {STAMPS})")
+        terms = ["UPDATE membership SET ended_on = '2021-01-01' WHERE id = 1", rejoin, rejoin,
+                 "SELECT id FROM membership"]
         found = upgrade(older, "gridhub.0012_department_template", fill, before=reads,
-                        after=reads + ["PRAGMA foreign_key_check"] * sqlite)
+                        after=reads + ["PRAGMA foreign_key_check"] * sqlite + terms)
         for fresh in scratch_database(tmp_path / "fresh", "gh_upgrade_fresh"):
             [indexes_fresh] = run(fresh, [("migrate", None), ("query", SCHEMA[sqlite])])
     *tables_before, indexes_before = found.before
     *tables_after, indexes_after = found.after[:len(reads)]
-    dangling = found.after[len(reads):]
+    dangling = found.after[len(reads):-len(terms)]
+    ended, rejoined, twice, memberships = found.after[-len(terms):]
     # every row, with the columns it had at 0012 (ids, and each reference to person, event, region)
     columns = {table: list(rows[0]) for table, rows in zip(TABLES, tables_before)}
     before = {table: held(rows, columns[table]) for table, rows in zip(TABLES, tables_before)}
@@ -87,3 +95,6 @@ def test_an_older_database_keeps_its_rows_links_and_indexes(tmp_path):
     assert indexes_after == indexes_fresh
     kept = {name for name, sql in indexes_before.items() if sql and "UNIQUE" not in sql.upper()}
     assert kept and kept <= set(indexes_after)
+    # membership (0024): one open membership per role, by a partial index; ended terms beside it
+    assert (ended, rejoined, len(memberships)) == (None, None, 2) and twice == {"refused": "IntegrityError"}
+    assert "WHERE" in indexes_after["uidx_membership_open_role"].upper()

@@ -3,6 +3,7 @@ in scope and filterable, formed and changed by the grid, audited, one transactio
 service posts (先锋驿站) and volunteer activities with hours as organisations' records; the
 demo shows them all."""
 
+import random
 from datetime import date, timedelta
 
 import pytest
@@ -184,4 +185,157 @@ async def test_lists_of_programmes_take_a_fixed_number_of_statements(sign_in, co
             data = await county.query(query, n=n)
         assert len(data["jointHouseholdUnits"]["nodes"]) == n and len(data["volunteerActivities"]["nodes"]) == n
         counts.append(counter.count)
+    assert counts[0] == counts[1], counts
+
+
+RECORD_POST = """mutation($o: ID!, $n: String!) { recordServicePost(organisation: $o, name: $n, services: "代办",
+  openingHours: "全天") { id version } }"""
+CHANGE_POST = """mutation($id: ID!, $v: Int!, $s: String, $h: String, $n: String) { changeServicePost(id: $id,
+  version: $v, services: $s, openingHours: $h, name: $n) { version name services openingHours } }"""
+CLOSE_POST = "mutation($id: ID!, $v: Int) { closeServicePost(id: $id, version: $v) { deletedAt } }"
+RECORD_ACTIVITY = """mutation($o: ID!, $d: Date!, $p: [VolunteerHoursInput!]!) { recordVolunteerActivity(
+  organisation: $o, title: "测试清扫", heldOn: $d, participants: $p) { id version } }"""
+CHANGE_ACTIVITY = """mutation($id: ID!, $v: Int!, $t: String, $d: Date, $p: [VolunteerHoursInput!]) {
+  changeVolunteerActivity(id: $id, version: $v, title: $t, heldOn: $d, participants: $p) {
+    version title heldOn totalHours participants { hours person { id } } } }"""
+WITHDRAW = "mutation($id: ID!, $v: Int) { withdrawVolunteerActivity(id: $id, version: $v) { deletedAt } }"
+HOURS = """query($o: [ID!], $p: [ID!], $from: Date, $to: Date, $path: String, $n: Int! = 50) {
+  volunteerHours(organisation: $o, person: $p, heldFrom: $from, heldUntil: $to, regionPath: $path, first: $n) {
+    hours activities volunteers byVolunteer { hours activities person { id } } } }"""
+
+
+@pytest.fixture
+async def grid_programmes(anchors):
+    """The anchor grid's party branch and three of its persons; the posts and activities a test
+    records (named 测试…) are removed afterwards, the demo's stay."""
+    branch = await models.Organisation.filter(region_path=anchors["grid"], kind="party_branch").first()
+    people = await models.Person.filter(region_path__startswith=anchors["grid"], deleted_at=None).order_by("id"
+                                                                                                         ).limit(3)
+    yield branch, people
+    await models.ServicePost.filter(name__startswith="测试").delete()
+    await models.VolunteerActivity.filter(title__startswith="测试").delete()
+
+
+def hours_of(people, *hours) -> list[dict]:
+    return [{"person": gid("Person", p.id), "hours": h} for p, h in zip(people, hours)]
+
+
+async def test_a_grid_changes_and_closes_its_service_post(sign_in, grid_programmes):
+    worker, town = await sign_in("worker"), await sign_in("town")
+    branch, _ = grid_programmes
+    name = f"测试驿站{random.SystemRandom().randrange(10**6)}"
+    post = (await worker.query(RECORD_POST, o=gid("Organisation", branch.id), n=name))["recordServicePost"]
+    mark = (await models.AuditEntry.all().order_by("-id").first()).id
+    changed = (await worker.query(CHANGE_POST, id=post["id"], v=post["version"], s="代办、调解",
+                                  h="8:00-18:00"))["changeServicePost"]
+    assert changed == {"version": post["version"] + 1, "name": name, "services": "代办、调解",
+                       "openingHours": "8:00-18:00"}
+    stale = await worker.post(CHANGE_POST, {"id": post["id"], "v": post["version"], "s": "过时"})
+    assert stale.codes == ["CONFLICT"] and stale.errors[0]["extensions"]["field"] == "version"
+    for variables, field in (({"n": " "}, "name"), ({"h": "x" * 65}, "openingHours")):
+        bad = await worker.post(CHANGE_POST, {"id": post["id"], "v": changed["version"], **variables})
+        assert bad.codes == ["BAD_USER_INPUT"] and bad.errors[0]["extensions"]["field"] == field
+    assert (await models.ServicePost.get(id=row(post))).services == "代办、调解", "refusals change nothing"
+    # the town centre reads the post but neither changes nor closes it
+    assert (await town.post(CHANGE_POST, {"id": post["id"], "v": changed["version"], "s": "x"})).codes == ["FORBIDDEN"]
+    assert (await town.post(CLOSE_POST, {"id": post["id"], "v": None})).codes == ["FORBIDDEN"]
+    assert (await worker.post(CLOSE_POST, {"id": post["id"], "v": post["version"]})).codes == ["CONFLICT"]
+    assert (await worker.query(CLOSE_POST, id=post["id"], v=changed["version"]))["closeServicePost"]["deletedAt"]
+    assert name not in {p["name"] for p in (await worker.query(POSTS))["servicePosts"]["nodes"]}
+    audited = await models.AuditEntry.filter(id__gt=mark, object_kind="service_post").order_by("id")
+    assert [(e.actor, e.action, e.detail.get("fields")) for e in audited] == [
+        ("worker", "update", ["openingHours", "services"]), ("worker", "delete", None)]
+
+
+def row(node: dict) -> int:
+    return int(from_base64(node["id"])[1])
+
+
+async def test_a_grid_corrects_and_withdraws_an_activity_and_the_hours_follow(sign_in, grid_programmes):
+    worker, civil = await sign_in("worker"), await sign_in("civil")
+    branch, people = grid_programmes
+    today = date.today()
+    activity = (await worker.query(RECORD_ACTIVITY, o=gid("Organisation", branch.id), d=today.isoformat(),
+                                   p=hours_of(people, 2, 3)))["recordVolunteerActivity"]
+    ask = {"o": [gid("Organisation", branch.id)], "from": today.isoformat(), "to": today.isoformat()}
+    before = (await worker.query(HOURS, **ask))["volunteerHours"]
+    # the whole list: the first's hours corrected, the second left out, the third added
+    changed = (await worker.query(CHANGE_ACTIVITY, id=activity["id"], v=activity["version"], t="测试清扫积雪",
+                                  p=hours_of([people[0], people[2]], 4, 1.5)))["changeVolunteerActivity"]
+    assert changed["title"] == "测试清扫积雪" and changed["totalHours"] == 5.5
+    assert {(p["person"]["id"], p["hours"]) for p in changed["participants"]} == {
+        (gid("Person", people[0].id), 4), (gid("Person", people[2].id), 1.5)}
+    after = (await worker.query(HOURS, **ask))["volunteerHours"]
+    assert after["hours"] == pytest.approx(before["hours"] + 0.5)
+    stale = await worker.post(CHANGE_ACTIVITY, {"id": activity["id"], "v": activity["version"], "t": "测试过时"})
+    assert stale.codes == ["CONFLICT"] and stale.errors[0]["extensions"]["field"] == "version"
+    for variables, field in (({"d": (today + timedelta(days=3)).isoformat()}, "heldOn"), ({"p": []}, "participants"),
+                             ({"p": hours_of(people[:1], 30)}, "participants"), ({"t": ""}, "title")):
+        bad = await worker.post(CHANGE_ACTIVITY, {"id": activity["id"], "v": changed["version"], **variables})
+        assert bad.codes == ["BAD_USER_INPUT"] and bad.errors[0]["extensions"]["field"] == field, variables
+    assert await models.VolunteerHours.filter(activity_id=row(activity)).count() == 2, "refusals change nothing"
+    # civil affairs reads the hours, and neither corrects nor withdraws them
+    assert (await civil.post(CHANGE_ACTIVITY, {"id": activity["id"], "v": changed["version"], "t": "测试x"})
+            ).codes == ["FORBIDDEN"]
+    assert (await civil.post(WITHDRAW, {"id": activity["id"], "v": None})).codes == ["FORBIDDEN"]
+    assert (await worker.query(WITHDRAW, id=activity["id"], v=changed["version"]))["withdrawVolunteerActivity"][
+        "deletedAt"]
+    gone = (await worker.query(HOURS, **ask))["volunteerHours"]
+    assert gone["hours"] == pytest.approx(before["hours"] - 5), "a withdrawn activity counts nowhere"
+    audited = await models.AuditEntry.filter(object_kind="volunteer_activity", object_id=str(row(activity)),
+                                             actor="worker").order_by("id")
+    assert [e.action for e in audited] == ["create", "update", "delete"]
+    assert audited[1].detail["fields"] == ["participants", "title"]
+
+
+async def test_volunteer_hours_add_up_per_volunteer_in_scope(sign_in, anchors, grid_programmes):
+    """A team leader's question (my team, this period, each volunteer) and civil affairs' (the
+    county: how many hours, by how many): each over the activities the asker may read."""
+    worker, civil, police = await sign_in("worker"), await sign_in("civil"), await sign_in("police")
+    branch, people = grid_programmes
+    day = (date.today() - timedelta(days=400 + random.SystemRandom().randrange(300))).isoformat()
+    for hours in ((2, 1), (3,)):
+        await worker.query(RECORD_ACTIVITY, o=gid("Organisation", branch.id), d=day, p=hours_of(people, *hours))
+    ask = {"o": [gid("Organisation", branch.id)], "from": day, "to": day}
+    team = (await worker.query(HOURS, **ask))["volunteerHours"]
+    live = models.VolunteerHours.filter(activity__held_on=day, activity__organisation_id=branch.id,
+                                        activity__deleted_at=None)
+    expected: dict[int, float] = {}
+    for h in await live:
+        expected[h.person_id] = expected.get(h.person_id, 0) + float(h.hours)
+    assert team["hours"] == pytest.approx(sum(expected.values())) and team["volunteers"] == len(expected)
+    first, second = team["byVolunteer"][:2]
+    assert first == {"hours": expected[people[0].id], "activities": 2, "person": {"id": gid("Person", people[0].id)}}
+    assert first["hours"] >= second["hours"], "most hours first"
+    one = (await worker.query(HOURS, **ask, p=[gid("Person", people[1].id)]))["volunteerHours"]
+    assert one["hours"] == expected[people[1].id] and one["volunteers"] == 1
+    assert len((await worker.query(HOURS, **ask, n=1))["volunteerHours"]["byVolunteer"]) == 1
+    # civil affairs reads every activity: the same hours, the volunteers themselves masked
+    county = (await civil.query(HOURS, **ask))["volunteerHours"]
+    assert county["hours"] == team["hours"]
+    readable = set(await models.PersonTag.filter(tag__startswith="care/").values_list("person_id", flat=True))
+    assert all(v["person"] is None or row(v["person"]) in readable for v in county["byVolunteer"])
+    everything = (await civil.query(HOURS))["volunteerHours"]
+    assert everything["activities"] == await models.VolunteerActivity.filter(deleted_at=None).count()
+    # the grid next door adds up nothing of this grid's; the police read no activities at all
+    assert (await police.query(HOURS, **ask))["volunteerHours"] == {"hours": 0, "activities": 0, "volunteers": 0,
+                                                                    "byVolunteer": []}
+    assert (await worker.query(HOURS, **ask, path=anchors["sibling_grid"]))["volunteerHours"]["hours"] == 0
+    for variables, field in (({"from": day, "to": "2000-01-01"}, "heldUntil"), ({"path": "abc"}, "regionPath"),
+                             ({"n": 501}, "first")):
+        bad = await worker.post(HOURS, variables)
+        assert bad.codes == ["BAD_USER_INPUT"] and bad.errors[0]["extensions"]["field"] == field
+
+
+async def test_volunteer_hours_take_a_fixed_number_of_statements(sign_in, count_sql):
+    """Two aggregates and one batched read of the persons shown, whatever `first` is."""
+    civil = await sign_in("civil")
+    counts = []
+    for n in (2, 40):
+        with count_sql() as counter:
+            data = (await civil.query("query($n: Int!) { volunteerHours(first: $n) { hours byVolunteer { hours "
+                                      "person { name } } } }", n=n))["volunteerHours"]
+        counts.append(counter.count)
+        shown = len(data["byVolunteer"])
+        assert shown == 2 if n == 2 else shown > 2, "the demo has more volunteers than two"
     assert counts[0] == counts[1], counts
