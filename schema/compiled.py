@@ -3,7 +3,9 @@ validated the operation, answers plain reads with one SQL statement per root fie
 (`resolvers.sqlread`) and otherwise lets the resolvers run, which stay the reference.
 
 Setting `execution_context.result` before `on_execute` yields makes strawberry skip its
-own execution (strawberry.schema.schema.Schema._execute_operation). Any doubt — an
+own execution (strawberry.schema.schema.Schema._execute_operation): graphql-core never runs,
+and the result's `data` holds each root field's JSON text as the database wrote it
+(resolvers.sqlread.RawJSON), which the response encoder splices in unparsed. Any doubt — an
 unsupported selection, bad input (the resolvers raise the proper error), a database
 error — means falling back, never answering differently."""
 

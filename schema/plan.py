@@ -15,6 +15,7 @@ from graphql import (
 from gridhub.policies.sensitivity import governing
 from gridhub.resolvers.kinds import LISTED, kind_of
 from gridhub.resolvers.relations import RELATIONS, Many, One, Via
+from gridhub.resolvers.sqlread.dialect import MAX_KEY_BYTES
 from gridhub.resolvers.sqlread.plan import (
     Column, ConnectionSel, GlobalId, ListRel, Masked, NodeSel, PageRel, Plan, Relation, RootField, Tags, Typename,
     Unsupported,
@@ -99,6 +100,8 @@ def _fields(selection_set) -> list[tuple[str, FieldNode]]:
         key = s.alias.value if s.alias else s.name.value
         if key in seen:
             raise Unsupported("a response key selected twice")
+        if len(key.encode()) > MAX_KEY_BYTES:  # a column name in PostgreSQL's JSON (dialect.Sql.obj)
+            raise Unsupported("a response key longer than a PostgreSQL name")
         seen.add(key)
         out.append((key, s))
     return out

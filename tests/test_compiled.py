@@ -4,11 +4,17 @@ the resolvers would, audits what it reveals, and leaves everything else to the r
 from __future__ import annotations
 
 import contextlib
+import json
+import random
 
+import orjson
 import pytest
+import strawberry.schema.schema as strawberry_schema
 
 from .audit import audit_mark, audit_rows
 from .checks import is_sign_in
+from .test_mutations import grid_id
+from .test_registers import gb11643, registered  # noqa: F401 (a fixture)
 
 ROLES = ("admin", "townadmin", "county", "town", "community", "leader", "worker", "police", "civil", "auditor")
 
@@ -33,6 +39,9 @@ MANY_ROOTS = """{ a: regions(first: 3) { nodes { name parent { name } } }
 # bench/run's Q1, as the grid worker reads it
 Q1 = """query($grid: ID!) { persons(first: 50, filter: {region: $grid}) { nodes {
   name idNumber tags household { code members { name relationToHead } } residence { name address } } } }"""
+
+# bench/peer's Q4, as the police read it: 500 key persons unmasked
+Q4 = """{ persons(first: 500, filter: {tags: ["key"]}) { nodes { name idNumber phone tags } } }"""
 
 LISTS = """{ places(first: 6, orderBy: [{field: CODE, direction: DESC}]) { nodes { name
     residents(first: 3) { totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
@@ -268,3 +277,118 @@ async def test_compiled_reads_audit_what_they_reveal(settings, sign_in, role):
         (await client.post(EVENTS)).ok()
     assert reference or role == "admin"  # the policy admin reads no person unmasked
     assert await audit_rows(role, mark) == reference
+
+
+# (role, document, variables; "grid": the role's grid) whose whole responses are compared
+ANSWERS = {
+    "Q1": ("worker", Q1, {"grid": "grid"}),
+    "Q4": ("police", Q4, {}),
+    "persons": ("police", PERSONS, {"first": 30, "filter": {"tags": ["care"]}}),
+    "events": ("county", EVENTS, {}),
+    "many_roots": ("admin", MANY_ROOTS, {}),
+    "lists": ("worker", LISTS, {}),
+}
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+async def own_grid(client) -> str:
+    return (await client.post("{ me { roles { region { id } } } }")).data["me"]["roles"][0]["region"]["id"]
+
+
+async def sent(client, how: str, query: str, variables: dict):
+    """What the server sent, as bytes with its status and type: over POST (JSON, or GraphQL over
+    HTTP's media type) or GET."""
+    headers = {"Authorization": f"Bearer {client.token}"}
+    if how == "get":
+        reply = await client.http.get("/graphql", params={"query": query, "variables": json.dumps(variables)},
+                                      headers=headers)
+    else:
+        if how == "post-graphql-response":
+            headers["Accept"] = GRAPHQL_RESPONSE
+        reply = await client.http.post("/graphql", json={"query": query, "variables": variables}, headers=headers)
+    return reply.status_code, reply.headers.get("content-type"), reply.content
+
+
+@pytest.mark.parametrize("how", ["post", "post-graphql-response", "get"])
+@pytest.mark.parametrize("name", list(ANSWERS))
+async def test_both_paths_send_the_same_response_bytes(settings, sign_in, count_sql, name, how):
+    """The compiled answer is the database's JSON spliced into the response: the bytes sent,
+    not only `data`, are the resolvers' (bench/peer's Q1 and Q4 among them)."""
+    role, query, variables = ANSWERS[name]
+    client = await sign_in(role)
+    if "grid" in variables:
+        variables = {**variables, "grid": await own_grid(client)}
+    with read_path(settings, False):
+        reference = await sent(client, how, query, variables)
+    with read_path(settings, True):
+        with count_sql() as counter:
+            compiled = await sent(client, how, query, variables)
+    assert compiled == reference
+    assert reference[0] == 200 and b'"errors"' not in reference[2] and len(reference[2]) > 200, reference
+    assert compiled_statements(counter), "the compiled path answered"
+
+
+async def test_the_compiled_answer_is_neither_parsed_nor_executed(settings, sign_in, count_sql, monkeypatch):
+    """Point 2 of issue 20: the database's JSON goes into the response unparsed, and
+    graphql-core's execution does not run. Every JSON parse in the process is watched (orjson
+    and the standard library's); only the test client's own parse of the answer may hold it."""
+    worker = await sign_in("worker")
+    variables = {"grid": await own_grid(worker)}
+    parsed: list[bytes] = []
+
+    def watched(loads):
+        def spy(text, *args, **kwargs):
+            parsed.append(text.encode() if isinstance(text, str) else bytes(text))
+            return loads(text, *args, **kwargs)
+        return spy
+
+    executed = []
+    execute = strawberry_schema.execute
+
+    def watched_execute(*args, **kwargs):
+        executed.append(args[1])
+        return execute(*args, **kwargs)
+
+    monkeypatch.setattr(orjson, "loads", watched(orjson.loads))
+    monkeypatch.setattr(json, "loads", watched(json.loads))
+    monkeypatch.setattr(strawberry_schema, "execute", watched_execute)
+    for compiled in (False, True):
+        parsed.clear()
+        executed.clear()
+        with read_path(settings, compiled):
+            with count_sql() as counter:
+                answer = await worker.post(Q1, variables)
+        assert answer.ok()["persons"]["nodes"]
+        # the watch sees parses: the client's of the whole answer, at least
+        assert answer.http.content in parsed
+        of_rows = [text[:80] for text in parsed if b'"nodes"' in text and text != answer.http.content]
+        assert not of_rows, of_rows
+        if compiled:
+            assert compiled_statements(counter) and not executed
+        else:  # the control: the resolvers' answer is graphql-core's execution
+            assert not compiled_statements(counter) and executed
+
+
+# every character class a JSON encoder might write its own way: quotes, backslashes, the
+# control characters (short escapes and \u00xx), DEL, non-ASCII, astral, U+2028/9
+AWKWARD = "引\"号\\斜\t制\n表\r\b\f\x01\x1f\x7f é中😀\u2028\u2029 </script>"
+
+
+async def test_awkward_strings_are_escaped_as_the_encoder_escapes_them(settings, worker, anchors, registered):
+    """The database's string escapes must be orjson's, byte for byte, since its text is sent
+    as it is."""
+    name = f"编码{random.SystemRandom().randrange(10**6)}{AWKWARD}"
+    registered.append(name)
+    number = gb11643(f"3402231985050{random.SystemRandom().randrange(10**4):04d}")
+    created = await worker.post("mutation($input: PersonCreateInput!) { createPerson(input: $input) { id } }",
+                                {"input": {"name": name, "idNumber": number, "regionId": await grid_id(worker, anchors),
+                                           "registeredAddress": AWKWARD, "employer": AWKWARD}})
+    assert not created.errors, created.errors
+    query = """query($text: String) { persons(first: 3, filter: {text: $text}) {
+      nodes { name registeredAddress employer } } }"""
+    with read_path(settings, False):
+        reference = await sent(worker, "post", query, {"text": name[:8]})
+    with read_path(settings, True):
+        compiled = await sent(worker, "post", query, {"text": name[:8]})
+    assert compiled == reference
+    assert orjson.loads(reference[2])["data"]["persons"]["nodes"][0]["name"] == name

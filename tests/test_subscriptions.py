@@ -397,6 +397,38 @@ async def test_queries_and_mutations_over_the_socket_run_as_over_http(ws_url, so
     await ws.close()
 
 
+async def test_a_compiled_query_over_the_socket_sends_the_resolvers_text(ws_url, tokens, worker, settings,
+                                                                        monkeypatch):
+    """A plain read over the socket takes the compiled path as over HTTP: the database's JSON
+    spliced into the `next` message (a text frame), the very text the resolvers' answer makes."""
+    from gridhub.schema import compiled as compiled_path
+    from .test_compiled import read_path
+
+    answered = []
+    real = compiled_path.compiled_result
+
+    async def spy(*args, **kwargs):
+        answered.append(1)
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(compiled_path, "compiled_result", spy)
+    query = "{ persons(first: 5) { totalCount nodes { id name idNumber tags household { code } } } }"
+    texts = {}
+    for compiled in (False, True):
+        answered.clear()
+        ws = await signed_in_socket(ws_url, tokens["worker"])
+        with read_path(settings, compiled):
+            await ws.send(json.dumps({"id": "q", "type": "subscribe", "payload": {"query": query}}))
+            texts[compiled] = await asyncio.wait_for(ws.recv(), WAIT)
+            assert await answer(ws) == {"id": "q", "type": "complete"}
+        await ws.close()
+        assert bool(answered) == compiled
+    assert texts[True] == texts[False]
+    message = text_frame(texts[True])
+    assert message["type"] == "next" and message["payload"] == (await worker.post(query)).json
+    assert message["payload"]["data"]["persons"]["nodes"]
+
+
 async def test_operations_over_the_socket_spend_the_rate_limit(ws_url, tokens, monkeypatch):
     """Each operation over a socket counts against its user's limit, as each HTTP request does."""
     from gridhub.resolvers.rate_limit import LeasedWindow, SlidingWindow

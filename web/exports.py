@@ -28,6 +28,7 @@ from gridhub.schema.export import Export, ExportRequest, audit_root
 from gridhub.resolvers.query import rows
 from gridhub.resolvers.context import RequestContext
 from gridhub.resolvers.session import build_context
+from gridhub.resolvers.sqlread import materialised
 from gridhub.resolvers.unavailable import database_unavailable
 from gridhub.schema import schema
 from gridhub.schema.ids import decode_id
@@ -36,7 +37,11 @@ log = logging.getLogger("gridhub.export")
 
 
 async def execute(query: str, variables: dict, context: Any) -> Any:
-    return await schema.execute(query, variable_values=variables, context_value=context)
+    """The export reads the rows' values: a compiled answer's JSON text is parsed here."""
+    result = await schema.execute(query, variable_values=variables, context_value=context)
+    if result.data is not None:
+        result.data = materialised(result.data)
+    return result
 
 
 class ExportResponse(StreamingResponse):

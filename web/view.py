@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import orjson
 from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.websockets import WebSocket
@@ -29,6 +28,7 @@ from gridhub.resolvers.rate_limit import make_counters, make_window
 from gridhub.resolvers.registered_elsewhere import RegisterLookups
 from gridhub.resolvers.request_id import request_id
 from gridhub.resolvers.session import ScopeCache, build_context
+from gridhub.resolvers.sqlread import raw as raw_json
 from gridhub.resolvers.trusted_documents import ManifestError, TrustedDocuments
 from gridhub.resolvers.unavailable import RETRY_AFTER_SECONDS, database_unavailable
 from gridhub.schema import schema, trusted
@@ -108,12 +108,15 @@ class GridhubGraphQL(GraphQL):
 
     def encode_json(self, data: object) -> str | bytes:
         """orjson: a page of 100 events with their logs is a large answer, and the standard
-        encoder took milliseconds of it; anything orjson refuses (an integer past 64 bits in
-        a JSON scalar) falls back to the standard one."""
+        encoder took milliseconds of it. The compiled path's root fields are the database's
+        JSON text (RawJSON), spliced in as they are. Every answer goes out through here: a
+        single or batched request, a stream, a WebSocket message (gateway.TextFrames).
+        Anything orjson refuses (an integer past 64 bits in a JSON scalar) falls back to the
+        standard encoder, which needs the database's JSON parsed."""
         try:
-            return orjson.dumps(data)
+            return raw_json.dumps(data)
         except TypeError:
-            return super().encode_json(data)
+            return super().encode_json(raw_json.materialised(data))
 
     async def parse_http_body(self, request_adapter):
         try:

@@ -2,7 +2,13 @@
 
 Every expression here must produce exactly the text strawberry would serialise for the
 same value (ISO datetimes, enum NAMEs, relay ids, cursors), since the two read paths are
-compared byte for byte."""
+compared byte for byte. The JSON itself too: the database's text goes into the response
+unparsed (raw.py), so it must be orjson's, compact. SQLite's json_object and
+json_group_array write that already. PostgreSQL's json_build_object and json_agg do not
+(`{"a" : 1}`, `[1, 2]`); row_to_json and array_to_json do, so objects are rows of a one-row
+subquery whose column names are the keys, and arrays are arrays of their values. Strings
+are escaped alike by all three (control characters as `\\u00xx` but the short forms, nothing
+else)."""
 
 from __future__ import annotations
 
@@ -20,6 +26,20 @@ def quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def quote_name(name: str) -> str:
+    """A quoted SQL identifier (a JSON key as a column name: its case kept). PostgreSQL cuts
+    names at 63 bytes, so the planner refuses longer keys (schema/plan.py)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+MAX_KEY_BYTES = 63
+
+
+def _pg_array(aggregated: str) -> str:
+    """A compact JSON array of the aggregated values (`value ORDER BY …`), `[]` for none."""
+    return f"COALESCE(array_to_json(array_agg({aggregated})), '[]'::json)"
+
+
 class Sql:
     """The JSON and text building blocks of one dialect; `d.obj(...)` etc."""
 
@@ -30,8 +50,10 @@ class Sql:
     # -- JSON values ------------------------------------------------------------------
     def obj(self, pairs: list[tuple[str, str]]) -> str:
         """A JSON object with keys in this order (both databases keep the order given)."""
-        fn = "json_build_object" if self.pg else "json_object"
-        return f"{fn}({', '.join(f'{quote(k)}, {v}' for k, v in pairs)})"
+        if self.pg:
+            columns = ", ".join(f"{v} AS {quote_name(k)}" for k, v in pairs)
+            return f"(SELECT row_to_json(gh_o) FROM (SELECT {columns}) gh_o)"
+        return f"json_object({', '.join(f'{quote(k)}, {v}' for k, v in pairs)})"
 
     def embed(self, subquery_json: str) -> str:
         """A JSON value coming out of a scalar subquery, to nest in an object. SQLite drops
@@ -50,9 +72,9 @@ class Sql:
     def agg(self, value: str, order: str, source: str) -> str:
         """A JSON array of `value` over the rows of `source` (a FROM … WHERE … tail), in
         `order`; `[]` when there are none. SQLite's json_group_array keeps the order of an
-        ordered subquery; PostgreSQL's json_agg takes the order itself."""
+        ordered subquery; PostgreSQL's array_agg takes the order itself."""
         if self.pg:
-            return f"(SELECT COALESCE(json_agg({value} ORDER BY {order}), '[]'::json) {source})"
+            return f"(SELECT {_pg_array(f'{value} ORDER BY {order}')} {source})"
         return (f"json((SELECT json_group_array(json(gh_v)) FROM (SELECT {value} AS gh_v {source} "
                 f"ORDER BY {order})))")
 
@@ -60,7 +82,7 @@ class Sql:
         """As `agg`, over the first `limit` rows of `source` in `order`. Written flat (no
         `IN (subquery)`): SQLite's parser takes only so many nested levels."""
         if self.pg:
-            return (f"(SELECT COALESCE(json_agg(gh_v ORDER BY gh_n), '[]'::json) FROM (SELECT {value} AS gh_v, "
+            return (f"(SELECT {_pg_array('gh_v ORDER BY gh_n')} FROM (SELECT {value} AS gh_v, "
                     f"ROW_NUMBER() OVER (ORDER BY {order}) AS gh_n {source} ORDER BY {order} LIMIT {limit}) gh_l)")
         return (f"json((SELECT json_group_array(json(gh_v)) FROM (SELECT {value} AS gh_v {source} "
                 f"ORDER BY {order} LIMIT {limit})))")
@@ -68,7 +90,7 @@ class Sql:
     def agg_text(self, value: str, order: str, source: str) -> str:
         """As `agg`, for a text value (tags) rather than a JSON one."""
         if self.pg:
-            return f"(SELECT COALESCE(json_agg({value} ORDER BY {order}), '[]'::json) {source})"
+            return f"(SELECT {_pg_array(f'{value} ORDER BY {order}')} {source})"
         return (f"json((SELECT json_group_array(gh_v) FROM (SELECT {value} AS gh_v {source} "
                 f"ORDER BY {order})))")
 

@@ -1,8 +1,9 @@
 """Running compiled reads: plans cached per (operation, scope, policy version), one
 statement per root field, and the audit of what was revealed.
 
-Python does no per-row work but parsing (orjson) the JSON text the database built
-(strawberry's HTTP layer serialises a dict). On PostgreSQL the statement writes its own
+Python does no per-row work: the JSON text the database built goes into the response as
+it is (raw.RawJSON, spliced by the response encoder), neither parsed nor encoded again. On
+PostgreSQL the statement writes its own
 audit entries (a data-modifying CTE, render.py); on SQLite it returns what it revealed and
 Python notes it, as `RequestContext.reveal` does on the resolver path."""
 
@@ -21,6 +22,7 @@ from ..lru import ByteLRU
 from ..query import visible
 from .dialect import Sql, dialect, prepare_connection
 from .plan import Plan, RootField
+from .raw import RawJSON
 from .render import ACTOR, Frag, number_placeholders, render_root
 
 
@@ -79,8 +81,9 @@ def statement(d: Sql, scope: Scope, plan: Plan, index: int, request: RootRequest
 
 
 async def compiled_result(scope: Scope, plan: Plan, requests: list[RootRequest], context: Any) -> dict:
-    """The `data` of the operation, one statement per root field; audit notes are added to
-    `context` only once every statement has answered."""
+    """The `data` of the operation, one statement per root field, each field's value the
+    database's JSON text (RawJSON); audit notes are added to `context` only once every
+    statement has answered."""
     d = Sql(dialect())
     await prepare_connection(d)
     client = connections.get("default")
@@ -89,8 +92,8 @@ async def compiled_result(scope: Scope, plan: Plan, requests: list[RootRequest],
         frag = statement(d, scope, plan, index, request)
         params = [context.username if p is ACTOR else p for p in frag.params]
         row = (await client.execute_query_dict(frag.text, params))[0]
-        data[request.root.key] = orjson.loads(row["data"])
-        if row["audit"]:
+        data[request.root.key] = RawJSON(row["data"])
+        if row["audit"]:  # SQLite's: what Python notes (PostgreSQL's statement writes its own)
             revealed.extend(orjson.loads(row["audit"]))
     for kind, field_name, row_id, path in revealed:
         context.note_sensitive_read(kind, field_name, RevealedRow(row_id, path))
