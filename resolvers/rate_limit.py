@@ -18,7 +18,9 @@ Redis made while the window had room for it, so all processes together never adm
 than the limit; what a process reserved and did not use counts until it gives it back on
 its next reservation, so a caller spread over several processes may be refused up to the
 other processes' unused shares early (each at most a quarter of the room left when it was
-reserved). On one process the limit is exact."""
+reserved). On one process the limit is exact, also for a caller's requests arriving
+together: a lease is taken out while its round trip is under way, so its unused share is
+given back once, and what concurrent reservations hold is kept in one lease."""
 
 from __future__ import annotations
 
@@ -255,8 +257,12 @@ class LeasedWindow(SlidingWindow):
             self.leases.move_to_end(key)
             return Verdict(True)
         give_back: tuple[tuple[int, int], ...] = ()
-        if lease is not None and lease.slot >= slot - 1 and lease.left + lease.owed:
-            give_back = ((lease.slot, lease.left + lease.owed),)
+        if lease is not None:
+            # taken out before the round trip: a request of the same caller arriving meanwhile
+            # must not give the same share back again, nor size its reservation on this room
+            del self.leases[key]
+            if lease.slot >= slot - 1 and lease.left + lease.owed:
+                give_back = ((lease.slot, lease.left + lease.owed),)
         size = max(1, int(lease.room // self.SHARE)) if lease is not None and lease.slot == slot else 1
         self.reservations += 1
         current, previous = await self.counters.lease(key, slot, 2 * self.seconds, size, give_back)
@@ -264,6 +270,12 @@ class LeasedWindow(SlidingWindow):
         granted = max(0, min(size, math.floor(self.limit - before)))
         lease = _Lease(slot, max(0, granted - 1), self.limit - self._estimate(current, previous, into),
                        size - max(granted, 1))
+        meanwhile = self.leases.get(key)  # another request's reservation, made during ours
+        if meanwhile is not None and meanwhile.slot == slot:
+            # one lease per caller: what it holds is kept (to admit or give back), not dropped
+            lease.left += meanwhile.left
+            lease.owed += meanwhile.owed
+            lease.room = min(lease.room, meanwhile.room)
         self.leases[key] = lease
         self.leases.move_to_end(key)
         while len(self.leases) > self.max_keys:

@@ -100,11 +100,14 @@ def data_text(response) -> str:
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("query", [PERSONS, EVENTS, MANY_ROOTS, LISTS], ids=["persons", "events", "many_roots",
                                                                            "lists"])
-async def test_both_paths_answer_the_same_bytes(settings, sign_in, role, query):
+async def test_both_paths_answer_the_same_bytes(settings, sign_in, role, query, caplog):
     client = await sign_in(role)
     compiled, reference = await both_paths(settings, client, query)
     assert reference.errors == compiled.errors
     assert data_text(compiled) == data_text(reference)
+    # the compiled statement answered: a failed one falls back to the resolvers, whose bytes
+    # would pass the comparison above whatever the statement rendered
+    assert "compiled read failed" not in caplog.text
 
 
 async def test_one_statement_per_root_field(settings, gql, count_sql):
@@ -211,6 +214,48 @@ async def test_relation_connections_compile(settings, gql, count_sql):
     assert len(compiled_statements(counter)) == 1, counter.statements
 
 
+# the planner compiles relations MAX_DEPTH levels below a root node (3) and refuses one level
+# more, through each kind of relation, so the resolvers answer it: (relation, as deep as
+# compiled, one level deeper)
+DEPTHS = [
+    ("to-one",
+     "{ persons(first: 3) { nodes { name region { code parent { code parent { code } } } } } }",
+     "{ persons(first: 3) { nodes { name region { code parent { code parent { code parent { code } } } } } } }"),
+    ("to-many",
+     "{ events(first: 3) { nodes { title region { code parent { code children { code } } } } } }",
+     "{ events(first: 3) { nodes { title place { name region { code parent { code children { code } } } } } } }"),
+    ("page",
+     "{ events(first: 3) { nodes { title place { name parent { name residents(first: 2) { nodes { name } } } } } } }",
+     "{ events(first: 3) { nodes { title place { name parent { name parent { name "
+     "residents(first: 2) { nodes { name } } } } } } } }"),
+]
+
+
+@pytest.mark.parametrize("relation,deepest,deeper", DEPTHS, ids=[r for r, _, _ in DEPTHS])
+def test_the_planner_stops_one_level_beyond_its_depth(relation, deepest, deeper):
+    from graphql import parse
+
+    from gridhub.resolvers.sqlread.plan import Unsupported
+    from gridhub.schema import schema
+    from gridhub.schema.plan import plan_operation
+
+    assert plan_operation(schema._schema, parse(deepest), None).roots
+    with pytest.raises(Unsupported, match="nested too deep"):
+        plan_operation(schema._schema, parse(deeper), None)
+
+
+@pytest.mark.parametrize("relation,deepest,deeper", DEPTHS, ids=[r for r, _, _ in DEPTHS])
+async def test_relations_nested_too_deep_are_answered_by_the_resolvers(settings, gql, count_sql, relation,
+                                                                        deepest, deeper):
+    """Over HTTP: as deep as the planner goes is one compiled statement, a level deeper none;
+    either way the same bytes as the resolvers'."""
+    for query, statements in ((deepest, 1), (deeper, 0)):
+        with count_sql() as counter:
+            compiled, reference = await both_paths(settings, gql, query)
+        assert not reference.errors and data_text(compiled) == data_text(reference), query
+        assert len(compiled_statements(counter)) == statements, query
+
+
 NESTED_PAGES = """query($n: Int, $after: String) {
   places(first: 6, filter: {kind: [BUILDING, HOUSE, RENTAL_HOUSE]}, orderBy: [{field: ID}]) { nodes { name
     residents(first: $n, after: $after) { totalCount
@@ -243,6 +288,35 @@ async def test_relation_pages_on_both_paths(settings, sign_in, count_sql, role):
     assert [e["node"]["name"] for e in busy[0]["residents"]["edges"]] == names[:2]
     assert [e["node"]["name"] for e in rest[index]["residents"]["edges"]] == names[2:]
     assert whole[index]["residents"]["totalCount"] == len(names)
+
+
+AFTER_A_CURSOR = """query($after: String) {
+  places(first: 6, filter: {kind: [BUILDING, HOUSE, RENTAL_HOUSE]}, orderBy: [{field: ID}]) { nodes { name
+    residents(first: 2, after: $after) { pageInfo { endCursor } nodes { name idNumber } } } } }"""
+
+
+@pytest.mark.parametrize("role", ["county", "worker"])
+async def test_a_relation_page_after_a_cursor_shows_and_audits_the_rows_after_it(settings, sign_in, role):
+    """`nodes` (not `edges`) of a relation page after a cursor: the rows after it, the same
+    bytes on both paths, and the audit names those rows only, not the ones before the cursor."""
+    client = await sign_in(role)
+    with read_path(settings, False):
+        first = (await client.post(AFTER_A_CURSOR)).ok()["places"]["nodes"]
+    busy = [p for p in first if p["residents"]["pageInfo"]["endCursor"] and len(p["residents"]["nodes"]) == 2]
+    assert busy, "some place has residents"
+    variables = {"after": busy[0]["residents"]["pageInfo"]["endCursor"]}
+    mark = await audit_mark()
+    with read_path(settings, False):
+        reference = await client.post(AFTER_A_CURSOR, variables)
+    audited = await audit_rows(role, mark)
+    mark = await audit_mark()
+    with read_path(settings, True):
+        compiled = await client.post(AFTER_A_CURSOR, variables)
+    assert not reference.errors and data_text(compiled) == data_text(reference)
+    shown = reference.ok()["places"]["nodes"][first.index(busy[0])]["residents"]["nodes"]
+    assert shown != busy[0]["residents"]["nodes"]  # the page after the cursor, not the first
+    assert audited or role != "worker", audited  # the worker reads its residents unmasked
+    assert await audit_rows(role, mark) == audited
 
 
 async def test_pages_and_filters_with_variables(settings, sign_in, anchors):

@@ -55,6 +55,21 @@ async def leaf_grids(town_index: int) -> list[models.Region]:
     return [g for g in grids if g.id not in with_children]
 
 
+async def free_digits(*parents: models.Region, count: int = 1) -> list[str]:
+    """`count` three digits no region holds under any of `parents`: neither the code (parent's
+    code and the digits) nor the path, live or retired (both stay unique across tombstones).
+    A test that makes a region, or asks whether it may, takes digits no other test left there
+    in whatever order they ran."""
+    free = [f"{d:03d}" for d in (*range(900, 1000), *range(100, 900))]
+    for parent in parents:
+        codes = set(await models.Region.filter(code__startswith=parent.code).values_list("code", flat=True))
+        paths = set(await models.Region.filter(region_path__startswith=parent.region_path)
+                    .values_list("region_path", flat=True))
+        free = [d for d in free if parent.code + d not in codes
+                and models.Region.child_path(parent.region_path, parent.code, parent.code + d) not in paths]
+    return free[:count]
+
+
 async def new_worker(sign_in, admin: GraphQLClient, username: str, grid: models.Region,
                      role: str = "grid_worker") -> GraphQLClient:
     await models.User.get_or_create(username=username, defaults={"password_hash": hash_password(DEMO_PASSWORD)})
@@ -103,8 +118,9 @@ async def test_split_moves_rows_and_grants_and_keeps_history(sign_in, gql):
     events = await models.Event.filter(region_id=grid.id, deleted_at=None).values_list("id", flat=True)
     assert persons and events and await listed(w1, "person") == await listed(w2, "person")
     half = places[len(places) // 2:]
-    parts = [{"name": grid.name + "东", "code": community.code + "901", "usernames": ["split_w1"]},
-             {"name": grid.name + "西", "code": community.code + "902", "usernames": ["split_w2"],
+    east_digits, west_digits = await free_digits(community, count=2)
+    parts = [{"name": grid.name + "东", "code": community.code + east_digits, "usernames": ["split_w1"]},
+             {"name": grid.name + "西", "code": community.code + west_digits, "usernames": ["split_w2"],
               "placeIds": [gid("Place", i) for i in half]}]
 
     REPORTED = """query($ids: [ID!]!) { nodes(ids: $ids) { ... on Event { region { path }
@@ -120,14 +136,15 @@ async def test_split_moves_rows_and_grants_and_keeps_history(sign_in, gql):
     assert dry["moved"]["events"] == len(events) and dry["moved"]["grants"] == granted_before + 2
     assert dry["moved"]["retired"] == 1
     assert await models.Region.filter(id=grid.id, deleted_at=None).exists()  # nothing changed
-    assert not await models.Region.filter(code=community.code + "901").exists()
+    assert not await models.Region.filter(code=community.code + east_digits).exists()
     assert await listed(w1, "person") == await listed(w2, "person")
 
     split_at = datetime.now(timezone.utc)
     done = (await admin.query(SPLIT, r=gid("Region", grid.id), parts=parts, dry=False))["splitRegion"]
     assert done["moved"] == dry["moved"] and not done["dryRun"]
     east, west = sorted(done["regions"], key=lambda r: r["path"])
-    assert east["path"] == community.region_path + "901/" and west["path"] == community.region_path + "902/"
+    assert east["path"] == community.region_path + east_digits + "/"
+    assert west["path"] == community.region_path + west_digits + "/"
     # every row went to one half, and each half's worker sees exactly its half
     for client, half_path, other_path in ((w1, east["path"], west["path"]), (w2, west["path"], east["path"])):
         for kind, model in (("person", models.Person), ("place", models.Place), ("event", models.Event),
@@ -178,7 +195,8 @@ async def test_move_a_grid_to_another_community(sign_in):
                                     "dry": True, "b": None})
     assert taken.codes == ["CONFLICT"]  # its digits are taken there: renumber it
     moved = (await admin.query(MOVE, r=gid("Region", grid.id), p=gid("Region", other_community.id),
-                               code=other_community.code + "950", dry=False, b=None))["moveRegion"]
+                               code=other_community.code + (await free_digits(other_community))[0], dry=False,
+                               b=None))["moveRegion"]
     region = moved["regions"][0]
     assert region["path"].startswith(other_community.region_path)
     assert region["code"].startswith(other_community.code)
@@ -198,17 +216,18 @@ async def test_move_a_grid_to_another_community(sign_in):
 async def test_create_and_rename(sign_in):
     admin = await sign_in("admin")
     community = await models.Region.get(id=(await leaf_grids(-2))[-1].parent_id)
+    code = community.code + (await free_digits(community))[0]
     made = await admin.query("""mutation($p: ID!, $c: String!) {
         createRegion(parent: $p, code: $c, name: "新网格", tier: GRID) { regions { id path name } } }""",
-                             p=gid("Region", community.id), c=community.code + "777")
+                             p=gid("Region", community.id), c=code)
     region = made["createRegion"]["regions"][0]
-    assert region["path"] == community.region_path + "777/"
+    assert region["path"] == community.region_path + code[len(community.code):] + "/"
     renamed = await admin.query("""mutation($r: ID!) { renameRegion(region: $r, name: "改名网格") {
         regions { name } } }""", r=region["id"])
     assert renamed["renameRegion"]["regions"][0]["name"] == "改名网格"
     again = await admin.post("""mutation($p: ID!, $c: String!) {
         createRegion(parent: $p, code: $c, name: "重复", tier: GRID) { dryRun } }""",
-                             {"p": gid("Region", community.id), "c": community.code + "777"})
+                             {"p": gid("Region", community.id), "c": code})
     assert again.codes == ["CONFLICT"]
 
 
@@ -265,8 +284,9 @@ async def test_split_hands_the_events_in_hand_to_the_parts(sign_in):
     from_sibling = await in_hand(leader, sibling, grid)    # lies in no part: the first part
     handled = await models.Event.filter(handling_region_id=grid.id).count()  # the demo's too
     assert handled >= 3
-    parts = [{"name": grid.name + "甲", "code": community.code + "931", "usernames": ["hand_w1"]},
-             {"name": grid.name + "乙", "code": community.code + "932", "usernames": ["hand_w2"],
+    first_digits, second_digits = await free_digits(community, count=2)
+    parts = [{"name": grid.name + "甲", "code": community.code + first_digits, "usernames": ["hand_w1"]},
+             {"name": grid.name + "乙", "code": community.code + second_digits, "usernames": ["hand_w2"],
               "placeIds": [gid("Place", place)]}]
     split = """mutation($r: ID!, $parts: [SplitPartInput!]!, $dry: Boolean!) {
       splitRegion(region: $r, parts: $parts, dryRun: $dry) { moved { handling } regions { id path } } }"""
@@ -298,7 +318,8 @@ async def test_merge_hands_the_events_in_hand_to_the_region_merged_into(sign_in)
     into = (await leaf_grids(-1))[-1]
     community = await models.Region.get(id=into.parent_id)
     made = await admin.query("""mutation($p: ID!, $c: String!) { createRegion(parent: $p, code: $c,
-        name: "待并网格", tier: GRID) { regions { id } } }""", p=gid("Region", community.id), c=community.code + "961")
+        name: "待并网格", tier: GRID) { regions { id } } }""", p=gid("Region", community.id),
+                             c=community.code + (await free_digits(community))[0])
     merged = await models.Region.get(id=row_id(made["createRegion"]["regions"][0]["id"]))
     leader = await new_worker(sign_in, admin, "merge_lead", merged, role="grid_leader")
     worker = await new_worker(sign_in, admin, "merge_into_w", into)
@@ -320,10 +341,10 @@ async def test_merge_hands_the_events_in_hand_to_the_region_merged_into(sign_in)
 # ---- codes nest: the parent's code and digits of its own --------------------------------
 
 # (parent, code, tier of the new region, expected error code or "" for accepted); in a code,
-# {county}, {town}, {community}, {grid} are the parent's codes and {other} another town's
-# first community's.
+# {county}, {town}, {community}, {grid} are the parent's codes, {other} another town's
+# first community's, and {free} three digits no region holds under the parent.
 CODES = [
-    ("community", "{community}989", "GRID", ""),
+    ("community", "{community}{free}", "GRID", ""),
     ("community", "{community}9", "GRID", ""),
     ("community", "006", "GRID", "BAD_USER_INPUT"),                   # the grid's own digits alone
     ("community", "{other}009", "GRID", "BAD_USER_INPUT"),            # another community's prefix
@@ -333,11 +354,11 @@ CODES = [
     ("community", "", "GRID", "BAD_USER_INPUT"),
     ("community", "{community}" + "9" * 21, "GRID", "BAD_USER_INPUT"),  # longer than a code is stored
     ("community", "{town}989", "GRID", "BAD_USER_INPUT"),             # the grandparent's prefix
-    ("grid", "{grid}989", "MICRO_GRID", ""),
+    ("grid", "{grid}{free}", "MICRO_GRID", ""),
     ("grid", "{community}989", "MICRO_GRID", "BAD_USER_INPUT"),
-    ("town", "{town}389", "COMMUNITY", ""),
+    ("town", "{town}{free}", "COMMUNITY", ""),
     ("town", "389", "COMMUNITY", "BAD_USER_INPUT"),
-    ("county", "{county}189", "TOWN", ""),
+    ("county", "{county}{free}", "TOWN", ""),
     ("county", "341824100", "TOWN", "BAD_USER_INPUT"),                # another county's
 ]
 
@@ -357,7 +378,7 @@ async def code_parents() -> dict[str, models.Region]:
 async def test_a_new_region_code_is_its_parents_and_its_own_digits(sign_in, parent, code, tier, expected):
     admin = await sign_in("admin")
     regions = await code_parents()
-    code = code.format(**{k: r.code for k, r in regions.items()})
+    code = code.format(free=(await free_digits(regions[parent]))[0], **{k: r.code for k, r in regions.items()})
     response = await admin.post("""mutation($p: ID!, $c: String!, $t: Tier!) {
         createRegion(parent: $p, code: $c, name: "编码网格", tier: $t, dryRun: true) { moved { created } } }""",
                                 {"p": gid("Region", regions[parent].id), "c": code, "t": tier})
@@ -368,12 +389,12 @@ async def test_a_new_region_code_is_its_parents_and_its_own_digits(sign_in, pare
 
 # (operation, code given for a split's second part or a move, expected error code)
 GIVEN_CODES = [
-    ("split", "{community}982", ""),
+    ("split", "{community}{free}", ""),
     ("split", "006", "BAD_USER_INPUT"),
     ("split", "{other}009", "BAD_USER_INPUT"),
     ("split", "{community}", "BAD_USER_INPUT"),
     ("split", "{community}x", "BAD_USER_INPUT"),
-    ("move", "{to}951", ""),
+    ("move", "{to}{free}", ""),
     ("move", "006", "BAD_USER_INPUT"),
     ("move", "{community}951", "BAD_USER_INPUT"),  # the community it leaves
     ("move", "{to}", "BAD_USER_INPUT"),
@@ -389,10 +410,12 @@ async def test_split_and_move_check_the_codes_given(sign_in, operation, code, ex
     grid, community = regions["grid"], regions["community"]
     to = await models.Region.filter(parent_id=community.parent_id, tier=Tier.COMMUNITY, deleted_at=None) \
         .exclude(id=community.id).order_by("code").first()
-    code = code.format(to=to.code, **{k: r.code for k, r in regions.items()})
+    # the first part's digits and {free}: no region holds them where the split or move puts them
+    first, free = await free_digits(community, count=2) if operation == "split" else ("", *await free_digits(to))
+    code = code.format(to=to.code, free=free, **{k: r.code for k, r in regions.items()})
     if operation == "split":
         response = await admin.post(SPLIT, {"r": gid("Region", grid.id), "dry": True, "parts": [
-            {"name": "甲", "code": community.code + "981"}, {"name": "乙", "code": code}]})
+            {"name": "甲", "code": community.code + first}, {"name": "乙", "code": code}]})
         field = "parts"
     else:
         response = await admin.post(MOVE, {"r": gid("Region", grid.id), "p": gid("Region", to.id), "code": code,
@@ -409,14 +432,15 @@ async def test_a_split_part_naming_an_unknown_user_is_refused(sign_in):
     grid = (await leaf_grids(-1))[0]
     community = await models.Region.get(id=grid.parent_id)
     audited = await models.AuditEntry.filter(action="split_region").count()
+    first, second = await free_digits(community, count=2)
     response = await admin.post(SPLIT, {"r": gid("Region", grid.id), "dry": False, "parts": [
-        {"name": "甲", "code": community.code + "971", "usernames": ["worker"]},
-        {"name": "乙", "code": community.code + "972", "usernames": ["nobody"]}]})
+        {"name": "甲", "code": community.code + first, "usernames": ["worker"]},
+        {"name": "乙", "code": community.code + second, "usernames": ["nobody"]}]})
     assert response.codes == ["BAD_USER_INPUT"]
     assert response.errors[0]["extensions"]["field"] == "parts" and "nobody" in response.errors[0]["message"]
     # nothing changed
     assert await models.Region.filter(id=grid.id, deleted_at=None).exists()
-    assert not await models.Region.filter(code__in=[community.code + "971", community.code + "972"]).exists()
+    assert not await models.Region.filter(code__in=[community.code + first, community.code + second]).exists()
     assert await models.AuditEntry.filter(action="split_region").count() == audited
 
 
@@ -428,16 +452,19 @@ async def test_a_dry_run_answers_no_region_it_would_make(sign_in):
     community = await models.Region.get(id=grid.parent_id)
     to = await models.Region.filter(parent_id=community.parent_id, tier=Tier.COMMUNITY, deleted_at=None) \
         .exclude(id=community.id).order_by("code").first()
+    made, east, west = await free_digits(community, count=3)
+    moved_to = (await free_digits(to))[0]
     created = (await admin.query("""mutation($p: ID!, $c: String!) { createRegion(parent: $p, code: $c,
         name: "试建网格", tier: GRID, dryRun: true) { dryRun moved { created } regions { id } } }""",
-                                 p=gid("Region", community.id), c=community.code + "941"))["createRegion"]
+                                 p=gid("Region", community.id), c=community.code + made))["createRegion"]
     assert created["dryRun"] and created["moved"]["created"] == 1 and created["regions"] == []
     split = (await admin.query(SPLIT, r=gid("Region", grid.id), dry=True, parts=[
-        {"name": "甲", "code": community.code + "942"}, {"name": "乙", "code": community.code + "943"}]))["splitRegion"]
+        {"name": "甲", "code": community.code + east}, {"name": "乙", "code": community.code + west}]))["splitRegion"]
     assert split["moved"]["created"] == 2 and split["regions"] == []
-    moved = (await admin.query(MOVE, r=gid("Region", grid.id), p=gid("Region", to.id), code=to.code + "944",
+    moved = (await admin.query(MOVE, r=gid("Region", grid.id), p=gid("Region", to.id), code=to.code + moved_to,
                                dry=True, b=None))["moveRegion"]
-    assert [(r["id"], r["path"]) for r in moved["regions"]] == [(gid("Region", grid.id), to.region_path + "944/")]
+    assert [(r["id"], r["path"]) for r in moved["regions"]] == [
+        (gid("Region", grid.id), to.region_path + moved_to + "/")]
     renamed = (await admin.query("""mutation($r: ID!) { renameRegion(region: $r, name: "试改名", dryRun: true) {
         regions { id name } } }""", r=gid("Region", grid.id)))["renameRegion"]
     assert renamed["regions"] == [{"id": gid("Region", grid.id), "name": "试改名"}]
@@ -466,8 +493,9 @@ async def test_rules_and_codes_follow_a_split_a_merge_and_a_move(sign_in):
     assert not persons & await listed(centre, "person")
 
     places = sorted(await models.Place.filter(region_id=grid.id, deleted_at=None).values_list("id", flat=True))
-    parts = [{"name": grid.name + "南", "code": community.code + "921"},
-             {"name": grid.name + "北", "code": community.code + "922",
+    south_digits, north_digits = await free_digits(community, count=2)
+    parts = [{"name": grid.name + "南", "code": community.code + south_digits},
+             {"name": grid.name + "北", "code": community.code + north_digits,
               "placeIds": [gid("Place", i) for i in places[len(places) // 2:]]}]
     split = (await admin.query(SPLIT, r=gid("Region", grid.id), parts=parts, dry=False))["splitRegion"]
     south, north = split["regions"]
@@ -480,7 +508,7 @@ async def test_rules_and_codes_follow_a_split_a_merge_and_a_move(sign_in):
 
     micro = (await admin.query("""mutation($p: ID!, $c: String!) { createRegion(parent: $p, code: $c,
         name: "北区一号微网格", tier: MICRO_GRID) { regions { id } } }""",
-                               p=north["id"], c=community.code + "922" + "001"))["createRegion"]["regions"][0]
+                               p=north["id"], c=community.code + north_digits + "001"))["createRegion"]["regions"][0]
     merged = (await admin.post("""mutation($rs: [ID!]!, $into: ID!) { mergeRegions(regions: $rs, into: $into) {
         moved { regions rules retired } } }""", {"rs": [north["id"]], "into": south["id"]}))
     assert merged.data["mergeRegions"]["moved"] == {"regions": 1, "rules": 1, "retired": 1}, merged.errors
@@ -488,17 +516,18 @@ async def test_rules_and_codes_follow_a_split_a_merge_and_a_move(sign_in):
         == [south["path"] + "*"]  # the two lines became one
     assert not persons & await listed(centre, "person")
     micro_row = await models.Region.get(id=row_id(micro["id"]))
-    assert (micro_row.code, micro_row.region_path) == (community.code + "921001", south["path"] + "001/")
+    assert (micro_row.code, micro_row.region_path) == (community.code + south_digits + "001", south["path"] + "001/")
 
     other = await models.Region.filter(parent_id=community.parent_id, tier=Tier.COMMUNITY, deleted_at=None) \
         .exclude(id=community.id).order_by("code").first()
-    moved = (await admin.query(MOVE, r=south["id"], p=gid("Region", other.id), code=other.code + "923",
+    moved_digits = (await free_digits(other))[0]
+    moved = (await admin.query(MOVE, r=south["id"], p=gid("Region", other.id), code=other.code + moved_digits,
                                dry=False))["moveRegion"]
     new_path = moved["regions"][0]["path"]
-    assert new_path == other.region_path + "923/"
+    assert new_path == other.region_path + moved_digits + "/"
     assert await denies.filter(v1__startswith=new_path).values_list("v1", flat=True) == [new_path + "*"]
     micro_row = await models.Region.get(id=row_id(micro["id"]))
-    assert (micro_row.code, micro_row.region_path) == (other.code + "923001", new_path + "001/")
+    assert (micro_row.code, micro_row.region_path) == (other.code + moved_digits + "001", new_path + "001/")
     await admin.query(RULE % "removePolicyRule", r={**deny, "domain": new_path + "*"})
 
 
@@ -517,21 +546,23 @@ async def test_a_moved_region_takes_its_new_parents_code_and_depth(sign_in):
     async def create(parent_id: str, code: str, tier: str) -> dict:
         return (await admin.query(CREATE, p=parent_id, c=code, t=tier))["createRegion"]["regions"][0]
 
-    community = await create(gid("Region", town.id), town.code + "907", "COMMUNITY")
-    grid = await create(community["id"], town.code + "907" + "001", "GRID")
+    digits = (await free_digits(town, other_town))[0]  # free in the town it leaves and in the one it joins
+    community = await create(gid("Region", town.id), town.code + digits, "COMMUNITY")
+    grid = await create(community["id"], town.code + digits + "001", "GRID")
     moved = (await admin.query(MOVE, r=community["id"], p=gid("Region", other_town.id), dry=False))["moveRegion"]
     assert [(r["code"], r["path"]) for r in moved["regions"]] == [
-        (other_town.code + "907", f"{other_town.region_path}{other_town.code}907/")]
+        (other_town.code + digits, f"{other_town.region_path}{other_town.code}{digits}/")]
     grid_row = await models.Region.get(id=row_id(grid["id"]))
-    assert (grid_row.code, grid_row.region_path) == (other_town.code + "907001", moved["regions"][0]["path"] + "001/")
+    assert (grid_row.code, grid_row.region_path) == (other_town.code + digits + "001", moved["regions"][0]["path"] + "001/")
 
-    total = await create(community["id"], other_town.code + "907" + "8", "TOTAL_GRID")
-    under_total = await create(total["id"], other_town.code + "9078" + "001", "GRID")
-    micro = await create(under_total["id"], other_town.code + "9078001" + "001", "MICRO_GRID")
+    moved_code = other_town.code + digits
+    total = await create(community["id"], moved_code + "8", "TOTAL_GRID")
+    under_total = await create(total["id"], moved_code + "8" + "001", "GRID")
+    micro = await create(under_total["id"], moved_code + "8001" + "001", "MICRO_GRID")
     ids = [row_id(under_total["id"]), row_id(micro["id"])]
     depths = {r.id: r.depth for r in await models.Region.filter(id__in=ids)}
-    await admin.query(MOVE, r=under_total["id"], p=community["id"], code=other_town.code + "907" + "002", dry=False)
+    await admin.query(MOVE, r=under_total["id"], p=community["id"], code=moved_code + "002", dry=False)
     for region, level in ((under_total, grid_row.depth), (micro, grid_row.depth + 1)):
         row = await models.Region.get(id=row_id(region["id"]))
         assert row.depth == level == depths[row.id] - 1
-    assert (await models.Region.get(id=row_id(micro["id"]))).code == other_town.code + "907002001"
+    assert (await models.Region.get(id=row_id(micro["id"]))).code == moved_code + "002001"

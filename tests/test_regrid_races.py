@@ -14,15 +14,18 @@ import asyncio
 import itertools
 
 from gridhub import models
+from gridhub.models.enums import Tier
 from gridhub.resolvers.auth import DEMO_PASSWORD, hash_password
 from gridhub.resolvers.users import bootstrap_grant
 from gridhub.resolvers.validation import id_number_check_digit
 
-from .test_regrid import MERGE, SPLIT, gid, leaf_grids, new_worker, row_id
+from .test_regrid import MERGE, SPLIT, free_digits, gid, new_worker, row_id
 
 WRITERS = 8
 CREATE = """mutation($name: String!, $idNumber: String!, $region: ID!) {
   createPerson(input: {name: $name, idNumber: $idNumber, regionId: $region}) { id } }"""
+CREATE_REGION = """mutation($p: ID!, $c: String!, $t: Tier!) { createRegion(parent: $p, code: $c, name: "并发试验",
+  tier: $t) { regions { id } } }"""
 REPORT = """mutation($title: String!, $region: ID!, $place: ID) { reportEvent(input: {title: $title, kind: HAZARD,
   category: "safety/fire", source: PATROL, occurredAt: "2026-06-01T08:00:00Z", regionId: $region,
   placeId: $place}) { id } }"""
@@ -35,22 +38,23 @@ def id_number(writer: int, seq: int) -> str:
 
 async def test_writes_never_stay_in_a_region_split_or_merged_under_them(app, sign_in, anchors):
     admin = await sign_in("admin")
-    # a town's first and last leaf grids are test_regrid's; the demo users' community and the
-    # communities re-gridded before (the demo's split, which test_demo_county reads) are left alone
-    retired = await models.Region.filter(deleted_at__not_isnull=True).values_list("parent_id", "name")
-    regridded = {parent for parent, _ in retired}
-    # never the parts of a split (the demo's halves among them)
-    leaves = [g for town in (-2, -1) for g in await leaf_grids(town)
-              if not g.region_path.startswith(anchors["community"])
-              and not any(g.parent_id == parent and g.name.startswith(name) for parent, name in retired)]
-    # a grid to write at, of the second half first (whatever other tests left of the tree), with
-    # places of the test's own where the demo put fewer than two there
-    grid = ([g for g in leaves if g.parent_id not in regridded] + leaves)[0]
-    for n in range(2 - await models.Place.filter(region_id=grid.id, deleted_at=None).count()):
+    # a realm of its own: a community and a grid it makes (digits no region holds there), in a
+    # town away from the anchors, so its thousand writes land in no region another test
+    # counts, lists or re-grids (test_regrid's towns are the first, the last but one and the last)
+    towns = [t for t in await models.Region.filter(tier=Tier.TOWN, deleted_at=None).order_by("code")
+             if not anchors["town"].startswith(t.region_path)]
+    town = towns[1 % len(towns)]
+
+    async def create(parent: models.Region, code: str, tier: str) -> models.Region:
+        made = await admin.query(CREATE_REGION, p=gid("Region", parent.id), c=code, t=tier)
+        return await models.Region.get(id=row_id(made["createRegion"]["regions"][0]["id"]))
+
+    community = await create(town, town.code + (await free_digits(town))[0], "COMMUNITY")
+    grid = await create(community, community.code + "001", "GRID")
+    for n in range(2):
         await models.Place.create(code=f"RACE-{grid.code}-{n}", name=f"并发测试{n}号", kind="house",
                                   address_code=f"{grid.code}{990000 + n}",  # 一标: every place has one
                                   region_id=grid.id, region_path=grid.region_path)
-    community = await models.Region.get(id=grid.parent_id)
     # writes in every grid of the community: a grant no admin may make (grid workers are held at
     # grids), so the operator makes it, as `gridhub user grant` does
     await models.User.get_or_create(username="race_writer", defaults={"password_hash": hash_password(DEMO_PASSWORD)})
@@ -87,8 +91,9 @@ async def test_writes_never_stay_in_a_region_split_or_merged_under_them(app, sig
         while len(acknowledged["event"]) < WRITERS:  # writers are at it
             assert not all(t.done() for t in tasks), f"the writers got nowhere: {refused[:5]}"
             await asyncio.sleep(0.01)
-        parts = [{"name": grid.name + "甲", "code": community.code + "951"},
-                 {"name": grid.name + "乙", "code": community.code + "952",
+        first_digits, second_digits = await free_digits(community, count=2)
+        parts = [{"name": grid.name + "甲", "code": community.code + first_digits},
+                 {"name": grid.name + "乙", "code": community.code + second_digits,
                   "placeIds": [gid("Place", i) for i in places[len(places) // 2:]]}]
         split = (await admin.query(SPLIT, r=gid("Region", grid.id), parts=parts, dry=False))["splitRegion"]
         first, second = (row_id(r["id"]) for r in split["regions"])

@@ -20,6 +20,7 @@ from gridhub.resolvers.spatial import region_at
 
 from .checks import is_sign_in
 from .test_compiled import both_paths, data_text, read_path
+from .test_regrid import free_digits
 
 REGION_AT = "query($lon: Float!, $lat: Float!) { regionAt(longitude: $lon, latitude: $lat) { id code tier } }"
 SET_BOUNDARY = """mutation($r: ID!, $b: JSON, $dry: Boolean) {
@@ -299,8 +300,9 @@ async def test_a_split_takes_the_parts_polygons_and_places_by_location(app, sign
     east_persons = [p for p in persons if (p.residence_id in in_east if p.residence_id
                                            else households.get(p.household_id) in in_east)]
     events = await models.Event.filter(region_id=grid.id)
-    east_events = [e for e in events if (e.place_id in in_east if e.place_id else
-                                         east.intersects(Point(e.longitude, e.latitude)))]
+    # without a place or a point (other tests report such events) an event stays with the first part
+    east_events = [e for e in events if (e.place_id in in_east if e.place_id else e.longitude is not None
+                                         and east.intersects(Point(e.longitude, e.latitude)))]
     received = {r["code"]: r["moved"] for r in data["received"]}
     assert set(received) == {parts[0]["code"], parts[1]["code"]}, data
     assert received[parts[1]["code"]] == {"persons": len(east_persons), "places": len(in_east),
@@ -335,8 +337,8 @@ async def test_a_moved_region_lies_inside_its_new_parent_and_beside_its_new_sibl
         made = await admin.query(MAKE, p=gid("Region", parent), c=code, t=tier)
         return row_id(made["createRegion"]["regions"][0]["id"])
 
-    community = await make(town.id, town.code + "936", "COMMUNITY")  # no boundary: its grids lie anywhere
-    c = town.code + "936"
+    c = town.code + (await free_digits(town))[0]
+    community = await make(town.id, c, "COMMUNITY")  # no boundary: its grids lie anywhere
     home, away, lodging = [await make(community, c + d, "GRID") for d in ("001", "002", "003")]
     mover = await make(home, c + "001001", "MICRO_GRID")
     neighbour = await make(home, c + "001002", "MICRO_GRID")
@@ -387,9 +389,10 @@ async def test_a_merge_takes_the_union_and_holds_the_children_it_takes_over(app,
     admin = await sign_in("admin")
     towns = await models.Region.filter(tier=Tier.TOWN, deleted_at=None).order_by("code")
     town = towns[len(towns) // 2]
-    spare = row_id((await admin.query(MAKE, p=gid("Region", town.id), c=town.code + "937", t="COMMUNITY")
+    spare_code = town.code + (await free_digits(town))[0]
+    spare = row_id((await admin.query(MAKE, p=gid("Region", town.id), c=spare_code, t="COMMUNITY")
                     )["createRegion"]["regions"][0]["id"])
-    code = [f"{town.code}937{n:03d}" for n in (1, 2, 3)]
+    code = [f"{spare_code}{n:03d}" for n in (1, 2, 3)]
     made = [row_id((await admin.query(MAKE, p=gid("Region", spare), c=c, t="GRID"))["createRegion"]["regions"][0]["id"])
             for c in code]
     micro = row_id((await admin.query(MAKE, p=gid("Region", made[2]), c=code[2] + "001", t="MICRO_GRID")

@@ -111,6 +111,11 @@ async def test_failed_verification_goes_back_to_handling(sign_in, worker, gql, a
     await ok(worker, "resolveEvent", event, "RESOLVED", feedback="已处理")
     await ok(worker, "verifyEvent", event, "HANDLING", passed=False, note="未处理干净")
     await ok(worker, "resolveEvent", event, "RESOLVED", feedback="再次处理")
+    await ok(worker, "verifyEvent", event, "HANDLING", passed=False)  # no note given: the log says why
+    row = int(base64.b64decode(event).decode().split(":")[1])
+    notes = await models.EventLog.filter(event_id=row, action="verify").order_by("id").values_list("note", flat=True)
+    assert notes == ["未处理干净", "verification failed"]
+    await ok(worker, "resolveEvent", event, "RESOLVED", feedback="第三次处理")
 
 
 async def test_escalation_hands_the_event_to_the_tier_above(sign_in, worker, gql, anchors):

@@ -54,3 +54,57 @@ async def test_a_step_decided_nowhere_is_allowed_to_no_one(tiers):
     assert _allowed(everywhere, "urge", event, None) is False
     assert _allowed(everywhere, "urge", event, tiers["county"].region_path) is True
     assert _allowed(Scope(), "urge", event, tiers["county"].region_path) is False
+
+
+# a deadline or review date the caller gives must lie after this very moment: (step, how the
+# step is called with the moment given, microseconds after it, the refusal expected then)
+MOMENTS = [
+    ("dispatch", 0, "deadline"),
+    ("dispatch", -1, "deadline"),
+    ("dispatch", 1, "department"),  # a microsecond on: past the deadline check, to the department's
+    ("park", 0, "reviewAt"),
+    ("park", 1, "NOT_FOUND"),       # past the check, to the event (there is none)
+    ("unpark", 0, "deadline"),
+    ("unpark", 1, "NOT_FOUND"),
+]
+
+
+@pytest.mark.parametrize("step, after, refused", MOMENTS, ids=[f"{s}{a:+d}" for s, a, _ in MOMENTS])
+async def test_a_deadline_given_must_lie_after_this_moment(app, monkeypatch, step, after, refused):
+    from datetime import datetime, timedelta, timezone
+
+    from gridhub.resolvers import workflow
+    from gridhub.resolvers.errors import BadInput, NotFound
+
+    moment = datetime(2026, 12, 7, 8, 0, tzinfo=timezone.utc)
+    monkeypatch.setattr(workflow, "now", lambda: moment)
+    given = moment + timedelta(microseconds=after)
+    call = {"dispatch": lambda: workflow._dispatch_target(Scope(), None, -1, given),
+            "park": lambda: workflow.park_event(Scope(), "county", -1, given, "待政策出台"),
+            "unpark": lambda: workflow.unpark_event(Scope(), "county", -1, given)}[step]
+    with pytest.raises((BadInput, NotFound)) as answer:
+        await call()
+    assert (answer.value.code if isinstance(answer.value, NotFound) else answer.value.field) == refused
+
+
+@pytest.mark.parametrize("granted_at", ["county", "town", "community", "grid"])
+async def test_the_tier_acting_is_the_highest_the_caller_may_act_at(tiers, granted_at):
+    """A dispatcher granted at a tier dispatches a grid's event as that tier (the event's
+    dispatcher region, where returns and extensions go), the county's centre as the county."""
+    from gridhub.policies.predicate import StartsWith
+    from gridhub.resolvers.workflow import _tier_of
+
+    scope = Scope(rules={("event", "dispatch"): StartsWith("region_path", tiers[granted_at].region_path)})
+    assert await _tier_of(scope, "dispatch", event_at(tiers["grid"])) == tiers[granted_at].id
+
+
+@pytest.mark.parametrize("satisfaction, refused", [(0, "satisfaction"), (1, "NOT_FOUND"), (5, "NOT_FOUND"),
+                                                   (6, "satisfaction")])
+async def test_satisfaction_is_from_one_to_five(app, satisfaction, refused):
+    """Within 1–5 the check passes and the step looks for the event (there is none here)."""
+    from gridhub.resolvers import workflow
+    from gridhub.resolvers.errors import BadInput, NotFound
+
+    with pytest.raises((BadInput, NotFound)) as answer:
+        await workflow.close_event(Scope(), "worker", -1, satisfaction)
+    assert (answer.value.code if isinstance(answer.value, NotFound) else answer.value.field) == refused
