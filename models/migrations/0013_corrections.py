@@ -15,7 +15,7 @@ from gridhub.models.enums import EventStatus
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 
-from ._policy_lines import add_default_lines, runner
+from ._policy_lines import add_default_lines, remove_default_lines, runner
 from ._sqlite_rebuild import TableRebuildingMigration
 
 LINES = (
@@ -41,11 +41,7 @@ async def forward(apps, schema_editor) -> None:
 
 
 async def backward(apps, schema_editor) -> None:
-    run = runner(schema_editor)
-    for role, obj, action, effect in LINES:
-        await run("DELETE FROM casbin_rule WHERE ptype = 'p' AND v0 = %s AND v1 = '*' AND v2 = %s AND v3 = %s "
-                  "AND v4 = %s", role, obj, action, effect)
-    await run("UPDATE policy_state SET version = version + 1")
+    await remove_default_lines(runner(schema_editor), LINES)
 
 async def count_no_urgings(apps, schema_editor) -> None:
     # execute_query, not execute_script: SQLite's executescript commits the migration's transaction

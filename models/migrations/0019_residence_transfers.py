@@ -12,7 +12,7 @@ from ._operations import DescribeField
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 
-from ._policy_lines import add_default_lines, runner
+from ._policy_lines import add_default_lines, remove_default_lines, runner
 
 LINES = (
     ("grid_worker", "person", "transfer_in", "allow"),
@@ -108,16 +108,12 @@ async def forward(apps, schema_editor) -> None:
 
 
 async def backward(apps, schema_editor) -> None:
-    run = runner(schema_editor)
     await schema_editor.client.execute_script('DROP INDEX IF EXISTS "uidx_transfer_pending"')
     await schema_editor.client.execute_script('DROP INDEX IF EXISTS "idx_notice_transfer_id"')
     for table, columns in UNINDEXED.items():
         for column in columns:
             await schema_editor.client.execute_script(f'DROP INDEX IF EXISTS "idx_{table}_{column}"')
-    for role, obj, action, effect in LINES:
-        await run("DELETE FROM casbin_rule WHERE ptype = 'p' AND v0 = %s AND v1 = '*' AND v2 = %s AND v3 = %s "
-                  "AND v4 = %s", role, obj, action, effect)
-    await run("UPDATE policy_state SET version = version + 1")
+    await remove_default_lines(runner(schema_editor), LINES)
 
 
 class Migration(migrations.Migration):

@@ -13,7 +13,7 @@ from gridhub.models.enums import Education, MaritalStatus, Occupation, Political
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 
-from ._policy_lines import add_default_lines, runner
+from ._policy_lines import add_default_lines, remove_default_lines, runner
 
 # resolvers.vocabulary.TAGS when this was written
 TAGS = {
@@ -58,9 +58,7 @@ async def backward(apps, schema_editor) -> None:
     client = schema_editor.client
     await client.execute_script('DROP INDEX IF EXISTS "idx_household_joint_unit_id";'
                                 'DROP INDEX IF EXISTS "idx_person_native_place"')
-    for role, obj, action, effect in LINES:
-        await runner(schema_editor)("DELETE FROM casbin_rule WHERE ptype = 'p' AND v0 = %s AND v1 = '*' AND v2 = %s "
-                                    "AND v3 = %s AND v4 = %s", role, obj, action, effect)
+    await remove_default_lines(runner(schema_editor), LINES)
 
 
 class Migration(migrations.Migration):

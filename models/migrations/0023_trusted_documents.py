@@ -5,7 +5,7 @@ from tortoise.migrations import operations as ops
 # their text. The primary key is the hash: registering the same text twice is one row.
 # Registering one takes `document` + `create` at the county, the policy admin's by default.
 
-from ._policy_lines import add_default_lines, runner
+from ._policy_lines import add_default_lines, remove_default_lines, runner
 
 LINES = (("policy_admin", "document", "create", "allow"), ("policy_admin", "document", "delegate", "allow"))
 
@@ -15,11 +15,7 @@ async def forward(apps, schema_editor) -> None:
 
 
 async def backward(apps, schema_editor) -> None:
-    run = runner(schema_editor)
-    for role, obj, action, effect in LINES:
-        await run("DELETE FROM casbin_rule WHERE ptype = 'p' AND v0 = %s AND v1 = '*' AND v2 = %s AND v3 = %s "
-                  "AND v4 = %s", role, obj, action, effect)
-    await run("UPDATE policy_state SET version = version + 1")
+    await remove_default_lines(runner(schema_editor), LINES)
 
 
 class Migration(migrations.Migration):

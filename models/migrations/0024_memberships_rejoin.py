@@ -14,7 +14,7 @@ are withdrawn by whoever records them.
 
 from tortoise.migrations import operations as ops
 
-from ._policy_lines import add_default_lines, runner
+from ._policy_lines import add_default_lines, remove_default_lines, runner
 from ._sqlite_rebuild import TableRebuildingMigration
 
 OPEN_INDEX = "uidx_membership_open_role"
@@ -39,11 +39,7 @@ async def forward(apps, schema_editor) -> None:
 
 
 async def backward(apps, schema_editor) -> None:
-    run = runner(schema_editor)
-    for role, obj, action, effect in LINES:
-        await run("DELETE FROM casbin_rule WHERE ptype = 'p' AND v0 = %s AND v1 = '*' AND v2 = %s AND v3 = %s "
-                  "AND v4 = %s", role, obj, action, effect)
-    await run("UPDATE policy_state SET version = version + 1")
+    await remove_default_lines(runner(schema_editor), LINES)
 
 
 class Migration(TableRebuildingMigration):

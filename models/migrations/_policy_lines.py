@@ -30,3 +30,12 @@ async def add_default_lines(run, lines, when_in_use: str | None = None) -> None:
             changed = True
     if changed:
         await run("UPDATE policy_state SET version = version + 1")
+
+
+async def remove_default_lines(run, lines) -> None:
+    """A migration's way back: its (role, object, action, effect) lines at domain `*` removed,
+    and the policy version bumped so that every process reloads."""
+    for role, obj, action, effect in lines:
+        await run("DELETE FROM casbin_rule WHERE ptype = 'p' AND v0 = %s AND v1 = '*' AND v2 = %s AND v3 = %s "
+                  "AND v4 = %s", role, obj, action, effect)
+    await run("UPDATE policy_state SET version = version + 1")
