@@ -77,13 +77,10 @@ POLICY_RULE = {
 }
 
 
-@strawberry.type(description="A rule of the access policy (Casbin `p` line).")
-class PolicyRule:
-    role: str = strawberry.field(description=POLICY_RULE["role"])
-    domain: str = strawberry.field(description=POLICY_RULE["domain"])
-    object: str = strawberry.field(description=POLICY_RULE["object"])
-    action: str = strawberry.field(description=POLICY_RULE["action"])
-    effect: str = strawberry.field(description=POLICY_RULE["effect"])
+# the resolvers' own rule, exposed as it is (as schema.enums exposes the models' enums)
+PolicyRule = strawberry.type(access.PolicyRule, description="A rule of the access policy (Casbin `p` line).")
+for _field in PolicyRule.__strawberry_definition__.fields:
+    _field.description = POLICY_RULE[_field.python_name]  # a field left undescribed is a KeyError here
 
 
 @strawberry.input(description="A rule of the access policy to add or remove.")
