@@ -9,7 +9,6 @@ import hmac
 import math
 import secrets
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -19,6 +18,7 @@ from tortoise import connections
 from gridhub.models import ServiceToken, User
 
 from .errors import Unauthenticated
+from .lru import ByteLRU
 from .login_throttle import LoginThrottle
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
@@ -102,24 +102,19 @@ class VerifiedTokens:
     very next request in every process without verifying and loading the user each time."""
 
     def __init__(self, max_entries: int = 10_000):
-        self.max_entries = max_entries
-        self._entries: OrderedDict[tuple[str, str], Verified] = OrderedDict()
+        self._entries = ByteLRU(max_entries)  # each entry counted as one: bounded by entries
 
     def get(self, key: tuple[str, str], version: int) -> Verified | None:
         found = self._entries.get(key)
         if found is None:
             return None
         if found.version != version or found.expires <= time.time():
-            del self._entries[key]
+            self._entries.discard(key)
             return None
-        self._entries.move_to_end(key)
         return found
 
     def put(self, key: tuple[str, str], verified: Verified) -> None:
-        self._entries[key] = verified
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
+        self._entries.put(key, verified, size=1)
 
     def clear(self) -> None:
         self._entries.clear()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import re
+import time
 from datetime import datetime, timedelta, timezone
 
 import jwt
@@ -311,3 +312,14 @@ async def test_the_database_refuses_to_change_or_delete_an_audit_entry(sign_in, 
     with pytest.raises(Exception, match="append-only"):  # asyncpg's RaiseError, SQLite's via Tortoise
         await connections.get("default").execute_query(statement)
     assert (await audit_rows())[:len(before)] == before
+
+
+def test_the_verified_tokens_are_bounded_and_dropped_when_their_principals_change():
+    tokens = auth.VerifiedTokens(max_entries=2)
+    later = time.time() + 3600
+    for n in range(3):
+        tokens.put(("secret", f"t{n}"), auth.Verified(user=None, version=7, expires=later))
+    assert tokens.get(("secret", "t0"), 7) is None  # the least recently used went past the bound
+    assert tokens.get(("secret", "t1"), 7) is not None and tokens.get(("secret", "t2"), 7) is not None
+    assert tokens.get(("secret", "t1"), 8) is None  # a user disabled or a token revoked since
+    assert tokens.get(("secret", "t1"), 7) is None  # and it is gone, not kept for the old version
