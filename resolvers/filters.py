@@ -2,7 +2,7 @@
 
 A filter is a plain dict from the GraphQL input or the export's query string: the keys
 common to every kind (`region_path`, `updated_since`, `updated_until`, `text`, `ids`), per-kind columns
-named in FILTER_COLUMNS, per-kind conditions on time named in TIMED_FILTERS, and for located
+named in the catalog (`Kind.filters`), per-kind conditions on time named in TIMED_FILTERS, and for located
 kinds (and persons, by residence) the spatial `box`, `area` and `near` (resolvers.spatial)."""
 
 from __future__ import annotations
@@ -21,38 +21,15 @@ from gridhub.policies.scope import Scope
 from . import deadlines, holders
 from .civil_time import CIVIL_TIME_ZONE
 from .errors import BadInput, Forbidden
-from .kinds import kind_of
+from .kinds import KINDS, kind_of
 from .residence import due_for_renewal
 from .spatial import SPATIAL_KEYS, spatial_predicate
 from .validation import check_division_prefix, check_region_path, check_tag_filter
 from .visits import care_overdue_predicate, overdue_predicate
 
-# kind -> filter key -> (column, how): "in" takes a list of values, "prefix" a path
+# kind -> filter key -> (column, how), from the catalog (resolvers.kinds, `Kind.filters`)
 FILTER_COLUMNS: dict[str, dict[str, tuple[str, str]]] = {
-    "region": {"tier": ("tier", "in"), "parent_id": ("parent_id", "in")},
-    "person": {
-        "gender": ("gender", "in"),
-        "population_type": ("population_type", "in"),
-        "household_id": ("household_id", "in"),
-        "marital_status": ("marital_status", "in"),
-        "political_status": ("political_status", "in"),
-        "education": ("education", "in"),
-        "religion": ("religion", "in"),
-        "occupation": ("occupation", "in"),
-    },
-    "household": {},
-    "place": {"kind": ("kind", "in")},
-    "event": {
-        "status": ("status", "in"),
-        "kind": ("kind", "in"),
-        "source": ("source", "in"),
-        "urgency": ("urgency", "in"),
-        "category": ("category", "prefix"),
-    },
-    "thing": {"kind": ("kind", "in"), "status": ("status", "in")},
-    "organisation": {"kind": ("kind", "in")},
-    "audit": {"actor": ("actor", "in"), "action": ("action", "in"), "object_kind": ("object_kind", "in")},
-}
+    k.name: {f.key: (f.column, f.how) for f in k.filters} for k in KINDS.values() if k.filters}
 
 
 # kind -> filter key -> builder(value, now): conditions relative to the moment of asking

@@ -9,6 +9,31 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from gridhub import models
+from gridhub.models.enums import (
+    Education, EventKind, EventSource, EventStatus, Gender, IdType, MaritalStatus, Occupation, OrganisationKind,
+    PlaceKind, PoliticalStatus, PopulationType, Religion, ThingKind, ThingStatus, Tier, Urgency,
+)
+
+
+@dataclass(frozen=True)
+class ColumnFilter:
+    """A filter on one column: `key` in the filter (camelCase in GraphQL), and `how` it
+    compares — "in": any of a list of values; "prefix": any of a list of paths, each matching
+    itself and what lies under it (`safety` matches `safety/fire`). `values` is the type of
+    one value, which the GraphQL filter input of the kind takes as a list of it; None for a
+    filter the hub asks itself (a region's children, a household's members) or whose input
+    says more than a list (the audit trail's). A sensitive column is filtered only where the
+    caller sees it (resolvers.filters.revealed_for_comparing), which `description` says."""
+
+    key: str
+    column: str
+    how: str = "in"
+    values: type | None = None
+    description: str = ""
+
+
+def any_of(key: str, values: type, description: str, column: str | None = None) -> ColumnFilter:
+    return ColumnFilter(key, column or key, "in", values, description)
 
 
 @dataclass(frozen=True)
@@ -30,6 +55,9 @@ class Kind:
     root_field: str | None = None
     # the GraphQL object type of rows that are not Nodes (a person's stays: `Residence`)
     row_type: str | None = None
+    # the columns its lists filter on (resolvers.filters, and the GraphQL filter inputs made
+    # from them by schema.filters.with_column_filters)
+    filters: tuple[ColumnFilter, ...] = ()
 
     @property
     def graphql_type(self) -> str | None:
@@ -42,20 +70,42 @@ KINDS: dict[str, Kind] = {
     k.name: k
     for k in (
         Kind("region", models.Region, {**_COMMON, "code": str, "name": str, "region_path": str},
-             (("region_path", False), ("id", False)), ("name", "code"), node_type="Region", root_field="regions"),
+             (("region_path", False), ("id", False)), ("name", "code"), node_type="Region", root_field="regions",
+             filters=(any_of("tier", Tier, "Any of these tiers."), ColumnFilter("parent_id", "parent_id"))),
         Kind("person", models.Person, {**_COMMON, "name": str, "birth_date": date, "region_path": str},
-             (("id", False),), ("name",), node_type="Person", root_field="persons"),
+             (("id", False),), ("name",), node_type="Person", root_field="persons", filters=(
+                 any_of("gender", Gender, "Any of these genders; needs the `person.id_number` grant."),
+                 any_of("population_type", PopulationType, "Any of these population types."),
+                 any_of("id_type", IdType, "Registered by any of these identity documents (证件类型): the "
+                                           "overseas residents' register is `[PASSPORT, …]`."),
+                 ColumnFilter("household_id", "household_id"),
+                 any_of("marital_status", MaritalStatus, "Any of these marital statuses."),
+                 any_of("political_status", PoliticalStatus,
+                        "Any of these political statuses; needs the `person.political_status` grant."),
+                 any_of("education", Education, "Any of these education levels."),
+                 any_of("religion", Religion, "Any of these religions; needs the `person.religion` grant."),
+                 any_of("occupation", Occupation, "Any of these occupation groups."))),
         Kind("household", models.Household, {**_COMMON, "code": str, "region_path": str},
              (("id", False),), ("code",), node_type="Household", root_field="households"),
         Kind("place", models.Place, {**_COMMON, "code": str, "name": str, "region_path": str},
-             (("id", False),), ("name", "address", "code"), node_type="Place", root_field="places"),
+             (("id", False),), ("name", "address", "code"), node_type="Place", root_field="places",
+             filters=(any_of("kind", PlaceKind, "Any of these kinds."),)),
         Kind("event", models.Event, {**_COMMON, "occurred_at": datetime, "open_due_at": datetime, "title": str,
                                      "region_path": str},
-             (("occurred_at", True), ("id", True)), ("title", "description"), node_type="Event", root_field="events"),
+             (("occurred_at", True), ("id", True)), ("title", "description"), node_type="Event", root_field="events",
+             filters=(any_of("status", EventStatus, "Any of these statuses."),
+                      any_of("kind", EventKind, "Any of these kinds."),
+                      any_of("source", EventSource, "Any of these sources."),
+                      any_of("urgency", Urgency, "Any of these urgencies."),
+                      ColumnFilter("category", "category", "prefix", str,
+                                   "Category paths; `safety` matches `safety/fire`."))),
         Kind("thing", models.Thing, {**_COMMON, "code": str, "name": str, "region_path": str},
-             (("id", False),), ("name", "code"), node_type="Thing", root_field="things"),
+             (("id", False),), ("name", "code"), node_type="Thing", root_field="things",
+             filters=(any_of("kind", ThingKind, "Any of these kinds."),
+                      any_of("status", ThingStatus, "Any of these conditions."))),
         Kind("organisation", models.Organisation, {**_COMMON, "name": str, "region_path": str},
-             (("id", False),), ("name", "credit_code"), node_type="Organisation", root_field="organisations"),
+             (("id", False),), ("name", "credit_code"), node_type="Organisation", root_field="organisations",
+             filters=(any_of("kind", OrganisationKind, "Any of these kinds."),)),
         Kind("department", models.Department, {"id": int, "code": str}, (("code", False), ("id", False)),
              ("name", "code"), scoped=False, node_type="Department"),
         # regions retired by re-gridding included: an event's reporting grid is history
@@ -88,7 +138,9 @@ KINDS: dict[str, Kind] = {
              (("held_on", True), ("id", True)), ("title",), node_type="VolunteerActivity"),
         Kind("volunteer_hours", models.VolunteerHours, default_order=(("id", False),), scoped=False),
         Kind("audit", models.AuditEntry, {"id": int, "at": datetime}, (("id", True),),
-             ("actor", "action", "object_id"), soft_deleted=False, node_type="AuditEntry"),
+             ("actor", "action", "object_id"), soft_deleted=False, node_type="AuditEntry",
+             filters=(ColumnFilter("actor", "actor"), ColumnFilter("action", "action"),
+                      ColumnFilter("object_kind", "object_kind"))),
     )
 }
 

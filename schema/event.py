@@ -11,7 +11,7 @@ from gridhub.resolvers import deadlines
 
 from .columns import column
 from .enums import EventKind, EventSource, EventStatus, Urgency, described
-from .filters import RowFilter
+from .filters import RowFilter, with_column_filters
 from .spatial import LocatedFilter
 from .node import ModelNode, Versioned, load
 from .refs import RegionRef
@@ -63,13 +63,8 @@ class HeldBy:
 
 
 @strawberry.input(description="Conditions on events; they combine with AND.")
+@with_column_filters("event")
 class EventFilter(RowFilter, LocatedFilter):
-    status: Optional[list[EventStatus]] = strawberry.field(default=None, description="Any of these statuses.")
-    kind: Optional[list[EventKind]] = strawberry.field(default=None, description="Any of these kinds.")
-    source: Optional[list[EventSource]] = strawberry.field(default=None, description="Any of these sources.")
-    urgency: Optional[list[Urgency]] = strawberry.field(default=None, description="Any of these urgencies.")
-    category: Optional[list[str]] = strawberry.field(
-        default=None, description="Category paths; `safety` matches `safety/fire`.")
     light: Optional[list[Light]] = strawberry.field(
         default=None, description="Events whose light is one of these now. `[RED]` lists the overdue "
                                   "events, and with `region` (or `Region.events`) those of a region. "

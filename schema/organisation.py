@@ -7,14 +7,15 @@ from strawberry.relay import NodeID
 
 from .columns import column
 from .enums import OrganisationKind
-from .filters import RowFilter
+from .filters import RowFilter, with_column_filters
 from .node import ModelNode, Versioned
 from .relations import with_relations
 
 
 @strawberry.input(description="Conditions on organisations; they combine with AND.")
+@with_column_filters("organisation")
 class OrganisationFilter(RowFilter):
-    kind: Optional[list[OrganisationKind]] = strawberry.field(default=None, description="Any of these kinds.")
+    pass  # its columns: resolvers.kinds
 
 
 @strawberry.type(description="组织: a party organisation, enterprise, social organisation, ….")

@@ -13,7 +13,7 @@ from .enums import (
     Education, Gender, HouseholdRelation, IdType, MaritalStatus, Occupation, PoliticalStatus, PopulationType,
     Religion,
 )
-from .filters import RowFilter
+from .filters import RowFilter, with_column_filters
 from .spatial import LocatedFilter
 from .node import ModelNode, Versioned, load_by
 from .relations import with_relations
@@ -22,13 +22,10 @@ from .relations import with_relations
 @strawberry.input(description="Conditions on persons; they combine with AND. Conditions on masked values "
                               "(gender, key tags) look only where you were granted them, FORBIDDEN where "
                               "nowhere.")
+@with_column_filters("person")
 class PersonFilter(RowFilter, LocatedFilter):
     tags: Optional[list[str]] = strawberry.field(
         default=None, description="Any of these tag paths; `care` matches `care/low_income`.")
-    gender: Optional[list[Gender]] = strawberry.field(
-        default=None, description="Any of these genders; needs the `person.id_number` grant.")
-    population_type: Optional[list[PopulationType]] = strawberry.field(
-        default=None, description="Any of these population types.")
     due_for_renewal: Optional[bool] = strawberry.field(
         default=None, description="Persons whose residence registration (居住登记) lapses within 30 days or "
                                   "has lapsed (true), or the others (false).")
@@ -40,16 +37,6 @@ class PersonFilter(RowFilter, LocatedFilter):
     native_place: Optional[list[str]] = strawberry.field(
         default=None, description="Native place (籍贯) under any of these division codes: `34` (a province), "
                                   "`3402` (a prefecture) or `340223` (a county) matches `340223`.")
-    marital_status: Optional[list[MaritalStatus]] = strawberry.field(
-        default=None, description="Any of these marital statuses.")
-    political_status: Optional[list[PoliticalStatus]] = strawberry.field(
-        default=None, description="Any of these political statuses; needs the `person.political_status` grant.")
-    education: Optional[list[Education]] = strawberry.field(
-        default=None, description="Any of these education levels.")
-    religion: Optional[list[Religion]] = strawberry.field(
-        default=None, description="Any of these religions; needs the `person.religion` grant.")
-    occupation: Optional[list[Occupation]] = strawberry.field(
-        default=None, description="Any of these occupation groups.")
 
 
 @strawberry.input(description="Conditions on households; they combine with AND.")

@@ -8,15 +8,16 @@ from gridhub import models
 
 from .columns import column
 from .enums import PlaceKind
-from .filters import RowFilter
+from .filters import RowFilter, with_column_filters
 from .spatial import LocatedFilter
 from .node import ModelNode, Versioned
 from .relations import with_relations
 
 
 @strawberry.input(description="Conditions on places; they combine with AND.")
+@with_column_filters("place")
 class PlaceFilter(RowFilter, LocatedFilter):
-    kind: Optional[list[PlaceKind]] = strawberry.field(default=None, description="Any of these kinds.")
+    pass  # its columns: resolvers.kinds
 
 
 @strawberry.type(description="地: a standard address (一标) and what stands there.")

@@ -11,7 +11,7 @@ from .connection import connection_field
 from .columns import column
 from .enums import Tier
 from .event import Event, EventFilter, overdue_event_count
-from .filters import RowFilter
+from .filters import RowFilter, with_column_filters
 from .node import ModelNode, Versioned
 from .organisation import Organisation, OrganisationFilter
 from .person import Household, HouseholdFilter, Person, PersonFilter
@@ -22,8 +22,9 @@ from .relations import with_relations
 
 
 @strawberry.input(description="Conditions on regions; they combine with AND.")
+@with_column_filters("region")
 class RegionFilter(RowFilter):
-    tier: Optional[list[Tier]] = strawberry.field(default=None, description="Any of these tiers.")
+    pass  # its columns: resolvers.kinds
 
 
 @strawberry.type(description="A node of the administrative tree: county > town > community > grid > micro-grid.")

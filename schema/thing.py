@@ -7,16 +7,16 @@ from strawberry.relay import NodeID
 
 from .columns import column
 from .enums import ThingKind, ThingStatus
-from .filters import RowFilter
+from .filters import RowFilter, with_column_filters
 from .spatial import LocatedFilter
 from .node import ModelNode, Versioned
 from .relations import with_relations
 
 
 @strawberry.input(description="Conditions on things; they combine with AND.")
+@with_column_filters("thing")
 class ThingFilter(RowFilter, LocatedFilter):
-    kind: Optional[list[ThingKind]] = strawberry.field(default=None, description="Any of these kinds.")
-    status: Optional[list[ThingStatus]] = strawberry.field(default=None, description="Any of these conditions.")
+    pass  # its columns: resolvers.kinds
 
 
 @strawberry.type(description="物: a public facility or city component (部件).")

@@ -30,9 +30,9 @@ TEXT_COLUMNS = {"region": ("name", "code"), "person": ("name",), "household": ("
 # enum filters: GraphQL field -> column (values stored lower case, GraphQL names upper case)
 ENUM_COLUMNS = {
     "region": {"tier": "tier"},
-    "person": {"gender": "gender", "populationType": "population_type", "maritalStatus": "marital_status",
-               "education": "education", "occupation": "occupation", "politicalStatus": "political_status",
-               "religion": "religion"},
+    "person": {"gender": "gender", "populationType": "population_type", "idType": "id_type",
+               "maritalStatus": "marital_status", "education": "education", "occupation": "occupation",
+               "politicalStatus": "political_status", "religion": "religion"},
     "place": {"kind": "kind"},
     "event": {"status": "status", "kind": "kind", "source": "source", "urgency": "urgency"},
     "thing": {"kind": "kind", "status": "status"},

@@ -42,3 +42,21 @@ def test_every_root_list_of_a_kind_is_in_the_catalog():
             roots[name] = NODE_KINDS[named.removesuffix("Connection")]
     assert roots == {**{k.root_field: k.name for k in LISTED.values()}, **views}
     assert all(k.model for k in KINDS.values())
+
+
+def test_each_column_filter_of_the_catalog_is_the_filter_input_of_its_kind():
+    """A filterable column is one entry of `Kind.filters`: the root list's filter input takes
+    it as a list of its values (each an enum's value or a text), described as declared."""
+    query = schema._schema.query_type
+    for kind in LISTED.values():
+        inputs = get_named_type(query.fields[kind.root_field].args["filter"].type).fields
+        for column_filter in kind.filters:
+            name = column_filter.key.split("_")[0] + "".join(p.title() for p in column_filter.key.split("_")[1:])
+            if column_filter.values is None:
+                assert name not in inputs, (kind.name, name)
+                continue
+            field = inputs[name]
+            assert field.description == column_filter.description, (kind.name, name)
+            element = get_named_type(field.type)
+            assert element.name == getattr(column_filter.values, "__name__", None) or (
+                column_filter.values is str and element.name == "String"), (kind.name, name, element.name)
