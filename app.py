@@ -22,9 +22,9 @@ from gridhub.policies.store import PolicyStore, seed_default_policy
 from gridhub.policies.watcher import PolicyWatcher
 from gridhub.resolvers.categories import seed_event_categories
 from gridhub.resolvers.event_bus import EventBus, announce_event_change
-from gridhub.resolvers.visits import refresh_missing_visit_due, seed_visit_rules
+from gridhub.resolvers.visit_due import refresh_missing_visit_due, seed_visit_rules
 from gridhub.resolvers.vocabulary import seed_vocabulary
-from gridhub.resolvers.webhooks import HandOverWorker
+from gridhub.resolvers.hand_over import HandOverWorker
 from gridhub.schema import caches
 from gridhub.settings import Settings, database_problem
 from gridhub.web import gateway

@@ -25,7 +25,7 @@ from .kinds import KINDS, kind_of
 from .residence import due_for_renewal
 from .spatial import SPATIAL_KEYS, spatial_predicate
 from .validation import check_division_prefix, check_region_path, check_tag_filter
-from .visits import care_overdue_predicate, overdue_predicate
+from .visit_due import care_overdue_predicate, overdue_predicate
 
 # kind -> filter key -> (column, how), from the catalog (resolvers.kinds, `Kind.filters`)
 FILTER_COLUMNS: dict[str, dict[str, tuple[str, str]]] = {

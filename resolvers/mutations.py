@@ -35,7 +35,7 @@ from .region_locks import hold_region
 from .registered_elsewhere import RegisterLookups, unique_conflict
 from .staffing import check_address_code, next_address_code
 from .vocabulary import check_tags
-from .visits import refresh_visit_due
+from .visit_due import refresh_visit_due
 
 
 async def _no_check(data: dict, existing: Any) -> None:

@@ -83,7 +83,7 @@ async def notify(event: models.Event, holder: Holder, kind: str, action: str, ac
     return notice
 
 
-# ---- due soon: found by the server's sweep (resolvers.webhooks.HandOverWorker) -------------
+# ---- due soon: found by the server's sweep (resolvers.hand_over.HandOverWorker) -------------
 
 # The notice is made only if the event is still at the version the sweep read, due soon
 # then (a step taken meanwhile, a dispatch say, has set another due time and holder), and

@@ -7,7 +7,7 @@ per holder and a delivery per webhook, and a county's year would otherwise keep 
 - notices older than `notice_days`, with their read marks (the foreign key cascades), except
   those a pending delivery still names.
 0 days keeps that kind for ever. The server's hand-over worker prunes every hour
-(resolvers.webhooks.HandOverWorker); `gridhub prune` does it at an operator's word. Several
+(resolvers.hand_over.HandOverWorker); `gridhub prune` does it at an operator's word. Several
 processes pruning together delete the same rows once: a DELETE finds what is left."""
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ from gridhub.policies.scope import Scope
 from gridhub.settings import DEFAULT_SCORE_WEIGHTS as DEFAULT_WEIGHTS, parse_weights
 
 from .civil_time import CIVIL_TIME_ZONE, civil_days
-from .visits import CARE_VISIT_CATEGORY
+from .visit_due import CARE_VISIT_CATEGORY
 from .errors import BadInput, Forbidden, NotFound
 from .filters import as_utc
 from .query import rows as rows_of

@@ -11,7 +11,7 @@ from strawberry.relay import GlobalID
 from strawberry.types import Info
 
 from gridhub import models
-from gridhub.resolvers import civil_time, visits
+from gridhub.resolvers import civil_time, visit_due, visits
 from gridhub.resolvers.relations import Via
 
 from .args import Current, EndedOn, StartedOn, arg
@@ -58,7 +58,7 @@ def sees_key_work(info: Info, person: models.Person) -> bool:
 # a person's care visits: the care-visit events naming it that the caller may read as events
 # (grid staff, the centres, civil affairs)
 CARE_VISITS = Via("event", "person_id", link="event_person", to_column="event_id",
-                  only=(("kind", models.enums.EventKind.VISIT.value), ("category", visits.CARE_VISIT_CATEGORY)))
+                  only=(("kind", models.enums.EventKind.VISIT.value), ("category", visit_due.CARE_VISIT_CATEGORY)))
 
 
 def care_visit_overdue(root: models.Person, info: Info) -> Optional[bool]:
@@ -128,7 +128,7 @@ class VisitRule:
 
 
 def _rule(row: models.VisitRule) -> VisitRule:
-    return VisitRule(tag=row.tag, every_days=row.every_days, care=visits.is_care(row.tag))
+    return VisitRule(tag=row.tag, every_days=row.every_days, care=visit_due.is_care(row.tag))
 
 
 @strawberry.type

@@ -15,7 +15,7 @@ from gridhub.models.enums import EventStatus
 from gridhub.models.event import NO_DUE
 from gridhub.policies.predicate import SqlParams
 from gridhub.resolvers import deadlines
-from gridhub.resolvers.visits import KEY_VISIT_CATEGORY
+from gridhub.resolvers.visit_due import KEY_VISIT_CATEGORY
 from gridhub.resolvers.deadlines import Light, due_columns, light_at, light_predicate
 
 START = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)

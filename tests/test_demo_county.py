@@ -9,7 +9,7 @@ import pytest
 from gridhub import models
 from gridhub.resolvers.civil_time import CIVIL_TIME_ZONE
 from gridhub.resolvers.demo.tables import SPLIT_AGO
-from gridhub.resolvers.visits import CARE_VISIT_CATEGORY, KEY_VISIT_CATEGORY
+from gridhub.resolvers.visit_due import CARE_VISIT_CATEGORY, KEY_VISIT_CATEGORY
 
 HISTORY = """query($ids: [ID!]!) { nodes(ids: $ids) { ... on Event {
     occurredAt region { path deletedAt } reportedRegion { path name deletedAt } } } }"""

@@ -73,7 +73,7 @@ def test_conditions_on_time_are_judged_at_the_moment_given():
     """Lights and overdue visits are judged at `now` (a list's moment, the demo's clock), not
     at the time of the call."""
     from gridhub.resolvers.deadlines import Light, light_predicate
-    from gridhub.resolvers.visits import overdue_predicate
+    from gridhub.resolvers.visit_due import overdue_predicate
 
     then = datetime(2021, 5, 1, tzinfo=timezone.utc)
     assert compile_filter("event", {"light": [Light.RED]}, PART_WAY, now=then) == light_predicate([Light.RED], then)

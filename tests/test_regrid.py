@@ -10,7 +10,7 @@ from strawberry.relay import from_base64, to_base64
 from gridhub import models
 from gridhub.models.enums import Tier
 from gridhub.resolvers.auth import DEMO_PASSWORD, hash_password
-from gridhub.resolvers.visits import KEY_VISIT_CATEGORY
+from gridhub.resolvers.visit_due import KEY_VISIT_CATEGORY
 
 from .client import GraphQLClient
 

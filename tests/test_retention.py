@@ -8,7 +8,7 @@ import sqlite3
 from datetime import datetime, timedelta, timezone
 
 from gridhub import models
-from gridhub.resolvers import webhooks
+from gridhub.resolvers.hand_over import HandOverWorker
 from gridhub.resolvers.retention import prune
 
 from .test_cli import gridhub
@@ -58,7 +58,7 @@ async def test_old_rows_go_and_what_is_still_needed_stays(app):
 
 
 async def test_the_hand_over_worker_prunes_once_an_hour(app):
-    worker = webhooks.HandOverWorker(notice_days=1, delivery_days=1, prune_every=3600)
+    worker = HandOverWorker(notice_days=1, delivery_days=1, prune_every=3600)
     first, _ = await _aged(3)
     assert (await worker.prune_if_due())["notices"] >= 1
     assert not await models.Notice.exists(id=first.id)

@@ -5,7 +5,7 @@ from collections import Counter
 from statistics import mean
 
 from gridhub import models
-from gridhub.resolvers.visits import KEY_VISIT_CATEGORY
+from gridhub.resolvers.visit_due import KEY_VISIT_CATEGORY
 
 EVENT_STATS = """query($r: ID!, $g: [EventGroup!], $from: DateTime, $to: DateTime) {
   eventStats(region: $r, groupBy: $g, from: $from, to: $to) {

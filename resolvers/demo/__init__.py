@@ -38,7 +38,7 @@ from ..categories import seed_event_categories
 from ..vocabulary import seed_vocabulary
 from ..civil_time import CIVIL_TIME_ZONE
 from .. import place_tree
-from ..visits import refresh_visit_due, seed_visit_rules
+from ..visit_due import refresh_visit_due, seed_visit_rules
 from .tables import DEMO_COUNTY_CODE, PROFILES
 from .county import Writer, _DemoCounty
 

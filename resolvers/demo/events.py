@@ -12,7 +12,7 @@ from gridhub.models.enums import EventSource, EventStatus, Gender, ThingKind, Ur
 from ..civil_time import CIVIL_TIME_ZONE
 from .. import deadlines
 from ..deadlines import FINISHED, Light, due_columns
-from ..visits import visit_category
+from ..visit_due import visit_category
 from ..workflow import STEPS
 from .tables import (
     _CATEGORIES, _Category, _CORRECTED_EVENTS, _DEPARTMENT_ACTORS, _DETAILS, _DISPUTE, _EXTENSION_DAYS,

@@ -12,7 +12,7 @@ from gridhub import models
 from gridhub.models.enums import EventKind, EventSource, EventStatus, Gender, ResponsibleRole, StaffRole
 
 from ..deadlines import due_columns
-from ..visits import CARE_VISIT_CATEGORY, DEFAULT_RULES, KEY_VISIT_CATEGORY, is_care, rule_days
+from ..visit_due import CARE_VISIT_CATEGORY, DEFAULT_RULES, KEY_VISIT_CATEGORY, is_care, rule_days
 from .tables import _CARE_HISTORY, _VISIT_HISTORY, _VISIT_NOTES
 
 
