@@ -20,11 +20,11 @@ from gridhub.models.database import init_database
 from gridhub.models.serving import ServingClaim
 from gridhub.policies.store import PolicyStore, seed_default_policy
 from gridhub.policies.watcher import PolicyWatcher
-from gridhub.resolvers.categories import seed_event_categories
-from gridhub.resolvers.event_bus import EventBus, announce_event_change
-from gridhub.resolvers.visit_due import refresh_missing_visit_due, seed_visit_rules
-from gridhub.resolvers.vocabulary import seed_vocabulary
-from gridhub.resolvers.hand_over import HandOverWorker
+from gridhub.resolvers.domain.categories import seed_event_categories
+from gridhub.resolvers.runtime.event_bus import EventBus, announce_event_change
+from gridhub.resolvers.domain.visit_due import refresh_missing_visit_due, seed_visit_rules
+from gridhub.resolvers.domain.vocabulary import seed_vocabulary
+from gridhub.resolvers.domain.hand_over import HandOverWorker
 from gridhub.schema import caches
 from gridhub.settings import Settings, database_problem
 from gridhub.web import gateway

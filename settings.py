@@ -9,7 +9,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
-# gridScorecard's score (resolvers.scorecard): its indicators and their weights
+# gridScorecard's score (resolvers.domain.scorecard): its indicators and their weights
 SCORE_INDICATORS = ("discovery", "on_time", "verification", "satisfaction", "visits")
 DEFAULT_SCORE_WEIGHTS = "discovery=20,on_time=30,verification=15,satisfaction=20,visits=15"
 
@@ -36,7 +36,7 @@ def parse_weights(text: str) -> dict[str, float]:
     return {name: weights.get(name, 0.0) for name in SCORE_INDICATORS}
 
 
-# staffingGaps (resolvers.staffing): the roles of 1+1+N a county requires, per tier
+# staffingGaps (resolvers.domain.staffing): the roles of 1+1+N a county requires, per tier
 STAFF_TIERS = ("county", "town", "community", "grid", "micro_grid")
 STAFF_ROLES = ("leader", "worker", "police", "party_member", "volunteer", "liaison")
 DEFAULT_STAFFING_REQUIRED = "grid=leader+worker"

@@ -7,7 +7,7 @@ Each read takes one statement per level of the answer, as a careful hand would w
 the page with its to-one relations joined, then each list (members, tags, log) for the
 whole page by `= ANY($1)`. M1 is the workflow's three steps, each one transaction of an
 insert or a guarded update and a log row, the due times computed in SQL from the
-category's hours as resolvers.deadlines computes them."""
+category's hours as resolvers.domain.deadlines computes them."""
 
 from __future__ import annotations
 
@@ -129,7 +129,7 @@ async def q2(pool: asyncpg.Pool, f: Fixtures) -> bytes:
 # ---- Q3: the county's events by town and status, with the on-time rate ----
 
 # $1 the county's path, $2 the number of the path segment that names a town; a row
-# directly in the county counts for the county itself (as resolvers.stats.child_region_sql,
+# directly in the county counts for the county itself (as resolvers.read.stats.child_region_sql,
 # which finds the segment with strpos and substr: twice the database's time of split_part)
 Q3_STATS = """
 SELECT g.child, g.status, g.n, g.closed, g.on_time, r.name AS region_name
@@ -198,7 +198,7 @@ async def q5(pool: asyncpg.Pool, f: Fixtures) -> bytes:
 
 def _window(hours: str) -> tuple[str, str]:
     """The due time and the time it turns yellow of a window of `hours` from $1, as
-    resolvers.deadlines.due_columns has them: yellow a quarter of the window, or 4 hours,
+    resolvers.domain.deadlines.due_columns has them: yellow a quarter of the window, or 4 hours,
     before the due time, whichever is longer."""
     due = f"$1::timestamptz + {hours} * interval '1 hour'"
     return due, f"{due} - greatest({hours} * interval '15 minutes', interval '4 hours')"

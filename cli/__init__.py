@@ -28,7 +28,7 @@ from tortoise.migrations.api.migrate import migrate as run_migrations
 from gridhub.app import check_database, check_settings, create_app, prepare_database
 from gridhub.models.database import init_database, reset_database
 from gridhub.models.serving import DatabaseServed
-from gridhub.resolvers.access import broken_grants_in_force
+from gridhub.resolvers.domain.access import broken_grants_in_force
 from gridhub.schema import schema
 from gridhub.settings import Settings, tortoise_config
 from gridhub.web import observability
@@ -124,7 +124,7 @@ async def _bulletin(settings: Settings, region_path: str, week: str, form: str) 
     """The weekly bulletin from the resolver `gridScorecard` uses, over everything (an operator's tool).
     Returns the exit status: 2, as argparse's, for an unknown region or a malformed week."""
     from gridhub.policies.scope import Scope
-    from gridhub.resolvers import scorecard
+    from gridhub.resolvers.domain import scorecard
     from gridhub.resolvers.errors import BadInput, NotFound
 
     await init_database(settings, migrate=False)
@@ -144,7 +144,7 @@ async def _bulletin(settings: Settings, region_path: str, week: str, form: str) 
 
 async def _prune(settings: Settings, notice_days: int | None, delivery_days: int | None) -> None:
     """Old notices and webhook deliveries deleted now (the server does it every hour)."""
-    from gridhub.resolvers.retention import prune
+    from gridhub.resolvers.domain.retention import prune
 
     await init_database(settings, migrate=False)
     try:

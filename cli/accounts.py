@@ -19,7 +19,7 @@ import sys
 
 from tortoise import Tortoise
 
-from gridhub.resolvers import users
+from gridhub.resolvers.domain import users
 from gridhub.resolvers.errors import GridhubError
 
 

@@ -25,7 +25,7 @@ class PopulationType(str, Enum):
 
 class IdType(str, Enum):
     """The identity document a person is registered by (证件类型); the number's rules follow
-    it (resolvers.identity_documents)."""
+    it (resolvers.write.identity_documents)."""
 
     RESIDENT_ID = "resident_id"  # 居民身份证 (GB 11643)
     HK_MACAO_RESIDENCE_PERMIT = "hk_macao_residence_permit"  # 港澳居民居住证 (810000/820000)

@@ -38,7 +38,7 @@ class Event(RegionalRow):
         "gridhub.Department", related_name=False, null=True, db_index=True, on_delete=fields.RESTRICT
     )
     due_at = fields.DatetimeField(null=True, db_index=True)
-    # The deadline columns are written together by resolvers.deadlines.due_columns. The
+    # The deadline columns are written together by resolvers.domain.deadlines.due_columns. The
     # database default fills the rows there are when the column is added, spelled as the
     # SQLite driver spells datetimes (they compare as text there).
     open_due_at = fields.DatetimeField(
@@ -47,7 +47,7 @@ class Event(RegionalRow):
     due_soon_at = fields.DatetimeField(null=True, db_index=True, description="when the event turns yellow")
     closed_at = fields.DatetimeField(null=True)
     supervised_at = fields.DatetimeField(null=True, description="when supervision (督办) was last added")
-    # The corrections (resolvers.workflow): the tier that dispatched the event, whose queue a
+    # The corrections (resolvers.domain.workflow): the tier that dispatched the event, whose queue a
     # return goes back to and who decides re-dispatch and extensions; the deadline a handler
     # asked for while an extension waits; the urgings (催办) so far and the last one.
     dispatcher_region = fields.ForeignKeyField(

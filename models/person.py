@@ -29,7 +29,7 @@ class Household(RegionalRow):
 class Person(RegionalRow):
     # the identity document (证件): its type, its number and its holder's nationality (ISO 3166-1
     # alpha-3), unique together: passport numbers are unique only within the issuing state
-    # (resolvers.identity_documents checks each type's rules)
+    # (resolvers.write.identity_documents checks each type's rules)
     id_type = fields.CharEnumField(IdType, max_length=32, default=IdType.RESIDENT_ID,
                                    db_default=IdType.RESIDENT_ID.value)
     id_number = fields.CharField(max_length=32)
@@ -60,7 +60,7 @@ class Person(RegionalRow):
     religion = fields.CharEnumField(Religion, max_length=24, null=True)
     occupation = fields.CharEnumField(Occupation, max_length=24, null=True)
     employer = fields.CharField(max_length=128, default="", db_default="")
-    # Kept by resolvers.visits whenever a visit is recorded or the tags change: a list of
+    # Kept by resolvers.domain.visits whenever a visit is recorded or the tags change: a list of
     # overdue visits is then an indexed comparison, not a scan of every visit.
     last_visited_at = fields.DatetimeField(null=True)
     visit_due_at = fields.DatetimeField(null=True, db_index=True,
@@ -101,7 +101,7 @@ class Residence(RegionalRow):
     started_on = fields.DateField()
     ended_on = fields.DateField(null=True, db_index=True)
     # 居住登记: a newcomer's registration lapses unless renewed; null for a registered
-    # resident's own home (resolvers.residence)
+    # resident's own home (resolvers.domain.residence)
     expires_on = fields.DateField(null=True, db_index=True)
     note = fields.CharField(max_length=255, default="")
 
@@ -110,7 +110,7 @@ class Residence(RegionalRow):
 
 
 class VocabularyTag(Row):
-    """A tag of the vocabulary (resolvers.vocabulary) with its Chinese label, edited by policy
+    """A tag of the vocabulary (resolvers.domain.vocabulary) with its Chinese label, edited by policy
     admins. A tag persons carry is never removed, only retired: no longer given, still shown
     and filtered on."""
 

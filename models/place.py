@@ -37,7 +37,7 @@ class Place(RegionalRow):
 class PlaceTree(Model):
     """The closure of the place tree (小区 → 楼栋 → 单元 → 房屋): one row for each place and
     each of its ancestors, itself included at depth 0, so "everything under this building"
-    is one indexed join however deep the tree (resolvers.place_tree keeps it)."""
+    is one indexed join however deep the tree (resolvers.domain.place_tree keeps it)."""
 
     id = fields.BigIntField(primary_key=True)
     ancestor = fields.ForeignKeyField("gridhub.Place", related_name=False, db_index=True,

@@ -5,9 +5,9 @@
   first write, and in WAL mode it is refused at once ("database is locked", no waiting)
   when another process wrote since its read: the read it decided on is stale. Taking the
   lock first also serialises a write with a re-gridding in another process
-  (resolvers.region_locks).
+  (resolvers.write.region_locks).
 - A lock not had within the busy timeout is `DatabaseBusy`: SERVICE_UNAVAILABLE with
-  Retry-After (resolvers.unavailable knows DBConnectionError), never an internal error.
+  Retry-After (resolvers.runtime.unavailable knows DBConnectionError), never an internal error.
 - A database file deleted or replaced under the process (its inode changed) is
   `DatabaseReplaced` from then on: the connection would go on writing into the old,
   unlinked file, and every write acknowledged would be in no database anyone can open.

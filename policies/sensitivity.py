@@ -45,7 +45,7 @@ class Mask:
         raise NotImplementedError
 
     def sql(self, d, column: str, a: str) -> str:
-        """`d` is the dialect (resolvers.sqlread.dialect.Sql); `column` an SQL expression of
+        """`d` is the dialect (resolvers.read.sqlread.dialect.Sql); `column` an SQL expression of
         the row aliased `a`."""
         raise NotImplementedError
 

@@ -53,7 +53,7 @@ class Conflict(GridhubError):
 
 
 class Unavailable(GridhubError):
-    """The database is away for a moment (resolvers.unavailable): retry shortly."""
+    """The database is away for a moment (resolvers.runtime.unavailable): retry shortly."""
 
     code = "SERVICE_UNAVAILABLE"
 
@@ -96,7 +96,7 @@ STABLE_CODES = frozenset({
     "GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", "BAD_REQUEST",  # the request itself
     "QUERY_TOO_DEEP", "TOO_MANY_ALIASES", "TOO_MANY_TOKENS", "QUERY_TOO_COSTLY", "RATE_LIMITED",  # limits
     "DOCUMENT_TOO_LARGE",
-    "SERVICE_UNAVAILABLE",  # the database is away (resolvers.unavailable): retry shortly
+    "SERVICE_UNAVAILABLE",  # the database is away (resolvers.runtime.unavailable): retry shortly
     "INTERNAL_SERVER_ERROR",
 })
 

@@ -23,7 +23,7 @@ class ColumnFilter:
     one value, which the GraphQL filter input of the kind takes as a list of it; None for a
     filter the hub asks itself (a region's children, a household's members) or whose input
     says more than a list (the audit trail's). A sensitive column is filtered only where the
-    caller sees it (resolvers.filters.revealed_for_comparing), which `description` says."""
+    caller sees it (resolvers.read.filters.revealed_for_comparing), which `description` says."""
 
     key: str
     column: str
@@ -55,7 +55,7 @@ class Kind:
     root_field: str | None = None
     # the GraphQL object type of rows that are not Nodes (a person's stays: `Residence`)
     row_type: str | None = None
-    # the columns its lists filter on (resolvers.filters, and the GraphQL filter inputs made
+    # the columns its lists filter on (resolvers.read.filters, and the GraphQL filter inputs made
     # from them by schema.filters.with_column_filters)
     filters: tuple[ColumnFilter, ...] = ()
 
@@ -111,7 +111,7 @@ KINDS: dict[str, Kind] = {
         # regions retired by re-gridding included: an event's reporting grid is history
         Kind("region_history", models.Region, scoped=False, soft_deleted=False),
         Kind("person_tag", models.PersonTag, scoped=False),
-        # reached only through a person whose key tags the caller may see (resolvers.visits)
+        # reached only through a person whose key tags the caller may see (resolvers.domain.visits)
         Kind("responsibility", models.KeyPersonResponsibility, default_order=(("started_on", True), ("id", True)),
              scoped=False, row_type="Responsibility"),
         Kind("staff", models.StaffAssignment, default_order=(("role", False), ("started_on", False), ("id", False)),
@@ -125,9 +125,9 @@ KINDS: dict[str, Kind] = {
              row_type="EventLogEntry"),
         Kind("event_person", models.EventPerson, scoped=False),
         Kind("event_thing", models.EventThing, scoped=False),
-        # reached only through a notice the caller reads, whose transfer it may read (resolvers.transfers)
+        # reached only through a notice the caller reads, whose transfer it may read (resolvers.domain.transfers)
         Kind("transfer", models.ResidenceTransfer, scoped=False),
-        # seed programmes (resolvers.programmes): a unit in its head household's region, a post
+        # seed programmes (resolvers.domain.programmes): a unit in its head household's region, a post
         # and an activity in their organisation's; an activity's hours only through it
         Kind("joint_unit", models.JointHouseholdUnit, {**_COMMON, "code": str, "region_path": str},
              (("id", False),), ("code", "name"), node_type="JointHouseholdUnit"),

@@ -17,8 +17,8 @@ from typing import Any
 from gridhub.policies.predicate import Compare, Pred, and_
 from gridhub.policies.scope import Scope
 
-from .kinds import kind_of
-from .query import visible
+from gridhub.resolvers.kinds import kind_of
+from gridhub.resolvers.read.query import visible
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class Via:
     scoped: bool = True
     description: str = ""
     # `deep: true`: the same relation of the place and of every place under it, read through
-    # the closure of the place tree (resolvers.place_tree)
+    # the closure of the place tree (resolvers.domain.place_tree)
     deep: Via | None = None
 
     def target_where(self, scope: Scope) -> Pred:

@@ -8,7 +8,9 @@ from strawberry.relay import GlobalID, NodeID
 from strawberry.types import Info
 
 from gridhub import models
-from gridhub.resolvers import access, auth, departments
+from gridhub.resolvers.domain import access
+from gridhub.resolvers.identity import auth
+from gridhub.resolvers.domain import departments
 from gridhub.resolvers.errors import BadInput
 
 from .args import Role, Username, arg

@@ -1,6 +1,6 @@
 """The input boundary: every String, ID, DateTime, Date and JSON value an operation brings —
 a literal in the document or a variable — is checked before anything executes, and what
-the database cannot store or the code cannot compute (resolvers/boundary.py says what) is
+the database cannot store or the code cannot compute (resolvers/domain/boundary.py says what) is
 refused as BAD_USER_INPUT naming the field. One place for every argument of every field,
 so that no resolver meets a lone surrogate, a NUL or a moment past year 9999.
 
@@ -17,7 +17,7 @@ from graphql import (
     OperationDefinitionNode, ValidationRule, get_named_type, type_from_ast,
 )
 
-from gridhub.resolvers import boundary
+from gridhub.resolvers.domain import boundary
 
 
 def scalar_problem(type_name: str, value: Any) -> str | None:

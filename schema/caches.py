@@ -1,4 +1,4 @@
-"""The caches around every operation, each a ByteLRU (resolvers/lru.py) bounded in bytes:
+"""The caches around every operation, each a ByteLRU (resolvers/runtime/lru.py) bounded in bytes:
 parsed documents, their validation, their costs (schema/limits.py) and compiled plans
 (schema/compiled.py). Keys name a document by the digest of its text, never by the text.
 
@@ -22,7 +22,7 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
-from gridhub.resolvers.lru import ByteLRU, held_elsewhere
+from gridhub.resolvers.runtime.lru import ByteLRU, held_elsewhere
 from gridhub.settings import Settings
 
 # a cached plan or document names the schema's types and fields; the schema holds them

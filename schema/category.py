@@ -1,4 +1,4 @@
-"""The event category tree (resolvers.categories): `eventCategories` and admins' edits."""
+"""The event category tree (resolvers.domain.categories): `eventCategories` and admins' edits."""
 
 from datetime import datetime
 from typing import Optional
@@ -7,7 +7,7 @@ import strawberry
 from strawberry.types import Info
 
 from gridhub import models
-from gridhub.resolvers import categories
+from gridhub.resolvers.domain import categories
 
 from .args import OptionalVersion, Version, arg
 

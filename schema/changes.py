@@ -1,5 +1,5 @@
 """`changes(kinds, since, first, after)`: the changes of a small pull as a connection, for
-systems that pull over GraphQL rather than `/export` (resolvers/sync.py has the rules)."""
+systems that pull over GraphQL rather than `/export` (resolvers/bulk/sync.py has the rules)."""
 
 from datetime import datetime
 from enum import Enum
@@ -8,11 +8,11 @@ from typing import Annotated, Optional, Union
 import strawberry
 from strawberry.types import Info
 
-from gridhub.resolvers import sync
-from gridhub.resolvers.audit import record_change
+from gridhub.resolvers.bulk import sync
+from gridhub.resolvers.write.audit import record_change
 from gridhub.resolvers.errors import BadInput
 from .export import audit_root
-from gridhub.resolvers.filters import as_utc
+from gridhub.resolvers.read.filters import as_utc
 
 from .connection import PageInfo, page_size
 from .event import Event

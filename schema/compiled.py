@@ -1,11 +1,11 @@
 """The compiled read path's hook: an extension that, after strawberry has parsed and
 validated the operation, answers plain reads with one SQL statement per root field
-(`resolvers.sqlread`) and otherwise lets the resolvers run, which stay the reference.
+(`resolvers.read.sqlread`) and otherwise lets the resolvers run, which stay the reference.
 
 Setting `execution_context.result` before `on_execute` yields makes strawberry skip its
 own execution (strawberry.schema.schema.Schema._execute_operation): graphql-core never runs,
 and the result's `data` holds each root field's JSON text as the database wrote it
-(resolvers.sqlread.RawJSON), which the response encoder splices in unparsed. Any doubt — an
+(resolvers.read.sqlread.RawJSON), which the response encoder splices in unparsed. Any doubt — an
 unsupported selection, bad input (the resolvers raise the proper error), a database
 error — means falling back, never answering differently."""
 
@@ -22,11 +22,11 @@ from strawberry.types import ExecutionResult
 
 from gridhub.resolvers.errors import GridhubError
 from gridhub.resolvers.kinds import kind_of
-from gridhub.resolvers.pagination import after_predicate, normalise_order
-from gridhub.resolvers.sqlread import Unsupported, compiled_result
-from gridhub.resolvers.lru import approximate_size
-from gridhub.resolvers.sqlread.plan import PageRel, Plan, RootField
-from gridhub.resolvers.sqlread.run import STATEMENTS_BYTES, NestedRequest, RootRequest
+from gridhub.resolvers.read.pagination import after_predicate, normalise_order
+from gridhub.resolvers.read.sqlread import Unsupported, compiled_result
+from gridhub.resolvers.runtime.lru import approximate_size
+from gridhub.resolvers.read.sqlread.plan import PageRel, Plan, RootField
+from gridhub.resolvers.read.sqlread.run import STATEMENTS_BYTES, NestedRequest, RootRequest
 
 from . import caches
 from .connection import list_request, page_size, strawberry_arguments

@@ -1,5 +1,5 @@
 """One connection type factory for every kind: Relay-style cursor pages with `totalCount`,
-typed filters and `orderBy`, resolved by `resolvers.pagination`."""
+typed filters and `orderBy`, resolved by `resolvers.read.pagination`."""
 
 from dataclasses import dataclass
 from enum import Enum
@@ -13,14 +13,14 @@ from graphql.execution.values import get_argument_values
 from strawberry.types import Info
 from strawberry.types.arguments import convert_arguments
 
-from gridhub.resolvers import holders
+from gridhub.resolvers.read import holders
 from gridhub.resolvers.errors import BadInput
-from gridhub.resolvers.filters import compile_filter
+from gridhub.resolvers.read.filters import compile_filter
 from gridhub.resolvers.kinds import kind_of
-from gridhub.resolvers.pagination import Page, clamp_first, fetch_page
+from gridhub.resolvers.read.pagination import Page, clamp_first, fetch_page
 from gridhub.policies.predicate import Pred
 from gridhub.resolvers.relations import Via
-from gridhub.resolvers.vocabulary import check_tag_filters
+from gridhub.resolvers.domain.vocabulary import check_tag_filters
 
 from .ids import decode_id
 
@@ -131,7 +131,7 @@ def order_input(kind: str, type_name: str):
 
 
 async def filter_spec(context: Any, value: Any) -> dict:
-    """A filter input as the plain dict `resolvers.filters` takes; a `region` id becomes
+    """A filter input as the plain dict `resolvers.read.filters` takes; a `region` id becomes
     that region's subtree (an unknown or invisible region is bad input)."""
     if value is None:
         return {}

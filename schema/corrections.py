@@ -1,4 +1,4 @@
-"""The corrections of the closed loop as mutations (resolvers.workflow): re-dispatch 改派,
+"""The corrections of the closed loop as mutations (resolvers.domain.workflow): re-dispatch 改派,
 return 回退, extension 延期, parking 挂账 and urging 催办. Each is a step of the state
 machine, refused (FORBIDDEN) to roles the policy does not give its verb where it is decided
 and (CONFLICT) from states it does not start from."""
@@ -10,7 +10,7 @@ import strawberry
 from strawberry.relay import GlobalID
 from strawberry.types import Info
 
-from gridhub.resolvers import workflow
+from gridhub.resolvers.domain import workflow
 
 from .args import EventId, Note, arg
 from .event import Event

@@ -13,9 +13,9 @@ from strawberry.extensions import SchemaExtension
 from strawberry.relay.types import GlobalIDValueError
 
 from gridhub.resolvers.errors import GridhubError, Unavailable, storage_refusal
-from gridhub.resolvers.metrics import count_error
-from gridhub.resolvers.request_id import request_id
-from gridhub.resolvers.unavailable import RETRY_AFTER_SECONDS, database_unavailable
+from gridhub.resolvers.runtime.metrics import count_error
+from gridhub.resolvers.runtime.request_id import request_id
+from gridhub.resolvers.runtime.unavailable import RETRY_AFTER_SECONDS, database_unavailable
 
 log = logging.getLogger("gridhub.errors")
 

@@ -7,7 +7,7 @@ from strawberry.relay import GlobalID, NodeID
 from strawberry.types import Info
 
 from gridhub import models
-from gridhub.resolvers import deadlines
+from gridhub.resolvers.domain import deadlines
 
 from .columns import column
 from .enums import EventKind, EventSource, EventStatus, Urgency, described

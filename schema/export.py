@@ -1,5 +1,5 @@
 """Bulk export of one kind (`GET /export/{kind}`, `gridhub pull`): every row the caller may
-pull, or the changes since a moment (resolvers/sync.py), as NDJSON or CSV, produced batch
+pull, or the changes since a moment (resolvers/bulk/sync.py), as NDJSON or CSV, produced batch
 by batch while it is sent, so memory stays flat whatever the size.
 
 Each batch of rows is the caller's own GraphQL root connection (`persons(first, after,
@@ -43,16 +43,16 @@ from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType, get_named_ty
 from gridhub.policies.scope import Scope
 
 from gridhub.resolvers import errors
-from gridhub.resolvers.audit import record_change
-from gridhub.resolvers.context import RequestContext
+from gridhub.resolvers.write.audit import record_change
+from gridhub.resolvers.identity.context import RequestContext
 from gridhub.resolvers.errors import BadInput, GridhubError, Unavailable
-from gridhub.resolvers.filters import as_utc
+from gridhub.resolvers.read.filters import as_utc
 from gridhub.resolvers.kinds import LISTED
-from gridhub.resolvers.sync import (
+from gridhub.resolvers.bulk.sync import (
     DONE, PULL_KINDS, ROWS, TOMBSTONES, PullCursor, check_kind, count_tombstones, fingerprint, pull_scope,
     pull_until, tombstone_position, tombstones,
 )
-from gridhub.resolvers.unavailable import database_unavailable
+from gridhub.resolvers.runtime.unavailable import database_unavailable
 
 log = logging.getLogger("gridhub.export")
 
@@ -60,7 +60,7 @@ FORMATS = {"ndjson": "application/x-ndjson", "csv": "text/csv; charset=utf-8", "
 PARAMETERS = ("filter", "updated_since", "format", "cursor")
 # aggregates over other rows, not data of the row: left to GraphQL
 NOT_EXPORTED = {("Region", "overdueEventCount"),
-                # key-person work is read person by person, where the key tags are (resolvers.visits);
+                # key-person work is read person by person, where the key tags are (resolvers.domain.visits);
                 # the reporting grid is history, shown on the event, not a column of a pull
                 ("Person", "lastVisitedAt"), ("Person", "visitDueAt"), ("Person", "visitOverdue"),
                 # whether a care visit is overdue is a question about now, not the row: the pull

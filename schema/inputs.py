@@ -10,7 +10,7 @@ from typing import Any, Optional
 import strawberry
 from strawberry.relay import GlobalID
 
-from gridhub.resolvers.names import camel
+from gridhub.resolvers.runtime.names import camel
 
 from .columns import describe
 from .enums import (
@@ -114,7 +114,7 @@ def input_types(kind: str, type_name: str):
 
 
 def to_data(value: Any) -> dict:
-    """An input object as the dict `resolvers.mutations` takes: absent fields (and nulls
+    """An input object as the dict `resolvers.write.mutations` takes: absent fields (and nulls
     where the column holds none) left out,
     global ids decoded (and checked to name the right type), enums as their values."""
     data, kind = {}, _KINDS[type(value)]

@@ -1,6 +1,6 @@
 """Key-person work (1+3+N) on `Person`: responsible staff, visits (走访) and when the next is
 due, shown only where the caller may see the person's key tags; and care work (关爱走访):
-care visits and when the next is due, shown to whoever reads the person (resolvers.visits).
+care visits and when the next is due, shown to whoever reads the person (resolvers.domain.visits).
 The visit rules, the county's, are read by all and set by its policy admins."""
 
 from datetime import date, datetime
@@ -11,7 +11,9 @@ from strawberry.relay import GlobalID
 from strawberry.types import Info
 
 from gridhub import models
-from gridhub.resolvers import civil_time, visit_due, visits
+from gridhub.resolvers.runtime import civil_time
+from gridhub.resolvers.domain import visit_due
+from gridhub.resolvers.domain import visits
 from gridhub.resolvers.relations import Via
 
 from .args import Current, EndedOn, StartedOn, arg

@@ -1,5 +1,5 @@
 """The people of organisations in GraphQL: `addMember` and `endMember`. The logic is in
-resolvers/memberships.py; memberships are read as `Organisation.members` and
+resolvers/domain/memberships.py; memberships are read as `Organisation.members` and
 `Person.memberships`."""
 
 from datetime import date
@@ -9,7 +9,7 @@ import strawberry
 from strawberry.relay import GlobalID
 from strawberry.types import Info
 
-from gridhub.resolvers import memberships
+from gridhub.resolvers.domain import memberships
 
 from .args import EndedOn, arg
 from .ids import decode_id

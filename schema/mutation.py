@@ -1,5 +1,5 @@
 """Root mutations: create, update and soft-delete for every kind from one factory, plus the
-residence moves. The logic is in `resolvers.mutations` and `resolvers.residence`."""
+residence moves. The logic is in `resolvers.write.mutations` and `resolvers.domain.residence`."""
 
 from datetime import date
 from typing import Optional
@@ -8,7 +8,9 @@ import strawberry
 from strawberry.relay import GlobalID
 from strawberry.types import Info
 
-from gridhub.resolvers import civil_time, mutations, residence
+from gridhub.resolvers.runtime import civil_time
+from gridhub.resolvers.write import mutations
+from gridhub.resolvers.domain import residence
 
 from .args import OptionalVersion, Version, arg
 from .event import Event

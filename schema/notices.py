@@ -12,8 +12,11 @@ from strawberry.relay import GlobalID, to_base64
 from strawberry.types import Info
 
 from gridhub import models
-from gridhub.resolvers import event_bus, notices, todo, webhooks
-from gridhub.resolvers.pagination import Page
+from gridhub.resolvers.runtime import event_bus
+from gridhub.resolvers.domain import notices
+from gridhub.resolvers.domain import todo
+from gridhub.resolvers.domain import webhooks
+from gridhub.resolvers.read.pagination import Page
 
 from .args import arg
 from .connection import After, Connection, First, after_id, as_connection, id_cursor, list_request, page_size
@@ -238,7 +241,7 @@ class NoticeQuery:
 
     @strawberry.field(description="Webhooks registered for department systems (county-wide policy admins).")
     async def webhooks(self, info: Info) -> list[Webhook]:
-        from gridhub.resolvers.departments import require_county_admin
+        from gridhub.resolvers.domain.departments import require_county_admin
 
         await require_county_admin(info.context.store, info.context.username, "webhooks are listed")
         return [Webhook(_row=r) for r in await models.Webhook.all().order_by("id")]

@@ -1,4 +1,4 @@
-"""From a validated GraphQL operation to a plan of what to read (resolvers.sqlread.plan),
+"""From a validated GraphQL operation to a plan of what to read (resolvers.read.sqlread.plan),
 or `Unsupported`.
 
 Anything the plan cannot say (subtree connections, visits, computed fields such as `light`,
@@ -15,8 +15,8 @@ from graphql import (
 from gridhub.policies.sensitivity import governing
 from gridhub.resolvers.kinds import LISTED, kind_of
 from gridhub.resolvers.relations import RELATIONS, Many, One, Via
-from gridhub.resolvers.sqlread.dialect import MAX_KEY_BYTES
-from gridhub.resolvers.sqlread.plan import (
+from gridhub.resolvers.read.sqlread.dialect import MAX_KEY_BYTES
+from gridhub.resolvers.read.sqlread.plan import (
     Column, ConnectionSel, GlobalId, ListRel, Masked, NodeSel, PageRel, Plan, Relation, RootField, Tags, Typename,
     Unsupported,
 )

@@ -1,4 +1,4 @@
-"""Seed programmes in GraphQL (resolvers/programmes.py): joint-household units (双联户), party service
+"""Seed programmes in GraphQL (resolvers/domain/programmes.py): joint-household units (双联户), party service
 posts (先锋驿站) and volunteer activities with their hours; their root lists, the relations from
 households and organisations, and the mutations that record them."""
 
@@ -11,7 +11,8 @@ from strawberry.relay import GlobalID, NodeID
 from strawberry.types import Info
 
 from gridhub import models
-from gridhub.resolvers import programmes, volunteer_hours
+from gridhub.resolvers.domain import programmes
+from gridhub.resolvers.domain import volunteer_hours
 
 from .args import OptionalVersion, Version, arg
 from .connection import connection_field

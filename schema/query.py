@@ -6,10 +6,10 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
-from gridhub.resolvers import search as search_resolver
-from gridhub.resolvers import spatial
+from gridhub.resolvers.read import search as search_resolver
+from gridhub.resolvers.read import spatial
 from gridhub.resolvers.errors import BadInput, NotFound
-from gridhub.resolvers.query import rows
+from gridhub.resolvers.read.query import rows
 
 from .args import arg
 from .connection import After, Connection, First, as_connection, connection_field, page_size

@@ -1,5 +1,5 @@
 """Re-gridding mutations (区划调整): create, rename, move, split and merge regions, each
-audited, each with `dryRun` (resolvers.regrid)."""
+audited, each with `dryRun` (resolvers.domain.regrid)."""
 
 from typing import Annotated, Optional
 
@@ -8,7 +8,7 @@ from strawberry.relay import GlobalID
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from gridhub.resolvers import regrid
+from gridhub.resolvers.domain import regrid
 
 from gridhub.resolvers.errors import BadInput
 

@@ -1,4 +1,4 @@
-"""Spatial inputs and fields: boxes, areas and distances to filter by (resolvers.spatial)."""
+"""Spatial inputs and fields: boxes, areas and distances to filter by (resolvers.read.spatial)."""
 
 from typing import Optional
 

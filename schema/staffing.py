@@ -1,5 +1,5 @@
 """Grid staffing (1+1+N) in GraphQL: `Region.staff`, `staffingGaps`, `assignStaff` and
-`endStaff`. The logic is in resolvers/staffing.py; reads go through the `staff` kind."""
+`endStaff`. The logic is in resolvers/domain/staffing.py; reads go through the `staff` kind."""
 
 from datetime import date
 from typing import Optional
@@ -9,7 +9,7 @@ from strawberry.relay import GlobalID, NodeID
 from strawberry.types import Info
 
 from gridhub import models
-from gridhub.resolvers import staffing
+from gridhub.resolvers.domain import staffing
 from gridhub.settings import parse_staffing
 
 from .args import Current, EndedOn, StartedOn, arg

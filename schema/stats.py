@@ -9,9 +9,10 @@ from strawberry.relay import GlobalID
 from strawberry.types import Info
 
 from gridhub.models import enums
-from gridhub.resolvers import scorecard, stats
-from gridhub.resolvers import deadlines
-from gridhub.resolvers.deadlines import light_sql
+from gridhub.resolvers.domain import scorecard
+from gridhub.resolvers.read import stats
+from gridhub.resolvers.domain import deadlines
+from gridhub.resolvers.domain.deadlines import light_sql
 from gridhub.resolvers.errors import NotFound
 
 from .args import arg

@@ -1,4 +1,4 @@
-"""Live changes over WebSocket (graphql-transport-ws): `eventChanged` (resolvers.event_bus)."""
+"""Live changes over WebSocket (graphql-transport-ws): `eventChanged` (resolvers.runtime.event_bus)."""
 
 from typing import Annotated, AsyncGenerator, AsyncIterator, Optional
 
@@ -12,7 +12,7 @@ from strawberry.types import Info
 from strawberry.types.graphql import OperationType
 from strawberry.utils.aio import aclosing
 
-from gridhub.resolvers import event_bus
+from gridhub.resolvers.runtime import event_bus
 from gridhub.resolvers.errors import BadInput
 
 from .event import Event
@@ -95,7 +95,7 @@ class OperationsOverWebSocket(SchemaExtension):
 
 class GroupedSubscriptions(BaseGraphQLTransportWSHandler):
     """graphql-transport-ws, where a subscription's results are made once per group of
-    sockets with the same key (resolvers.event_bus.Group) rather than once per socket. A
+    sockets with the same key (resolvers.runtime.event_bus.Group) rather than once per socket. A
     socket's own operation still runs here — parse, validation, limits, sign-in, the
     `region` argument under its scope — and its resolver joins the bus, which then sends
     it the text its group made."""

@@ -1,4 +1,4 @@
-"""Transfers of residence across grids (迁入/迁出, resolvers.transfers): `requestTransfer`,
+"""Transfers of residence across grids (迁入/迁出, resolvers.domain.transfers): `requestTransfer`,
 `decideTransfer` and the `residenceTransfers` a caller may read."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from strawberry.relay import GlobalID, to_base64
 from strawberry.types import Info
 
 from gridhub import models
-from gridhub.resolvers import transfers
+from gridhub.resolvers.domain import transfers
 
 from .args import arg
 from .connection import After, Connection, First, after_id, as_connection, id_cursor, page_size
@@ -20,7 +20,7 @@ from .enums import IdType
 from .ids import decode_id
 from .node import load
 from .refs import PersonRef, PlaceRef, RegionRef
-from gridhub.resolvers.pagination import Page
+from gridhub.resolvers.read.pagination import Page
 
 
 @strawberry.enum(description="Where a transfer of residence stands.")

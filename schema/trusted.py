@@ -1,4 +1,4 @@
-"""Trusted documents in the schema (resolvers/trusted_documents.py keeps the registry):
+"""Trusted documents in the schema (resolvers/identity/trusted_documents.py keeps the registry):
 
 - `prepare`: a registered document is parsed, validated and planned once, when it becomes
   known (at start for the manifest's and the stored ones), into the caches every request
@@ -23,7 +23,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 from strawberry.types import Info
 
-from gridhub.resolvers import trusted_documents as registry
+from gridhub.resolvers.identity import trusted_documents as registry
 from gridhub.resolvers.errors import BadInput
 from gridhub.settings import Settings
 

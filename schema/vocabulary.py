@@ -1,4 +1,4 @@
-"""The tag vocabulary in GraphQL (resolvers/vocabulary.py): `tagVocabulary` for everyone signed
+"""The tag vocabulary in GraphQL (resolvers/domain/vocabulary.py): `tagVocabulary` for everyone signed
 in, and the policy admins' edits (`addTag`, `relabelTag`, `retireTag`, `removeTag`)."""
 
 from datetime import datetime
@@ -8,7 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from gridhub import models
-from gridhub.resolvers import vocabulary
+from gridhub.resolvers.domain import vocabulary
 
 from .args import arg
 

@@ -1,4 +1,4 @@
-"""The event workflow's mutations: one per step of the closed loop (resolvers.workflow)."""
+"""The event workflow's mutations: one per step of the closed loop (resolvers.domain.workflow)."""
 
 from datetime import datetime
 from typing import Optional
@@ -7,7 +7,7 @@ import strawberry
 from strawberry.relay import GlobalID
 from strawberry.types import Info
 
-from gridhub.resolvers import workflow
+from gridhub.resolvers.domain import workflow
 
 from .args import EventId, Note, arg
 from .event import Event

@@ -13,6 +13,6 @@ def every(items: Iterable[Any], holds: Callable[[Any], bool]) -> bool:
 
 
 def is_sign_in(statement: str) -> bool:
-    """A statement of the caller's sign-in (resolvers.auth): the principal version read on
+    """A statement of the caller's sign-in (resolvers.identity.auth): the principal version read on
     every request, and the user's look-up when the token is not yet trusted."""
     return '"app_user"' in statement or "FROM principal_version" in statement

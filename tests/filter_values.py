@@ -3,7 +3,7 @@ others, each with an independent SQL condition that counts the rows it should ke
 the filter table (tests/test_filter_table.py) and the differential test's generator.
 
 The SQL here is written by hand from the filters' documented meaning, not derived from
-resolvers/filters.py, so a filter that the hub compiles wrongly (or drops) disagrees with it."""
+resolvers/read/filters.py, so a filter that the hub compiles wrongly (or drops) disagrees with it."""
 
 from __future__ import annotations
 
@@ -206,7 +206,7 @@ async def splitting_cases(anchors: dict, grid_id: str | None = None) -> list[Cas
     due = await _median("event", "open_due_at", "/")
     cases.append(Case("event", "dueBefore", as_iso(due), "t.due_soon_at IS NOT NULL AND t.open_due_at < ?", (due,)))
     cases.append(Case("event", "dueAfter", as_iso(due), "t.due_soon_at IS NOT NULL AND t.open_due_at >= ?", (due,)))
-    # events: to-do lists (resolvers.holders, as docs/frontend.md tells the rule)
+    # events: to-do lists (resolvers.read.holders, as docs/frontend.md tells the rule)
     department = await _most_common_where("event", "handling_department_id", "t.status IN ('dispatched', 'handling')")
     cases.append(Case("event", "heldBy", {"department": to_base64("Department", department)},
                       "t.status IN ('dispatched', 'handling') AND t.handling_department_id = ?", (department,)))

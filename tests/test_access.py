@@ -7,7 +7,7 @@ import jwt
 import pytest
 
 from gridhub import models
-from gridhub.resolvers.validation import id_number_check_digit
+from gridhub.resolvers.write.validation import id_number_check_digit
 
 from .audit import revealed_since
 from .checks import every

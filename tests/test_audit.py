@@ -15,8 +15,8 @@ from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from gridhub import models
-from gridhub.resolvers.context import _READERS, holding_region, sensitive_reads_of
-from gridhub.resolvers.query import sql_dialect
+from gridhub.resolvers.identity.context import _READERS, holding_region, sensitive_reads_of
+from gridhub.resolvers.read.query import sql_dialect
 
 from .audit import audit_mark, entries_since, revealed_since
 from .test_compiled import read_path
@@ -158,7 +158,7 @@ async def test_the_hook_files_each_entry_where_its_caller_says(app):
     is no row (a tag, a user's name), a field tried, its own detail, and an operation's stamp."""
     import random
 
-    from gridhub.resolvers.audit import record_change
+    from gridhub.resolvers.write.audit import record_change
 
     person = await models.Person.filter(deleted_at=None).first()
     actor = f"hook{random.SystemRandom().randrange(10 ** 9)}"

@@ -130,7 +130,7 @@ async def test_a_region_code_outside_the_official_list_is_refused(sign_in, ancho
     gid = (await admin.query("query($p: String) { regions(first: 1, filter: {regionPath: $p}) { nodes { id } } }",
                              p=anchors["county"]))["regions"]["nodes"][0]["id"]
     assert (await admin.post(CREATE_REGION, {"p": gid, "c": county.code + "987"})).errors == []
-    from gridhub.resolvers.regrid import _check_code
+    from gridhub.resolvers.domain.regrid import _check_code
 
     bogus = models.Region(code="999999", region_path="/999999/", depth=0)
     with pytest.raises(Exception) as refused:

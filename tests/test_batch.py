@@ -1,11 +1,11 @@
-"""The batch loader under the loaders (resolvers/batch.py): one call per turn of the event
+"""The batch loader under the loaders (resolvers/read/batch.py): one call per turn of the event
 loop, each key once, failures to every caller of the batch and none after."""
 
 import asyncio
 
 import pytest
 
-from gridhub.resolvers.batch import BatchLoader
+from gridhub.resolvers.read.batch import BatchLoader
 
 
 class Recorder:

@@ -9,7 +9,7 @@ import pytest
 from strawberry.relay import from_base64
 
 from gridhub import models
-from gridhub.resolvers.validation import id_number_check_digit
+from gridhub.resolvers.write.validation import id_number_check_digit
 
 PERSON = """query($id: ID!) { node(id: $id) { ... on Person { tags lastCareVisitAt careVisitDueAt careVisitOverdue
     visitDueAt careVisits { totalCount nodes { occurredAt visitor title } } } } }"""

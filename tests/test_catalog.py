@@ -5,7 +5,7 @@ and root fields must be the ones it names."""
 from graphql import get_named_type
 
 from gridhub.resolvers.kinds import KINDS, LISTED, NODE_KINDS
-from gridhub.resolvers.sync import PULL_KINDS
+from gridhub.resolvers.bulk.sync import PULL_KINDS
 from gridhub.schema import schema
 from gridhub.schema.plan import ROOT_CONNECTIONS
 

@@ -5,8 +5,8 @@ soft-deleted), and the only categories an event may be reported under."""
 import pytest
 
 from gridhub import models
-from gridhub.resolvers.categories import seed_event_categories
-from gridhub.resolvers.categories_seed import HUB_ITEMS, SEED
+from gridhub.resolvers.domain.categories import seed_event_categories
+from gridhub.resolvers.domain.categories_seed import HUB_ITEMS, SEED
 from gridhub.resolvers.demo.tables import _CATEGORIES
 
 TREE = """query($deleted: Boolean) { eventCategories(includeDeleted: $deleted) {

@@ -235,7 +235,7 @@ DEPTHS = [
 def test_the_planner_stops_one_level_beyond_its_depth(relation, deepest, deeper):
     from graphql import parse
 
-    from gridhub.resolvers.sqlread.plan import Unsupported
+    from gridhub.resolvers.read.sqlread.plan import Unsupported
     from gridhub.schema import schema
     from gridhub.schema.plan import plan_operation
 
@@ -453,7 +453,8 @@ async def test_awkward_strings_are_escaped_as_the_encoder_escapes_them(settings,
     as it is."""
     name = f"编码{random.SystemRandom().randrange(10**6)}{AWKWARD}"
     registered.append(name)
-    number = gb11643(f"3402231985050{random.SystemRandom().randrange(10**4):04d}")
+    # born 1985-05-01: a random day digit here once made 1985-05-00, refused as BAD_USER_INPUT
+    number = gb11643(f"34022319850501{random.SystemRandom().randrange(10**3):03d}")
     created = await worker.post("mutation($input: PersonCreateInput!) { createPerson(input: $input) { id } }",
                                 {"input": {"name": name, "idNumber": number, "regionId": await grid_id(worker, anchors),
                                            "registeredAddress": AWKWARD, "employer": AWKWARD}})

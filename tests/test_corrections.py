@@ -10,7 +10,7 @@ import base64
 from datetime import datetime, timedelta, timezone
 
 from gridhub import models
-from gridhub.resolvers import deadlines
+from gridhub.resolvers.domain import deadlines
 
 from .test_workflow import gid
 
@@ -109,7 +109,7 @@ async def audited(event: str, action: str, actor: str) -> bool:
 
 
 def window_of(shown: dict) -> timedelta:
-    """The step's window, from its YELLOW point and the share (resolvers.deadlines)."""
+    """The step's window, from its YELLOW point and the share (resolvers.domain.deadlines)."""
     due, soon = at(shown["dueAt"]), at(shown["dueSoonAt"])
     return (due - soon) / (1 - deadlines.YELLOW_AFTER)
 

@@ -14,9 +14,9 @@ from gridhub import models
 from gridhub.models.enums import EventStatus
 from gridhub.models.event import NO_DUE
 from gridhub.policies.predicate import SqlParams
-from gridhub.resolvers import deadlines
-from gridhub.resolvers.visit_due import KEY_VISIT_CATEGORY
-from gridhub.resolvers.deadlines import Light, due_columns, light_at, light_predicate
+from gridhub.resolvers.domain import deadlines
+from gridhub.resolvers.domain.visit_due import KEY_VISIT_CATEGORY
+from gridhub.resolvers.domain.deadlines import Light, due_columns, light_at, light_predicate
 
 START = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
 SECOND = timedelta(seconds=1)
@@ -137,7 +137,7 @@ async def test_the_demo_shows_every_state_and_every_light_at_demo_now(app, demo_
     assert recorded_visits
     for event in await demo.filter(status__in=[EventStatus.CLOSED, EventStatus.REJECTED]):
         assert light_at(event, demo_now) is None
-        # each ran against a deadline, but visits recorded once done (resolvers.visits): none ran
+        # each ran against a deadline, but visits recorded once done (resolvers.domain.visits): none ran
         assert (event.due_at is None) == (event.id in recorded_visits), event.id
 
 

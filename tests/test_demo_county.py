@@ -7,9 +7,9 @@ from datetime import datetime
 import pytest
 
 from gridhub import models
-from gridhub.resolvers.civil_time import CIVIL_TIME_ZONE
+from gridhub.resolvers.runtime.civil_time import CIVIL_TIME_ZONE
 from gridhub.resolvers.demo.tables import SPLIT_AGO
-from gridhub.resolvers.visit_due import CARE_VISIT_CATEGORY, KEY_VISIT_CATEGORY
+from gridhub.resolvers.domain.visit_due import CARE_VISIT_CATEGORY, KEY_VISIT_CATEGORY
 
 HISTORY = """query($ids: [ID!]!) { nodes(ids: $ids) { ... on Event {
     occurredAt region { path deletedAt } reportedRegion { path name deletedAt } } } }"""
@@ -109,7 +109,7 @@ async def test_the_worker_is_responsible_for_its_grids_key_persons(worker, ancho
 
 async def test_every_visit_to_a_key_person_is_a_key_visit(app):
     """The centres read `service/visit` events: one naming a key person would tell them who
-    is one. The demo files such visits as the hub does (resolvers.visits.record_visit). Care
+    is one. The demo files such visits as the hub does (resolvers.domain.visits.record_visit). Care
     visits (关爱走访) name persons in need, key persons among them: a care visit says nothing
     of key tags, as civil affairs records one without seeing them."""
     key_persons = set(await models.PersonTag.filter(tag__startswith="key/").values_list("person_id", flat=True))
@@ -144,7 +144,7 @@ async def test_floating_residents_carry_their_place_of_origin(app, gql):
     """Their identity numbers were issued where they were born, not here: the area code is their
     origin's (another county, often another province), the check digit GB 11643's."""
     from gridhub.resolvers.demo.tables import _ORIGINS
-    from gridhub.resolvers.validation import id_number_check_digit
+    from gridhub.resolvers.write.validation import id_number_check_digit
 
     origin_codes = dict(_ORIGINS)
     floating = (await gql.query("""{ persons(first: 500, filter: {populationType: [FLOATING]}) {
@@ -179,7 +179,7 @@ async def test_this_weeks_bulletin_tells_of_this_week(settings, anchors, demo_no
     """Built today, the demo has events reported and visits made in the current week."""
     import json
 
-    from gridhub.resolvers.civil_time import CIVIL_TIME_ZONE
+    from gridhub.resolvers.runtime.civil_time import CIVIL_TIME_ZONE
 
     from .test_scorecard import run_bulletin
 

@@ -8,7 +8,7 @@ import pytest
 from strawberry.relay import to_base64
 
 from gridhub import models
-from gridhub.resolvers.auth import hash_password
+from gridhub.resolvers.identity.auth import hash_password
 from gridhub.resolvers.demo.tables import DEPARTMENTS
 
 REPORT = "mutation($input: EventCreateInput!) { reportEvent(input: $input) { id } }"

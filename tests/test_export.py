@@ -12,9 +12,9 @@ import json
 import pytest
 
 from gridhub import models
-from gridhub.resolvers.auth import hash_password
-from gridhub.resolvers.users import bootstrap_grant
-from gridhub.resolvers.validation import id_number_check_digit
+from gridhub.resolvers.identity.auth import hash_password
+from gridhub.resolvers.domain.users import bootstrap_grant
+from gridhub.resolvers.write.validation import id_number_check_digit
 
 from .audit import audit_mark, revealed_since
 from .client import GraphQLClient

@@ -24,7 +24,7 @@ import urllib.request
 
 import pytest
 
-from gridhub.resolvers.validation import id_number_check_digit
+from gridhub.resolvers.write.validation import id_number_check_digit
 
 from .servers import Server, base_env, free_port, gridhub, scratch_demo_database
 from .tcp_proxy import TcpProxy

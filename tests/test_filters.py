@@ -1,4 +1,4 @@
-"""The filters (resolvers/filters.py) as units: the predicate each filter, text search and
+"""The filters (resolvers/read/filters.py) as units: the predicate each filter, text search and
 ordering compiles to, for a caller who sees a sensitive field in part of what he reads. The
 filter table (test_filter_table.py) shows each filter's rows against SQL as demo users; the
 demo's callers see a sensitive field wherever they read it or nowhere, so the part-way case
@@ -13,7 +13,7 @@ import pytest
 from gridhub.policies.predicate import TRUE, Compare, Contains, In, StartsWith, and_, or_
 from gridhub.policies.scope import Scope
 from gridhub.resolvers.errors import BadInput, Forbidden
-from gridhub.resolvers.filters import as_utc, compile_filter, revealed_for_comparing, text_predicate
+from gridhub.resolvers.read.filters import as_utc, compile_filter, revealed_for_comparing, text_predicate
 
 TOWN, GRID = StartsWith("region_path", "/1/2/"), StartsWith("region_path", "/1/2/3/")
 # reads persons and places in the town; sees identity numbers and addresses in one grid only
@@ -72,8 +72,8 @@ def test_times_are_compared_in_utc():
 def test_conditions_on_time_are_judged_at_the_moment_given():
     """Lights and overdue visits are judged at `now` (a list's moment, the demo's clock), not
     at the time of the call."""
-    from gridhub.resolvers.deadlines import Light, light_predicate
-    from gridhub.resolvers.visit_due import overdue_predicate
+    from gridhub.resolvers.domain.deadlines import Light, light_predicate
+    from gridhub.resolvers.domain.visit_due import overdue_predicate
 
     then = datetime(2021, 5, 1, tzinfo=timezone.utc)
     assert compile_filter("event", {"light": [Light.RED]}, PART_WAY, now=then) == light_predicate([Light.RED], then)

@@ -8,9 +8,9 @@ from datetime import datetime, time, timedelta, timezone
 import pytest
 
 from gridhub import models
-from gridhub.resolvers.civil_time import CIVIL_TIME_ZONE, today
-from gridhub.resolvers.notices import sweep_renewals
-from gridhub.resolvers.validation import id_number_check_digit
+from gridhub.resolvers.runtime.civil_time import CIVIL_TIME_ZONE, today
+from gridhub.resolvers.domain.notices import sweep_renewals
+from gridhub.resolvers.write.validation import id_number_check_digit
 
 REGISTER = """mutation($person: ID!, $place: ID!, $on: Date!) {
   registerResidence(person: $person, place: $place, startedOn: $on, newcomer: true) { expiresOn } }"""

@@ -30,9 +30,10 @@ from tortoise import Tortoise, connections
 
 from gridhub import models
 from gridhub.models.enums import Tier
-from gridhub.resolvers.notices import DUE_SOON
+from gridhub.resolvers.domain.notices import DUE_SOON
 from gridhub.policies.scope import Scope
-from gridhub.resolvers import mutations, validation
+from gridhub.resolvers.write import mutations
+from gridhub.resolvers.write import validation
 from gridhub.resolvers.errors import STABLE_CODES
 from gridhub.schema import schema
 
@@ -161,7 +162,7 @@ LEAK = "SELECT id_number FROM person WHERE id_number = '652123199001011234'"
 
 
 async def test_an_unexpected_error_in_a_resolver_is_masked_and_logged(gql, monkeypatch, caplog):
-    from gridhub.resolvers import search
+    from gridhub.resolvers.read import search
 
     async def broken(*args, **kwargs):
         raise RuntimeError(LEAK)
@@ -191,7 +192,7 @@ async def test_an_unexpected_error_before_execution_is_masked(gql, monkeypatch):
 
 
 async def test_an_unexpected_error_outside_graphql_is_a_masked_500(http, monkeypatch):
-    from gridhub.resolvers import session
+    from gridhub.resolvers.identity import session
 
     async def broken(*args, **kwargs):
         raise ConnectionError(LEAK)
@@ -208,7 +209,7 @@ async def test_an_unexpected_error_on_a_subscription_stream_is_masked(app, worke
     import uvicorn
     from websockets.asyncio.client import connect
 
-    from gridhub.resolvers import event_bus
+    from gridhub.resolvers.runtime import event_bus
 
     async def broken(context, region_path):
         raise RuntimeError(LEAK)
@@ -277,7 +278,7 @@ async def realm(app, sign_in):
 
 
 async def _populate(app, sign_in, root) -> dict:
-    from gridhub.resolvers.auth import hash_password
+    from gridhub.resolvers.identity.auth import hash_password
 
     everything = Scope.everything()
     parent = root
@@ -320,7 +321,7 @@ async def bump_policy(app) -> None:
 
 
 # what the server's own background work writes at any moment, not a request: the hand-over
-# worker's notices of events coming due (resolvers.notices.sweep_due_soon), and deliveries of
+# worker's notices of events coming due (resolvers.domain.notices.sweep_due_soon), and deliveries of
 # notices to webhooks, which it retries and prunes
 BACKGROUND = {"notice": f"kind <> '{DUE_SOON}'", "webhook_delivery": None}
 

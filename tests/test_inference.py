@@ -28,7 +28,7 @@ ABOUT_PHONE = {"phone"}
 WITHHELD = {"politicalStatus", "religion"}
 UNRELATED = {"id", "name", "ethnicity", "idType", "nationality", "registeredAddress", "populationType", "relationToHead", "tags",
              "createdAt", "updatedAt", "deletedAt", "version", "lastVisitedAt", "visitDueAt", "visitOverdue",
-             # care work: from care tags and care visits only (resolvers.visits), never the key tags
+             # care work: from care tags and care visits only (resolvers.domain.visits), never the key tags
              "lastCareVisitAt", "careVisitDueAt", "careVisitOverdue",
              # GB/T 31000's basic data: none is drawn from the identity document or the phone (the
              # native place is the registers' own, not the number's area, which the mask shows anyway)

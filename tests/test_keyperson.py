@@ -8,7 +8,7 @@ import pytest
 from strawberry.relay import from_base64, to_base64
 from tortoise.expressions import F
 
-from gridhub.resolvers.validation import id_number_check_digit
+from gridhub.resolvers.write.validation import id_number_check_digit
 
 from .checks import every
 
@@ -115,7 +115,7 @@ STAFF = """query($id: ID!) { node(id: $id) { ... on Person { now: responsibleSta
 @pytest.fixture(scope="module")
 async def sibling_worker(sign_in, anchors):
     """A grid worker of the sibling grid, granted by the county admin."""
-    from gridhub.resolvers.auth import DEMO_PASSWORD, hash_password
+    from gridhub.resolvers.identity.auth import DEMO_PASSWORD, hash_password
     from gridhub import models
 
     admin = await sign_in("admin")
@@ -179,7 +179,7 @@ async def test_migration_0010_brings_an_older_database_along(app, sign_in, key_p
     from tortoise import connections
 
     from gridhub import models
-    from gridhub.resolvers.visit_due import KEY_VISIT_CATEGORY
+    from gridhub.resolvers.domain.visit_due import KEY_VISIT_CATEGORY
 
     migration = importlib.import_module("gridhub.models.migrations.0010_key_visits")
     named = await models.EventPerson.filter(person_id=int(from_base64(key_person)[1])).values_list(
@@ -250,7 +250,7 @@ RECORD = """mutation($p: ID!, $at: DateTime!) { recordVisit(person: $p, occurred
 @pytest.mark.parametrize("who,code", RECORDING, ids=[r[0] for r in RECORDING])
 async def test_who_records_a_visit(sign_in, sibling_worker, key_person, who, code):
     from gridhub import models
-    from gridhub.resolvers.visit_due import CARE_VISIT_CATEGORY, KEY_VISIT_CATEGORY
+    from gridhub.resolvers.domain.visit_due import CARE_VISIT_CATEGORY, KEY_VISIT_CATEGORY
 
     client = sibling_worker if who == "sibling" else await sign_in(who)
     person_id = int(from_base64(key_person)[1])
@@ -294,6 +294,6 @@ async def test_a_person_of_the_registers_goes_by_its_name(worker, key_person, an
 ])
 def test_a_visit_to_a_key_person_is_filed_apart(tags, category):
     """The one rule the hub (recordVisit) and the demo file visits by."""
-    from gridhub.resolvers.visit_due import visit_category
+    from gridhub.resolvers.domain.visit_due import visit_category
 
     assert visit_category(tags) == category

@@ -153,25 +153,25 @@ def test_the_contract_reads_imports_truly():
     """The reader itself: it must see lazy, relative and `from gridhub import x` imports, or
     every check above passes for nothing."""
     graph = import_graph()
-    assert "resolvers.mutations" in graph["resolvers.workflow"][0]  # from .mutations import …
-    assert "models" in graph["resolvers.mutations"][0]  # from gridhub import models
-    assert "resolvers.validation" in graph["resolvers.mutations"][0]  # from . import validation as v
+    assert "resolvers.write.mutations" in graph["resolvers.domain.workflow"][0]  # from .mutations import …
+    assert "models" in graph["resolvers.write.mutations"][0]  # from gridhub import models
+    assert "resolvers.write.validation" in graph["resolvers.write.mutations"][0]  # from . import validation as v
     assert "strawberry" in graph["schema.connection"][1]
     assert import_loops({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == {frozenset("abc")}
 
 
-# The one audit hook, `resolvers.audit.record_change`, writes every audit entry, with these
+# The one audit hook, `resolvers.write.audit.record_change`, writes every audit entry, with these
 # exceptions by file, each with its reason; the list must shrink, never grow.
-AUDIT_HOOK = "resolvers/audit.py"
+AUDIT_HOOK = "resolvers/write/audit.py"
 AUDIT_WRITERS_BESIDES_THE_HOOK = {
     # a layer below resolvers/: a policy edit's entry is written by the store itself
     "policies/store.py": "AuditEntry.create",
     # the sensitive values a request revealed: one INSERT per request for all its fields
-    "resolvers/context.py": "INSERT INTO audit_entry",
+    "resolvers/identity/context.py": "INSERT INTO audit_entry",
     # the same notes written by the compiled read, inside its own statement
-    "resolvers/sqlread/render.py": "INSERT INTO audit_entry",
+    "resolvers/read/sqlread/render.py": "INSERT INTO audit_entry",
     # every row a re-gridding moves, one INSERT … SELECT per table
-    "resolvers/regrid.py": "INSERT INTO audit_entry",
+    "resolvers/domain/regrid.py": "INSERT INTO audit_entry",
 }
 
 
@@ -202,7 +202,7 @@ def test_audit_entries_are_written_by_the_one_hook():
         if (ways := audit_writes(path.read_text())) and str(path.relative_to(ROOT)) != AUDIT_HOOK}
     allowed = {path: [how] for path, how in AUDIT_WRITERS_BESIDES_THE_HOOK.items()}
     assert writers == allowed, (
-        f"write audit entries through resolvers.audit.record_change: "
+        f"write audit entries through resolvers.write.audit.record_change: "
         f"{ {p: w for p, w in writers.items() if allowed.get(p) != w} }, "
         f"no longer writing them (drop from the list): {sorted(set(allowed) - set(writers))}")
 

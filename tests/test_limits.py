@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from graphql import get_introspection_query, parse
 
-from gridhub.resolvers.rate_limit import LeasedWindow, MemoryCounters, RedisCounters, SlidingWindow
+from gridhub.resolvers.identity.rate_limit import LeasedWindow, MemoryCounters, RedisCounters, SlidingWindow
 from gridhub.schema import schema
 from gridhub.schema.limits import operation_cost
 
@@ -483,7 +483,7 @@ async def test_introspection_can_be_kept_to_signed_in_callers(app_with, sign_in)
 # -- memory bounded by bytes ------------------------------------------------------------------------
 
 def test_the_lru_is_bounded_by_bytes_and_drops_the_least_recently_used():
-    from gridhub.resolvers.lru import ByteLRU, approximate_size
+    from gridhub.resolvers.runtime.lru import ByteLRU, approximate_size
 
     cache = ByteLRU(10_000)
     for i in range(10):

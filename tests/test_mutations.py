@@ -6,7 +6,7 @@ import base64
 import pytest
 
 from gridhub import models
-from gridhub.resolvers.validation import credit_code_check_char, id_number_check_digit
+from gridhub.resolvers.write.validation import credit_code_check_char, id_number_check_digit
 
 CREATE_PERSON = """mutation($input: PersonCreateInput!) {
   createPerson(input: $input) { id name gender birthDate tags version region { path } }

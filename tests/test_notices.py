@@ -14,7 +14,9 @@ import pytest
 from strawberry.relay import from_base64, to_base64
 
 from gridhub import models
-from gridhub.resolvers import holders, notices, webhooks
+from gridhub.resolvers.read import holders
+from gridhub.resolvers.domain import notices
+from gridhub.resolvers.domain import webhooks
 
 from .test_workflow import ok, report
 
@@ -190,7 +192,7 @@ async def test_due_soon_is_told_once_per_due_time(sign_in, worker, gql, anchors)
     row_id = int(__import__("base64").b64decode(event).decode().split(":")[1])
     now = datetime.now(timezone.utc).replace(microsecond=0)
     due = now + timedelta(hours=1)
-    # the light rule is resolvers.deadlines'; here the event is made YELLOW directly, due at a
+    # the light rule is resolvers.domain.deadlines'; here the event is made YELLOW directly, due at a
     # time of the test's own (the server's sweep may have told its report's due time already)
     await models.Event.filter(id=row_id).update(due_at=due, open_due_at=due, due_soon_at=now - timedelta(minutes=1))
     await notices.sweep_due_soon(now)

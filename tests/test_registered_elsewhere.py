@@ -1,4 +1,4 @@
-"""The answer to a uniqueness conflict (resolvers/registered_elsewhere.py) as a unit: which
+"""The answer to a uniqueness conflict (resolvers/domain/registered_elsewhere.py) as a unit: which
 field it names, when it says only REGISTERED_ELSEWHERE, the audit entry of that lookup and the
 per-user budget it spends. The database's message is given as text, as the write would
 raise it; the policy cases (`test_the_register_is_no_oracle`) and the throttling test
@@ -11,8 +11,8 @@ import pytest
 
 from gridhub import models
 from gridhub.resolvers.errors import RateLimited
-from gridhub.resolvers.rate_limit import MemoryCounters
-from gridhub.resolvers.registered_elsewhere import RegisterLookups, unique_conflict
+from gridhub.resolvers.identity.rate_limit import MemoryCounters
+from gridhub.resolvers.domain.registered_elsewhere import RegisterLookups, unique_conflict
 
 from .test_scope import scope_of
 

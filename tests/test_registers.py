@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from gridhub import models
-from gridhub.resolvers.validation import credit_code_check_char, id_number_check_digit
+from gridhub.resolvers.write.validation import credit_code_check_char, id_number_check_digit
 
 from .migrating import upgrade
 from .servers import scratch_database
@@ -215,7 +215,7 @@ async def test_a_person_is_not_their_own_landlord(worker, newcomer):
 
 
 async def test_a_newcomer_registers_floating_and_is_due_before_the_year_is_out(worker, newcomer):
-    from gridhub.resolvers.civil_time import today
+    from gridhub.resolvers.runtime.civil_time import today
 
     person, place, landlord = newcomer
     started = today() - timedelta(days=340)  # 25 days of the year left: in the renewal window

@@ -9,8 +9,8 @@ from strawberry.relay import from_base64, to_base64
 
 from gridhub import models
 from gridhub.models.enums import Tier
-from gridhub.resolvers.auth import DEMO_PASSWORD, hash_password
-from gridhub.resolvers.visit_due import KEY_VISIT_CATEGORY
+from gridhub.resolvers.identity.auth import DEMO_PASSWORD, hash_password
+from gridhub.resolvers.domain.visit_due import KEY_VISIT_CATEGORY
 
 from .client import GraphQLClient
 

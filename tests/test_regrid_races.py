@@ -1,7 +1,7 @@
 """Writers into a grid while it is split and then merged back, over HTTP against the real
 app: every write lands before a surgery (and moves with it) or after it (in a live region,
 or refused with CONFLICT and retried) — never live in a retired region. On PostgreSQL the
-writers run on pooled connections beside the surgery (resolvers.region_locks); SQLite
+writers run on pooled connections beside the surgery (resolvers.write.region_locks); SQLite
 takes them one by one, and the same must hold.
 
 Then: every acknowledged person and event is live, in a live region at that region's
@@ -15,9 +15,9 @@ import itertools
 
 from gridhub import models
 from gridhub.models.enums import Tier
-from gridhub.resolvers.auth import DEMO_PASSWORD, hash_password
-from gridhub.resolvers.users import bootstrap_grant
-from gridhub.resolvers.validation import id_number_check_digit
+from gridhub.resolvers.identity.auth import DEMO_PASSWORD, hash_password
+from gridhub.resolvers.domain.users import bootstrap_grant
+from gridhub.resolvers.write.validation import id_number_check_digit
 
 from .test_regrid import MERGE, SPLIT, free_digits, gid, new_worker, row_id
 

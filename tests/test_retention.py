@@ -8,8 +8,8 @@ import sqlite3
 from datetime import datetime, timedelta, timezone
 
 from gridhub import models
-from gridhub.resolvers.hand_over import HandOverWorker
-from gridhub.resolvers.retention import prune
+from gridhub.resolvers.domain.hand_over import HandOverWorker
+from gridhub.resolvers.domain.retention import prune
 
 from .test_cli import gridhub
 

@@ -30,8 +30,8 @@ def period(demo_now) -> dict:
 @pytest.fixture(scope="module")
 def past_week(demo_now) -> SimpleNamespace:
     """An ISO week of the demo's history, three weeks before its clock, as the bulletin takes it."""
-    from gridhub.resolvers.civil_time import CIVIL_TIME_ZONE
-    from gridhub.resolvers.scorecard import iso_week
+    from gridhub.resolvers.runtime.civil_time import CIVIL_TIME_ZONE
+    from gridhub.resolvers.domain.scorecard import iso_week
 
     year, week, _ = (demo_now.astimezone(CIVIL_TIME_ZONE) - timedelta(weeks=3)).isocalendar()
     name = f"{year}-W{week:02d}"
@@ -57,7 +57,7 @@ VISITS_DUE = [
 
 @pytest.mark.parametrize("last,every,period,due", [c[1:] for c in VISITS_DUE], ids=[c[0] for c in VISITS_DUE])
 def test_visits_due_in_a_period(last, every, period, due):
-    from gridhub.resolvers.scorecard import visits_due
+    from gridhub.resolvers.domain.scorecard import visits_due
 
     assert visits_due(last, every, *period) == due
 
@@ -65,7 +65,7 @@ def test_visits_due_in_a_period(last, every, period, due):
 def test_a_week_runs_monday_to_monday_in_china_standard_time():
     """Monday 00:00 in the counties is Sunday 16:00 UTC: a week taken at UTC midnight would
     start at 08:00 there, and count Monday morning's events in the week before."""
-    from gridhub.resolvers.scorecard import iso_week
+    from gridhub.resolvers.domain.scorecard import iso_week
 
     since, until = iso_week("2026-w40")
     assert (since, until) == (datetime(2026, 9, 27, 16, tzinfo=timezone.utc),
@@ -151,7 +151,7 @@ async def test_visits_due_add_up_where_key_persons_are_seen(anchors):
     """Seeing every key person (as the bulletin does), a town's visits due over the coming
     month are its grids'."""
     from gridhub.policies.scope import Scope
-    from gridhub.resolvers.scorecard import grid_scorecard
+    from gridhub.resolvers.domain.scorecard import grid_scorecard
 
     now = datetime.now(timezone.utc)
     town = await grid_scorecard(Scope.everything(), anchors["town"], now, now + timedelta(days=28))
@@ -163,7 +163,7 @@ async def test_rows_come_by_region_path_then_worker(gql, anchors, count_sql, per
     grid 000) stands beside its siblings. One read for the paths of all rows, however many."""
     from gridhub import models
     from gridhub.policies.scope import Scope
-    from gridhub.resolvers.scorecard import grid_scorecard
+    from gridhub.resolvers.domain.scorecard import grid_scorecard
 
     community = await models.Region.get(region_path=anchors["community"], deleted_at=None)
     made = await models.Region.create(
@@ -192,7 +192,7 @@ async def test_a_key_person_is_due_from_when_it_was_tagged(anchors):
     tagged; tags no rule matches (care/…) do not count."""
     from gridhub import models
     from gridhub.policies.scope import Scope
-    from gridhub.resolvers.scorecard import grid_scorecard
+    from gridhub.resolvers.domain.scorecard import grid_scorecard
 
     grid = await models.Region.get(region_path=anchors["grid"], deleted_at=None)
     now = datetime.now(timezone.utc).replace(microsecond=0)
@@ -273,7 +273,7 @@ async def test_the_bulletin_cli_refuses_wrong_arguments(settings, anchors, regio
 
 def test_the_bulletin_leaves_unknown_visits_due_empty():
     """Visits due unknown (null) is an empty cell, like a mean satisfaction of none rated."""
-    from gridhub.resolvers.scorecard import bulletin_markdown
+    from gridhub.resolvers.domain.scorecard import bulletin_markdown
 
     counts = {"discovered": 2, "accepted": 1, "resolved_on_time": 0, "verified": 1, "rated": 0,
               "mean_satisfaction": None, "visits_done": 3, "visits_due": None, "care_visits_done": 1,
@@ -427,7 +427,7 @@ async def test_the_prefix_trap_is_no_grid_of_the_worker(app, anchors, past_week)
     (no such grid in the shared demo, so the builder is asked directly, as the query asks it)."""
     from gridhub.policies.compiler import compile_scope
     from gridhub.resolvers.errors import Forbidden
-    from gridhub.resolvers.scorecard import grid_scorecard, iso_week
+    from gridhub.resolvers.domain.scorecard import grid_scorecard, iso_week
 
     scope = compile_scope(app.state.store, "worker", {"department_id": None})
     since, until = iso_week(past_week.name)

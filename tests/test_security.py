@@ -13,7 +13,7 @@ import pytest
 from graphql import GraphQLInputObjectType, GraphQLList, GraphQLNonNull, GraphQLScalarType, GraphQLEnumType
 
 from gridhub import models
-from gridhub.resolvers import auth
+from gridhub.resolvers.identity import auth
 from gridhub.schema import schema
 
 from .client import GraphQLClient

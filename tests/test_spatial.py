@@ -15,8 +15,8 @@ from gridhub import models
 from gridhub.models.enums import Tier
 from gridhub.models.geo import LOCATED_TABLES, Area, Box, Near, holds
 from gridhub.policies.sensitivity import DWELLING
-from gridhub.resolvers.query import sql_dialect
-from gridhub.resolvers.spatial import region_at
+from gridhub.resolvers.read.query import sql_dialect
+from gridhub.resolvers.read.spatial import region_at
 
 from .checks import is_sign_in
 from .test_compiled import both_paths, data_text, read_path
@@ -140,14 +140,14 @@ async def test_a_point_on_a_shared_edge_belongs_to_the_lowest_code(app, sign_in)
 
 
 async def test_the_in_memory_index_answers_as_the_engine(app, sign_in):
-    """regionAt over HTTP answers from resolvers.region_index (shapely, in memory), the
+    """regionAt over HTTP answers from resolvers.read.region_index (shapely, in memory), the
     engine's SQL being the reference: equal at every located demo row, at every corner of
     every drawn region (shared corners: the lowest code) and at random points of the county."""
     import random
 
-    from gridhub.resolvers import region_index
-    from gridhub.resolvers.region_index import BoundaryIndex
-    from gridhub.resolvers.spatial import region_id_at
+    from gridhub.resolvers.read import region_index
+    from gridhub.resolvers.read.region_index import BoundaryIndex
+    from gridhub.resolvers.read.spatial import region_id_at
 
     index = await BoundaryIndex.build(version=0)
     drawn = await models.Region.filter(deleted_at=None, boundary__isnull=False)
@@ -177,7 +177,7 @@ async def test_the_in_memory_index_answers_as_the_engine(app, sign_in):
 async def test_region_at_answers_only_a_region_you_may_read(app, sign_in, anchors):
     """The worker reads its own grid: regionAt there answers it, in the sibling grid null
     (the point's owner is not told), from the index as from SQL."""
-    from gridhub.resolvers import region_index
+    from gridhub.resolvers.read import region_index
 
     worker = await sign_in("worker")
     grid = await models.Region.get(region_path=anchors["grid"])

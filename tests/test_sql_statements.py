@@ -7,7 +7,7 @@ import pytest
 from graphql import GraphQLNonNull, get_named_type, is_leaf_type
 
 from gridhub.resolvers.kinds import LISTED
-from gridhub.resolvers.names import camel
+from gridhub.resolvers.runtime.names import camel
 from gridhub.resolvers.relations import Via, relations_of
 from gridhub.schema import schema
 from gridhub.schema.plan import PAGED, TO_MANY, TO_ONE
@@ -64,7 +64,7 @@ async def test_the_to_do_list_and_notices_do_not_grow_with_page_size(sign_in, co
 @pytest.mark.parametrize("query", [NESTED_PERSONS, NESTED_EVENTS, NESTED_REGIONS],
                          ids=["persons", "events", "regions"])
 async def test_statements_do_not_grow_with_page_size(gql, count_sql, query):
-    await gql.query("{ __typename }")  # the token verified once (resolvers.auth), not inside a count
+    await gql.query("{ __typename }")  # the token verified once (resolvers.identity.auth), not inside a count
     counts, rows = {}, {}
     for first in (10, 100):
         with count_sql() as counter:
@@ -133,7 +133,7 @@ async def test_relation_connections_do_not_grow_with_page_size(settings, sign_in
     key = selection.split("(")[0]
     query = f"query($first: Int) {{ {parents} {{ nodes {{ id {selection} }} }} }}"
     client = await sign_in(role)
-    await client.query("{ __typename }")  # the token verified once (resolvers.auth), not inside a count
+    await client.query("{ __typename }")  # the token verified once (resolvers.identity.auth), not inside a count
     saved, settings.compiled_reads = settings.compiled_reads, compiled
     try:
         counts, rows, related = {}, {}, {}
@@ -229,7 +229,7 @@ async def test_each_root_list_with_its_relations_does_not_grow_with_page_size(se
     query, asked = root_page_query(kind, compiled)
     assert asked, f"{kind} has no relations: the test would count nothing"
     client = await sign_in("county")  # reads every kind county-wide
-    await client.query("{ __typename }")  # the token verified once (resolvers.auth), not inside a count
+    await client.query("{ __typename }")  # the token verified once (resolvers.identity.auth), not inside a count
     counts, rows, related, ours = {}, {}, {}, {}
     with read_path(settings, compiled):
         for first in (SMALL, LARGE):

@@ -21,7 +21,7 @@ import sys
 import httpx
 import pytest
 
-from gridhub.resolvers.validation import id_number_check_digit
+from gridhub.resolvers.write.validation import id_number_check_digit
 
 from .servers import ROOT, Server, base_env, running_servers, scratch_demo_database
 

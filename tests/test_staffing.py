@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from gridhub.resolvers.civil_time import today
+from gridhub.resolvers.runtime.civil_time import today
 
 REGION = "query($p: String) { regions(first: 1, filter: {regionPath: $p}) { nodes { id } } }"
 STAFF = """query($id: ID!) { node(id: $id) { ... on Region { staff { id role name startedOn endedOn username } } } }"""

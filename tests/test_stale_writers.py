@@ -22,9 +22,10 @@ from tortoise.transactions import in_transaction
 
 from gridhub import models
 from gridhub.models.enums import EventStatus
-from gridhub.resolvers import mutations, workflow
+from gridhub.resolvers.write import mutations
+from gridhub.resolvers.domain import workflow
 from gridhub.resolvers.errors import Conflict
-from gridhub.resolvers.mutations import now
+from gridhub.resolvers.write.mutations import now
 
 from .test_concurrency import row_id
 from .test_mutations import CREATE_PERSON, UPDATE_PERSON, grid_id, new_id_number

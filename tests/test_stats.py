@@ -5,7 +5,7 @@ from collections import Counter
 from statistics import mean
 
 from gridhub import models
-from gridhub.resolvers.visit_due import KEY_VISIT_CATEGORY
+from gridhub.resolvers.domain.visit_due import KEY_VISIT_CATEGORY
 
 EVENT_STATS = """query($r: ID!, $g: [EventGroup!], $from: DateTime, $to: DateTime) {
   eventStats(region: $r, groupBy: $g, from: $from, to: $to) {
@@ -158,7 +158,7 @@ async def test_trends_count_by_civil_day_week_and_month(gql, anchors):
     rows, in Python, by the civil calendar."""
     from datetime import timedelta
 
-    from gridhub.resolvers.civil_time import CIVIL_TIME_ZONE
+    from gridhub.resolvers.runtime.civil_time import CIVIL_TIME_ZONE
 
     events = await county_events()
     days = [e.occurred_at.astimezone(CIVIL_TIME_ZONE).date() for e in events]

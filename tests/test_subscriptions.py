@@ -25,13 +25,14 @@ from websockets.exceptions import ConnectionClosed
 from gridhub import models
 from gridhub.models.enums import EventKind, EventSource
 from gridhub.policies.scope import Scope
-from gridhub.resolvers import mutations, workflow
-from gridhub.resolvers.context import sensitive_reads_of
+from gridhub.resolvers.write import mutations
+from gridhub.resolvers.domain import workflow
+from gridhub.resolvers.identity.context import sensitive_reads_of
 from gridhub.resolvers.demo.users import DEMO_USERS
 from gridhub.policies.predicate import In, and_
-from gridhub.resolvers.change_visibility import seen_by_scopes
-from gridhub.resolvers.event_bus import Change, Frame, Operation, Subscriber, running_bus
-from gridhub.resolvers.query import rows
+from gridhub.resolvers.read.change_visibility import seen_by_scopes
+from gridhub.resolvers.runtime.event_bus import Change, Frame, Operation, Subscriber, running_bus
+from gridhub.resolvers.read.query import rows
 from gridhub.schema.subscription import GroupedSubscriptions
 
 from .servers import Server, base_env, free_port, redis_available, running_servers, scratch_demo_database
@@ -340,7 +341,7 @@ IN_GRID = """query($p: String) { me { username }
 @pytest.fixture
 async def socket_user(app, sign_in, gql, anchors):
     """A user of its own, grid worker of the anchor grid, signed in (over HTTP)."""
-    from gridhub.resolvers import users
+    from gridhub.resolvers.domain import users
     from .client import GraphQLClient
 
     await users.create_user("test", SOCKET_USER, "socket-operations-pass")
@@ -431,7 +432,7 @@ async def test_a_compiled_query_over_the_socket_sends_the_resolvers_text(ws_url,
 
 async def test_operations_over_the_socket_spend_the_rate_limit(ws_url, tokens, monkeypatch):
     """Each operation over a socket counts against its user's limit, as each HTTP request does."""
-    from gridhub.resolvers.rate_limit import LeasedWindow, SlidingWindow
+    from gridhub.resolvers.identity.rate_limit import LeasedWindow, SlidingWindow
 
     hits = []
 

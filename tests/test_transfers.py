@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from gridhub import models
 from gridhub.models.enums import EventKind, EventSource, EventStatus, Gender, ResponsibleRole
-from gridhub.resolvers.validation import id_number_check_digit
+from gridhub.resolvers.write.validation import id_number_check_digit
 
 from .test_corrections import row_id
 from .test_workflow import gid
@@ -171,7 +171,7 @@ async def test_the_holding_grids_leader_decides(sign_in, anchors, app):
     """The grid holding the person decides too: the anchor grid's leader, for a person of its
     grid asked for by the sibling grid (asked here through the resolver, as that grid's worker
     is no demo user)."""
-    from gridhub.resolvers import transfers
+    from gridhub.resolvers.domain import transfers
 
     person = await resident(anchors["grid"])
     # the community centre does not ask (transfer_in is the grid's): refused

@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from gridhub.resolvers.trusted_documents import ManifestError, read_manifest
+from gridhub.resolvers.identity.trusted_documents import ManifestError, read_manifest
 from gridhub.schema import caches, compiled
 
 from .client import GraphQLClient, GraphQLResponse

@@ -2,9 +2,9 @@ from datetime import date
 
 import pytest
 
-from gridhub.resolvers import validation as v
+from gridhub.resolvers.write import validation as v
 from gridhub.resolvers.errors import BadInput
-from gridhub.resolvers.identity_documents import check_identity
+from gridhub.resolvers.write.identity_documents import check_identity
 
 
 def make_id(prefix17: str) -> str:

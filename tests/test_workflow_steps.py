@@ -1,4 +1,4 @@
-"""Where each step of the workflow is decided (resolvers/workflow.py `decision_path`, the
+"""Where each step of the workflow is decided (resolvers/domain/workflow.py `decision_path`, the
 table in its docstring) as units over the demo's regions: an event in memory, never saved,
 at the demo's grid, handled and dispatched by the tiers above it. test_workflow.py and
 test_corrections.py show the steps over HTTP as the demo's users."""
@@ -10,7 +10,7 @@ import pytest
 from gridhub import models
 from gridhub.policies.predicate import TRUE
 from gridhub.policies.scope import Scope
-from gridhub.resolvers.workflow import STEPS, _allowed, acting_path, decision_path
+from gridhub.resolvers.domain.workflow import STEPS, _allowed, acting_path, decision_path
 
 
 @pytest.fixture
@@ -73,7 +73,7 @@ MOMENTS = [
 async def test_a_deadline_given_must_lie_after_this_moment(app, monkeypatch, step, after, refused):
     from datetime import datetime, timedelta, timezone
 
-    from gridhub.resolvers import workflow
+    from gridhub.resolvers.domain import workflow
     from gridhub.resolvers.errors import BadInput, NotFound
 
     moment = datetime(2026, 12, 7, 8, 0, tzinfo=timezone.utc)
@@ -92,7 +92,7 @@ async def test_the_tier_acting_is_the_highest_the_caller_may_act_at(tiers, grant
     """A dispatcher granted at a tier dispatches a grid's event as that tier (the event's
     dispatcher region, where returns and extensions go), the county's centre as the county."""
     from gridhub.policies.predicate import StartsWith
-    from gridhub.resolvers.workflow import _tier_of
+    from gridhub.resolvers.domain.workflow import _tier_of
 
     scope = Scope(rules={("event", "dispatch"): StartsWith("region_path", tiers[granted_at].region_path)})
     assert await _tier_of(scope, "dispatch", event_at(tiers["grid"])) == tiers[granted_at].id
@@ -102,7 +102,7 @@ async def test_the_tier_acting_is_the_highest_the_caller_may_act_at(tiers, grant
                                                    (6, "satisfaction")])
 async def test_satisfaction_is_from_one_to_five(app, satisfaction, refused):
     """Within 1–5 the check passes and the step looks for the event (there is none here)."""
-    from gridhub.resolvers import workflow
+    from gridhub.resolvers.domain import workflow
     from gridhub.resolvers.errors import BadInput, NotFound
 
     with pytest.raises((BadInput, NotFound)) as answer:

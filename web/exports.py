@@ -1,6 +1,6 @@
 """`GET /export/{kind}`: a department's bulk pull over HTTP, streamed; and
 `GET /places/{id}/qr.svg`, a place's address code as a QR image, signed in the same way. The logic is in
-schema/export.py and resolvers/sync.py; this is the starlette glue: sign-in (the same
+schema/export.py and resolvers/bulk/sync.py; this is the starlette glue: sign-in (the same
 `Authorization: Bearer` as /graphql, JWT or `ghs_…` service token) and the same per-user
 rate limit, refusals as GraphQL-style errors with an HTTP status, and the streamed body,
 audited when it ends however it ends.
@@ -22,14 +22,14 @@ from starlette.responses import Response, StreamingResponse
 
 from gridhub.web.gateway import Refusal, refusal_response, unavailable_refusal
 from gridhub.policies.predicate import Compare
-from gridhub.resolvers.auth import SERVICE_TOKEN_PREFIX
+from gridhub.resolvers.identity.auth import SERVICE_TOKEN_PREFIX
 from gridhub.resolvers.errors import GridhubError, NotFound, Unauthenticated, Unavailable
 from gridhub.schema.export import Export, ExportRequest, audit_root
-from gridhub.resolvers.query import rows
-from gridhub.resolvers.context import RequestContext
-from gridhub.resolvers.session import build_context
-from gridhub.resolvers.sqlread import materialised
-from gridhub.resolvers.unavailable import database_unavailable
+from gridhub.resolvers.read.query import rows
+from gridhub.resolvers.identity.context import RequestContext
+from gridhub.resolvers.identity.session import build_context
+from gridhub.resolvers.read.sqlread import materialised
+from gridhub.resolvers.runtime.unavailable import database_unavailable
 from gridhub.schema import schema
 from gridhub.schema.ids import decode_id
 

@@ -20,9 +20,9 @@ from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.schema.exceptions import InvalidOperationTypeError
 
 from gridhub.resolvers.errors import HTTP_STATUS, GridhubError, Unavailable
-from gridhub.resolvers.metrics import count_error
-from gridhub.resolvers.request_id import HEADER, accept_or_new, current, request_id
-from gridhub.resolvers.unavailable import RETRY_AFTER_SECONDS, database_unavailable
+from gridhub.resolvers.runtime.metrics import count_error
+from gridhub.resolvers.runtime.request_id import HEADER, accept_or_new, current, request_id
+from gridhub.resolvers.runtime.unavailable import RETRY_AFTER_SECONDS, database_unavailable
 
 log = logging.getLogger("gridhub.http")
 
@@ -60,7 +60,7 @@ def refusal_response(refusal: Refusal, media_type: str = JSON) -> Response:
 
 
 def unavailable_refusal() -> Refusal:
-    """503 while the database is away: retry shortly (resolvers/unavailable.py tells it)."""
+    """503 while the database is away: retry shortly (resolvers/runtime/unavailable.py tells it)."""
     log.warning("database unavailable [request %s]", request_id())
     return Refusal.of(Unavailable(request_id=request_id(), retry_after=RETRY_AFTER_SECONDS),
                       headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
@@ -237,7 +237,7 @@ class TextFrames(ASGIWebSocketAdapter):
         await self.send_text(encoded.decode() if isinstance(encoded, bytes) else encoded)
 
     async def send_text(self, text: str) -> None:
-        """A message encoded already (a subscription group's, resolvers.event_bus)."""
+        """A message encoded already (a subscription group's, resolvers.runtime.event_bus)."""
         try:
             await self.ws.send_text(text)
         except WebSocketDisconnect as exc:

@@ -22,8 +22,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gridhub.resolvers.metrics import LATENCY, POLICY_VERSION, REGISTRY, REQUESTS, current_user
-from gridhub.resolvers.request_id import current as current_request_id
+from gridhub.resolvers.runtime.metrics import LATENCY, POLICY_VERSION, REGISTRY, REQUESTS, current_user
+from gridhub.resolvers.runtime.request_id import current as current_request_id
 
 access_log = logging.getLogger("gridhub.access")
 

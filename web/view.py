@@ -19,18 +19,18 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from gridhub.models.serving import ServingClaim
 from gridhub.policies.store import PolicyStore
-from gridhub.resolvers import deadlines
-from gridhub.resolvers.cache import AnswerCache, make_backend
-from gridhub.resolvers.context import RequestContext
+from gridhub.resolvers.domain import deadlines
+from gridhub.resolvers.runtime.cache import AnswerCache, make_backend
+from gridhub.resolvers.identity.context import RequestContext
 from gridhub.resolvers.errors import RateLimited
-from gridhub.resolvers.login_throttle import LoginThrottle
-from gridhub.resolvers.rate_limit import make_counters, make_window
-from gridhub.resolvers.registered_elsewhere import RegisterLookups
-from gridhub.resolvers.request_id import request_id
-from gridhub.resolvers.session import ScopeCache, build_context
-from gridhub.resolvers.sqlread import raw as raw_json
-from gridhub.resolvers.trusted_documents import ManifestError, TrustedDocuments
-from gridhub.resolvers.unavailable import RETRY_AFTER_SECONDS, database_unavailable
+from gridhub.resolvers.identity.login_throttle import LoginThrottle
+from gridhub.resolvers.identity.rate_limit import make_counters, make_window
+from gridhub.resolvers.domain.registered_elsewhere import RegisterLookups
+from gridhub.resolvers.runtime.request_id import request_id
+from gridhub.resolvers.identity.session import ScopeCache, build_context
+from gridhub.resolvers.read.sqlread import raw as raw_json
+from gridhub.resolvers.identity.trusted_documents import ManifestError, TrustedDocuments
+from gridhub.resolvers.runtime.unavailable import RETRY_AFTER_SECONDS, database_unavailable
 from gridhub.schema import schema, trusted
 from gridhub.schema.limits import document_too_large, only_signs_in
 from gridhub.schema.subscription import GroupedSubscriptions
@@ -66,7 +66,7 @@ class GridhubGraphQL(GraphQL):
         self.register_lookups = RegisterLookups(self.counters, settings)
         self.proxies = settings.proxy_networks()
         # the registered operations, the manifest's parsed, validated and planned now; the stored
-        # ones at start (lifespan) and others' as first asked (resolvers/trusted_documents.py)
+        # ones at start (lifespan) and others' as first asked (resolvers/identity/trusted_documents.py)
         self.trusted = TrustedDocuments(only=settings.trusted_documents_only and not settings.demo_mode,
                                         automatic_bytes=settings.cache_bytes,
                                         prepare=trusted.preparer(schema._schema, settings))

@@ -7,7 +7,7 @@ A database made before gets the corrections' policy lines and the tiers in order
 leader escalates; sending to a department is `dispatch_to_department`, the community
 centres' and up) where the default policy's roles are in use, as a new one is seeded
 (policies/default_policy.csv). Events dispatched before have no dispatcher: their
-re-dispatch and extensions are decided at the reporting grid (resolvers/workflow.py).
+re-dispatch and extensions are decided at the reporting grid (resolvers/domain/workflow.py).
 """
 
 from tortoise.migrations import operations as ops

@@ -18,7 +18,7 @@ The principal version (`principal_version`, one row) is bumped by the database i
 with triggers, whenever a user is disabled, deleted, renamed or moved to another
 department, or a service token revoked, deleted or rebound, whoever makes the change (the
 hub, the CLI, a console): a process caches a verified token and its user only for the
-version it read (resolvers.auth), so such a change takes effect on the very next request
+version it read (resolvers.identity.auth), so such a change takes effect on the very next request
 in every process. It starts at a random number, so that a database made anew never
 repeats the version a running process cached under."""
 

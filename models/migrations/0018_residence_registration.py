@@ -5,7 +5,7 @@ they started, so those older than a year are due for renewal at once, as they wo
 from tortoise import fields, migrations
 from tortoise.migrations import operations as ops
 
-REGISTRATION_DAYS = 365  # resolvers.residence.REGISTRATION_DAYS when this was written
+REGISTRATION_DAYS = 365  # resolvers.domain.residence.REGISTRATION_DAYS when this was written
 
 
 async def forward(apps, schema_editor) -> None:

@@ -8,7 +8,7 @@ admins set the visit rules. A database made before gets what a new one is seeded
 - the care rules, where the visit rules were seeded already and have none on the tag;
 - the policy lines, where the default policy's roles are in use, and a version bump;
 - its visits to persons with a care tag and no key tag recategorised as care visits.
-The due times are filled at the next start (resolvers.visit_due.refresh_missing_visit_due).
+The due times are filled at the next start (resolvers.domain.visit_due.refresh_missing_visit_due).
 
 And the floating population's renewal reminders (居住登记): a notice may be about a person
 instead of an event, once per person and lapse day (a unique index, as 0014's for due soon,
@@ -28,7 +28,7 @@ from ._policy_lines import add_default_lines, runner
 _0019 = importlib.import_module(f"{__package__}.0019_residence_transfers")
 
 CARE_VISIT = "service/care_visit"
-CARE_RULES = (("care/elderly_alone", 7), ("care/low_income", 30))  # resolvers.visit_due.DEFAULT_RULES then
+CARE_RULES = (("care/elderly_alone", 7), ("care/low_income", 30))  # resolvers.domain.visit_due.DEFAULT_RULES then
 LINES = (
     ("dept.civil_affairs", "event:category/service/care_visit", "report", "allow"),
     ("dept.civil_affairs", "event:category/service/care_visit", "read", "allow"),

@@ -22,7 +22,7 @@ from ._policy_lines import add_default_lines, runner
 # Memberships are written by the grid worker (and those it is granted to), as the organisations
 LINES = (("grid_worker", "membership", "create", "allow"), ("grid_worker", "membership", "update", "allow"),
          ("policy_admin", "membership", "delegate", "allow"))
-SERIAL_DIGITS = 6  # resolvers.staffing.SERIAL_DIGITS when this was written
+SERIAL_DIGITS = 6  # resolvers.domain.staffing.SERIAL_DIGITS when this was written
 CLOSURE = (
     "WITH RECURSIVE up(ancestor_id, place_id, depth) AS ("
     " SELECT id, id, 0 FROM place"

@@ -2,7 +2,7 @@
 
 - a person's basic data of GB/T 31000 beyond identity: former names, native place, marital and
   political status, education, religion, occupation, employer (null or empty where unknown);
-- the tag vocabulary as data, seeded from resolvers.vocabulary.TAGS as this was written;
+- the tag vocabulary as data, seeded from resolvers.domain.vocabulary.TAGS as this was written;
 - joint-household units (双联户), party service posts (先锋驿站), volunteer activities and hours;
 - their default policy lines, added where the roles are in use (as 0011 does).
 """
@@ -15,7 +15,7 @@ from tortoise import fields
 
 from ._policy_lines import add_default_lines, remove_default_lines, runner
 
-# resolvers.vocabulary.TAGS when this was written
+# resolvers.domain.vocabulary.TAGS when this was written
 TAGS = {
     "care/low_income": "低保", "care/extreme_poverty": "特困/五保", "care/disabled": "残疾",
     "care/elderly_alone": "独居老人", "care/left_behind_child": "留守儿童", "care/left_behind_elderly": "留守老人",
@@ -115,7 +115,7 @@ class Migration(migrations.Migration):
                 ('label', fields.CharField(max_length=64)),
                 ('retired_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'vocabulary_tag', 'app': 'gridhub', 'pk_attr': 'id', 'table_description': 'A tag of the vocabulary (resolvers.vocabulary) with its Chinese label, edited by policy'},
+            options={'table': 'vocabulary_tag', 'app': 'gridhub', 'pk_attr': 'id', 'table_description': 'A tag of the vocabulary (resolvers.domain.vocabulary) with its Chinese label, edited by policy'},
             bases=['Row'],
         ),
         ops.CreateModel(

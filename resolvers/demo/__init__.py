@@ -34,13 +34,13 @@ from tortoise.transactions import in_transaction
 from gridhub import models
 from gridhub.models.enums import Tier
 
-from ..categories import seed_event_categories
-from ..vocabulary import seed_vocabulary
-from ..civil_time import CIVIL_TIME_ZONE
-from .. import place_tree
-from ..visit_due import refresh_visit_due, seed_visit_rules
-from .tables import DEMO_COUNTY_CODE, PROFILES
-from .county import Writer, _DemoCounty
+from gridhub.resolvers.domain.categories import seed_event_categories
+from gridhub.resolvers.domain.vocabulary import seed_vocabulary
+from gridhub.resolvers.runtime.civil_time import CIVIL_TIME_ZONE
+from gridhub.resolvers.domain import place_tree
+from gridhub.resolvers.domain.visit_due import refresh_visit_due, seed_visit_rules
+from gridhub.resolvers.demo.tables import DEMO_COUNTY_CODE, PROFILES
+from gridhub.resolvers.demo.county import Writer, _DemoCounty
 
 
 async def bulk_create(model: type[Model], rows: list[Model]) -> None:
@@ -70,12 +70,12 @@ async def build_demo(scale: float = 1.0, seed: int = 2026, profile: str = "nanli
         for i in range(0, len(ruled), 500):
             await refresh_visit_due(ruled[i:i + 500])
         await county.split_history()
-        from .transfers import demo_transfers  # after the anchors' grids exist
+        from gridhub.resolvers.demo.transfers import demo_transfers  # after the anchors' grids exist
 
         await demo_transfers(await demo_anchors())
     # the grids are told of their newcomers' registrations coming due, as the served hub's
-    # sweep would tell them (resolvers.notices)
-    from ..notices import sweep_renewals
+    # sweep would tell them (resolvers.domain.notices)
+    from gridhub.resolvers.domain.notices import sweep_renewals
 
     county.counts["notice"] = county.counts.get("notice", 0) + len(await sweep_renewals(county.now))
     from tortoise import connections

@@ -7,7 +7,7 @@ from collections import defaultdict
 
 from gridhub import models
 
-from .tables import _ADDRESS_PREFIX, _STREETS
+from gridhub.resolvers.demo.tables import _ADDRESS_PREFIX, _STREETS
 
 
 class _Addresses:

@@ -14,17 +14,17 @@ from tortoise.models import Model
 
 from gridhub import models
 
-from ..civil_time import CIVIL_TIME_ZONE
-from .registers import Registers, draw_programmes, link_units, mark_party_members
-from .addresses import _Addresses
-from .events import EventsPhase
-from .history import HistoryPhase
-from .households import HouseholdsPhase
-from .organisations import OrganisationsPhase
-from .regions import RegionsPhase
-from .tables import _COMPOUND_SUFFIXES, _PLACE_ROOTS, _Profile, SPLIT_AGO
-from .things import ThingsPhase
-from .work import WorkPhase
+from gridhub.resolvers.runtime.civil_time import CIVIL_TIME_ZONE
+from gridhub.resolvers.demo.registers import Registers, draw_programmes, link_units, mark_party_members
+from gridhub.resolvers.demo.addresses import _Addresses
+from gridhub.resolvers.demo.events import EventsPhase
+from gridhub.resolvers.demo.history import HistoryPhase
+from gridhub.resolvers.demo.households import HouseholdsPhase
+from gridhub.resolvers.demo.organisations import OrganisationsPhase
+from gridhub.resolvers.demo.regions import RegionsPhase
+from gridhub.resolvers.demo.tables import _COMPOUND_SUFFIXES, _PLACE_ROOTS, _Profile, SPLIT_AGO
+from gridhub.resolvers.demo.things import ThingsPhase
+from gridhub.resolvers.demo.work import WorkPhase
 
 # Writes one phase's rows of a model (all of them new, with their ids).
 Writer = Callable[[type[Model], list[Model]], Awaitable[None]]

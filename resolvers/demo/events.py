@@ -9,12 +9,12 @@ from datetime import datetime, time, timedelta
 from gridhub import models
 from gridhub.models.enums import EventSource, EventStatus, Gender, ThingKind, Urgency
 
-from ..civil_time import CIVIL_TIME_ZONE
-from .. import deadlines
-from ..deadlines import FINISHED, Light, due_columns
-from ..visit_due import visit_category
-from ..workflow import STEPS
-from .tables import (
+from gridhub.resolvers.runtime.civil_time import CIVIL_TIME_ZONE
+from gridhub.resolvers.domain import deadlines
+from gridhub.resolvers.domain.deadlines import FINISHED, Light, due_columns
+from gridhub.resolvers.domain.visit_due import visit_category
+from gridhub.resolvers.domain.workflow import STEPS
+from gridhub.resolvers.demo.tables import (
     _CATEGORIES, _Category, _CORRECTED_EVENTS, _DEPARTMENT_ACTORS, _DETAILS, _DISPUTE, _EXTENSION_DAYS,
     _FIRST_EVENTS, _FLOW, _Handler, _HYDRANT_REPORT, _LIGHT_WEIGHTS, _PARKED_DAYS, _REPORT_ACTORS, _SOURCE_PHRASES,
     _SOURCE_WEIGHTS, _STATUS_WEIGHTS, _STEPS, _THING_TYPES, _URGENCY_WEIGHTS, _VISIT,
@@ -177,7 +177,7 @@ class EventsPhase:
 
     @staticmethod
     def _deadline(status: EventStatus) -> str | None:
-        """The deadline whose window the step entering `status` starts (resolvers.workflow)."""
+        """The deadline whose window the step entering `status` starts (resolvers.domain.workflow)."""
         action = _STEPS[status][0]
         return "accept" if action == "report" else STEPS[action].deadline
 

@@ -9,8 +9,8 @@ from gridhub import models
 from gridhub.models.enums import Gender, StaffRole
 from gridhub.policies.scope import Scope
 
-from ..civil_time import CIVIL_TIME_ZONE
-from ..regrid import SplitPart, split_region
+from gridhub.resolvers.runtime.civil_time import CIVIL_TIME_ZONE
+from gridhub.resolvers.domain.regrid import SplitPart, split_region
 
 
 class HistoryPhase:

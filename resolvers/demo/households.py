@@ -10,9 +10,9 @@ import pycountry
 from gridhub import models
 from gridhub.models.enums import Gender, HouseholdRelation, IdType, PlaceKind, PopulationType
 
-from ..residence import REGISTRATION_DAYS
-from ..validation import id_number_check_digit
-from .tables import (
+from gridhub.resolvers.domain.residence import REGISTRATION_DAYS
+from gridhub.resolvers.write.validation import id_number_check_digit
+from gridhub.resolvers.demo.tables import (
     _ABROAD, _age, _BRANCH_MINIMUM, DEMO_COUNTY_CODE, _MINORITIES, _MOBILE_PREFIXES, _ORIGINS, _TAG_RATES,
 )
 

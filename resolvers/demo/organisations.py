@@ -9,8 +9,8 @@ from datetime import timedelta
 from gridhub import models
 from gridhub.models.enums import Gender, OrganisationKind, PlaceKind
 
-from ..validation import credit_code_check_char
-from .tables import (
+from gridhub.resolvers.write.validation import credit_code_check_char
+from gridhub.resolvers.demo.tables import (
     _ADULT, _CREDIT_ALPHABET, _CREDIT_PREFIXES, DEMO_COUNTY_CODE, DEMO_COUNTY_NAME, _INDUSTRIES, _PUBLIC_PLACES,
     _SCHOOLS, _SHOPS, _SOCIETIES,
 )

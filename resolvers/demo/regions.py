@@ -8,9 +8,9 @@ from collections import defaultdict
 from gridhub import models
 from gridhub.models.enums import Tier
 
-from .map import DemoMap
-from .tables import _CENTRE, DEMO_COUNTY_CODE, DEMO_COUNTY_NAME, DEPARTMENTS, _numeral, _PLACE_ROOTS, _ROOT_PREFIXES
-from .addresses import _Addresses
+from gridhub.resolvers.demo.map import DemoMap
+from gridhub.resolvers.demo.tables import _CENTRE, DEMO_COUNTY_CODE, DEMO_COUNTY_NAME, DEPARTMENTS, _numeral, _PLACE_ROOTS, _ROOT_PREFIXES
+from gridhub.resolvers.demo.addresses import _Addresses
 
 
 class RegionsPhase:

@@ -15,7 +15,7 @@ from gridhub.models.enums import (
     Education, IdType, MaritalStatus, Occupation, PoliticalStatus, Religion,
 )
 
-from ..identity_documents import is_division_code
+from gridhub.resolvers.write.identity_documents import is_division_code
 
 UNIT_SIZE = 5  # households per joint-household unit (Nedong: 1,460 units of about five)
 UNITS_PER_GRID = 2

@@ -11,8 +11,8 @@ from gridhub.models.enums import (
     EventKind, EventSource, EventStatus, Gender, IdType, OrganisationKind, PopulationType, ThingKind, Urgency,
 )
 
-from ..categories_seed import SEED_BY_PATH, SeedCategory
-from ..deadlines import Light
+from gridhub.resolvers.domain.categories_seed import SEED_BY_PATH, SeedCategory
+from gridhub.resolvers.domain.deadlines import Light
 
 
 DEMO_COUNTY_CODE = "340223"  # GB/T 2260: 安徽省芜湖市南陵县
@@ -203,7 +203,7 @@ class _Handler:
 
 
 _HAZARD, _DISPUTE, _REQUEST, _VISIT = EventKind.HAZARD, EventKind.DISPUTE, EventKind.REQUEST, EventKind.VISIT
-# The seeded categories (resolvers/categories_seed.py) the demo's events are drawn from.
+# The seeded categories (resolvers/domain/categories_seed.py) the demo's events are drawn from.
 _CATEGORIES = (
     _Category("safety/fire", _HAZARD, 8,
               ("{where}楼道堆放杂物", "{where}电动车入户充电", "{where}{thing}损坏无水"), (ThingKind.HYDRANT,)),
@@ -268,7 +268,7 @@ _STEPS = {
     EventStatus.RETURNED: ("return", (1, 12)), EventStatus.EXTENSION_REQUESTED: ("request_extension", (4, 48)),
     EventStatus.PARKED: ("park", (24, 96)),
 }
-# The corrections (resolvers.workflow), one event in each state they lead to, in the first
+# The corrections (resolvers.domain.workflow), one event in each state they lead to, in the first
 # grid: its path, its light at the clock and where it was dispatched. An event urged twice
 # while handled by the community is among them.
 _CORRECTED_EVENTS = (

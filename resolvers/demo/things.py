@@ -8,7 +8,7 @@ from datetime import timedelta
 from gridhub import models
 from gridhub.models.enums import ThingKind, ThingStatus
 
-from .tables import _THING_TYPES
+from gridhub.resolvers.demo.tables import _THING_TYPES
 
 
 class ThingsPhase:

@@ -9,7 +9,7 @@ from tortoise.expressions import Subquery
 from gridhub import models
 from gridhub.policies.scope import Scope
 
-from .. import transfers
+from gridhub.resolvers.domain import transfers
 
 
 async def _residents(path: str, count: int, exclude_path: str | None = None) -> list[models.Person]:

@@ -9,9 +9,9 @@ from gridhub import models
 from gridhub.models.enums import ResponsibleRole, StaffRole
 from gridhub.policies.store import seed_default_policy
 
-from ..auth import DEMO_PASSWORD, hash_password
-from . import demo_anchors
-from .tables import DEPARTMENTS
+from gridhub.resolvers.identity.auth import DEMO_PASSWORD, hash_password
+from gridhub.resolvers.demo import demo_anchors
+from gridhub.resolvers.demo.tables import DEPARTMENTS
 
 
 # username, display name, role, anchor (a key of demo_anchors()), department code

@@ -11,9 +11,9 @@ from faker import Faker
 from gridhub import models
 from gridhub.models.enums import EventKind, EventSource, EventStatus, Gender, ResponsibleRole, StaffRole
 
-from ..deadlines import due_columns
-from ..visit_due import CARE_VISIT_CATEGORY, DEFAULT_RULES, KEY_VISIT_CATEGORY, is_care, rule_days
-from .tables import _CARE_HISTORY, _VISIT_HISTORY, _VISIT_NOTES
+from gridhub.resolvers.domain.deadlines import due_columns
+from gridhub.resolvers.domain.visit_due import CARE_VISIT_CATEGORY, DEFAULT_RULES, KEY_VISIT_CATEGORY, is_care, rule_days
+from gridhub.resolvers.demo.tables import _CARE_HISTORY, _VISIT_HISTORY, _VISIT_NOTES
 
 
 class WorkPhase:
@@ -139,7 +139,7 @@ class WorkPhase:
 
     def _visit(self, person: models.Person, leaf: models.Region, visitor: str, actor: str, at: datetime,
                care: bool = False) -> None:
-        """A visit as the hub records one (resolvers.visits.record_visit): a closed VISIT event
+        """A visit as the hub records one (resolvers.domain.visits.record_visit): a closed VISIT event
         at the person's home, naming the person."""
         place = self.place.get(person.residence_id)
         lon, lat = ((place.longitude, place.latitude) if place

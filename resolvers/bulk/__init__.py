@@ -1,0 +1,1 @@
+"""Departments' pulls: the changes feed and its cursors."""
