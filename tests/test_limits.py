@@ -299,12 +299,12 @@ async def test_unused_shares_are_given_back_in_the_next_slot():
     try:
         for _ in range(5):
             await a.hit("u")  # a holds an unused share now
-        held = a.leases[a._key("u")].left
+        held = a.leases.get(a._key("u")).left
         assert held > 0
         clock.at += 60  # next slot: a's next reservation gives the share back to the slot before
         await a.hit("u")
         current, previous = await a.counters.peek(a._key("u"), 31)
-        assert (current, previous) == (a.leases[a._key("u")].left + 1, 5)
+        assert (current, previous) == (a.leases.get(a._key("u")).left + 1, 5)
         assert (await b.hit("u")).allowed
     finally:
         await a.counters.close()
@@ -327,7 +327,7 @@ async def test_concurrent_requests_give_a_share_back_once_and_reserve_within_the
     try:
         for _ in range(5):
             await window.hit("u")  # the process holds an unused share of slot 40
-        assert window.leases[key].left > 0
+        assert window.leases.get(key).left > 0
         clock.at += 60  # slot 41: each request now reserves, giving the share back
         for _ in range(3):
             verdicts = await asyncio.gather(*(window.hit("u") for _ in range(8)))
@@ -335,7 +335,7 @@ async def test_concurrent_requests_give_a_share_back_once_and_reserve_within_the
         current, previous = await window.counters.peek(key, 41)
         assert previous == 5  # what slot 40 admitted: its unused share given back exactly once
         admitted = 24
-        lease = window.leases[key]
+        lease = window.leases.get(key)
         # reserved in slot 41: what was admitted and what the process still holds, no more
         assert current == admitted + lease.left + lease.owed
         assert all([(await window.hit("u")).allowed for _ in range(300)])

@@ -27,11 +27,12 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Protocol
 
 from redis.exceptions import RedisError
+
+from gridhub.resolvers.runtime.lru import ByteLRU
 
 log = logging.getLogger("gridhub.rate_limit")
 
@@ -59,7 +60,7 @@ class MemoryCounters:
 
     def __init__(self, max_keys: int = 100_000):
         self.max_keys = max_keys
-        self._slots: OrderedDict[str, tuple[int, int, int]] = OrderedDict()  # key -> (slot, current, previous)
+        self._slots = ByteLRU(max_keys)  # key -> (slot, current, previous), each counted as one
 
     def _at(self, key: str, slot: int) -> tuple[int, int]:
         found = self._slots.get(key)
@@ -74,17 +75,14 @@ class MemoryCounters:
 
     async def add(self, key: str, slot: int, ttl: int, amount: int = 1) -> tuple[int, int]:
         current, previous = self._at(key, slot)
-        self._slots[key] = (slot, current + amount, previous)
-        self._slots.move_to_end(key)
-        while len(self._slots) > self.max_keys:
-            self._slots.popitem(last=False)
+        self._slots.put(key, (slot, current + amount, previous), size=1)
         return current + amount, previous
 
     async def peek(self, key: str, slot: int) -> tuple[int, int]:
         return self._at(key, slot)
 
     async def forget(self, key: str, slot: int) -> None:
-        self._slots.pop(key, None)
+        self._slots.discard(key)
 
     async def close(self) -> None:
         self._slots.clear()
@@ -245,7 +243,7 @@ class LeasedWindow(SlidingWindow):
                  max_keys: int = 100_000):
         super().__init__(counters, name, limit, seconds, clock)
         self.max_keys = max_keys
-        self.leases: OrderedDict[str, _Lease] = OrderedDict()
+        self.leases = ByteLRU(max_keys)  # key -> _Lease, each counted as one
         self.reservations = 0  # round trips made, for tests and metrics
 
     async def hit(self, who: str) -> Verdict:
@@ -254,13 +252,12 @@ class LeasedWindow(SlidingWindow):
         lease = self.leases.get(key)
         if lease is not None and lease.slot == slot and lease.left > 0:
             lease.left -= 1
-            self.leases.move_to_end(key)
             return Verdict(True)
         give_back: tuple[tuple[int, int], ...] = ()
         if lease is not None:
             # taken out before the round trip: a request of the same caller arriving meanwhile
             # must not give the same share back again, nor size its reservation on this room
-            del self.leases[key]
+            self.leases.discard(key)
             if lease.slot >= slot - 1 and lease.left + lease.owed:
                 give_back = ((lease.slot, lease.left + lease.owed),)
         size = max(1, int(lease.room // self.SHARE)) if lease is not None and lease.slot == slot else 1
@@ -276,10 +273,7 @@ class LeasedWindow(SlidingWindow):
             lease.left += meanwhile.left
             lease.owed += meanwhile.owed
             lease.room = min(lease.room, meanwhile.room)
-        self.leases[key] = lease
-        self.leases.move_to_end(key)
-        while len(self.leases) > self.max_keys:
-            self.leases.popitem(last=False)
+        self.leases.put(key, lease, size=1)
         if granted:
             return Verdict(True)
         # refused, and counted (once: the rest of a reservation is owed back)
