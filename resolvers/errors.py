@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import re
 
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(p.title() for p in rest)
+from gridhub.resolvers.runtime.names import camel
 
 
 # the one message of an outage, whichever layer meets it
@@ -26,7 +23,7 @@ class GridhubError(Exception):
 
     @property
     def extensions(self) -> dict:
-        ext = {"code": self.code, **{_camel(k): v for k, v in self.extra.items()}}
+        ext = {"code": self.code, **{camel(k): v for k, v in self.extra.items()}}
         if self.field:
             ext["field"] = self.field
         return ext
@@ -84,7 +81,7 @@ def storage_refusal(error: Exception) -> BadInput | None:
         return None
     too_long = _TOO_LONG.match(str(error))
     if too_long:
-        field = _camel(too_long.group(1)) if too_long.group(1) else None
+        field = camel(too_long.group(1)) if too_long.group(1) else None
         return BadInput(f"{field or 'a text'} is longer than {too_long.group(3)} characters", field=field)
     return BadInput("a value is outside what can be stored")
 

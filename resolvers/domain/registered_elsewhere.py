@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from gridhub import models
 from gridhub.policies.predicate import Compare
 from gridhub.policies.scope import Scope
 from gridhub.settings import Settings
@@ -19,6 +18,7 @@ from gridhub.resolvers.errors import Conflict, RateLimited
 from gridhub.resolvers.kinds import kind_of
 from gridhub.resolvers.read.query import rows
 from gridhub.resolvers.identity.rate_limit import Counters, SlidingWindow
+from gridhub.resolvers.runtime.names import camel
 
 # kind -> its unique columns whose holders are sensitive, each with the columns its uniqueness
 # spans (an identity number is unique per document type and nationality)
@@ -26,11 +26,6 @@ SENSITIVE_KEYS: dict[str, dict[str, tuple[str, ...]]] = {
     "person": {"id_number": ("id_type", "nationality", "id_number")},
     "organisation": {"credit_code": ("credit_code",)},
 }
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(p.title() for p in rest)
 
 
 class RegisterLookups:
@@ -62,7 +57,7 @@ async def unique_conflict(scope: Scope, kind: str, data: dict, error_text: str, 
             break
     else:
         return Conflict(f"this {kind} conflicts with an existing one")
-    field = _camel(column)
+    field = camel(column)
     if column not in SENSITIVE_KEYS.get(kind, ()) or data.get(column) is None:
         return Conflict(f"another {kind} has this {field}", field=field)
     unique = {name: data.get(name) for name in SENSITIVE_KEYS[kind][column]}
