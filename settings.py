@@ -260,12 +260,14 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 
 def tortoise_config(database_url: str) -> dict:
     """The Tortoise config for one database; migrations live in models/migrations."""
-    connection: str | dict = database_url
-    if database_url.startswith(("postgres://", "postgresql://")) and "maxsize=" not in database_url:
-        connection = database_url + ("&" if "?" in database_url else "?") + f"maxsize={PG_POOL_SIZE}"
-    elif database_url.startswith("sqlite://"):
-        from tortoise.backends.base.config_generator import expand_db_url
+    from tortoise.backends.base.config_generator import expand_db_url
 
+    connection: str | dict = database_url
+    if database_url.startswith(("postgres://", "postgresql://")):
+        connection = expand_db_url(database_url)
+        connection["engine"] = "gridhub.models.postgres_engine"
+        connection["credentials"].setdefault("maxsize", PG_POOL_SIZE)
+    elif database_url.startswith("sqlite://"):
         connection = expand_db_url(database_url)
         connection["engine"] = "gridhub.models.sqlite_engine"
         connection["credentials"].setdefault("busy_timeout", SQLITE_BUSY_TIMEOUT_MS)

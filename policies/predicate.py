@@ -308,6 +308,28 @@ class NotTrue(Pred):
         return ("not_true", self.model._meta.db_table, self.part.key())
 
 
+def implies(a: Pred, b: Pred) -> bool:
+    """Whether every row `a` holds for, `b` holds for as well, as far as a few rules of
+    prefixes and connectives tell: False means not known, never "does not"."""
+    if a == b or b == TRUE:
+        return True
+    if isinstance(a, Or):
+        return all(implies(p, b) for p in a.parts)
+    if isinstance(b, And):
+        return all(implies(a, p) for p in b.parts)
+    if isinstance(a, And):
+        return any(implies(p, b) for p in a.parts)
+    if isinstance(b, Or):
+        return any(implies(a, p) for p in b.parts)
+    if isinstance(b, StartsWith) and getattr(a, "column", None) == b.column:
+        if isinstance(a, StartsWith):
+            return a.prefix.startswith(b.prefix)
+        return isinstance(a, Compare) and a.op == "eq" and isinstance(a.value, str) and a.value.startswith(b.prefix)
+    if isinstance(a, InSubquery) and isinstance(b, InSubquery):
+        return a.semi_join_key() == b.semi_join_key() and implies(a.where, b.where)
+    return False
+
+
 def and_(*parts: Pred) -> Pred:
     flat: list[Pred] = []
     for p in parts:
@@ -317,6 +339,10 @@ def and_(*parts: Pred) -> Pred:
             continue
         flat.extend(p.parts if isinstance(p, And) else (p,))
     flat = list(dict.fromkeys(flat))  # a scope and a filter often say the same region twice
+    # or one says more than the other: the police's key persons (`key/…` tags) asked for
+    # `tags: ["key"]` are one semi-join on the tags, not two intersected
+    flat = [p for i, p in enumerate(flat)
+            if not any(implies(q, p) and (j < i or not implies(p, q)) for j, q in enumerate(flat) if j != i)]
     if not flat:
         return TRUE
     return flat[0] if len(flat) == 1 else And(tuple(flat))

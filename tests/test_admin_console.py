@@ -698,9 +698,17 @@ def test_the_members_tab_adds_ends_and_rejoins_a_member(console, hub, places):
         console.type("#org-text", organisation["name"])
         console.submit("#org-form")
         console.wait.until(lambda d: console.all(f'#org-select option[value="{organisation["id"]}"]'))
-        Select(console.find("#org-select")).select_by_value(organisation["id"])
-        console.wait.until(lambda d: organisation["id"] == console.find("#org-select").get_attribute("value")
-                           and "memberships" in console.find("#org-info").text)
+
+        def chosen(_) -> bool:
+            # inside the wait, which retries on a stale element: the list may be drawn again
+            # (the tab's own search, then the form's) between finding the option and choosing it
+            select = console.find("#org-select")
+            if select.get_attribute("value") != organisation["id"]:
+                Select(select).select_by_value(organisation["id"])
+            return organisation["id"] == console.find("#org-select").get_attribute("value") \
+                and "memberships" in console.find("#org-info").text
+
+        console.wait.until(chosen)
 
     def add(started: date) -> None:
         console.type("#member-text", person["name"])

@@ -467,3 +467,48 @@ async def test_awkward_strings_are_escaped_as_the_encoder_escapes_them(settings,
         compiled = await sent(worker, "post", query, {"text": name[:8]})
     assert compiled == reference
     assert orjson.loads(reference[2])["data"]["persons"]["nodes"][0]["name"] == name
+
+
+# what a value written into the statement's text must not break out of (render.bind): quotes,
+# backslashes before a quote, the placeholder characters, LIKE's wildcards and escape, comments
+HOSTILE = ["O'Brien", "a\\'b", "\\", "?", "$1", "50%_off", "a\\%b", "--x", "/*y*/", "'; DROP TABLE person; --"]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+async def test_a_filter_value_written_into_the_statement_matches_only_itself(settings, worker, anchors, registered,
+                                                                              count_sql, text):
+    """The compiled statement carries the caller's filter as a literal on PostgreSQL: whatever
+    the text, it must find the one person whose name holds it, as the resolvers do, and no
+    other."""
+    name = f"字面{random.SystemRandom().randrange(10**9)}{text}尾"
+    registered.append(name)
+    number = gb11643(f"34022319850501{random.SystemRandom().randrange(1000):03d}")
+    grid = await grid_id(worker, anchors)
+    created = await worker.post("mutation($input: PersonCreateInput!) { createPerson(input: $input) { id } }",
+                                {"input": {"name": name, "idNumber": number, "regionId": grid}})
+    assert not created.errors, created.errors
+    query = "query($text: String) { persons(first: 5, filter: {text: $text}) { totalCount nodes { name } } }"
+    for probe, expected in ((name[2:], [name]), (text + "尾" + text, [])):
+        with read_path(settings, False):
+            reference = await sent(worker, "post", query, {"text": probe})
+        with read_path(settings, True):
+            with count_sql() as counter:
+                compiled = await sent(worker, "post", query, {"text": probe})
+        assert compiled == reference
+        assert compiled_statements(counter), "the compiled path answered"
+        found = orjson.loads(compiled[2])["data"]["persons"]
+        assert [n["name"] for n in found["nodes"]] == expected and found["totalCount"] == len(expected)
+
+
+def test_postgres_statements_carry_their_values_as_literals():
+    """A generic plan cannot see a `LIKE $n` prefix (render.bind): texts and integers are
+    written in; who reads, lists, and what text cannot hold stay parameters, numbered in order."""
+    from gridhub.resolvers.read.sqlread.dialect import Sql
+    from gridhub.resolvers.read.sqlread.render import ACTOR, Frag, bind
+
+    frag = Frag("a LIKE ? AND b = ? AND c = ANY(?) AND d = ? AND e = ? AND f = ? OR g = ?",
+                ["/3/0010/%", ACTOR, [1, 2], "x\x00", -7, True, 2**70])
+    assert bind(Sql("postgres"), frag) == Frag(
+        "a LIKE E'/3/0010/%' AND b = $1 AND c = ANY($2) AND d = $3 AND e = (-7) AND f = TRUE OR g = $4",
+        [ACTOR, [1, 2], "x\x00", 2**70])
+    assert bind(Sql("sqlite"), frag) is frag

@@ -8,8 +8,8 @@ from tortoise import connections
 
 from gridhub import models
 from gridhub.policies.predicate import (
-    FALSE, TRUE, Compare, Contains, In, InSubquery, IsNull, NotTrue, SqlParams, StartsWith, and_, not_, on_column, or_,
-    relax,
+    FALSE, TRUE, Compare, Contains, In, InSubquery, IsNull, NotTrue, SqlParams, StartsWith, and_, implies, not_,
+    on_column, or_, relax,
 )
 
 
@@ -51,6 +51,67 @@ def test_like_wildcards_are_escaped():
 @pytest.mark.parametrize("parts, expected", [((TRUE, TRUE), TRUE), ((TRUE, FALSE), FALSE)])
 def test_and_simplifies_constants(parts, expected):
     assert and_(*parts) == expected
+
+
+def tags(where):
+    return InSubquery("id", models.PersonTag, "person_id", where)
+
+
+def tag_path(path):  # a tag filter's `key`: the tag and below it (policies.facets._path_pattern)
+    return or_(Compare("tag", "eq", path), StartsWith("tag", path + "/"))
+
+
+G, G10 = "/340223/340223100/340223100001/001/", "/340223/340223100/340223100001/0010/"
+# (a, b, a implies b): the prefix trap, the sibling, the parent, another column, another
+# link table, and the connectives
+IMPLIES = [
+    (StartsWith("region_path", G), StartsWith("region_path", "/340223/340223100/"), True),
+    (StartsWith("region_path", "/340223/340223100/"), StartsWith("region_path", G), False),  # the parent tier
+    (StartsWith("region_path", G10), StartsWith("region_path", G), False),  # the prefix trap
+    (StartsWith("region_path", G), StartsWith("region_path", G10), False),
+    (StartsWith("region_path", G), StartsWith("region_path", G[:-2] + "2/"), False),  # the sibling grid
+    (StartsWith("region_path", G), StartsWith("name", G), False),  # another column
+    (Compare("tag", "eq", "key/drug"), StartsWith("tag", "key/"), True),
+    (Compare("tag", "eq", "key"), StartsWith("tag", "key/"), False),
+    (Compare("tag", "ne", "key/drug"), StartsWith("tag", "key/"), False),
+    (StartsWith("tag", "key/"), tag_path("key"), True),
+    (tag_path("key"), StartsWith("tag", "key/"), False),
+    (tag_path("key/drug"), tag_path("key"), True),
+    (tags(StartsWith("tag", "key/")), tags(tag_path("key")), True),
+    (tags(tag_path("key")), tags(StartsWith("tag", "key/")), False),
+    (tags(StartsWith("tag", "key/")),
+     InSubquery("residence_id", models.PersonTag, "person_id", tag_path("key")), False),
+    (and_(IsNull("deleted_at"), StartsWith("region_path", G)), StartsWith("region_path", "/340223/"), True),
+    (StartsWith("region_path", G), and_(IsNull("deleted_at"), StartsWith("region_path", "/340223/")), False),
+    (or_(StartsWith("tag", "key/a/"), Compare("tag", "eq", "key/b")), StartsWith("tag", "key/"), True),
+    (or_(StartsWith("tag", "key/a/"), Compare("tag", "eq", "care/b")), StartsWith("tag", "key/"), False),
+    (Contains("name", "王"), Contains("name", "王"), True),
+    (Contains("name", "王小"), Contains("name", "王"), False),  # true, but not a rule it knows
+]
+
+
+@pytest.mark.parametrize("a, b, expected", IMPLIES)
+def test_implies(a, b, expected):
+    assert implies(a, b) is expected
+
+
+@pytest.mark.parametrize("a, b, expected", [case for case in IMPLIES if case[2]])
+async def test_what_implies_selects_no_row_outside_what_it_implies(app, anchors, a, b, expected):
+    """The rule is sound on the database: every person (or tag) `a` selects, `b` selects."""
+    model = models.PersonTag if "tag" in repr(a) and not isinstance(a, InSubquery) else models.Person
+    rows = set(await model.filter(a.to_q()).values_list("id", flat=True))
+    assert rows <= set(await model.filter(b.to_q()).values_list("id", flat=True))
+
+
+def test_a_conjunction_keeps_only_what_is_not_implied():
+    """A scope and a filter on the same semi-join render as one (the police's key persons
+    asked for `tags: ["key"]`), and a filter below the scope's region keeps the filter's."""
+    assert and_(tags(StartsWith("tag", "key/")), tags(tag_path("key"))) == tags(StartsWith("tag", "key/"))
+    assert and_(tags(tag_path("key")), tags(StartsWith("tag", "key/"))) == tags(StartsWith("tag", "key/"))
+    assert and_(StartsWith("region_path", "/340223/"), StartsWith("region_path", G)) == StartsWith("region_path", G)
+    assert and_(StartsWith("region_path", G10), StartsWith("region_path", G)) == \
+        and_(StartsWith("region_path", G10), StartsWith("region_path", G))  # both kept: no row has both
+    assert len(and_(StartsWith("region_path", G10), StartsWith("region_path", G)).parts) == 2
 
 
 def matching_cases(grid_path: str, pivot: int) -> list:

@@ -244,3 +244,28 @@ async def test_each_root_list_with_its_relations_does_not_grow_with_page_size(se
     assert counts[SMALL] == counts[LARGE], counts
     # on the compiled path one statement answers the page (the fallback would be the resolvers')
     assert ours == ({SMALL: 1, LARGE: 1} if compiled else {SMALL: 0, LARGE: 0}), ours
+
+
+async def test_a_released_connection_costs_no_round_trip(app, monkeypatch):
+    """asyncpg's pool sends `… RESET ALL;` on every release, a round trip after each statement
+    outside a transaction; the hub's pooled connections keep no session state
+    (models/postgres_engine.py) and send none."""
+    import asyncpg
+    from tortoise import connections
+
+    client = connections.get("default")
+    if client.capabilities.dialect != "postgres":
+        pytest.skip("asyncpg's pool is PostgreSQL's")
+    sent: list[str] = []
+    execute = asyncpg.Connection.execute
+
+    async def watched(self, query, *args, **kwargs):
+        sent.append(query)
+        return await execute(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(asyncpg.Connection, "execute", watched)
+    for _ in range(3):
+        assert await client.execute_query_dict("SELECT 1 AS one") == [{"one": 1}]
+    async with client._in_transaction() as transaction:
+        await transaction.execute_query("SELECT 1")
+    assert not [q for q in sent if "RESET ALL" in q or "UNLISTEN" in q], sent

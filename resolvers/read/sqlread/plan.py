@@ -105,3 +105,4 @@ class Plan:
     roots: list[RootField]
     variable_definitions: tuple = ()
     statements: Any = None  # a ByteLRU of rendered statements, by arguments (run.py)
+    arguments: Any = None  # a ByteLRU of its fields' arguments as strawberry converts them, by variables

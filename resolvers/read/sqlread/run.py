@@ -23,7 +23,7 @@ from gridhub.resolvers.read.query import visible
 from gridhub.resolvers.read.sqlread.dialect import Sql, dialect, prepare_connection
 from gridhub.resolvers.read.sqlread.plan import Plan, RootField
 from gridhub.resolvers.read.sqlread.raw import RawJSON
-from gridhub.resolvers.read.sqlread.render import ACTOR, Frag, number_placeholders, render_root
+from gridhub.resolvers.read.sqlread.render import ACTOR, bind, render_root
 
 
 STATEMENTS_BYTES = 256 << 10  # the rendered statements one plan keeps, by its arguments
@@ -75,7 +75,7 @@ def statement(d: Sql, scope: Scope, plan: Plan, index: int, request: RootRequest
         page_where = and_(count_where, request.after) if request.after else count_where
         frag = render_root(d, scope, request.root, page_where, count_where, request.order, request.first,
                            request.after is not None, request.nested)
-        frag = Frag(number_placeholders(d, frag.text), frag.params)
+        frag = bind(d, frag)
         cache.put(key, frag)
     return frag
 
