@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from pathlib import Path
 
@@ -109,6 +110,11 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         await handovers.start()
         app.state.cache = graphql.answers
         app.state.store = store
+        # what start-up built (the schema, the models, the policy) lives as long as the process:
+        # out of the collector's sight, a full collection no longer walks it (a 60 ms pause at
+        # the 99th percentile under load)
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:

@@ -3,6 +3,8 @@ relation level is one batched statement (N+1 guard, counted, not timed). Pages a
 order, so the small page holds the demo's own rows (with every relation level filled), not
 whatever other tests added last."""
 
+import os
+
 import pytest
 from graphql import GraphQLNonNull, get_named_type, is_leaf_type
 
@@ -269,3 +271,21 @@ async def test_a_released_connection_costs_no_round_trip(app, monkeypatch):
     async with client._in_transaction() as transaction:
         await transaction.execute_query("SELECT 1")
     assert not [q for q in sent if "RESET ALL" in q or "UNLISTEN" in q], sent
+
+
+def test_migration_0025_adds_the_live_rows_keys_and_takes_them_back(tmp_path):
+    """The indexes a compiled page finds its ids by (PostgreSQL's; SQLite needs none), there
+    at the head and gone when migrated back to 0024."""
+    from .migrating import run
+    from .servers import scratch_database
+
+    live = ("SELECT indexname FROM pg_indexes WHERE indexname LIKE 'idx_%_live_%' ORDER BY indexname"
+            if os.environ.get("DATABASE_URL", "").startswith("postgres") else
+            "SELECT name AS indexname FROM sqlite_master WHERE type = 'index' AND name LIKE 'idx_%_live_%'")
+    for url in scratch_database(tmp_path, "gh_live_keys"):
+        head, back = run(url, [("migrate", None), ("query", live),
+                               ("migrate", "gridhub.0024_memberships_rejoin"), ("query", live)])
+        expected = sorted([f"idx_{t}_live_id" for t in ("region", "person", "household", "place", "event",
+                                                          "thing", "organisation")] + ["idx_event_live_occurred"])
+        assert [r["indexname"] for r in head] == (expected if url.startswith("postgres") else [])
+        assert back == []
