@@ -18,6 +18,7 @@ from gridhub.resolvers.errors import BadInput
 from gridhub.resolvers.read.filters import compile_filter
 from gridhub.resolvers.kinds import kind_of
 from gridhub.resolvers.read.pagination import Page, clamp_first, fetch_page
+from gridhub.resolvers.read.query import visible_value
 from gridhub.policies.predicate import Pred
 from gridhub.resolvers.relations import Via
 from gridhub.resolvers.domain.vocabulary import check_tag_filters
@@ -138,10 +139,10 @@ async def filter_spec(context: Any, value: Any) -> dict:
     spec = {k: v for k, v in vars(value).items() if v is not None and v is not strawberry.UNSET}
     region = spec.pop("region", None)
     if region is not None:
-        row = await context.loaders.one("region", decode_id(region, "Region", "region"))
-        if row is None:
+        path = await visible_value(context.scope, "region", decode_id(region, "Region", "region"), "region_path")
+        if path is None:
             raise BadInput("no region with this id", field="region")
-        spec["region_path"] = row.region_path
+        spec["region_path"] = path
     if "held_by" in spec:
         spec["held_by"] = await _holding(context, spec["held_by"])
     if spec.get("tags"):  # the vocabulary is data: asked here, where a statement may run

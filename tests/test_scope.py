@@ -84,3 +84,23 @@ def test_a_domain_as_a_predicate(pattern, inside, outside):
     ("/a/b/c/*", ("/a/", "/a/b/")), ("/a/*", ()), ("/a/b/", ("/a/",)), ("*", ())])
 def test_the_path_down_to_a_grant(pattern, ancestors):
     assert ancestor_paths(pattern) == ancestors
+
+
+@pytest.mark.parametrize("username", ["worker", "community", "town", "police", "civil"])
+async def test_one_visible_value_is_read_as_the_rows_are(app, anchors, username):
+    """`visible_value` (a filter's region, read without the ORM) finds exactly the rows `rows`
+    finds, for each caller: the grids and micro-grids of the worker's community (its own, the
+    sibling, any made since whose code starts with its own: the prefix trap), the community,
+    the town, the county and another town."""
+    from gridhub.policies.predicate import In, StartsWith
+    from gridhub.resolvers.read.query import rows, visible_value
+
+    scope = await scope_of(app, username)
+    near = await models.Region.filter(StartsWith("region_path", anchors["community"]).to_q()) \
+        .values_list("id", flat=True)
+    above = await models.Region.filter(region_path__in=[anchors[k] for k in ("county", "town", "town2")]) \
+        .values_list("id", flat=True)
+    assert len(near) > 3 and len(above) == 3
+    for region_id in [*near, *above]:
+        found = await rows(scope, "region", In("id", (region_id,))).first()
+        assert await visible_value(scope, "region", region_id, "region_path") == (found and found.region_path)
