@@ -11,11 +11,11 @@ error — means falling back, never answering differently."""
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import replace
 from typing import Any
 
-import orjson
 from graphql import GraphQLError
 from graphql.execution.values import VariableValues, get_variable_values
 from strawberry.extensions import SchemaExtension
@@ -85,8 +85,10 @@ class Arguments:
     def __init__(self, schema, plan: Plan, variables: VariableValues, raw: Any):
         self.schema, self.variables = schema, variables
         try:
-            self.key = orjson.dumps(raw or {}, option=orjson.OPT_SORT_KEYS)
-        except TypeError:  # not JSON (an integer past 64 bits): converted each time
+            # the standard encoder, not orjson: orjson writes NaN as null, and a JSON scalar's
+            # NaN and null must not share converted arguments
+            self.key = json.dumps(raw or {}, sort_keys=True, separators=(",", ":"))
+        except (TypeError, ValueError):  # not JSON: converted each time
             self.key = None
         if plan.arguments is None:
             plan.arguments = ByteLRU(ARGUMENTS_BYTES)

@@ -512,3 +512,18 @@ def test_postgres_statements_carry_their_values_as_literals():
         "a LIKE E'/3/0010/%' AND b = $1 AND c = ANY($2) AND d = $3 AND e = (-7) AND f = TRUE OR g = $4",
         [ACTOR, [1, 2], "x\x00", 2**70])
     assert bind(Sql("sqlite"), frag) is frag
+
+
+def test_converted_arguments_are_kept_apart_by_every_variable_value():
+    """A plan keeps its fields' converted arguments by the variables' JSON (schema/compiled.py,
+    Arguments): values that convert differently must never share a key — NaN and null of a
+    JSON scalar, integers past 64 bits, 1 and 1.0 — while no variables and `{}` are one."""
+    from gridhub.resolvers.read.sqlread.plan import Plan
+    from gridhub.schema.compiled import Arguments
+
+    plan = Plan(roots=[])
+    raws = [{"x": None}, {"x": float("nan")}, {"x": float("inf")}, {"x": 2**70}, {"x": 2**70 + 1},
+            {"x": 1}, {"x": 1.0}, {"b": 1, "a": 2}, {"a": 2, "b": 1}, {}, None]
+    keys = [Arguments(None, plan, None, raw).key for raw in raws]
+    assert None not in keys
+    assert len(set(keys)) == len(raws) - 2  # the same variables in another order; {} and none
