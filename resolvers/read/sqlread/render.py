@@ -322,13 +322,12 @@ def render_root(d: Sql, scope: Scope, root: RootField, page_where: Pred, count_w
         # county-wide) walks 34,000 keys to find them, and the live rows' index
         # (migration 0025) walks them without reading the table
         keys = ", ".join(f"k0.{c} {'DESC' if desc else 'ASC'}" for c, desc in order)
-        found = (f"t0.id IN (SELECT k0.id FROM {table} k0 WHERE {head.pred(page_where, 'k0')} "
-                 f"ORDER BY {keys} LIMIT {limit})")
-        cte = (f"WITH gh_page AS (SELECT t0.*, ROW_NUMBER() OVER (ORDER BY {ordering}) AS gh_rn "
-               f"FROM {table} t0 WHERE {found}) ")
+        page = (f"t0.id IN (SELECT k0.id FROM {table} k0 WHERE {head.pred(page_where, 'k0')} "
+                f"ORDER BY {keys} LIMIT {limit})")
     else:
-        cte = (f"WITH gh_page AS (SELECT t0.*, ROW_NUMBER() OVER (ORDER BY {ordering}) AS gh_rn "
-               f"FROM {table} t0 WHERE {head.pred(page_where, 't0')} ORDER BY {ordering} LIMIT {limit}) ")
+        page = f"{head.pred(page_where, 't0')} ORDER BY {ordering} LIMIT {limit}"
+    cte = (f"WITH gh_page AS (SELECT t0.*, ROW_NUMBER() OVER (ORDER BY {ordering}) AS gh_rn "
+           f"FROM {table} t0 WHERE {page}) ")
 
     body = Renderer(d, scope, nested)
     data = connection_json(body, root, root.selection, table, count_where, order, first, has_previous)
